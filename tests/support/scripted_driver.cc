@@ -58,21 +58,31 @@ int ScriptedDriver::update() { return api_->invoke_event_update(engine_); }
 
 std::vector<std::pair<int32_t, std::string>> ScriptedDriver::drain() {
   std::vector<std::pair<int32_t, std::string>> runs;
-  for (int32_t chid : channels()) {
-    for (;;) {
-      const uint8_t* bytes = nullptr;
-      size_t count = 0;
-      if (api_->peek_outgoing(engine_, chid, &bytes, &count) != LX_OK || count == 0) break;
-      std::string run(reinterpret_cast<const char*>(bytes), count);
-      if (api_->sent_outgoing(engine_, chid, count) != LX_OK) {
-        throw std::runtime_error("sent_outgoing refused a peeked run: " + last_error());
-      }
-      outputs_[chid] += run;
-      runs.emplace_back(chid, std::move(run));
-      if (!listed(chid)) break;  // a deleted channel is gone once drained
-    }
-  }
+  for (int32_t chid : channels()) drain_runs(chid, &runs);
   return runs;
+}
+
+std::string ScriptedDriver::drain(int32_t chid) {
+  std::vector<std::pair<int32_t, std::string>> runs;
+  drain_runs(chid, &runs);
+  std::string all;
+  for (const auto& run : runs) all += run.second;
+  return all;
+}
+
+void ScriptedDriver::drain_runs(int32_t chid, std::vector<std::pair<int32_t, std::string>>* runs) {
+  for (;;) {
+    const uint8_t* bytes = nullptr;
+    size_t count = 0;
+    if (api_->peek_outgoing(engine_, chid, &bytes, &count) != LX_OK || count == 0) break;
+    std::string run(reinterpret_cast<const char*>(bytes), count);
+    if (api_->sent_outgoing(engine_, chid, count) != LX_OK) {
+      throw std::runtime_error("sent_outgoing refused a peeked run: " + last_error());
+    }
+    outputs_[chid] += run;
+    runs->emplace_back(chid, std::move(run));
+    if (!listed(chid)) break;  // a deleted channel is gone once drained
+  }
 }
 
 const std::string& ScriptedDriver::output(int32_t chid) { return outputs_[chid]; }

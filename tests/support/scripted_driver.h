@@ -51,6 +51,8 @@ class ScriptedDriver {
   // Sends every listed channel's queued output (one sent_outgoing per peeked
   // run), appends it to output(chid) and returns the runs, in order.
   std::vector<std::pair<int32_t, std::string>> drain();
+  // Sends and returns only chid's queued output.
+  std::string drain(int32_t chid);
   // Everything drained from chid so far.
   const std::string& output(int32_t chid);
 
@@ -69,6 +71,8 @@ class ScriptedDriver {
   std::string last_error() const { return api_->last_error(engine_); }
 
  private:
+  void drain_runs(int32_t chid, std::vector<std::pair<int32_t, std::string>>* runs);
+
   const lx_engine_wrapper* api_;
   std::unique_ptr<Region> region_;
   lx_engine* engine_ = nullptr;
