@@ -65,32 +65,11 @@ bool parse_range(const std::string& text, Range* range) {
   return range->first >= 1 && range->first <= range->last;
 }
 
-// Text preview: printable ASCII as is, C escapes for the rest.
-std::string escape_text(std::span<const uint8_t> bytes) {
+// Printable ASCII as is; quote, backslash and \n \r \t escaped; any other
+// byte as \xHH (text) or \u00HH (JSON: the code point of the same value,
+// so bytes round trip through Latin-1).
+std::string escape(std::string_view bytes, bool json) {
   std::string s;
-  for (uint8_t b : bytes) {
-    switch (b) {
-      case '"': s += "\\\""; break;
-      case '\\': s += "\\\\"; break;
-      case '\n': s += "\\n"; break;
-      case '\r': s += "\\r"; break;
-      case '\t': s += "\\t"; break;
-      default:
-        if (b >= 0x20 && b < 0x7F) {
-          s += static_cast<char>(b);
-        } else {
-          s += fmt::format("\\x{:02x}", b);
-        }
-    }
-  }
-  return s;
-}
-
-// A JSON string literal: each byte becomes the code point of the same value
-// (printable ASCII as is, everything else escaped), so bytes round trip
-// through Latin-1.
-std::string json_string(std::string_view bytes) {
-  std::string s = "\"";
   for (unsigned char b : bytes) {
     switch (b) {
       case '"': s += "\\\""; break;
@@ -102,12 +81,18 @@ std::string json_string(std::string_view bytes) {
         if (b >= 0x20 && b < 0x7F) {
           s += static_cast<char>(b);
         } else {
-          s += fmt::format("\\u{:04x}", b);
+          s += json ? fmt::format("\\u{:04x}", b) : fmt::format("\\x{:02x}", b);
         }
     }
   }
-  return s + "\"";
+  return s;
 }
+
+std::string escape_text(std::span<const uint8_t> bytes) {
+  return escape({reinterpret_cast<const char*>(bytes.data()), bytes.size()}, false);
+}
+
+std::string json_string(std::string_view bytes) { return "\"" + escape(bytes, true) + "\""; }
 
 std::string json_bytes(std::span<const uint8_t> bytes) {
   return json_string({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
