@@ -1,0 +1,267 @@
+// Record encoding and parsing shared by the writer, the crash handler and the
+// reader, kept free of allocation so the signal path can use it.
+#include "lx/wal/format.h"
+
+#include <bit>
+#include <limits>
+
+#include "lx/wal/crc32c.h"
+
+namespace lx::wal {
+namespace {
+
+struct TypeName {
+  RecordType type;
+  std::string_view name;
+};
+constexpr TypeName kTypeNames[] = {
+    {RecordType::kSetClock, "set_clock"},
+    {RecordType::kSetLuaSource, "set_lua_source"},
+    {RecordType::kRecvIncoming, "recv_incoming"},
+    {RecordType::kSentOutgoing, "sent_outgoing"},
+    {RecordType::kNotifyAccept, "notify_accept"},
+    {RecordType::kNotifyClose, "notify_close"},
+    {RecordType::kInvokeEventUpdate, "invoke_event_update"},
+    {RecordType::kCheckpoint, "checkpoint"},
+    {RecordType::kAcceptResult, "accept_result"},
+    {RecordType::kEnd, "end"},
+};
+
+// Reads a zigzag varint that must fit in int32_t.
+bool take_int32(const uint8_t*& p, const uint8_t* end, int32_t* value) {
+  uint64_t raw = 0;
+  size_t used = 0;
+  if (get_varint(p, static_cast<size_t>(end - p), &raw, &used) != VarintStatus::kOk) return false;
+  const int64_t v = unzigzag(raw);
+  if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max())
+    return false;
+  *value = static_cast<int32_t>(v);
+  p += used;
+  return true;
+}
+
+bool take_u64(const uint8_t*& p, const uint8_t* end, uint64_t* value) {
+  size_t used = 0;
+  if (get_varint(p, static_cast<size_t>(end - p), value, &used) != VarintStatus::kOk) return false;
+  p += used;
+  return true;
+}
+
+bool take_fixed64(const uint8_t*& p, const uint8_t* end, uint64_t* value) {
+  if (end - p < 8) return false;
+  *value = get_u64(p);
+  p += 8;
+  return true;
+}
+
+}  // namespace
+
+bool is_known_type(uint64_t type) {
+  for (const auto& entry : kTypeNames)
+    if (static_cast<uint64_t>(entry.type) == type) return true;
+  return false;
+}
+
+int record_rank(RecordType type) {
+  switch (type) {
+    case RecordType::kAcceptResult: return 1;
+    case RecordType::kCheckpoint: return 2;
+    case RecordType::kEnd: return 3;
+    default: return 0;
+  }
+}
+
+std::string_view record_type_name(RecordType type) {
+  for (const auto& entry : kTypeNames)
+    if (entry.type == type) return entry.name;
+  return "unknown";
+}
+
+bool record_type_from_name(std::string_view name, RecordType* type) {
+  for (const auto& entry : kTypeNames) {
+    if (entry.name == name) {
+      *type = entry.type;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string_view end_reason_name(EndReason reason) {
+  switch (reason) {
+    case EndReason::kClosed: return "closed";
+    case EndReason::kTruncated: return "truncated";
+    case EndReason::kLogError: return "log_error";
+    case EndReason::kCrashed: return "crashed";
+  }
+  return "unknown";
+}
+
+VarintStatus get_varint(const uint8_t* p, size_t avail, uint64_t* value, size_t* used) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < kMaxVarintBytes; ++i) {
+    if (i == avail) return VarintStatus::kNeedMore;
+    const uint8_t byte = p[i];
+    if (i == kMaxVarintBytes - 1 && byte > 1) return VarintStatus::kBad;  // beyond 64 bits
+    v |= static_cast<uint64_t>(byte & 0x7Fu) << (7 * i);
+    if ((byte & 0x80u) == 0) {
+      if (i > 0 && byte == 0) return VarintStatus::kBad;  // not minimal
+      *value = v;
+      *used = i + 1;
+      return VarintStatus::kOk;
+    }
+  }
+  return VarintStatus::kBad;
+}
+
+PayloadPrefix prefix_set_clock(double seconds) {
+  PayloadPrefix prefix;
+  put_u64(prefix.bytes, std::bit_cast<uint64_t>(seconds));
+  prefix.size = 8;
+  return prefix;
+}
+
+PayloadPrefix prefix_chid(int32_t chid) {
+  PayloadPrefix prefix;
+  prefix.size = put_varint(prefix.bytes, zigzag(chid));
+  return prefix;
+}
+
+PayloadPrefix prefix_sent_outgoing(int32_t chid, uint64_t byte_count) {
+  PayloadPrefix prefix = prefix_chid(chid);
+  prefix.size += put_varint(prefix.bytes + prefix.size, byte_count);
+  return prefix;
+}
+
+PayloadPrefix prefix_notify_accept(int32_t port) { return prefix_chid(port); }
+
+PayloadPrefix prefix_checkpoint(const host::EngineFigures& figures) {
+  PayloadPrefix prefix;
+  size_t n = put_varint(prefix.bytes, figures.event_count);
+  put_u64(prefix.bytes + n, figures.memhash);
+  put_u64(prefix.bytes + n + 8, figures.outhash);
+  n += 16;
+  n += put_varint(prefix.bytes + n, figures.heap_bytes_in_use);
+  prefix.size = n;
+  return prefix;
+}
+
+PayloadPrefix prefix_end(EndReason reason, int32_t detail) {
+  PayloadPrefix prefix;
+  prefix.bytes[0] = static_cast<uint8_t>(reason);
+  prefix.size = 1 + put_varint(prefix.bytes + 1, zigzag(detail));
+  return prefix;
+}
+
+size_t encode_record(uint8_t* dst, RecordType type, uint64_t event,
+                     std::span<const uint8_t> prefix, std::span<const uint8_t> data) {
+  const uint64_t payload_bytes = prefix.size() + data.size();
+  uint8_t* p = dst;
+  p += put_varint(p, static_cast<uint8_t>(type));
+  p += put_varint(p, event);
+  p += put_varint(p, payload_bytes);
+  if (!prefix.empty()) std::memcpy(p, prefix.data(), prefix.size());
+  p += prefix.size();
+  if (!data.empty()) std::memcpy(p, data.data(), data.size());
+  p += data.size();
+  put_u32(p, crc32c(dst, static_cast<size_t>(p - dst)));
+  p += kRecordCrcBytes;
+  return static_cast<size_t>(p - dst);
+}
+
+ParseStatus parse_record(const uint8_t* p, size_t avail, RawRecord* out, const char** reason) {
+  size_t pos = 0;
+  uint64_t fields[3];
+  for (uint64_t& field : fields) {
+    size_t used = 0;
+    switch (get_varint(p + pos, avail - pos, &field, &used)) {
+      case VarintStatus::kNeedMore: return ParseStatus::kNeedMore;
+      case VarintStatus::kBad: *reason = "bad varint in record header"; return ParseStatus::kCorrupt;
+      case VarintStatus::kOk: pos += used; break;
+    }
+  }
+  if (fields[0] == 0 || fields[0] > 127) {
+    *reason = "bad record type";
+    return ParseStatus::kCorrupt;
+  }
+  if (fields[2] > kMaxPayloadBytes) {
+    *reason = "record length over the 64 MiB limit";
+    return ParseStatus::kCorrupt;
+  }
+  const size_t total = pos + static_cast<size_t>(fields[2]) + kRecordCrcBytes;
+  if (avail < total) return ParseStatus::kNeedMore;
+  const size_t crc_at = total - kRecordCrcBytes;
+  if (crc32c(p, crc_at) != get_u32(p + crc_at)) {
+    *reason = "record checksum mismatch";
+    return ParseStatus::kCorrupt;
+  }
+  out->type = fields[0];
+  out->event = fields[1];
+  out->payload = p + pos;
+  out->payload_bytes = static_cast<size_t>(fields[2]);
+  out->record_bytes = total;
+  return ParseStatus::kOk;
+}
+
+bool decode_record(const RawRecord& raw, Record* out, const char** reason) {
+  *out = Record{};
+  out->type = static_cast<RecordType>(raw.type);
+  out->event = raw.event;
+  out->record_bytes = raw.record_bytes;
+  const uint8_t* p = raw.payload;
+  const uint8_t* end = raw.payload + raw.payload_bytes;
+  bool ok = true;
+  switch (out->type) {
+    case RecordType::kSetClock:
+      if (end - p != 8) {
+        ok = false;
+        break;
+      }
+      out->clock_seconds = std::bit_cast<double>(get_u64(p));
+      p = end;
+      break;
+    case RecordType::kSetLuaSource:
+      out->bytes = {p, end};
+      out->byte_count = out->bytes.size();
+      p = end;
+      break;
+    case RecordType::kRecvIncoming:
+      ok = take_int32(p, end, &out->chid);
+      if (ok) {
+        out->bytes = {p, end};
+        out->byte_count = out->bytes.size();
+        p = end;
+      }
+      break;
+    case RecordType::kSentOutgoing:
+      ok = take_int32(p, end, &out->chid) && take_u64(p, end, &out->byte_count);
+      break;
+    case RecordType::kNotifyAccept: ok = take_int32(p, end, &out->port); break;
+    case RecordType::kNotifyClose:
+    case RecordType::kAcceptResult: ok = take_int32(p, end, &out->chid); break;
+    case RecordType::kInvokeEventUpdate: break;
+    case RecordType::kCheckpoint:
+      ok = take_u64(p, end, &out->figures.event_count) &&
+           take_fixed64(p, end, &out->figures.memhash) &&
+           take_fixed64(p, end, &out->figures.outhash) &&
+           take_u64(p, end, &out->figures.heap_bytes_in_use);
+      break;
+    case RecordType::kEnd:
+      if (end - p < 1 || p[0] < 1 || p[0] > 4) {
+        ok = false;
+        break;
+      }
+      out->end_reason = static_cast<EndReason>(p[0]);
+      ++p;
+      ok = take_int32(p, end, &out->end_detail);
+      break;
+    default: *reason = "unknown record type"; return false;
+  }
+  if (!ok || p != end) {
+    *reason = "record payload does not match its type";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace lx::wal

@@ -1,0 +1,69 @@
+// Recorder: an EventSink that appends each event to the log BEFORE it hands
+// the event to the engine (write-ahead), so a crash inside the engine still
+// leaves the fatal event in the file. Checkpoints follow every N events.
+#pragma once
+
+#include <cstdint>
+
+#include "lx/host/event_sink.h"
+#include "lx/status.h"
+#include "lx/wal/log_writer.h"
+
+namespace lx::wal {
+
+struct RecorderOptions {
+  // A checkpoint (engine figures) after every N-th event, and one after the
+  // last event at finish(). 1000 costs about 40 bytes per 1000 events and
+  // bounds how far lxreplay must look to find a divergence. 0: only at finish().
+  uint64_t checkpoint_every = 1000;
+};
+
+class Recorder : public host::EventSink {
+ public:
+  // `engine` receives every event; `figures` reads the engine's checkpoint
+  // figures; `writer` takes the records. All three must outlive the Recorder.
+  // Use from the one thread that feeds events (the driver's).
+  Recorder(host::EventSink& engine, const host::FiguresSource& figures, LogWriter& writer,
+           const RecorderOptions& options = {});
+
+  // Each event: append the record, forward it to the engine, return the
+  // engine's result; notify_accept then appends an accept_result with the
+  // chid the engine returned; every checkpoint_every events a checkpoint
+  // follows. When the writer is not recording (I/O error, max_log_bytes)
+  // events are still forwarded, and nothing is appended.
+  int set_clock(double seconds) override;
+  int set_lua_source(std::span<const uint8_t> blob) override;
+  int recv_incoming(int32_t chid, std::span<const uint8_t> bytes) override;
+  int sent_outgoing(int32_t chid, uint64_t byte_count) override;
+  int32_t notify_accept(int32_t port) override;
+  int notify_close(int32_t chid) override;
+  int invoke_event_update() override;
+
+  // Appends a checkpoint after the last event (unless one is already there)
+  // and the end record (kClosed). Call once, before LogWriter::close().
+  void finish();
+
+  // True while records reach the log. Once false it stays false: read
+  // writer().state() (kTruncated, kFailed) and writer().error() to say why.
+  bool recording() const { return writer_.accepting(); }
+  LogWriter& writer() { return writer_; }
+  // Events forwarded so far (recorded or not).
+  uint64_t event_count() const { return event_count_; }
+
+ private:
+  // Numbers the next event and appends its record. The engine call follows.
+  void append_event(RecordType type, std::span<const uint8_t> prefix,
+                    std::span<const uint8_t> data = {});
+  void after_event();
+  void append_checkpoint();
+
+  host::EventSink& engine_;
+  const host::FiguresSource& figures_;
+  LogWriter& writer_;
+  const RecorderOptions options_;
+  uint64_t event_count_ = 0;
+  uint64_t last_checkpoint_event_ = 0;
+  bool finished_ = false;
+};
+
+}  // namespace lx::wal

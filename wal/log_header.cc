@@ -1,0 +1,146 @@
+// Encoding and checking of the header frame (docs/wal-format.md, "Header").
+#include "lx/wal/log_header.h"
+
+#include <fmt/format.h>
+
+#include "lx/wal/crc32c.h"
+#include "lx/wal/format.h"
+
+namespace lx::wal {
+namespace {
+
+constexpr size_t kFixedBytes = 92;
+constexpr size_t kMaxBuildIdBytes = 256;
+constexpr size_t kMaxDigestBytes = 64;
+constexpr size_t kMaxHostNameBytes = 256;
+constexpr size_t kMaxOptionsBytes = 4096;
+
+void put_string(std::vector<uint8_t>& out, const void* data, size_t bytes, size_t limit) {
+  const size_t n = bytes < limit ? bytes : limit;
+  uint8_t len[2];
+  put_u16(len, static_cast<uint16_t>(n));
+  out.insert(out.end(), len, len + 2);
+  const auto* p = static_cast<const uint8_t*>(data);
+  out.insert(out.end(), p, p + n);
+}
+
+bool take_string(std::span<const uint8_t> in, size_t& pos, size_t limit,
+                 std::vector<uint8_t>* out) {
+  if (in.size() - pos < 2) return false;
+  const size_t n = get_u16(in.data() + pos);
+  pos += 2;
+  if (n > limit || in.size() - pos < n) return false;
+  out->assign(in.data() + pos, in.data() + pos + n);
+  pos += n;
+  return true;
+}
+
+Status corrupt(std::string why) { return Status::error(ErrorKind::kCorrupt, std::move(why)); }
+
+}  // namespace
+
+std::string_view fsync_mode_name(FsyncMode mode) {
+  switch (mode) {
+    case FsyncMode::kNever: return "never";
+    case FsyncMode::kInterval: return "interval";
+    case FsyncMode::kAlways: return "always";
+  }
+  return "unknown";
+}
+
+bool fsync_mode_from_name(std::string_view name, FsyncMode* mode) {
+  for (FsyncMode m : {FsyncMode::kNever, FsyncMode::kInterval, FsyncMode::kAlways}) {
+    if (fsync_mode_name(m) == name) {
+      *mode = m;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<uint8_t> skippable_frame(uint32_t magic, std::span<const uint8_t> payload) {
+  std::vector<uint8_t> frame(8 + payload.size());
+  put_u32(frame.data(), magic);
+  put_u32(frame.data() + 4, static_cast<uint32_t>(payload.size()));
+  std::copy(payload.begin(), payload.end(), frame.begin() + 8);
+  return frame;
+}
+
+std::vector<uint8_t> encode_header_frame(const LogHeader& header) {
+  std::vector<uint8_t> p(kFixedBytes, 0);
+  std::memcpy(p.data(), kHeaderMagic, 8);
+  put_u16(&p[8], kFormatMajor);
+  put_u16(&p[10], kFormatMinor);
+  // p[12..16) flags and p[20..24) reserved stay zero.
+  put_u32(&p[16], header.engine_abi_version);
+  put_u64(&p[24], header.seed);
+  put_u64(&p[32], header.heap_base);
+  put_u64(&p[40], header.heap_bytes);
+  put_u64(&p[48], static_cast<uint64_t>(header.start_wall_time_ns));
+  put_u64(&p[56], header.checkpoint_every);
+  put_u64(&p[64], header.max_log_bytes);
+  put_u64(&p[72], header.frame_restart_bytes);
+  put_u32(&p[80], header.flush_ms);
+  put_u32(&p[84], static_cast<uint32_t>(header.zstd_level));
+  p[88] = static_cast<uint8_t>(header.fsync);
+  // p[89..92) reserved, zero.
+  put_string(p, header.engine_build_id.data(), header.engine_build_id.size(), kMaxBuildIdBytes);
+  put_string(p, header.app_source_digest.data(), header.app_source_digest.size(), kMaxDigestBytes);
+  put_string(p, header.host_name.data(), header.host_name.size(), kMaxHostNameBytes);
+  put_string(p, header.options_text.data(), header.options_text.size(), kMaxOptionsBytes);
+  uint8_t crc[4];
+  put_u32(crc, crc32c(p.data(), p.size()));
+  p.insert(p.end(), crc, crc + 4);
+  LX_ASSERT(p.size() <= kMaxHeaderPayloadBytes);
+  return skippable_frame(kHeaderFrameMagic, p);
+}
+
+Result<LogHeader> parse_header_payload(std::span<const uint8_t> in) {
+  if (in.size() < 12 || std::memcmp(in.data(), kHeaderMagic, 8) != 0)
+    return corrupt("not an lx log (no LXWAL header)");
+  LogHeader h;
+  h.version_major = get_u16(&in[8]);
+  h.version_minor = get_u16(&in[10]);
+  if (h.version_major > kFormatMajor) {
+    return corrupt(fmt::format(
+        "written in log format {}.{}, newer than this reader's {}.x; read it with the lx tools "
+        "of the version that recorded it (or newer)",
+        h.version_major, h.version_minor, kFormatMajor));
+  }
+  if (h.version_major == 0) return corrupt("bad header: format version 0");
+  if (in.size() < kFixedBytes + 4) return corrupt("bad header: too short");
+  const size_t body = in.size() - 4;
+  if (crc32c(in.data(), body) != get_u32(in.data() + body))
+    return corrupt("bad header: checksum mismatch");
+  const uint32_t flags = get_u32(&in[12]);
+  if (flags != 0 || get_u32(&in[20]) != 0 || in[89] != 0 || in[90] != 0 || in[91] != 0)
+    return corrupt("bad header: reserved bits set");
+  h.engine_abi_version = get_u32(&in[16]);
+  h.seed = get_u64(&in[24]);
+  h.heap_base = get_u64(&in[32]);
+  h.heap_bytes = get_u64(&in[40]);
+  h.start_wall_time_ns = static_cast<int64_t>(get_u64(&in[48]));
+  h.checkpoint_every = get_u64(&in[56]);
+  h.max_log_bytes = get_u64(&in[64]);
+  h.frame_restart_bytes = get_u64(&in[72]);
+  h.flush_ms = get_u32(&in[80]);
+  h.zstd_level = static_cast<int32_t>(get_u32(&in[84]));
+  if (in[88] > 2) return corrupt("bad header: unknown fsync mode");
+  h.fsync = static_cast<FsyncMode>(in[88]);
+  const std::span<const uint8_t> fields = in.first(body);
+  size_t pos = kFixedBytes;
+  std::vector<uint8_t> build, host, options;
+  if (!take_string(fields, pos, kMaxBuildIdBytes, &build) ||
+      !take_string(fields, pos, kMaxDigestBytes, &h.app_source_digest) ||
+      !take_string(fields, pos, kMaxHostNameBytes, &host) ||
+      !take_string(fields, pos, kMaxOptionsBytes, &options))
+    return corrupt("bad header: a string runs past the header");
+  // Bytes between the last known field and the CRC belong to a newer minor
+  // version and are skipped.
+  h.engine_build_id.assign(build.begin(), build.end());
+  h.host_name.assign(host.begin(), host.end());
+  h.options_text.assign(options.begin(), options.end());
+  return h;
+}
+
+}  // namespace lx::wal
