@@ -127,11 +127,13 @@ def test_rescan_reloads_and_keeps_old_code_on_error():
     run.wait_line(r"^lxrun: v1$")
     with open(os.path.join(app, "main.lua"), "w") as out:
         out.write("function update( broken\n")
-    run.wait_line(r"^lxrun: error: rescan: .*main\.lua:1:")
+    run.wait_line(r"^lxrun: error: rescan: .*main\.lua:\d+:")
     check(run.proc.poll() is None, "lxrun died on a bad rescan")
     with open(os.path.join(app, "main.lua"), "w") as out:
         out.write('local said\nfunction update() if not said then said = 1; lx.log("v2") end end\n')
     run.wait_line(r"^lxrun: v2$", timeout=10)
+    errors = [line for line in run.lines if "error: rescan" in line]
+    check(len(errors) == 1, f"the same rescan error was reported {len(errors)} times")
     check(run.stop() == 0, "lxrun did not exit 0")
 
 
