@@ -59,15 +59,16 @@ Status Driver::start(std::span<const uint8_t> blob) {
                          why.empty() ? fmt::format("the engine refused the app (status {})", rc)
                                      : why);
   }
-  for (const auto& listener : listeners_) {
-    std::fprintf(err_, "lxrun: listening on %s\n", listener->address().c_str());
-  }
-  std::fflush(err_);
   endpoints_[LX_STDIO_CHID] = std::make_unique<StdioChannel>(*this);
   uv_check_start(&check_, &Driver::on_check);
   uv_timer_start(&tick_, &Driver::on_tick, options_.tick_ms, options_.tick_ms);
   uv_signal_start(&sigint_, &Driver::on_signal, SIGINT);
   uv_signal_start(&sigterm_, &Driver::on_signal, SIGTERM);
+  // Last, so whoever waits for these lines can signal lxrun at once.
+  for (const auto& listener : listeners_) {
+    std::fprintf(err_, "lxrun: listening on %s\n", listener->address().c_str());
+  }
+  std::fflush(err_);
   update_wanted_ = true;  // the first update() runs at once
   wake();
   return ok_status();

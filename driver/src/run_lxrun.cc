@@ -39,6 +39,10 @@ int run_lxrun(const LxrunOptions& options, std::FILE* err) {
     }
   }
   if (options.tick_ms == 0) return fail(err, kExitUsage, "--tick-ms must be at least 1");
+  constexpr uint64_t kPageBytes = 4096;
+  if (options.heap_base == 0 || options.heap_base % kPageBytes != 0) {
+    return fail(err, kExitUsage, "--heap-base must be a non-zero multiple of 4096");
+  }
   auto blob = host::read_app_dir(options.app_dir, options.app_args);
   if (!blob.ok()) return fail(err, exit_code_for(blob.status()), blob.status().message());
 

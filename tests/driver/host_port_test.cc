@@ -5,7 +5,7 @@
 
 using lx::driver::HostPort;
 
-TEST_CASE("--listen takes PORT, IPV4:PORT and [IPV6]:PORT", "[driver][address]") {
+TEST_CASE("listen addresses take PORT, IPV4:PORT and [IPV6]:PORT", "[driver][address]") {
   auto port_only = HostPort::parse_listen("8080");
   REQUIRE(port_only.ok());
   CHECK(port_only.value().host() == "127.0.0.1");
@@ -23,7 +23,7 @@ TEST_CASE("--listen takes PORT, IPV4:PORT and [IPV6]:PORT", "[driver][address]")
   CHECK(v6.value().str() == "[::1]:65535");
 }
 
-TEST_CASE("--listen refuses bad syntax as a usage error", "[driver][address]") {
+TEST_CASE("listen addresses refuse bad syntax as a usage error", "[driver][address]") {
   for (const char* bad : {"", "abc", "65536", "-1", "1.2.3.4:", ":80", "::1:80", "[::1]80",
                           "[::1:80", "[nothost]:80", "localhost:80", "1.2.3.4:8x", "1.2.3:80"}) {
     INFO(bad);

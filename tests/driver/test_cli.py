@@ -101,6 +101,47 @@ def test_sigint_stops_within_3_s_with_exit_0():
         check(time.monotonic() - started < 3, "took too long")
 
 
+def fill_unread_output(port):
+    """A client that sends 8 MiB to echo and reads nothing, so lxrun holds
+    output it cannot deliver. Returns the socket (keep it open)."""
+    sock = lxtest.connect(port)
+    sock.settimeout(5)
+    sock.setblocking(False)
+    block = b"z" * 65536
+    sent = 0
+    deadline = time.monotonic() + 5
+    while sent < 8 << 20 and time.monotonic() < deadline:
+        try:
+            sent += sock.send(block)
+        except BlockingIOError:
+            time.sleep(0.01)
+    return sock
+
+
+def test_stop_with_undeliverable_output_ends_after_grace():
+    run = Lxrun(lxtest.sample("echo"))
+    sock = fill_unread_output(run.port)
+    started = time.monotonic()
+    code = run.stop(signal.SIGINT, timeout=3)
+    elapsed = time.monotonic() - started
+    sock.close()
+    check(code == 0, f"exit {code}")
+    check(0.5 < elapsed < 2.5, f"stopping took {elapsed:.2f} s, expected about the 1 s grace")
+
+
+def test_second_sigint_exits_at_once():
+    run = Lxrun(lxtest.sample("echo"))
+    sock = fill_unread_output(run.port)
+    run.proc.send_signal(signal.SIGINT)
+    run.wait_line(r"^lxrun: stopping on SIGINT$")
+    started = time.monotonic()
+    code = run.stop(signal.SIGINT, timeout=3)
+    sock.close()
+    check(code == 1, f"exit {code}")
+    check(time.monotonic() - started < 0.5, "the second SIGINT did not end it at once")
+    check("exiting at once" in run.stderr_text(), run.stderr_text())
+
+
 def test_sigterm_stops_with_exit_0():
     run = Lxrun(lxtest.sample("http"))
     check(run.stop(signal.SIGTERM, timeout=3) == 0, "exit code")
