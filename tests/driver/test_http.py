@@ -4,6 +4,7 @@ short wrk run with no socket errors and no non-2xx answers."""
 import json
 import re
 import shutil
+import socket
 import subprocess
 import time
 
@@ -93,6 +94,24 @@ def test_http_request_split_across_reads_and_body():
         sock.sendall(b"Host: x\r\n\r\n")
         status, _, body = read_response(sock, pending)
         check(status == 200 and b"hello" in body, f"second request gave {status} {body!r}")
+    check(run.stop() == 0, "lxrun did not exit 0")
+
+
+def test_http_request_then_half_close_is_answered():
+    run = http()
+    # Sized to fill lxrun's 64 KiB reads exactly, so libuv reports the FIN in
+    # the same burst of reads as the last bytes: the app must still see the
+    # request before the channel is closed.
+    total = 2 * 65536
+    head = b"POST / HTTP/1.0\r\nContent-Length: %06d\r\n\r\n"
+    request = head % (total - len(head % 0)) + b"b" * (total - len(head % 0))
+    assert len(request) == total
+    for _ in range(10):
+        with connect(run.port, timeout=5) as sock:
+            sock.sendall(request)
+            sock.shutdown(socket.SHUT_WR)  # the request and the FIN arrive together
+            answer = recv_until_eof(sock)
+            check(answer.startswith(b"HTTP/1.1 405 "), f"answer {answer[:80]!r}")
     check(run.stop() == 0, "lxrun did not exit 0")
 
 
