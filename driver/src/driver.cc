@@ -121,7 +121,10 @@ bool Driver::input_paused(int32_t chid) const {
 }
 
 bool Driver::over_bounds(const lx_channel_info& info) const {
-  return total_paused_ || info.incoming_bytes >= kIncomingPauseBytes ||
+  // A deleted or closed channel takes no more input: reading it would only
+  // feed events the engine drops.
+  return total_paused_ || info.deleted || info.closed ||
+         info.incoming_bytes >= kIncomingPauseBytes ||
          info.outgoing_bytes >= kOutgoingPauseBytes;
 }
 

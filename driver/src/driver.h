@@ -82,6 +82,7 @@ class Driver final : public EndpointHost {
   bool drained() const;
   void finish();
   void check(int status, const char* event);
+  // True when reading a channel must pause (back-pressure, or it takes no input).
   bool over_bounds(const lx_channel_info& info) const;
   void feed_clock();
 
