@@ -26,6 +26,10 @@ class TestFailure(Exception):
     pass
 
 
+class SkipTest(Exception):
+    """Raised when a tool the test needs (curl, wrk, IPv6) is missing: exit 77."""
+
+
 def check(condition, message):
     if not condition:
         raise TestFailure(message)
@@ -203,7 +207,3 @@ def main(namespace, time_limit_s=120):
                 run.kill()
             _live.clear()
     sys.exit(1 if failed else 0)
-
-
-class SkipTest(Exception):
-    pass
