@@ -1,0 +1,365 @@
+// lxrun's loop turn: feed events as callbacks report them, then once per turn
+// run update() and reconcile the channels (see driver.h and docs/driver.md).
+#include "driver.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "connection.h"
+#include "lx/host/source_blob.h"
+#include "stdio_channel.h"
+
+namespace lx::driver {
+
+Driver::Driver(uv_loop_t* loop, const LxrunOptions& options, host::Engine& engine,
+               host::EventSink& sink, std::FILE* err)
+    : loop_(loop), options_(options), engine_(engine), sink_(sink), err_(err) {
+  LX_ASSERT(uv_check_init(loop_, &check_) == 0);
+  LX_ASSERT(uv_idle_init(loop_, &idle_) == 0);
+  LX_ASSERT(uv_timer_init(loop_, &tick_) == 0);
+  LX_ASSERT(uv_timer_init(loop_, &grace_) == 0);
+  LX_ASSERT(uv_signal_init(loop_, &sigint_) == 0);
+  LX_ASSERT(uv_signal_init(loop_, &sigterm_) == 0);
+  for (uv_handle_t* handle :
+       {reinterpret_cast<uv_handle_t*>(&check_), reinterpret_cast<uv_handle_t*>(&idle_),
+        reinterpret_cast<uv_handle_t*>(&tick_), reinterpret_cast<uv_handle_t*>(&grace_),
+        reinterpret_cast<uv_handle_t*>(&sigint_), reinterpret_cast<uv_handle_t*>(&sigterm_)}) {
+    handle->data = this;
+    handles_.push_back(handle);
+  }
+}
+
+Driver::~Driver() {
+  LX_ASSERT(finished_);
+  LX_ASSERT(endpoints_.empty());
+  LX_ASSERT(closing_.empty());
+}
+
+Status Driver::start(std::span<const uint8_t> blob) {
+  for (const std::string& text : options_.listen) {
+    auto address = HostPort::parse_listen(text);
+    LX_ASSERT(address.ok());  // run_lxrun checked the syntax
+    listeners_.push_back(
+        std::make_unique<Listener>(loop_, [this](Listener& listener) { on_connection(listener); }));
+    Status status = listeners_.back()->listen(address.value());
+    if (!status.ok()) {
+      finish();
+      return status;
+    }
+  }
+  feed_clock();
+  int rc = sink_.set_lua_source(blob);
+  drain_log();
+  if (rc != LX_OK) {
+    std::string why(engine_.last_error());
+    finish();
+    return Status::error(ErrorKind::kApp,
+                         why.empty() ? fmt::format("the engine refused the app (status {})", rc)
+                                     : why);
+  }
+  for (const auto& listener : listeners_) {
+    std::fprintf(err_, "lxrun: listening on %s\n", listener->address().c_str());
+  }
+  std::fflush(err_);
+  endpoints_[LX_STDIO_CHID] = std::make_unique<StdioChannel>(*this);
+  uv_check_start(&check_, &Driver::on_check);
+  uv_timer_start(&tick_, &Driver::on_tick, options_.tick_ms, options_.tick_ms);
+  uv_signal_start(&sigint_, &Driver::on_signal, SIGINT);
+  uv_signal_start(&sigterm_, &Driver::on_signal, SIGTERM);
+  update_wanted_ = true;  // the first update() runs at once
+  wake();
+  return ok_status();
+}
+
+int Driver::run() {
+  uv_run(loop_, UV_RUN_DEFAULT);
+  LX_ASSERT(finished_);
+  reap_closing();
+  LX_ASSERT(closing_.empty());
+  return exit_code_;
+}
+
+// ---- Events reported by endpoints ----
+
+void Driver::received(int32_t chid, std::span<const uint8_t> bytes) {
+  check(sink_.recv_incoming(chid, bytes), "recv_incoming");
+  update_wanted_ = true;
+}
+
+void Driver::sent(int32_t chid, uint64_t byte_count) {
+  // Not a reason to run update(): the app cannot observe it.
+  check(sink_.sent_outgoing(chid, byte_count), "sent_outgoing");
+}
+
+void Driver::remote_closed(int32_t chid) {
+  deferred_closes_.push_back(chid);
+  wake();
+}
+
+void Driver::output_failed(int32_t chid) {
+  auto info = engine_.info(chid);
+  if (!info) return;
+  if (!info->closed) check(sink_.notify_close(chid), "notify_close");
+  info = engine_.info(chid);
+  // On a closed channel notify_close drops the output nobody can deliver.
+  if (info && info->outgoing_bytes > 0) check(sink_.notify_close(chid), "notify_close");
+  update_wanted_ = true;
+}
+
+void Driver::wake() {
+  wake_wanted_ = true;
+  if (!finished_) uv_idle_start(&idle_, [](uv_idle_t*) {});
+}
+
+bool Driver::input_paused(int32_t chid) const {
+  if (stopping_) return true;
+  auto info = engine_.info(chid);
+  return !info || over_bounds(*info);
+}
+
+bool Driver::over_bounds(const lx_channel_info& info) const {
+  return total_paused_ || info.incoming_bytes >= kIncomingPauseBytes ||
+         info.outgoing_bytes >= kOutgoingPauseBytes;
+}
+
+void Driver::check(int status, const char* event) {
+  if (status != LX_ERR_FAILED && status != LX_ERR_NO_MEMORY) return;
+  if (engine_failed_) return;
+  engine_failed_ = true;
+  exit_code_ = 1;
+  std::fprintf(err_, "lxrun: error: the engine failed at %s (status %d): %.*s; stopping\n", event,
+               status, static_cast<int>(engine_.last_error().size()),
+               engine_.last_error().data());
+  wake();
+}
+
+void Driver::feed_clock() {
+  uv_timeval64_t now;
+  LX_ASSERT(uv_gettimeofday(&now) == 0);
+  double seconds = static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_usec) / 1e6;
+  check(sink_.set_clock(seconds), "set_clock");
+  update_wanted_ = true;
+}
+
+// ---- Handles ----
+
+void Driver::on_check(uv_check_t* handle) { static_cast<Driver*>(handle->data)->run_turn(); }
+
+void Driver::on_tick(uv_timer_t* handle) { static_cast<Driver*>(handle->data)->feed_clock(); }
+
+void Driver::on_grace_over(uv_timer_t* handle) { static_cast<Driver*>(handle->data)->finish(); }
+
+void Driver::on_signal(uv_signal_t* handle, int signum) {
+  auto& self = *static_cast<Driver*>(handle->data);
+  if (self.stopping_) {
+    std::fprintf(self.err_, "lxrun: second %s: exiting at once\n", strsignal(signum));
+    uv_tty_reset_mode();
+    std::_Exit(1);
+  }
+  std::fprintf(self.err_, "lxrun: stopping on %s\n", signum == SIGINT ? "SIGINT" : "SIGTERM");
+  self.begin_stop();
+}
+
+void Driver::on_connection(Listener& listener) {
+  if (stopping_ || finished_) return;
+  auto connection = std::make_unique<Connection>(*this, -1);
+  if (int rc = connection->accept_from(listener.stream()); rc != 0) {
+    std::fprintf(err_, "lxrun: error: accept on %s: %s\n", listener.address().c_str(),
+                 uv_strerror(rc));
+    retire(std::move(connection), false);
+    return;
+  }
+  int32_t chid = sink_.notify_accept(listener.port());
+  update_wanted_ = true;
+  if (chid < 0) {
+    check(chid, "notify_accept");
+    std::fprintf(err_, "lxrun: error: the engine refused a connection on %s (status %d)\n",
+                 listener.address().c_str(), chid);
+    retire(std::move(connection), false);
+    return;
+  }
+  connection->set_chid(chid);
+  if (auto old = endpoints_.find(chid); old != endpoints_.end()) {
+    retire(std::move(old->second), false);  // a reused chid the driver had not seen go
+    endpoints_.erase(old);
+  }
+  Connection* raw = connection.get();
+  endpoints_[chid] = std::move(connection);
+  raw->set_reading(!input_paused(chid));
+}
+
+// ---- The loop turn ----
+
+void Driver::run_turn() {
+  if (finished_) return;
+  wake_wanted_ = false;
+  if (update_wanted_ && !stopping_ && !engine_failed_) {
+    update_wanted_ = false;
+    check(sink_.invoke_event_update(), "invoke_event_update");
+  }
+  // Closes seen this turn go in after update(), so the app has already
+  // answered what arrived with them (a request followed by a half-close).
+  if (!deferred_closes_.empty()) {
+    std::vector<int32_t> closes;
+    closes.swap(deferred_closes_);
+    for (int32_t chid : closes) {
+      auto info = engine_.info(chid);
+      if (info && !info->closed) check(sink_.notify_close(chid), "notify_close");
+    }
+    update_wanted_ = true;
+  }
+  if (!engine_failed_) reconcile();
+  drain_log();
+  if (!stopping_ && !engine_failed_) {
+    if (engine_.stop_requested()) {
+      begin_stop();
+    } else if (engine_.rescan_requested()) {
+      rescan();
+    }
+  }
+  if (engine_failed_ || (stopping_ && drained())) {
+    finish();
+    return;
+  }
+  if ((update_wanted_ && !stopping_) || wake_wanted_ || !deferred_closes_.empty()) {
+    uv_idle_start(&idle_, [](uv_idle_t*) {});
+  } else {
+    uv_idle_stop(&idle_);
+  }
+}
+
+void Driver::reconcile() {
+  engine_.channels(chids_);
+  // Channels the engine let go of: close their sockets once their queued
+  // writes are done. stdio stays until the driver stops.
+  for (auto it = endpoints_.begin(); it != endpoints_.end();) {
+    if (it->first != LX_STDIO_CHID &&
+        !std::binary_search(chids_.begin(), chids_.end(), it->first)) {
+      retire(std::move(it->second), true);
+      it = endpoints_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  uint64_t total_outgoing_bytes = 0;
+  for (int32_t chid : chids_) {
+    auto info = engine_.info(chid);
+    if (!info) continue;
+    auto found = endpoints_.find(chid);
+    Endpoint* endpoint = found == endpoints_.end() ? nullptr : found->second.get();
+    if (endpoint == nullptr) {
+      if (!info->outgoing || info->closed || stopping_) {
+        total_outgoing_bytes += info->outgoing_bytes;
+        continue;
+      }
+      endpoint = open_outgoing(chid);
+    }
+    if (info->outgoing_bytes > 0) {
+      if (endpoint->broken()) {
+        output_failed(chid);
+      } else if (endpoint->can_write()) {
+        endpoint->flush();
+      }
+      info = engine_.info(chid);
+      if (!info) continue;
+    }
+    total_outgoing_bytes += info->outgoing_bytes;
+    if (!stopping_) endpoint->set_reading(!over_bounds(*info));
+  }
+  total_paused_ = total_outgoing_bytes >= kTotalOutgoingPauseBytes;
+  reap_closing();
+}
+
+Endpoint* Driver::open_outgoing(int32_t chid) {
+  auto connection = std::make_unique<Connection>(*this, chid);
+  Connection* raw = connection.get();
+  endpoints_[chid] = std::move(connection);
+  raw->connect_to(engine_.target(chid));
+  return raw;
+}
+
+void Driver::retire(std::unique_ptr<Endpoint> endpoint, bool graceful) {
+  endpoint->release(graceful);
+  closing_.push_back({std::move(endpoint), uv_now(loop_)});
+}
+
+void Driver::reap_closing() {
+  uint64_t now_ms = uv_now(loop_);
+  for (Closing& closing : closing_) {
+    if (now_ms - closing.released_ms > kLingerMs) closing.endpoint->release(false);
+  }
+  std::erase_if(closing_, [](const Closing& closing) { return closing.endpoint->finished(); });
+}
+
+void Driver::drain_log() {
+  engine_.drain_log([this](std::string_view line) {
+    std::fprintf(err_, "lxrun: %.*s\n", static_cast<int>(line.size()), line.data());
+  });
+}
+
+void Driver::rescan() {
+  constexpr uint64_t kRetryMs = 1000;
+  uint64_t now_ms = uv_now(loop_);
+  if (!rescan_error_.empty() && now_ms - rescan_failed_ms_ < kRetryMs) return;
+  auto blob = host::read_app_dir(options_.app_dir, options_.app_args);
+  if (!blob.ok()) {
+    // The flag stays set; try again every kRetryMs, reporting each new reason once.
+    if (blob.status().message() != rescan_error_) {
+      std::fprintf(err_, "lxrun: error: rescan: %s; the previous code keeps running\n",
+                   blob.status().message().c_str());
+    }
+    rescan_error_ = blob.status().message();
+    rescan_failed_ms_ = now_ms;
+    return;
+  }
+  rescan_error_.clear();
+  int rc = sink_.set_lua_source(blob.value());
+  update_wanted_ = true;
+  drain_log();
+  if (rc == LX_ERR_APP) {
+    std::fprintf(err_, "lxrun: error: rescan: %.*s; the previous code keeps running\n",
+                 static_cast<int>(engine_.last_error().size()), engine_.last_error().data());
+  } else {
+    check(rc, "set_lua_source");
+  }
+}
+
+// ---- Stopping ----
+
+void Driver::begin_stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  for (const auto& listener : listeners_) listener->close();
+  uv_timer_stop(&tick_);
+  for (const auto& [chid, endpoint] : endpoints_) endpoint->set_reading(false);
+  uv_timer_start(&grace_, &Driver::on_grace_over, kStopGraceMs, 0);
+  wake();
+}
+
+bool Driver::drained() const {
+  for (const auto& [chid, endpoint] : endpoints_) {
+    if (endpoint->pending_write_bytes() > 0) return false;
+    auto info = engine_.info(chid);
+    if (info && info->outgoing_bytes > 0 && !endpoint->broken()) return false;
+  }
+  for (const Closing& closing : closing_) {
+    if (closing.endpoint->pending_write_bytes() > 0) return false;
+  }
+  return true;
+}
+
+void Driver::finish() {
+  if (finished_) return;
+  finished_ = true;
+  for (const auto& listener : listeners_) listener->close();
+  for (auto& [chid, endpoint] : endpoints_) retire(std::move(endpoint), false);
+  endpoints_.clear();
+  for (Closing& closing : closing_) closing.endpoint->release(false);
+  for (uv_handle_t* handle : handles_) {
+    if (!uv_is_closing(handle)) uv_close(handle, nullptr);
+  }
+}
+
+}  // namespace lx::driver

@@ -1,0 +1,122 @@
+// lxrun's event loop: owns every libuv handle, feeds the engine's events
+// through an EventSink (the engine, or later a Recorder in front of it), and
+// after each loop turn that fed events runs the app's update() once and
+// reconciles the channels (docs/driver.md).
+#pragma once
+
+#include <uv.h>
+
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "endpoint.h"
+#include "endpoint_host.h"
+#include "host_port.h"
+#include "listener.h"
+#include "lx/host/engine.h"
+#include "lx/host/event_sink.h"
+#include "lxrun_options.h"
+
+namespace lx::driver {
+
+class Driver final : public EndpointHost {
+ public:
+  // Back-pressure bounds (docs/driver.md): reading a channel pauses while the
+  // app has this much unread input on it, or this much unsent output on it,
+  // or while all channels together hold kTotalOutgoingPauseBytes unsent.
+  static constexpr uint64_t kIncomingPauseBytes = 1 << 20;
+  static constexpr uint64_t kOutgoingPauseBytes = 1 << 20;
+  static constexpr uint64_t kTotalOutgoingPauseBytes = 64 << 20;
+  // How long stopping waits for output to drain.
+  static constexpr uint64_t kStopGraceMs = 1000;
+  // How long a released socket may wait for its last writes before it is cut.
+  static constexpr uint64_t kLingerMs = 10000;
+
+  // engine answers queries; sink takes events (it may be the engine itself).
+  // Both, and loop, outlive the Driver. Diagnostics go to err.
+  Driver(uv_loop_t* loop, const LxrunOptions& options, host::Engine& engine,
+         host::EventSink& sink, std::FILE* err);
+  ~Driver() override;
+  Driver(const Driver&) = delete;
+  Driver& operator=(const Driver&) = delete;
+
+  // Opens the listeners, feeds set_clock then set_lua_source(blob), opens
+  // stdio, and starts the tick and the signal handlers. On failure the
+  // returned status says why (kIo: a port; kApp: the app's start failed) and
+  // run() must still be called to close what was opened.
+  Status start(std::span<const uint8_t> blob);
+  // Runs the loop until the driver stops (SIGINT, SIGTERM, lx.stop(), a
+  // failed engine, or a failed start) and every handle is closed. Returns
+  // the exit code.
+  int run();
+
+  // ---- EndpointHost ----
+  uv_loop_t* loop() override { return loop_; }
+  const host::Engine& engine() const override { return engine_; }
+  void received(int32_t chid, std::span<const uint8_t> bytes) override;
+  void sent(int32_t chid, uint64_t byte_count) override;
+  void remote_closed(int32_t chid) override;
+  void output_failed(int32_t chid) override;
+  void wake() override;
+  bool input_paused(int32_t chid) const override;
+
+ private:
+  static void on_check(uv_check_t* handle);
+  static void on_tick(uv_timer_t* handle);
+  static void on_grace_over(uv_timer_t* handle);
+  static void on_signal(uv_signal_t* handle, int signum);
+  void on_connection(Listener& listener);
+  void run_turn();
+  void reconcile();
+  Endpoint* open_outgoing(int32_t chid);
+  void reap_closing();
+  void drain_log();
+  void rescan();
+  void begin_stop();
+  void retire(std::unique_ptr<Endpoint> endpoint, bool graceful);
+  bool drained() const;
+  void finish();
+  void check(int status, const char* event);
+  bool over_bounds(const lx_channel_info& info) const;
+  void feed_clock();
+
+  uv_loop_t* loop_;
+  const LxrunOptions& options_;
+  host::Engine& engine_;
+  host::EventSink& sink_;
+  std::FILE* err_;
+
+  uv_check_t check_{};   // runs the turn's update and reconcile after poll
+  uv_idle_t idle_{};     // keeps poll from blocking while a turn is owed
+  uv_timer_t tick_{};    // feeds set_clock every tick_ms
+  uv_timer_t grace_{};   // bounds the drain when stopping
+  uv_signal_t sigint_{};
+  uv_signal_t sigterm_{};
+  std::vector<uv_handle_t*> handles_;  // the above, once initialised
+
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::map<int32_t, std::unique_ptr<Endpoint>> endpoints_;  // by chid; 0 is stdio
+  struct Closing {
+    std::unique_ptr<Endpoint> endpoint;
+    uint64_t released_ms;  // uv_now() at release, for kLingerMs
+  };
+  std::vector<Closing> closing_;  // released, not finished
+  std::vector<int32_t> deferred_closes_;  // remote_closed this turn, fed after update
+  std::vector<int32_t> chids_;            // list_channels, reused
+
+  bool update_wanted_ = false;  // an event (other than sent_outgoing) was fed
+  bool wake_wanted_ = false;
+  bool total_paused_ = false;   // all channels together hold too much output
+  bool stopping_ = false;
+  bool finished_ = false;
+  bool engine_failed_ = false;  // an event returned LX_ERR_FAILED or LX_ERR_NO_MEMORY
+  int exit_code_ = 0;
+  uint64_t rescan_failed_ms_ = 0;  // last failed re-read of the app, to retry slowly
+  std::string rescan_error_;       // its message, reported once
+};
+
+}  // namespace lx::driver

@@ -1,0 +1,33 @@
+// The driver side of one engine channel: a TCP connection or stdio. The
+// Driver keeps one per chid it knows and tells it what the engine wants.
+#pragma once
+
+#include <cstdint>
+
+namespace lx::driver {
+
+class Endpoint {
+ public:
+  virtual ~Endpoint() = default;
+  virtual int32_t chid() const = 0;
+  // Writes the engine's output for the channel as far as the OS takes it.
+  virtual void flush() = 0;
+  // Starts or stops reading (back-pressure, shutdown).
+  virtual void set_reading(bool on) = 0;
+  // True while output can be written now (connected, not failed, not released).
+  virtual bool can_write() const = 0;
+  // True when output can never be written again (reset, failed connect or write).
+  virtual bool broken() const = 0;
+  // Bytes copied into driver memory and not yet written to the kernel.
+  virtual uint64_t pending_write_bytes() const = 0;
+  // The engine dropped the channel (or the driver is stopping): no more
+  // events from this endpoint. graceful: let queued writes finish and shut
+  // the socket down first; otherwise close at once. May be called again
+  // with graceful false to cut a graceful close short.
+  virtual void release(bool graceful) = 0;
+  // True once every handle is closed and every request has called back: the
+  // object may be deleted.
+  virtual bool finished() const = 0;
+};
+
+}  // namespace lx::driver

@@ -1,0 +1,82 @@
+// The C++ face of one engine instance: the seven events (as an EventSink, so a
+// Recorder can stand in front of it) plus the queries a driver needs. It owns
+// the lx_engine and destroys it; it never owns the library or the region.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lx/engine_api.h"
+#include "lx/host/engine_library.h"
+#include "lx/host/event_sink.h"
+#include "lx/host/heap_region.h"
+#include "lx/status.h"
+
+namespace lx::host {
+
+class Engine final : public EventSink, public FiguresSource {
+ public:
+  // Creates an engine in region with seed. The library and the region must
+  // outlive the Engine. The region must be fresh (HeapRegion::fresh); it is
+  // marked used even when creation fails. Errors are ErrorKind::kEngine with
+  // the engine's own reason.
+  static Result<std::unique_ptr<Engine>> create(const EngineLibrary& library, HeapRegion& region,
+                                                uint64_t seed);
+  ~Engine() override;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // ---- Events (EventSink): forwarded to the C ABI as they are ----
+  int set_clock(double seconds) override;
+  int set_lua_source(std::span<const uint8_t> blob) override;
+  int recv_incoming(int32_t chid, std::span<const uint8_t> bytes) override;
+  int sent_outgoing(int32_t chid, uint64_t byte_count) override;
+  int32_t notify_accept(int32_t port) override;
+  int notify_close(int32_t chid) override;
+  int invoke_event_update() override;
+
+  // ---- Queries: change nothing in the engine ----
+
+  // Live chids in ascending order (see list_channels in engine_api.h).
+  std::vector<int32_t> channels() const;
+  // The same into a caller's vector, reusing its capacity.
+  void channels(std::vector<int32_t>& out) const;
+  // Facts about a channel, or nullopt when it does not exist (any more).
+  std::optional<lx_channel_info> info(int32_t chid) const;
+  // "host:port" of an lx.connect channel, empty otherwise or when unknown.
+  // Valid until the next event.
+  std::string_view target(int32_t chid) const;
+  // The first contiguous run of the channel's unsent output; empty when none
+  // or unknown. Valid until sent_outgoing consumes it or the channel is
+  // deleted (so copy what must outlive the next event).
+  std::span<const uint8_t> peek_outgoing(int32_t chid) const;
+  bool rescan_requested() const;
+  bool stop_requested() const;
+  uint64_t memhash() const;
+  uint64_t outhash() const;
+  uint64_t heap_bytes_in_use() const;
+  uint64_t event_count() const;
+  EngineFigures figures() const override;
+  // The message of the last failed event, "" if none. Valid until the next event.
+  std::string_view last_error() const;
+  std::string_view build_id() const;
+
+  // Hands every pending lx.log line, oldest first, to emit; returns how many.
+  // Not an event: it touches nothing in the heap region.
+  size_t drain_log(const std::function<void(std::string_view)>& emit);
+
+ private:
+  Engine(const lx_engine_wrapper& api, lx_engine* engine) : api_(api), engine_(engine) {}
+
+  const lx_engine_wrapper& api_;
+  lx_engine* engine_;
+  std::vector<char> log_line_;  // reused by drain_log
+};
+
+}  // namespace lx::host
