@@ -1,0 +1,71 @@
+// ChannelTable: every channel of an engine by chid, the accept queue, and
+// the end-of-event step that retires drained channels. It owns the channel
+// lifecycle rules (docs/channels.md) so events and Lua calls share them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "channel.h"
+#include "eng_containers.h"
+#include "hash64.h"
+
+namespace lx::engine {
+
+class ChannelTable {
+ public:
+  // Creates stdio (chid 0).
+  explicit ChannelTable(Heap& heap);
+
+  // Any channel object still held (listed or finished), or null.
+  Channel* find(int32_t chid);
+  const Channel* find(int32_t chid) const;
+  // A channel the driver can see (list_channels), or null.
+  const Channel* find_listed(int32_t chid) const;
+  Channel* find_listed(int32_t chid);
+
+  // notify_accept: a new channel for port, queued for lx.accept(). Returns
+  // its chid, or nullopt when chids are exhausted. Throws std::bad_alloc.
+  std::optional<int32_t> open_incoming(int32_t port);
+  // lx.connect: a new outgoing channel for target. Throws std::bad_alloc.
+  std::optional<int32_t> open_outgoing(std::string_view target);
+  // lx.accept: the oldest queued chid, or nullopt.
+  std::optional<int32_t> pop_accepted();
+
+  // notify_close: the first call marks the channel closed; a later one drops
+  // its unsent output (and for stdio, every later write too).
+  void close_by_driver(Channel& channel);
+  // sent_outgoing: byte_count <= out.size().
+  void consume_output(Channel& channel, uint64_t byte_count);
+  // ch:close(): the app lets go of a channel (never stdio). Its input is
+  // dropped; it is destroyed at the end of the event once its output is gone.
+  void delete_by_app(Channel& channel);
+  // ch:write(): queues bytes and folds them into outhash. Returns false (and
+  // queues nothing) when the channel is finished or stdout is dead. Throws
+  // std::bad_alloc when the app's share of the heap is exhausted.
+  bool write(Channel& channel, const void* bytes, std::size_t byte_count);
+
+  // End of every event: destroys deleted channels without output and marks
+  // closed channels without output finished.
+  void settle();
+
+  // Writes up to capacity listed chids in ascending order; returns how many
+  // are listed in all.
+  std::size_t list(int32_t* chids, std::size_t capacity) const;
+  uint64_t outhash() const { return outhash_.value(); }
+  std::size_t size() const { return channels_.size(); }
+
+ private:
+  std::optional<int32_t> open(int32_t port, std::string_view target, bool outgoing);
+
+  Heap* heap_;
+  eng::map<int32_t, Channel> channels_;
+  eng::deque<int32_t> accept_queue_;
+  int32_t next_chid_ = 1;
+  bool settle_needed_ = false;
+  Hash64 outhash_;
+};
+
+}  // namespace lx::engine

@@ -1,0 +1,332 @@
+// DrivenEngine: the seven events, the queries, and the failed state.
+#include "driven_engine.h"
+
+#include <charconv>
+#include <cmath>
+#include <exception>
+#include <new>
+
+#include "engine_assert.h"
+#include "source_blob_reader.h"
+
+namespace lx::engine {
+namespace {
+
+// Clock values beyond this are refused: os.time() must fit an integer.
+constexpr double kMaxClockSeconds = 9.0e15;
+
+std::string decimal(int64_t value) {
+  char digits[24];
+  auto result = std::to_chars(digits, digits + sizeof(digits), value);
+  return std::string(digits, result.ptr);
+}
+
+}  // namespace
+
+int DrivenEngine::create(const lx_engine_config& config, DrivenEngine** out, std::string* error) {
+  *out = nullptr;
+  Heap* heap = Heap::create_in(config.heap_base, config.heap_bytes);
+  auto* off_heap = new OffHeap();
+  void* memory = heap->allocate(sizeof(DrivenEngine), Heap::Budget::kInternal);
+  if (memory == nullptr) {
+    delete off_heap;
+    *error = "the heap region cannot hold the engine";
+    return LX_ERR_NO_MEMORY;
+  }
+  DrivenEngine* engine = nullptr;
+  try {
+    engine = new (memory) DrivenEngine(*heap, config.seed, off_heap);
+  } catch (const std::bad_alloc&) {
+    delete off_heap;
+    *error = "the heap region cannot hold the engine's tables";
+    return LX_ERR_NO_MEMORY;
+  }
+  if (!engine->lua_.open(*heap, *engine, config.seed, error)) {
+    destroy(engine);
+    return LX_ERR_NO_MEMORY;
+  }
+  *out = engine;
+  return LX_OK;
+}
+
+void DrivenEngine::destroy(DrivenEngine* engine) noexcept {
+  if (engine == nullptr) return;
+  Heap& heap = *engine->heap_;
+  engine->~DrivenEngine();
+  heap.deallocate(engine, sizeof(DrivenEngine));
+}
+
+DrivenEngine::DrivenEngine(Heap& heap, uint64_t seed, OffHeap* off_heap)
+    : heap_(&heap),
+      off_heap_(off_heap),
+      seed_(seed),
+      random_(seed),
+      channels_(heap),
+      source_(heap) {}
+
+DrivenEngine::~DrivenEngine() {
+  closing_ = true;
+  lua_.close();  // before the channels: finalizers look channels up
+  magic_ = 0;
+  delete off_heap_;
+}
+
+void DrivenEngine::fail(bool out_of_memory, std::string_view reason) {
+  if (failed_) return;
+  failed_ = true;
+  failed_out_of_memory_ = out_of_memory;
+  try {
+    off_heap_->failure.assign(reason);
+  } catch (...) {
+  }
+}
+
+void DrivenEngine::lua_warning(const char* piece, bool to_be_continued) noexcept {
+  try {
+    std::string& text = off_heap_->warning;
+    if (text.empty() && !to_be_continued && piece[0] == '@') return;  // control message
+    text += piece;
+    if (to_be_continued) return;
+    off_heap_->log.push("Lua warning: " + text);
+    text.clear();
+  } catch (...) {
+    off_heap_->warning.clear();
+  }
+}
+
+int DrivenEngine::set_error(int code, std::string_view text) {
+  try {
+    off_heap_->last_error.assign(text);
+  } catch (...) {
+    off_heap_->last_error.clear();
+  }
+  return code;
+}
+
+template <typename Body>
+int DrivenEngine::run_event(const char* name, Body&& body) {
+  ++event_count_;
+  if (failed_) {
+    return set_error(LX_ERR_FAILED, std::string(name) + ": the engine failed earlier (" +
+                                        off_heap_->failure + "); recreate it");
+  }
+  int code = LX_OK;
+  try {
+    code = body();
+  } catch (const std::bad_alloc&) {
+    fail(true, "the engine heap is exhausted (engine bookkeeping)");
+  } catch (const std::exception& e) {
+    fail(false, e.what());
+  }
+  if (failed_) {
+    return set_error(failed_out_of_memory_ ? LX_ERR_NO_MEMORY : LX_ERR_FAILED,
+                     std::string(name) + ": " + off_heap_->failure +
+                         "; the engine is failed and refuses further events");
+  }
+  channels_.settle();
+  return code;
+}
+
+// ---- Events ----
+
+int DrivenEngine::set_clock(double seconds) {
+  return run_event("set_clock", [&]() -> int {
+    if (!std::isfinite(seconds) || std::fabs(seconds) > kMaxClockSeconds) {
+      return set_error(LX_ERR_ARGUMENT, "set_clock: the time must be finite and within 9e15 s");
+    }
+    clock_seconds_ = seconds;
+    return LX_OK;
+  });
+}
+
+int DrivenEngine::set_lua_source(const uint8_t* blob, std::size_t blob_bytes) {
+  return run_event("set_lua_source", [&] { return apply_lua_source(blob, blob_bytes); });
+}
+
+int DrivenEngine::report_lua_failure(const char* where, const LuaSandbox::Failure& failure) {
+  if (!failure.traceback.empty()) {
+    std::string_view text = failure.traceback;
+    bool first = true;
+    while (!text.empty() || first) {
+      std::size_t newline = text.find('\n');
+      std::string_view line = text.substr(0, newline);
+      std::string entry;
+      if (first) entry = std::string("error in ") + where + ": ";
+      for (char c : line) {
+        if (c == '\t') {
+          entry += "    ";
+        } else {
+          entry += c;
+        }
+      }
+      off_heap_->log.push(entry);
+      first = false;
+      if (newline == std::string_view::npos) break;
+      text.remove_prefix(newline + 1);
+    }
+  }
+  return set_error(LX_ERR_APP, failure.message);
+}
+
+int DrivenEngine::apply_lua_source(const uint8_t* blob, std::size_t blob_bytes) {
+  rescan_requested_ = false;
+  SourceBlobReader reader;
+  if (!reader.parse(blob, blob_bytes)) {
+    const SourceBlobReader::Error& error = reader.error();
+    std::string text = "set_lua_source: bad source blob: ";
+    text += error.reason;
+    if (error.item >= 0) text += " (entry " + decimal(error.item) + ")";
+    text += " at byte " + decimal(static_cast<int64_t>(error.offset));
+    return set_error(LX_ERR_ARGUMENT, text);
+  }
+  std::string_view main_code;
+  reader.walk(
+      [&](const SourceBlobReader::File& file) {
+        if (file.path == "main.lua") main_code = file.data;
+      },
+      [](std::string_view) {});
+
+  // Compile first: a syntax error leaves the running app untouched.
+  LuaSandbox::Failure failure;
+  if (!lua_.compile(main_code, "@main.lua", &failure)) {
+    return set_error(LX_ERR_APP, failure.message);
+  }
+  bool rescan = source_loaded_;
+  source_.assign(blob, blob_bytes, reader);
+  source_loaded_ = true;
+  missing_update_reported_ = false;
+  if (!lua_.start_source(source_, &failure)) return report_lua_failure("main.lua", failure);
+  if (!lua_.run_compiled(&failure)) return report_lua_failure("main.lua", failure);
+  if (rescan) {
+    bool defined = false;
+    if (!lua_.call_global("on_reload", &defined, &failure)) {
+      return report_lua_failure("on_reload()", failure);
+    }
+  }
+  return LX_OK;
+}
+
+int DrivenEngine::recv_incoming(int32_t chid, const uint8_t* bytes, std::size_t byte_count) {
+  return run_event("recv_incoming", [&]() -> int {
+    if (bytes == nullptr && byte_count > 0) {
+      return set_error(LX_ERR_ARGUMENT, "recv_incoming: null bytes with a non-zero count");
+    }
+    Channel* channel = channels_.find_listed(chid);
+    if (channel == nullptr || channel->closed || channel->deleted) {
+      return set_error(LX_ERR_NO_CHANNEL, "recv_incoming: channel " + decimal(chid) +
+                                              " is not open for input (unknown, closed or "
+                                              "deleted); the bytes were dropped");
+    }
+    channel->in.append(bytes, byte_count);
+    return LX_OK;
+  });
+}
+
+int DrivenEngine::sent_outgoing(int32_t chid, uint64_t byte_count) {
+  return run_event("sent_outgoing", [&]() -> int {
+    Channel* channel = channels_.find_listed(chid);
+    if (channel == nullptr) {
+      return set_error(LX_ERR_NO_CHANNEL,
+                       "sent_outgoing: no listed channel " + decimal(chid));
+    }
+    if (byte_count > channel->out.size()) {
+      return set_error(LX_ERR_ARGUMENT, "sent_outgoing: " + decimal(static_cast<int64_t>(byte_count)) +
+                                            " bytes sent but only " +
+                                            decimal(static_cast<int64_t>(channel->out.size())) +
+                                            " queued on channel " + decimal(chid));
+    }
+    channels_.consume_output(*channel, byte_count);
+    return LX_OK;
+  });
+}
+
+int32_t DrivenEngine::notify_accept(int32_t port) {
+  return run_event("notify_accept", [&]() -> int {
+    if (port < 1 || port > 65535) {
+      return set_error(LX_ERR_ARGUMENT, "notify_accept: port " + decimal(port) +
+                                            " is not within 1 to 65535");
+    }
+    std::optional<int32_t> chid = channels_.open_incoming(port);
+    if (!chid) return set_error(LX_ERR_FAILED, "notify_accept: channel ids are exhausted");
+    return *chid;
+  });
+}
+
+int DrivenEngine::notify_close(int32_t chid) {
+  return run_event("notify_close", [&]() -> int {
+    Channel* channel = channels_.find_listed(chid);
+    if (channel == nullptr) {
+      return set_error(LX_ERR_NO_CHANNEL, "notify_close: no listed channel " + decimal(chid));
+    }
+    channels_.close_by_driver(*channel);
+    return LX_OK;
+  });
+}
+
+int DrivenEngine::invoke_event_update() {
+  return run_event("invoke_event_update", [&] { return apply_update(); });
+}
+
+int DrivenEngine::apply_update() {
+  if (!source_loaded_) {
+    if (missing_update_reported_) return LX_OK;
+    missing_update_reported_ = true;
+    return set_error(LX_ERR_APP, "invoke_event_update: no app yet (call set_lua_source first)");
+  }
+  bool defined = false;
+  LuaSandbox::Failure failure;
+  bool ok = lua_.call_global("update", &defined, &failure);
+  if (!ok) return report_lua_failure("update()", failure);
+  if (!defined) {
+    if (missing_update_reported_) return LX_OK;
+    missing_update_reported_ = true;
+    std::string text = "main.lua defines no global function update(); the engine has nothing to run";
+    off_heap_->log.push("error: " + text);
+    return set_error(LX_ERR_APP, text);
+  }
+  return LX_OK;
+}
+
+// ---- Queries ----
+
+std::size_t DrivenEngine::list_channels(int32_t* chids, std::size_t capacity) const {
+  return channels_.list(chids, capacity);
+}
+
+int DrivenEngine::get_channel_info(int32_t chid, lx_channel_info* info) const {
+  const Channel* channel = channels_.find_listed(chid);
+  if (channel == nullptr) return LX_ERR_NO_CHANNEL;
+  *info = lx_channel_info{};
+  info->chid = channel->chid;
+  info->port = channel->port;
+  info->incoming_bytes = channel->in.size();
+  info->outgoing_bytes = channel->out.size();
+  info->closed = channel->closed ? 1 : 0;
+  info->outgoing = channel->outgoing ? 1 : 0;
+  info->deleted = channel->deleted ? 1 : 0;
+  return LX_OK;
+}
+
+int DrivenEngine::get_target(int32_t chid, const char** target, std::size_t* target_bytes) const {
+  const Channel* channel = channels_.find_listed(chid);
+  if (channel == nullptr) return LX_ERR_NO_CHANNEL;
+  *target = channel->target.data();
+  *target_bytes = channel->target.size();
+  return LX_OK;
+}
+
+int DrivenEngine::peek_outgoing(int32_t chid, const uint8_t** bytes,
+                                std::size_t* byte_count) const {
+  const Channel* channel = channels_.find_listed(chid);
+  if (channel == nullptr) return LX_ERR_NO_CHANNEL;
+  std::span<const uint8_t> run = channel->out.peek();
+  *bytes = run.data();
+  *byte_count = run.size();
+  return LX_OK;
+}
+
+int64_t DrivenEngine::pop_log_line(char* buffer, std::size_t capacity) noexcept {
+  return off_heap_->log.pop(buffer, capacity);
+}
+
+}  // namespace lx::engine

@@ -1,0 +1,121 @@
+// DrivenEngine: the deterministic state machine behind the C ABI. The driver
+// feeds it the seven events; it keeps every byte of state (channels, app
+// source, Lua) on the heap in the caller's region, and answers queries
+// without changing anything.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "app_source.h"
+#include "channel_table.h"
+#include "engine_random.h"
+#include "heap.h"
+#include "log_queue.h"
+#include "lua_sandbox.h"
+#include "lx/engine_api.h"
+
+namespace lx::engine {
+
+class DrivenEngine {
+ public:
+  static constexpr uint64_t kMagic = 0x6c78'2d65'6e67'696eull;
+
+  // Builds an engine in config.heap_base (already checked by the ABI layer).
+  // Returns LX_OK and stores it in *out, or an error with the reason in *error.
+  static int create(const lx_engine_config& config, DrivenEngine** out, std::string* error);
+  // Tears down an engine made by create(). Null is ignored.
+  static void destroy(DrivenEngine* engine) noexcept;
+
+  DrivenEngine(const DrivenEngine&) = delete;
+  DrivenEngine& operator=(const DrivenEngine&) = delete;
+
+  bool valid() const { return magic_ == kMagic; }
+
+  // ---- Events (each counts, even when it fails) ----
+  int set_clock(double seconds);
+  int set_lua_source(const uint8_t* blob, std::size_t blob_bytes);
+  int recv_incoming(int32_t chid, const uint8_t* bytes, std::size_t byte_count);
+  int sent_outgoing(int32_t chid, uint64_t byte_count);
+  int32_t notify_accept(int32_t port);
+  int notify_close(int32_t chid);
+  int invoke_event_update();
+
+  // ---- Queries (change nothing) ----
+  std::size_t list_channels(int32_t* chids, std::size_t capacity) const;
+  int get_channel_info(int32_t chid, lx_channel_info* info) const;
+  int get_target(int32_t chid, const char** target, std::size_t* target_bytes) const;
+  int peek_outgoing(int32_t chid, const uint8_t** bytes, std::size_t* byte_count) const;
+  bool rescan_requested() const { return rescan_requested_; }
+  bool stop_requested() const { return stop_requested_; }
+  uint64_t memhash() const { return heap_->memhash(); }
+  uint64_t outhash() const { return channels_.outhash(); }
+  uint64_t heap_bytes_in_use() const { return heap_->bytes_in_use(); }
+  uint64_t event_count() const { return event_count_; }
+  const char* last_error() const { return off_heap_->last_error.c_str(); }
+  // Not an event: moves a log line out of the off-heap queue.
+  int64_t pop_log_line(char* buffer, std::size_t capacity) noexcept;
+
+  // ---- For the Lua bindings ----
+  Heap& heap() { return *heap_; }
+  ChannelTable& channels() { return channels_; }
+  const AppSource& source() const { return source_; }
+  EngineRandom& random() { return random_; }
+  LogQueue& log() { return off_heap_->log; }
+  double clock_seconds() const { return clock_seconds_; }
+  // A piece of a Lua warning (warn()); a complete warning becomes a log line.
+  void lua_warning(const char* piece, bool to_be_continued) noexcept;
+  void request_stop() { stop_requested_ = true; }
+  void request_rescan() { rescan_requested_ = true; }
+  // True while destroy() closes the Lua state (finalizers must not act).
+  bool closing() const { return closing_; }
+  // Puts the engine in its failed state: every later event returns
+  // LX_ERR_FAILED. out_of_memory makes the current event return
+  // LX_ERR_NO_MEMORY.
+  void fail(bool out_of_memory, std::string_view reason);
+  bool failed() const { return failed_; }
+
+ private:
+  // What the engine keeps on the system heap: debug output and error text,
+  // which are not engine state and may not touch the region.
+  struct OffHeap {
+    LogQueue log;
+    std::string last_error;
+    std::string failure;
+    std::string warning;  // pieces of a warning still being continued
+  };
+
+  DrivenEngine(Heap& heap, uint64_t seed, OffHeap* off_heap);
+  ~DrivenEngine();
+
+  // Runs one event: counts it, refuses it when failed, turns exceptions into
+  // the failed state, and settles the channel table afterwards.
+  template <typename Body>
+  int run_event(const char* name, Body&& body);
+  int set_error(int code, std::string_view text);
+  int apply_lua_source(const uint8_t* blob, std::size_t blob_bytes);
+  int apply_update();
+  int report_lua_failure(const char* where, const LuaSandbox::Failure& failure);
+
+  uint64_t magic_ = kMagic;
+  Heap* heap_;
+  OffHeap* off_heap_;
+  uint64_t seed_;
+  uint64_t event_count_ = 0;
+  double clock_seconds_ = 0;
+  bool rescan_requested_ = false;
+  bool stop_requested_ = false;
+  bool source_loaded_ = false;
+  bool missing_update_reported_ = false;
+  bool failed_ = false;
+  bool failed_out_of_memory_ = false;
+  bool closing_ = false;
+  EngineRandom random_;
+  ChannelTable channels_;
+  AppSource source_;
+  LuaSandbox lua_;
+};
+
+}  // namespace lx::engine

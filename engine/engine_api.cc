@@ -1,0 +1,246 @@
+// The C ABI table (the "EngineWrapper"): every entry checks its arguments,
+// catches everything, and turns failures into LX_ERR_* codes, so nothing is
+// ever thrown across the boundary.
+#include "engine_api.h"
+
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <string>
+
+#include "driven_engine.h"
+#include "heap.h"
+
+namespace lx::engine {
+namespace {
+
+DrivenEngine* unwrap(lx_engine* engine) {
+  auto* e = reinterpret_cast<DrivenEngine*>(engine);
+  return e != nullptr && e->valid() ? e : nullptr;
+}
+
+const DrivenEngine* unwrap(const lx_engine* engine) {
+  auto* e = reinterpret_cast<const DrivenEngine*>(engine);
+  return e != nullptr && e->valid() ? e : nullptr;
+}
+
+void write_error(char* error_text, size_t error_cap, std::string_view text) {
+  if (error_text == nullptr || error_cap == 0) return;
+  std::size_t n = text.size() < error_cap - 1 ? text.size() : error_cap - 1;
+  std::memcpy(error_text, text.data(), n);
+  error_text[n] = '\0';
+}
+
+// Runs an event body with the engine checked and every exception caught.
+template <typename Body>
+int guard_event(lx_engine* engine, Body&& body) noexcept {
+  DrivenEngine* e = unwrap(engine);
+  if (e == nullptr) return LX_ERR_ARGUMENT;
+  try {
+    return body(*e);
+  } catch (const std::bad_alloc&) {
+    e->fail(true, "out of memory outside the engine heap");
+    return LX_ERR_NO_MEMORY;
+  } catch (...) {
+    e->fail(false, "an unexpected exception inside the engine");
+    return LX_ERR_FAILED;
+  }
+}
+
+bool all_zero(const unsigned char* bytes, std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) {
+    if (bytes[i] != 0) return false;
+  }
+  return true;
+}
+
+int api_create(const lx_engine_config* config, lx_engine** out, char* error_text,
+               size_t error_cap) noexcept {
+  try {
+    if (out != nullptr) *out = nullptr;
+    if (config == nullptr || out == nullptr) {
+      write_error(error_text, error_cap, "create: config and out must not be null");
+      return LX_ERR_ARGUMENT;
+    }
+    if (config->struct_size != sizeof(lx_engine_config)) {
+      write_error(error_text, error_cap,
+                  "create: config->struct_size does not match this engine's lx_engine_config "
+                  "(built against another engine_api.h?)");
+      return LX_ERR_VERSION;
+    }
+    if (config->reserved != 0) {
+      write_error(error_text, error_cap, "create: config->reserved must be zero");
+      return LX_ERR_ARGUMENT;
+    }
+    auto base = reinterpret_cast<uintptr_t>(config->heap_base);
+    if (base == 0 || base % Heap::kRegionAlignBytes != 0) {
+      write_error(error_text, error_cap, "create: heap_base must be a non-null, 4096-aligned address");
+      return LX_ERR_ARGUMENT;
+    }
+    if (config->heap_bytes < Heap::kMinRegionBytes || config->heap_bytes % Heap::kRegionAlignBytes != 0 ||
+        config->heap_bytes > (uint64_t{1} << 46) || base + config->heap_bytes < base) {
+      write_error(error_text, error_cap,
+                  "create: heap_bytes must be a multiple of 4096 from 8 MiB to 64 TiB");
+      return LX_ERR_ARGUMENT;
+    }
+    if (!all_zero(static_cast<const unsigned char*>(config->heap_base), 4096)) {
+      write_error(error_text, error_cap,
+                  "create: the heap region is not fresh (its first page is not zero); map a new "
+                  "region for every engine");
+      return LX_ERR_ARGUMENT;
+    }
+    DrivenEngine* engine = nullptr;
+    std::string error;
+    int code = DrivenEngine::create(*config, &engine, &error);
+    if (code != LX_OK) {
+      write_error(error_text, error_cap, "create: " + error);
+      return code;
+    }
+    *out = reinterpret_cast<lx_engine*>(engine);
+    return LX_OK;
+  } catch (const std::bad_alloc&) {
+    write_error(error_text, error_cap, "create: out of memory");
+    return LX_ERR_NO_MEMORY;
+  } catch (...) {
+    write_error(error_text, error_cap, "create: unexpected exception");
+    return LX_ERR_FAILED;
+  }
+}
+
+void api_destroy(lx_engine* engine) noexcept {
+  DrivenEngine* e = unwrap(engine);
+  if (e != nullptr) DrivenEngine::destroy(e);
+}
+
+int api_set_clock(lx_engine* engine, double seconds) noexcept {
+  return guard_event(engine, [&](DrivenEngine& e) { return e.set_clock(seconds); });
+}
+
+int api_set_lua_source(lx_engine* engine, const uint8_t* blob, size_t blob_bytes) noexcept {
+  return guard_event(engine, [&](DrivenEngine& e) { return e.set_lua_source(blob, blob_bytes); });
+}
+
+int api_recv_incoming(lx_engine* engine, int32_t chid, const uint8_t* bytes,
+                      size_t byte_count) noexcept {
+  return guard_event(engine,
+                     [&](DrivenEngine& e) { return e.recv_incoming(chid, bytes, byte_count); });
+}
+
+int api_sent_outgoing(lx_engine* engine, int32_t chid, uint64_t byte_count) noexcept {
+  return guard_event(engine, [&](DrivenEngine& e) { return e.sent_outgoing(chid, byte_count); });
+}
+
+int32_t api_notify_accept(lx_engine* engine, int32_t port) noexcept {
+  return guard_event(engine, [&](DrivenEngine& e) { return e.notify_accept(port); });
+}
+
+int api_notify_close(lx_engine* engine, int32_t chid) noexcept {
+  return guard_event(engine, [&](DrivenEngine& e) { return e.notify_close(chid); });
+}
+
+int api_invoke_event_update(lx_engine* engine) noexcept {
+  return guard_event(engine, [&](DrivenEngine& e) { return e.invoke_event_update(); });
+}
+
+size_t api_list_channels(const lx_engine* engine, int32_t* chids, size_t capacity) noexcept {
+  const DrivenEngine* e = unwrap(engine);
+  if (e == nullptr) return 0;
+  if (chids == nullptr) capacity = 0;
+  return e->list_channels(chids, capacity);
+}
+
+int api_get_channel_info(const lx_engine* engine, int32_t chid, lx_channel_info* info) noexcept {
+  const DrivenEngine* e = unwrap(engine);
+  if (e == nullptr || info == nullptr) return LX_ERR_ARGUMENT;
+  return e->get_channel_info(chid, info);
+}
+
+int api_get_target(const lx_engine* engine, int32_t chid, const char** target,
+                   size_t* target_bytes) noexcept {
+  const DrivenEngine* e = unwrap(engine);
+  if (e == nullptr || target == nullptr || target_bytes == nullptr) return LX_ERR_ARGUMENT;
+  return e->get_target(chid, target, target_bytes);
+}
+
+int api_peek_outgoing(const lx_engine* engine, int32_t chid, const uint8_t** bytes,
+                      size_t* byte_count) noexcept {
+  const DrivenEngine* e = unwrap(engine);
+  if (e == nullptr || bytes == nullptr || byte_count == nullptr) return LX_ERR_ARGUMENT;
+  return e->peek_outgoing(chid, bytes, byte_count);
+}
+
+int api_get_rescan_flag(const lx_engine* engine) noexcept {
+  const DrivenEngine* e = unwrap(engine);
+  return e != nullptr && e->rescan_requested() ? 1 : 0;
+}
+
+int api_get_stop_flag(const lx_engine* engine) noexcept {
+  const DrivenEngine* e = unwrap(engine);
+  return e != nullptr && e->stop_requested() ? 1 : 0;
+}
+
+uint64_t api_memhash(const lx_engine* engine) noexcept {
+  const DrivenEngine* e = unwrap(engine);
+  return e != nullptr ? e->memhash() : 0;
+}
+
+uint64_t api_outhash(const lx_engine* engine) noexcept {
+  const DrivenEngine* e = unwrap(engine);
+  return e != nullptr ? e->outhash() : 0;
+}
+
+uint64_t api_heap_bytes_in_use(const lx_engine* engine) noexcept {
+  const DrivenEngine* e = unwrap(engine);
+  return e != nullptr ? e->heap_bytes_in_use() : 0;
+}
+
+uint64_t api_event_count(const lx_engine* engine) noexcept {
+  const DrivenEngine* e = unwrap(engine);
+  return e != nullptr ? e->event_count() : 0;
+}
+
+const char* api_last_error(const lx_engine* engine) noexcept {
+  const DrivenEngine* e = unwrap(engine);
+  return e != nullptr ? e->last_error() : "not a live engine handle";
+}
+
+int64_t api_pop_log_line(lx_engine* engine, char* buffer, size_t capacity) noexcept {
+  DrivenEngine* e = unwrap(engine);
+  if (e == nullptr) return -1;
+  return e->pop_log_line(buffer, capacity);
+}
+
+}  // namespace
+
+const lx_engine_wrapper* api_table() noexcept {
+  static const lx_engine_wrapper table = {
+      LX_ENGINE_ABI_VERSION,
+      sizeof(lx_engine_wrapper),
+      build_id(),
+      api_create,
+      api_destroy,
+      api_set_clock,
+      api_set_lua_source,
+      api_recv_incoming,
+      api_sent_outgoing,
+      api_notify_accept,
+      api_notify_close,
+      api_invoke_event_update,
+      api_list_channels,
+      api_get_channel_info,
+      api_get_target,
+      api_peek_outgoing,
+      api_get_rescan_flag,
+      api_get_stop_flag,
+      api_memhash,
+      api_outhash,
+      api_heap_bytes_in_use,
+      api_event_count,
+      api_last_error,
+      api_pop_log_line,
+  };
+  return &table;
+}
+
+}  // namespace lx::engine
