@@ -11,6 +11,7 @@
 
 #include "lx/host/engine_library.h"
 #include "lx/host/heap_region.h"
+#include "lx/wal/log_reader.h"
 #include "lx/wal/recorder.h"
 
 namespace lx::tools::test {
@@ -158,6 +159,18 @@ Result<SessionResult> record_session(const SessionSpec& spec) {
   Status closed = writer.value()->close();
   if (!closed.ok()) return closed;
   return result;
+}
+
+uint64_t event_of_update(const std::string& log_path, uint64_t n) {
+  auto reader = wal::LogReader::open(log_path);
+  if (!reader.ok()) return 0;
+  wal::Record record;
+  uint64_t seen = 0;
+  for (;;) {
+    Result<bool> more = reader.value()->next(&record);
+    if (!more.ok() || !more.value()) return 0;
+    if (record.type == wal::RecordType::kInvokeEventUpdate && ++seen == n) return record.event;
+  }
 }
 
 std::string read_file(const std::string& path) {

@@ -48,6 +48,9 @@ struct SessionResult {
 // region is the default one, released before returning.
 Result<SessionResult> record_session(const SessionSpec& spec);
 
+// The event number of the n-th invoke_event_update in a log (0 if none).
+uint64_t event_of_update(const std::string& log_path, uint64_t n);
+
 // Reads a whole file (empty when missing).
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& bytes);
