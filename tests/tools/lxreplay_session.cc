@@ -142,7 +142,8 @@ Result<SessionResult> record_session(const SessionSpec& spec) {
       driver.event_done();
       for (size_t c = 0; c < chids.size(); ++c) {
         std::string text = "line " + std::to_string(line) + " from client " + std::to_string(c);
-        if (c == 1 && line == 7 && !spec.poke_line.empty()) text = spec.poke_line;
+        if (static_cast<int>(c) == spec.poke_client && line == spec.poke_line_number &&
+            !spec.poke_line.empty()) text = spec.poke_line;
         text += "\r\n";
         recorder.recv_incoming(chids[c], bytes_of(text));
         driver.event_done();
@@ -159,6 +160,21 @@ Result<SessionResult> record_session(const SessionSpec& spec) {
   Status closed = writer.value()->close();
   if (!closed.ok()) return closed;
   return result;
+}
+
+uint64_t event_with_payload(const std::string& log_path, const std::string& text) {
+  auto reader = wal::LogReader::open(log_path);
+  if (!reader.ok()) return 0;
+  wal::Record record;
+  for (;;) {
+    Result<bool> more = reader.value()->next(&record);
+    if (!more.ok() || !more.value()) return 0;
+    std::string_view payload(reinterpret_cast<const char*>(record.bytes.data()),
+                             record.bytes.size());
+    if (record.type == wal::RecordType::kRecvIncoming && payload.find(text) != payload.npos) {
+      return record.event;
+    }
+  }
 }
 
 uint64_t event_of_update(const std::string& log_path, uint64_t n) {

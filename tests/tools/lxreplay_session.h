@@ -33,8 +33,10 @@ struct SessionSpec {
   uint64_t checkpoint_every = 10;
   int clients = 3;            // connections accepted on port 7000
   int lines_per_client = 20;  // lines each client sends, one event each
-  // Payload bytes of client 1's 7th line are changed to this when set.
+  // When set, the text client poke_client sends as its line poke_line.
   std::string poke_line;
+  int poke_client = 1;
+  int poke_line_number = 7;
   wal::WriterOptions writer;
 };
 
@@ -50,6 +52,9 @@ Result<SessionResult> record_session(const SessionSpec& spec);
 
 // The event number of the n-th invoke_event_update in a log (0 if none).
 uint64_t event_of_update(const std::string& log_path, uint64_t n);
+
+// The event number of the first recv_incoming whose payload holds text.
+uint64_t event_with_payload(const std::string& log_path, const std::string& text);
 
 // Reads a whole file (empty when missing).
 std::string read_file(const std::string& path);

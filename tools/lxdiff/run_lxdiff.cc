@@ -1,0 +1,31 @@
+// run_lxdiff: checks the arguments, runs a LogDiffer, and keeps exceptions
+// from escaping (exit 70).
+#include "run_lxdiff.h"
+
+#include <fmt/format.h>
+
+#include <exception>
+
+#include "log_differ.h"
+#include "lx/tools/exit_code.h"
+
+namespace lx::tools {
+
+int run_lxdiff(const LxdiffOptions& options, std::FILE* out, std::FILE* err) {
+  if (options.a_path.empty() || options.b_path.empty()) {
+    fmt::print(err, "lxdiff: error: two logs are needed; usage: lxdiff A.lxw B.lxw [options]\n");
+    return kExitUsage;
+  }
+  try {
+    LogDiffer differ(options, out, err);
+    return differ.run();
+  } catch (const std::exception& e) {
+    fmt::print(err, "lxdiff: error: internal: {}; please report this with the logs\n", e.what());
+  } catch (...) {
+    fmt::print(err, "lxdiff: error: internal: unknown exception; please report this\n");
+  }
+  std::fflush(out);
+  return kExitInternal;
+}
+
+}  // namespace lx::tools
