@@ -77,6 +77,14 @@ JsonLine& JsonLine::add_null(std::string_view name) {
   return *this;
 }
 
+JsonLine& JsonLine::add_optional_u64(std::string_view name, std::optional<uint64_t> value) {
+  return value ? add_u64(name, *value) : add_null(name);
+}
+
+JsonLine& JsonLine::add_optional_str(std::string_view name, std::string_view value) {
+  return value.empty() ? add_null(name) : add_str(name, value);
+}
+
 JsonLine& JsonLine::add_raw(std::string_view name, std::string_view json) {
   key(name);
   text_ += json;

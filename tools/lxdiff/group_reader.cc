@@ -24,12 +24,20 @@ void GroupReader::start_group(const wal::Record& record, EventGroup* group) {
   group->bytes.clear();
   group->text.clear();
   if (!group->has_event) return;
-  group->type = record.type;
-  group->clock_seconds = record.clock_seconds;
-  group->chid = record.chid;
-  group->port = record.port;
-  group->byte_count = record.byte_count;
-  group->bytes.assign(record.bytes.begin(), record.bytes.end());
+  // Only the fields the type uses: the others stay zero, so comparing every
+  // field of two groups is exact.
+  using wal::RecordType;
+  RecordType t = record.type;
+  group->type = t;
+  group->clock_seconds = t == RecordType::kSetClock ? record.clock_seconds : 0;
+  bool has_chid = t == RecordType::kRecvIncoming || t == RecordType::kSentOutgoing ||
+                  t == RecordType::kNotifyClose;
+  group->chid = has_chid ? record.chid : 0;
+  group->port = t == RecordType::kNotifyAccept ? record.port : 0;
+  group->byte_count = t == RecordType::kSentOutgoing ? record.byte_count : 0;
+  if (t == RecordType::kRecvIncoming || t == RecordType::kSetLuaSource) {
+    group->bytes.assign(record.bytes.begin(), record.bytes.end());
+  }
   group->text = describe_record(record);
 }
 

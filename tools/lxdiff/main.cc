@@ -3,7 +3,7 @@
 
 #include <cstdio>
 
-#include "lx/tools/exit_code.h"
+#include "lx/tools/command_line.h"
 #include "run_lxdiff.h"
 
 int main(int argc, char** argv) {
@@ -19,15 +19,6 @@ int main(int argc, char** argv) {
   app.add_flag("--json", options.json, "JSON Lines on stdout");
   app.add_flag("--full", options.full,
                "compare every event, even where both indexes agree on the checkpoints");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "lxdiff: error: %s; see lxdiff --help\n", e.what());
-    return lx::tools::kExitUsage;
-  }
+  if (auto code = lx::tools::parse_command_line(app, argc, argv, "lxdiff")) return *code;
   return lx::tools::run_lxdiff(options, stdout, stderr);
 }

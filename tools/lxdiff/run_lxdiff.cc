@@ -4,8 +4,6 @@
 
 #include <fmt/format.h>
 
-#include <exception>
-
 #include "log_differ.h"
 #include "lx/tools/exit_code.h"
 
@@ -16,16 +14,10 @@ int run_lxdiff(const LxdiffOptions& options, std::FILE* out, std::FILE* err) {
     fmt::print(err, "lxdiff: error: two logs are needed; usage: lxdiff A.lxw B.lxw [options]\n");
     return kExitUsage;
   }
-  try {
+  return run_guarded("lxdiff", out, err, [&] {
     LogDiffer differ(options, out, err);
     return differ.run();
-  } catch (const std::exception& e) {
-    fmt::print(err, "lxdiff: error: internal: {}; please report this with the logs\n", e.what());
-  } catch (...) {
-    fmt::print(err, "lxdiff: error: internal: unknown exception; please report this\n");
-  }
-  std::fflush(out);
-  return kExitInternal;
+  });
 }
 
 }  // namespace lx::tools

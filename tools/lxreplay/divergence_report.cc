@@ -67,11 +67,7 @@ void DivergenceReport::checkpoint_mismatch(const EventBrief& event_before,
     j.add_str("type", "divergence").add_str("kind", "checkpoint").add_u64("checkpoint_event", event);
     add_brief(j, event_before);
     j.add_str("differs", differing_figures(recorded, replayed));
-    if (last_matched) {
-      j.add_u64("last_matched_event", *last_matched);
-    } else {
-      j.add_null("last_matched_event");
-    }
+    j.add_optional_u64("last_matched_event", last_matched);
     j.add_u64("first_suspect_event", first)
         .add_raw("recorded", figures_json(recorded))
         .add_raw("replayed", figures_json(replayed))
@@ -104,11 +100,7 @@ void DivergenceReport::accept_mismatch(const EventBrief& event,
     j.add_str("type", "divergence").add_str("kind", "accept");
     add_brief(j, event);
     j.add_i64("recorded_chid", recorded_chid).add_i64("replayed_chid", replayed_chid);
-    if (last_matched) {
-      j.add_u64("last_matched_event", *last_matched);
-    } else {
-      j.add_null("last_matched_event");
-    }
+    j.add_optional_u64("last_matched_event", last_matched);
     j.add_u64("first_suspect_event", first).add_raw("next", next_json(first, event.event));
     j.print(out_);
     return;

@@ -3,7 +3,7 @@
 
 #include <cstdio>
 
-#include "lx/tools/exit_code.h"
+#include "lx/tools/command_line.h"
 #include "run_lxreplay.h"
 
 int main(int argc, char** argv) {
@@ -33,16 +33,7 @@ int main(int argc, char** argv) {
   auto* strict_flag = app.add_flag("--strict", strict, "any damage in the log is an error (exit 3)");
   app.add_flag("--salvage", salvage, "read past damaged spans (the replay stops at a gap)")
       ->excludes(strict_flag);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "lxreplay: error: %s; see lxreplay --help\n", e.what());
-    return lx::tools::kExitUsage;
-  }
+  if (auto code = lx::tools::parse_command_line(app, argc, argv, "lxreplay")) return *code;
   if (strict) options.recovery = lx::wal::Recovery::kStrict;
   if (salvage) options.recovery = lx::wal::Recovery::kSalvage;
   return lx::tools::run_lxreplay(options, stdout, stderr);

@@ -4,8 +4,6 @@
 
 #include <fmt/format.h>
 
-#include <exception>
-
 #include "lx/tools/exit_code.h"
 #include "replayer.h"
 
@@ -24,16 +22,10 @@ int run_lxreplay(const LxreplayOptions& options, std::FILE* out, std::FILE* err)
     fmt::print(err, "lxreplay: error: --break-at 0: events are numbered from 1; give N >= 1\n");
     return kExitUsage;
   }
-  try {
+  return run_guarded("lxreplay", out, err, [&] {
     Replayer replayer(options, out, err);
     return replayer.run();
-  } catch (const std::exception& e) {
-    fmt::print(err, "lxreplay: error: internal: {}; please report this with the log\n", e.what());
-  } catch (...) {
-    fmt::print(err, "lxreplay: error: internal: unknown exception; please report this\n");
-  }
-  std::fflush(out);
-  return kExitInternal;
+  });
 }
 
 }  // namespace lx::tools

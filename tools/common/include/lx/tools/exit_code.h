@@ -2,6 +2,9 @@
 // the mapping from an operating error to one of them.
 #pragma once
 
+#include <cstdio>
+#include <functional>
+
 #include "lx/status.h"
 
 namespace lx::tools {
@@ -18,5 +21,9 @@ enum ExitCode : int {
 // kUsage -> 2, kCorrupt -> 3, kIo -> 4, anything else -> 70. status must
 // have failed.
 int exit_code_for(const Status& status);
+
+// Runs a tool's body and returns its exit code; an exception that escapes it
+// (a bug) becomes one "<tool>: error: internal: ..." line on err and 70.
+int run_guarded(const char* tool, std::FILE* out, std::FILE* err, const std::function<int()>& body);
 
 }  // namespace lx::tools

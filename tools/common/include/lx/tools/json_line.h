@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,9 @@ class JsonLine {
   JsonLine& add_i64(std::string_view key, int64_t value);
   JsonLine& add_bool(std::string_view key, bool value);
   JsonLine& add_null(std::string_view key);
+  // The value, or null when absent (empty for the string form).
+  JsonLine& add_optional_u64(std::string_view key, std::optional<uint64_t> value);
+  JsonLine& add_optional_str(std::string_view key, std::string_view value);
   // value must already be JSON (an object or array built elsewhere).
   JsonLine& add_raw(std::string_view key, std::string_view json);
   // A 64-bit hash as a "0x%016x" string: JSON numbers lose bits past 2^53.
