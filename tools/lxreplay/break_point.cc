@@ -38,6 +38,9 @@ __attribute__((noinline)) void break_before_event(const EventBrief& next_event, 
   }
   std::fflush(err);
   std::raise(SIGTRAP);
+  // Reached when a debugger continues; also keeps this frame in backtraces
+  // (raise is not a tail call).
+  fmt::print(err, "lxreplay: continuing with event {}\n", next_event.event);
 }
 
 }  // namespace lx::tools
