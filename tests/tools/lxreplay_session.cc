@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -201,14 +202,32 @@ void write_file(const std::string& path, const std::string& bytes) {
   out << bytes;
 }
 
-std::string temp_path(const std::string& name) {
-  static const std::string dir = [] {
+namespace {
+
+// One directory per test process, removed when the process exits.
+class TempDir {
+ public:
+  TempDir() {
     char tmpl[] = "/tmp/lx_tools_test_XXXXXX";
     const char* made = mkdtemp(tmpl);
     LX_ASSERT(made != nullptr);
-    return std::string(made);
-  }();
-  return dir + "/" + name;
+    path_ = made;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+
+std::string temp_path(const std::string& name) {
+  static const TempDir dir;
+  return dir.path() + "/" + name;
 }
 
 Captured capture(const std::function<int(std::FILE*, std::FILE*)>& run) {

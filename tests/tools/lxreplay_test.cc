@@ -55,7 +55,7 @@ TEST_CASE("a recorded session replays with every checkpoint matching", "[lxrepla
   CHECK(c.err.find("lxreplay: app: accepted") != std::string::npos);
 }
 
-TEST_CASE("--quiet drops the app's log lines", "[lxreplay]") {
+TEST_CASE("lxreplay --quiet drops the app's log lines", "[lxreplay]") {
   LxreplayOptions o = options_for(recorded_log());
   o.quiet = true;
   Captured c = replay(o);
@@ -63,7 +63,7 @@ TEST_CASE("--quiet drops the app's log lines", "[lxreplay]") {
   CHECK(c.err.find("lxreplay: app:") == std::string::npos);
 }
 
-TEST_CASE("--until stops after event N and prints the engine state", "[lxreplay]") {
+TEST_CASE("lxreplay --until stops after event N and prints the engine state", "[lxreplay]") {
   LxreplayOptions o = options_for(recorded_log());
   o.until = 30;
   o.quiet = true;
@@ -95,7 +95,7 @@ TEST_CASE("--until stops after event N and prints the engine state", "[lxreplay]
   }
 }
 
-TEST_CASE("--break-at raises SIGTRAP just before the event", "[lxreplay][break]") {
+TEST_CASE("lxreplay --break-at raises SIGTRAP just before the event", "[lxreplay][break]") {
   std::string command = std::string(LX_LXREPLAY_BIN) + " " + recorded_log() + " --quiet";
   SECTION("without a debugger SIGTRAP ends the process, and it says so first") {
     Captured c = run_command(command + " --break-at 12");
@@ -119,7 +119,7 @@ TEST_CASE("--break-at raises SIGTRAP just before the event", "[lxreplay][break]"
   }
 }
 
-TEST_CASE("--record-to writes a log of the replay that replays itself", "[lxreplay]") {
+TEST_CASE("lxreplay --record-to writes a log of the replay that replays itself", "[lxreplay]") {
   std::string copy = temp_path("rerecord_every_1.lxw");
   LxreplayOptions o = options_for(recorded_log());
   o.record_to = copy;
@@ -139,7 +139,7 @@ TEST_CASE("--record-to writes a log of the replay that replays itself", "[lxrepl
   }
 }
 
-TEST_CASE("--app replays another app source with the recorded arguments", "[lxreplay][what-if]") {
+TEST_CASE("lxreplay --app replays another app source with the recorded arguments", "[lxreplay][what-if]") {
   SessionSpec spec;
   spec.log_path = temp_path("whatif.lxw");
   spec.args = {"from-args"};
