@@ -317,18 +317,8 @@ bool Heap::resize_large_in_place(BlockHeader* b, uint64_t need, Budget budget) {
   }
   if ((next->size_flags & kInUse) != 0 || size + block_size(next) < need) return false;
   unlink(next);
-  uint64_t total = size + block_size(next);
-  BlockHeader* after = at(b, total);
-  if (total - need >= kMinSplitBytes) {
-    b->size_flags = need | kInUse | prev_flag;
-    BlockHeader* rest = at(b, need);
-    rest->size_flags = (total - need) | kPrevInUse;
-    after->prev_size = total - need;
-    link(rest);
-  } else {
-    b->size_flags = total | kInUse | prev_flag;
-    after->size_flags |= kPrevInUse;
-  }
+  b->size_flags = (size + block_size(next)) | prev_flag;  // one free block for occupy()
+  occupy(b, need);
   return true;
 }
 

@@ -36,6 +36,10 @@ int traceback_handler(lua_State* L);
 // but declared [[noreturn]] so C++ control flow knows it.
 [[noreturn]] void raise_error(lua_State* L, const char* format, ...);
 
+// Puts the engine into its failed state after a C++ exception in engine code
+// and raises a Lua error, so the VM unwinds to the event's protected call.
+[[noreturn]] void fail_engine_and_raise(lua_State* L, bool out_of_memory);
+
 // Wraps a lua_CFunction that calls engine C++ code which may throw: a
 // std::bad_alloc from engine bookkeeping puts the engine into its failed
 // state and becomes a Lua error; a Lua error passes through untouched (it is
@@ -49,11 +53,7 @@ int guarded(lua_State* L) {
     out_of_memory = true;
   } catch (const std::exception&) {
   }
-  engine_of(L).fail(out_of_memory, out_of_memory
-                                       ? "the engine heap is exhausted (engine bookkeeping)"
-                                       : "an internal error in a Lua binding");
-  lua_pushstring(L, "the engine failed (see last_error); no further events will run");
-  return lua_error(L);
+  fail_engine_and_raise(L, out_of_memory);
 }
 
 }  // namespace lx::engine

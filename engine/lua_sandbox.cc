@@ -209,11 +209,7 @@ int trampoline(lua_State* L) {
     out_of_memory = true;
   } catch (const std::exception&) {
   }
-  engine_of(L).fail(out_of_memory, out_of_memory
-                                       ? "the engine heap is exhausted (engine bookkeeping)"
-                                       : "an internal error while running Lua");
-  lua_pushstring(L, "the engine failed (see last_error)");
-  return lua_error(L);
+  fail_engine_and_raise(L, out_of_memory);
 }
 
 }  // namespace
@@ -228,6 +224,15 @@ int traceback_handler(lua_State* L) {
   }
   luaL_traceback(L, L, message, 1);
   return 1;
+}
+
+void fail_engine_and_raise(lua_State* L, bool out_of_memory) {
+  engine_of(L).fail(out_of_memory, out_of_memory
+                                       ? "the engine heap is exhausted (engine bookkeeping)"
+                                       : "an internal error in engine code called from Lua");
+  lua_pushstring(L, "the engine failed (see last_error); no further events will run");
+  lua_error(L);
+  __builtin_unreachable();
 }
 
 void raise_error(lua_State* L, const char* format, ...) {
