@@ -3,9 +3,14 @@
 // (docs/wal-format.md, "Reading").
 #include "lx/wal/log_reader.h"
 
+// For ZSTD_nextSrcSizeToDecompress (exported by libzstd, documented as
+// the buffer-less streaming API).
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "byte_source.h"
 #include "lx/wal/crc32c.h"
@@ -182,10 +187,12 @@ Status LogReader::step(Record* out, bool* delivered) {
         return accept(raw, out, delivered);
       case ParseStatus::kCorrupt: return damaged(good_offset_, reason, false);
       case ParseStatus::kNeedMore:
-        if (!in_frame_) return damaged(good_offset_, "frame ends inside a record", false);
+        if (!in_frame_ && frame_error_ == nullptr)
+          return damaged(good_offset_, "frame ends inside a record", false);
         break;
     }
   }
+  if (frame_error_ != nullptr) return damaged(good_offset_, frame_error_, false);
   if (in_frame_) return decompress_step();
   return read_frame_start();
 }
@@ -231,12 +238,21 @@ Status LogReader::decompress_step() {
   }
   // Grows only as decompressed bytes arrive: a length field never sizes it.
   if (records_.size() - wpos_ < kOutputStepBytes) records_.resize(wpos_ + kOutputStepBytes);
-  ZSTD_inBuffer in{src.data(), src.available(), 0};
+  // Feed one decoding step (a block header or a block) per call: when a call
+  // fails, zstd does not report the output it already wrote, so a call must
+  // never hold a good block and a bad one together.
+  const size_t step_bytes = std::max<size_t>(1, ZSTD_nextSrcSizeToDecompress(dctx_));
+  ZSTD_inBuffer in{src.data(), std::min(src.available(), step_bytes), 0};
   ZSTD_outBuffer outb{records_.data() + wpos_, records_.size() - wpos_, 0};
   const size_t result = ZSTD_decompressStream(dctx_, &outb, &in);
-  if (ZSTD_isError(result)) return damaged(good_offset_, "corrupt zstd frame", false);
-  src.consume(in.pos);
   wpos_ += outb.pos;
+  if (ZSTD_isError(result)) {
+    // Deliver the records that came out before the error, then report it.
+    in_frame_ = false;
+    frame_error_ = "corrupt zstd frame";
+    return ok_status();
+  }
+  src.consume(in.pos);
   if (result == 0) {
     in_frame_ = false;
     if (rpos_ == wpos_) good_offset_ = src.offset();
@@ -359,6 +375,7 @@ bool LogReader::scan_for_resume(bool any_frame) {
 Status LogReader::damaged(uint64_t offset, std::string_view reason, bool torn) {
   ByteSource& src = *source_;
   in_frame_ = false;
+  frame_error_ = nullptr;
   rpos_ = wpos_ = 0;
   Damage d;
   d.offset = offset;
@@ -369,11 +386,19 @@ Status LogReader::damaged(uint64_t offset, std::string_view reason, bool torn) {
     // Look again from just after where the damaged frame began: a crash
     // flush (or, salvaging, any frame) may start inside what the decoder
     // swallowed.
-    const uint64_t from = std::max(frame_offset_, good_offset_) + 1;
-    src.rewind(std::min(from, src.offset()));
+    // Strictly after the damaged frame's start and the last resume point,
+    // so every damage moves the reader forward.
+    const uint64_t from = std::max({frame_offset_ + 1, good_offset_, last_resume_ + 1});
+    if (src.offset() >= from) {
+      src.rewind(from);
+    } else {
+      const uint64_t ahead = from - src.offset();  // at most one byte past a frame start
+      src.consume(std::min<uint64_t>(ahead, src.fill(static_cast<size_t>(ahead))));
+    }
     const bool any = options_.recovery == Recovery::kSalvage;
     resumed = scan_for_resume(any);
     if (resumed) {
+      last_resume_ = src.offset();
       d.dropped_bytes = src.offset() > offset ? src.offset() - offset : 0;
       d.recovered = crash_marker_at(src.data(), src.available());
       resynced_ = true;

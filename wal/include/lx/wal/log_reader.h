@@ -126,9 +126,11 @@ class LogReader {
   size_t rpos_ = 0;
   size_t wpos_ = 0;
   bool in_frame_ = false;
+  const char* frame_error_ = nullptr;  // the frame failed after the records in records_
   bool ended_ = false;
   uint64_t frame_offset_ = 0;
-  uint64_t good_offset_ = 0;  // file offset up to which every record was delivered
+  uint64_t good_offset_ = 0;
+  uint64_t last_resume_ = 0;  // where the last resynchronisation resumed  // file offset up to which every record was delivered
   uint64_t last_event_ = 0;
   int last_rank_ = 3;
   bool resynced_ = false;  // after a skip: drop records already delivered

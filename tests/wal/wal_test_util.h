@@ -1,0 +1,78 @@
+// Helpers shared by the wal and lxdump tests: a temporary directory, a fake
+// engine that answers events and figures, a sample log writer that returns
+// what it recorded, and a reader that collects every record with its bytes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lx/host/event_sink.h"
+#include "lx/wal/log_reader.h"
+#include "lx/wal/log_writer.h"
+#include "lx/wal/recorder.h"
+
+namespace lx::wal::test {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with its files at the end.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+
+ private:
+  std::string dir_;
+};
+
+// Stands in for the engine: counts events, hands out chids 1, 2, ..., and
+// mixes every argument into memhash/outhash so checkpoints differ.
+class FakeEngine : public host::EventSink, public host::FiguresSource {
+ public:
+  int set_clock(double seconds) override;
+  int set_lua_source(std::span<const uint8_t> blob) override;
+  int recv_incoming(int32_t chid, std::span<const uint8_t> bytes) override;
+  int sent_outgoing(int32_t chid, uint64_t byte_count) override;
+  int32_t notify_accept(int32_t port) override;
+  int notify_close(int32_t chid) override;
+  int invoke_event_update() override;
+  host::EngineFigures figures() const override { return figures_; }
+
+ private:
+  void mix(uint64_t v);
+  host::EngineFigures figures_;
+  int32_t next_chid_ = 1;
+};
+
+// A record with its own copy of the bytes.
+struct OwnedRecord {
+  Record record;
+  std::vector<uint8_t> bytes;
+};
+
+// Feeds `event_count` events (a realistic mix, from `seed`) through a
+// Recorder over a FakeEngine into `writer`, then finish(). Does not close.
+void record_sample_events(LogWriter& writer, uint64_t event_count, uint32_t seed,
+                          uint64_t checkpoint_every = 10);
+
+// Writes a complete log at `path` (checkpoint every 10 events). Asserts success.
+void write_sample_log(const std::string& path, uint64_t event_count, uint32_t seed = 1,
+                      WriterOptions options = {});
+
+struct ReadResult {
+  bool opened = false;
+  std::string open_error;
+  std::vector<OwnedRecord> records;
+  std::vector<Damage> damage;
+  bool failed = false;  // next() returned an error
+  HealthState health = HealthState::kDamaged;
+};
+ReadResult read_log(const std::string& path, ReaderOptions options = {});
+
+std::vector<uint8_t> read_file(const std::string& path);
+void write_file(const std::string& path, const std::vector<uint8_t>& bytes);
+
+// Runs a shell command; @return its exit status (WEXITSTATUS, or 128+signal).
+int run_command(const std::string& command);
+
+}  // namespace lx::wal::test

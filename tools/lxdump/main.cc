@@ -1,0 +1,43 @@
+// lxdump's command line: CLI11 wiring only; the work is in run_lxdump.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "lxdump.h"
+
+int main(int argc, char** argv) {
+  lx::tools::LxdumpOptions options;
+  CLI::App app{"Prints an lx write-ahead log (.lxw) as text, JSON Lines or statistics.", "lxdump"};
+  app.add_option("file", options.path, "the log file, or - for standard input")->required();
+  app.add_option("range", options.range,
+                 "events to print: N, N-M, N-, -M or end (default: all)");
+  app.add_flag("--json", options.json, "print JSON Lines (one object per line) for jq");
+  app.add_flag("--stats", options.stats,
+               "print statistics: events per type, bytes per channel, duration, health");
+  app.add_option("--channel", options.channel, "only events on this channel id");
+  app.add_option("--type", options.type, "only records of this type (e.g. recv_incoming)");
+  app.add_flag("--follow", options.follow, "follow a log being written; ends when it is closed");
+  app.add_option("--max-bytes", options.max_bytes, "bytes of payload to preview (default 64)");
+  app.add_flag("--checkpoints", options.checkpoints, "also print checkpoints");
+  app.add_flag("--strict", options.strict, "any damage is an error (exit 3)");
+  app.add_flag("--salvage", options.salvage,
+               "skip damaged spans and go on at the next frame");
+  // "-M" (events 1 to M) would read as a flag: say it as "1-M".
+  std::vector<std::string> args(argv, argv + argc);
+  static const std::regex kUpTo("-[0-9]+");
+  for (size_t i = 1; i < args.size(); ++i)
+    if (std::regex_match(args[i], kUpTo)) args[i] = "1" + args[i];
+  std::vector<const char*> fixed;
+  for (const std::string& a : args) fixed.push_back(a.c_str());
+  try {
+    app.parse(static_cast<int>(fixed.size()), const_cast<char**>(fixed.data()));
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "lxdump: error: %s; see lxdump --help\n", e.what());
+    return 2;
+  }
+  return lx::tools::run_lxdump(options, stdout, stderr);
+}
