@@ -302,28 +302,33 @@ void Driver::drain_log() {
 void Driver::rescan() {
   constexpr uint64_t kRetryMs = 1000;
   uint64_t now_ms = uv_now(loop_);
-  if (!rescan_error_.empty() && now_ms - rescan_failed_ms_ < kRetryMs) return;
+  if (rescan_read_failed_ && now_ms - rescan_failed_ms_ < kRetryMs) return;
   auto blob = host::read_app_dir(options_.app_dir, options_.app_args);
+  rescan_read_failed_ = !blob.ok();
   if (!blob.ok()) {
-    // The flag stays set; try again every kRetryMs, reporting each new reason once.
-    if (blob.status().message() != rescan_error_) {
-      std::fprintf(err_, "lxrun: error: rescan: %s; the previous code keeps running\n",
-                   blob.status().message().c_str());
-    }
-    rescan_error_ = blob.status().message();
+    // The flag stays set (no set_lua_source cleared it): retry every kRetryMs.
     rescan_failed_ms_ = now_ms;
+    report_rescan_error(blob.status().message());
     return;
   }
-  rescan_error_.clear();
   int rc = sink_.set_lua_source(blob.value());
   update_wanted_ = true;
   drain_log();
   if (rc == LX_ERR_APP) {
-    std::fprintf(err_, "lxrun: error: rescan: %.*s; the previous code keeps running\n",
-                 static_cast<int>(engine_.last_error().size()), engine_.last_error().data());
+    report_rescan_error(std::string(engine_.last_error()));
   } else {
     check(rc, "set_lua_source");
+    if (rc == LX_OK) rescan_error_.clear();
   }
+}
+
+void Driver::report_rescan_error(const std::string& message) {
+  // An app that keeps asking for a rescan of broken code says the same thing
+  // every turn: report each reason once.
+  if (message == rescan_error_) return;
+  rescan_error_ = message;
+  std::fprintf(err_, "lxrun: error: rescan: %s; the previous code keeps running\n",
+               message.c_str());
 }
 
 // ---- Stopping ----

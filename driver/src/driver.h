@@ -76,6 +76,7 @@ class Driver final : public EndpointHost {
   void reap_closing();
   void drain_log();
   void rescan();
+  void report_rescan_error(const std::string& message);
   void begin_stop();
   void retire(std::unique_ptr<Endpoint> endpoint, bool graceful);
   bool drained() const;
@@ -115,8 +116,9 @@ class Driver final : public EndpointHost {
   bool finished_ = false;
   bool engine_failed_ = false;  // an event returned LX_ERR_FAILED or LX_ERR_NO_MEMORY
   int exit_code_ = 0;
-  uint64_t rescan_failed_ms_ = 0;  // last failed re-read of the app, to retry slowly
-  std::string rescan_error_;       // its message, reported once
+  bool rescan_read_failed_ = false;  // the last re-read of the app failed
+  uint64_t rescan_failed_ms_ = 0;    // when, to retry slowly
+  std::string rescan_error_;         // the last rescan error reported
 };
 
 }  // namespace lx::driver

@@ -65,7 +65,8 @@ int run_lxrun(const LxrunOptions& options, std::FILE* err) {
     Driver driver(&loop, options, *engine.value(), sink, err);
     Status started = driver.start(blob.value());
     code = driver.run();
-    if (!started.ok()) code = fail(err, exit_code_for(started), started.message());
+    // A busy port or an app that fails at start: the server could not start.
+    if (!started.ok()) code = fail(err, kExitFailed, started.message());
   }
   int rc = uv_loop_close(&loop);
   LX_ASSERT_OP(rc, ==, 0);

@@ -1,0 +1,209 @@
+"""Helpers for lxrun's end-to-end tests: start lxrun on ephemeral loopback
+ports, find the ports on its stderr, and make sure it dies with the test.
+
+Each test file ends with `lxtest.main(globals())`; ctest runs
+`python3 FILE TEST_NAME` with LXRUN (the binary) and LX_SAMPLES (the samples
+directory) in the environment. Standard library only."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import traceback
+
+LXRUN = os.environ.get("LXRUN", "lxrun")
+SAMPLES = os.environ.get("LX_SAMPLES", os.path.join(os.path.dirname(__file__), "../../samples"))
+LISTEN_RE = re.compile(r"^lxrun: listening on (\S+):(\d+)$")
+
+_live = []  # every Lxrun started, killed at exit if still running
+
+
+class TestFailure(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise TestFailure(message)
+
+
+def sample(name):
+    return os.path.join(SAMPLES, name)
+
+
+class Lxrun:
+    """One lxrun process. Collects its stderr lines in a thread (so the pipe
+    never fills) and, when it listens, waits for every 'listening on' line."""
+
+    def __init__(self, app, listen=1, app_args=(), extra=(), stdin=subprocess.DEVNULL,
+                 stdout=subprocess.DEVNULL, wait_ready=True, ready_timeout=10.0):
+        args = [LXRUN, "--app", app]
+        for _ in range(listen):
+            args += ["--listen", "127.0.0.1:0"]
+        args += list(extra)
+        if app_args:
+            args += ["--"] + list(app_args)
+        self.args = args
+        self.proc = subprocess.Popen(args, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE)
+        _live.append(self)
+        self.lines = []
+        self.ports = []
+        self._cond = threading.Condition()
+        self._reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._reader.start()
+        if wait_ready and listen > 0:
+            self.wait_for(lambda: len(self.ports) >= listen, ready_timeout,
+                          "lxrun did not report its listening ports")
+
+    def _read_stderr(self):
+        for raw in self.proc.stderr:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            with self._cond:
+                self.lines.append(line)
+                match = LISTEN_RE.match(line)
+                if match:
+                    self.ports.append(int(match.group(2)))
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    def wait_for(self, predicate, timeout, message):
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not predicate():
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and not predicate()):
+                    if self.proc.poll() is not None:
+                        self._cond.wait(0.2)  # let the reader catch the last lines
+                    raise TestFailure(f"{message}; stderr so far:\n" + "\n".join(self.lines))
+                self._cond.wait(min(left, 0.1))
+
+    @property
+    def port(self):
+        return self.ports[0]
+
+    def stderr_text(self):
+        with self._cond:
+            return "\n".join(self.lines)
+
+    def wait_line(self, pattern, timeout=5.0):
+        regex = re.compile(pattern)
+        self.wait_for(lambda: any(regex.search(line) for line in self.lines), timeout,
+                      f"no stderr line matching {pattern!r}")
+
+    def rss_kb(self):
+        with open(f"/proc/{self.proc.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def wait(self, timeout):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise TestFailure(f"lxrun still running after {timeout} s; stderr:\n"
+                              + self.stderr_text())
+        finally:
+            self._reader.join(2)
+
+    def stop(self, sig=signal.SIGINT, timeout=3.0):
+        """Sends sig and returns the exit code; fails if it takes over timeout."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.wait(timeout)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+def run_lxrun(args, timeout=10.0, stdin=subprocess.DEVNULL, input_bytes=None):
+    """Runs lxrun to completion; returns (exit code, stdout bytes, stderr text)."""
+    try:
+        done = subprocess.run([LXRUN] + list(args), stdin=None if input_bytes is not None else stdin,
+                              input=input_bytes, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise TestFailure(f"lxrun {' '.join(args)} did not finish in {timeout} s")
+    return done.returncode, done.stdout, done.stderr.decode("utf-8", "replace")
+
+
+def connect(port, timeout=10.0):
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def recv_exactly(sock, size):
+    chunks = []
+    got = 0
+    while got < size:
+        chunk = sock.recv(min(1 << 20, size - got))
+        if not chunk:
+            raise TestFailure(f"connection closed after {got} of {size} bytes")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def recv_until_eof(sock):
+    chunks = []
+    while True:
+        chunk = sock.recv(1 << 16)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def recv_line(sock, pending):
+    """Reads one \\n-terminated line; pending is a bytearray of leftovers."""
+    while b"\n" not in pending:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise TestFailure(f"connection closed while waiting for a line; had {bytes(pending)!r}")
+        pending += chunk
+    line, _, rest = bytes(pending).partition(b"\n")
+    pending[:] = rest
+    return line.decode()
+
+
+def main(namespace, time_limit_s=120):
+    """Runs the test named on the command line (or all), each bounded in time."""
+    tests = {name: fn for name, fn in namespace.items() if name.startswith("test_") and callable(fn)}
+    names = sys.argv[1:] or sorted(tests)
+    failed = 0
+    for name in names:
+        if name not in tests:
+            print(f"no test named {name}; have: {', '.join(sorted(tests))}")
+            sys.exit(2)
+        def on_alarm(*_):
+            raise TestFailure(f"{name} took over {time_limit_s} s")
+        signal.signal(signal.SIGALRM, on_alarm)
+        signal.alarm(time_limit_s)
+        started = time.monotonic()
+        try:
+            tests[name]()
+            print(f"ok {name} ({time.monotonic() - started:.2f} s)")
+        except SkipTest as skip:
+            print(f"skip {name}: {skip}")
+            if len(names) == 1:
+                sys.exit(77)
+        except Exception:
+            failed += 1
+            print(f"FAIL {name}")
+            traceback.print_exc()
+        finally:
+            signal.alarm(0)
+            for run in list(_live):
+                run.kill()
+            _live.clear()
+    sys.exit(1 if failed else 0)
+
+
+class SkipTest(Exception):
+    pass

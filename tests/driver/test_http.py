@@ -1,0 +1,128 @@
+"""lxrun with samples/http: curl, pipelining, split requests, errors, and a
+short wrk run with no socket errors and no non-2xx answers."""
+
+import json
+import re
+import shutil
+import subprocess
+import time
+
+import lxtest
+from lxtest import Lxrun, SkipTest, check, connect, recv_until_eof
+
+
+def http():
+    return Lxrun(lxtest.sample("http"))
+
+
+def curl(url, *extra):
+    if shutil.which("curl") is None:
+        raise SkipTest("curl is not installed")
+    done = subprocess.run(["curl", "-s", "-o", "-", "-w", "\n%{http_code}", *extra, url],
+                          capture_output=True, timeout=10)
+    body, _, code = done.stdout.decode().rpartition("\n")
+    return int(code), body
+
+
+def read_response(sock, pending):
+    """Reads one HTTP response (with Content-Length) from sock; pending is a
+    bytearray of leftovers. Returns (status, headers dict, body bytes)."""
+    while b"\r\n\r\n" not in pending:
+        chunk = sock.recv(4096)
+        lxtest.check(chunk, f"connection closed inside a response head: {bytes(pending)!r}")
+        pending += chunk
+    head, _, rest = bytes(pending).partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    size = int(headers.get("content-length", "0"))
+    while len(rest) < size:
+        chunk = sock.recv(4096)
+        lxtest.check(chunk, "connection closed inside a body")
+        rest += chunk
+    pending[:] = rest[size:]
+    return status, headers, rest[:size]
+
+
+def test_http_curl_root_404_and_stats():
+    run = http()
+    base = f"http://127.0.0.1:{run.port}"
+    code, body = curl(base + "/")
+    check(code == 200, f"/ gave {code}")
+    check("hello" in body, f"/ body {body!r}")
+    code, _ = curl(base + "/nope")
+    check(code == 404, f"/nope gave {code}")
+    code, body = curl(base + "/stats")
+    check(code == 200, f"/stats gave {code}")
+    stats = json.loads(body)
+    check(stats["requests"] == 3, f"stats {stats}")
+    check(0 <= stats["uptime_s"] < 60, f"stats {stats}")
+    check(run.stop() == 0, "lxrun did not exit 0")
+
+
+def test_http_pipelined_requests_answered_in_order():
+    run = http()
+    with connect(run.port, timeout=5) as sock:
+        sock.sendall(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+                     b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+                     b"GET /stats HTTP/1.1\r\nHost: x\r\n\r\n"
+                     b"GET /missing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        pending = bytearray()
+        statuses = [read_response(sock, pending)[0] for _ in range(4)]
+        check(statuses == [404, 200, 200, 404], f"statuses {statuses}")
+        check(recv_until_eof(sock) == b"" and not pending, "bytes after the last response")
+    check(run.stop() == 0, "lxrun did not exit 0")
+
+
+def test_http_request_split_across_reads_and_body():
+    run = http()
+    with connect(run.port, timeout=5) as sock:
+        request = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789"
+        for i in range(len(request)):
+            sock.sendall(request[i:i + 1])
+            time.sleep(0.002)
+        pending = bytearray()
+        status, headers, _ = read_response(sock, pending)
+        check(status == 405, f"POST / gave {status}")
+        check(headers.get("connection") == "keep-alive", f"headers {headers}")
+        sock.sendall(b"GET / HTTP/1.1\r\n")
+        time.sleep(0.05)
+        sock.sendall(b"Host: x\r\n\r\n")
+        status, _, body = read_response(sock, pending)
+        check(status == 200 and b"hello" in body, f"second request gave {status} {body!r}")
+    check(run.stop() == 0, "lxrun did not exit 0")
+
+
+def test_http_malformed_request_gets_400_and_close():
+    run = http()
+    with connect(run.port, timeout=5) as sock:
+        sock.sendall(b"this is not http\r\n\r\n")
+        answer = recv_until_eof(sock)
+        check(answer.startswith(b"HTTP/1.1 400 "), f"answer {answer[:60]!r}")
+    with connect(run.port, timeout=5) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nX: " + b"a" * 9000 + b"\r\n\r\n")
+        answer = recv_until_eof(sock)
+        check(answer.startswith(b"HTTP/1.1 431 "), f"answer {answer[:60]!r}")
+    check(run.stop() == 0, "lxrun did not exit 0")
+
+
+def test_http_wrk_no_errors():
+    if shutil.which("wrk") is None:
+        raise SkipTest("wrk is not installed")
+    run = http()
+    done = subprocess.run(["wrk", "-t2", "-c32", "-d3s", f"http://127.0.0.1:{run.port}/"],
+                          capture_output=True, timeout=30)
+    output = done.stdout.decode()
+    print(output)
+    check(done.returncode == 0, f"wrk exited {done.returncode}: {done.stderr.decode()}")
+    check("Socket errors" not in output, "wrk saw socket errors")
+    check("Non-2xx" not in output, "wrk saw non-2xx answers")
+    match = re.search(r"(\d+) requests in", output)
+    check(match and int(match.group(1)) > 100, "wrk made too few requests")
+    check(run.stop() == 0, "lxrun did not exit 0")
+
+
+lxtest.main(globals())
