@@ -204,7 +204,8 @@ void write_file(const std::string& path, const std::string& bytes) {
 
 namespace {
 
-// One directory per test process, removed when the process exits.
+// One directory per test process, removed when the process exits (kept, and
+// named on stderr, when LX_TEST_KEEP_TEMP is set).
 class TempDir {
  public:
   TempDir() {
@@ -214,6 +215,10 @@ class TempDir {
     path_ = made;
   }
   ~TempDir() {
+    if (std::getenv("LX_TEST_KEEP_TEMP") != nullptr) {
+      std::fprintf(stderr, "test files kept in %s\n", path_.c_str());
+      return;
+    }
     std::error_code ignored;
     std::filesystem::remove_all(path_, ignored);
   }
