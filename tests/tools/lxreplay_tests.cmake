@@ -29,3 +29,24 @@ if(TARGET lx_lxreplay AND TARGET lxengine)
   endif()
   catch_discover_tests(lx_replay_tools_tests TEST_PREFIX "tools: " PROPERTIES TIMEOUT 120)
 endif()
+
+# End to end: lxrun records while real clients (sockets, wrk) talk to the
+# samples; lxreplay and lxdiff check the logs. Skipped (77) until lxrun records.
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_Interpreter_FOUND AND TARGET lxrun AND TARGET lxreplay AND TARGET lxdiff
+   AND TARGET lxengine)
+  foreach(test test_echo_clients_record_and_replay test_http_under_wrk_record_and_replay)
+    string(REGEX REPLACE "^test_" "" short "${test}")
+    add_test(NAME "e2e: replay ${short}"
+             COMMAND Python3::Interpreter "${CMAKE_CURRENT_LIST_DIR}/lxreplay_e2e.py" ${test})
+    set(chaos "")
+    if(TARGET lxengine_chaos)
+      set(chaos "$<TARGET_FILE:lxengine_chaos>")
+    endif()
+    set_tests_properties("e2e: replay ${short}" PROPERTIES
+      ENVIRONMENT "LXRUN=$<TARGET_FILE:lxrun>;LX_SAMPLES=${PROJECT_SOURCE_DIR}/samples;LXREPLAY=$<TARGET_FILE:lxreplay>;LXDIFF=$<TARGET_FILE:lxdiff>;LX_CHAOS_ENGINE=${chaos}"
+      TIMEOUT 120
+      SKIP_RETURN_CODE 77
+      LABELS e2e)
+  endforeach()
+endif()
