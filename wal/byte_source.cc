@@ -45,7 +45,8 @@ std::unique_ptr<ByteSource> ByteSource::from_fd(int fd) {
 }
 
 void ByteSource::set_follow(bool follow, uint32_t poll_ms, uint32_t timeout_ms) {
-  follow_ = follow;
+  // A pipe needs no polling: read() blocks, and its end is the end.
+  follow_ = follow && seekable_;
   poll_ms_ = poll_ms == 0 ? 1 : poll_ms;
   timeout_ms_ = timeout_ms;
 }

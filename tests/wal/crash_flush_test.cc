@@ -3,6 +3,7 @@
 // not answer), the process still dies of its signal, and a SIGKILL loses only
 // what the flush interval had not yet written.
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,7 +19,7 @@ using namespace lx::wal::test;
 
 namespace {
 
-enum class Death { kRaiseSegv, kNullWrite, kAbort, kKill };
+enum class Death { kRaiseSegv, kFaultWrite, kAbort, kKill };
 
 // Runs in a forked child: records `first` events, waits `pause_ms`, records
 // `second` more, then dies as told. Never returns.
@@ -40,8 +41,11 @@ enum class Death { kRaiseSegv, kNullWrite, kAbort, kKill };
   recorder.invoke_event_update();  // the "fatal" event: must be in the log
   switch (death) {
     case Death::kRaiseSegv: ::raise(SIGSEGV); break;
-    case Death::kNullWrite: {
-      volatile int* volatile nowhere = nullptr;
+    case Death::kFaultWrite: {
+      // A real fault (not a null pointer, which UBSan would catch first):
+      // a store to a page mapped without access.
+      void* page = ::mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      volatile int* volatile nowhere = static_cast<int*>(page);
       *nowhere = 1;
       break;
     }
@@ -78,7 +82,7 @@ TEST_CASE("a fatal signal flushes every staged event through the writer thread",
           "[wal][crash]") {
   TempDir dir;
   const std::string path = dir.path("crash.lxw");
-  const Death death = GENERATE(Death::kRaiseSegv, Death::kNullWrite, Death::kAbort);
+  const Death death = GENERATE(Death::kRaiseSegv, Death::kFaultWrite, Death::kAbort);
   const int expected_signal = death == Death::kAbort ? SIGABRT : SIGSEGV;
   // A 10 s flush interval: without the handler nothing would be in the file.
   CHECK(run_child(path, 10000, 2000, 40, 0, 0, death) == expected_signal);
