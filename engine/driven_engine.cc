@@ -8,6 +8,9 @@
 
 #include "engine_assert.h"
 #include "source_blob_reader.h"
+#ifdef LX_CHAOS
+#include "chaos/chaos_hook.h"
+#endif
 
 namespace lx::engine {
 namespace {
@@ -264,7 +267,12 @@ int DrivenEngine::notify_close(int32_t chid) {
 }
 
 int DrivenEngine::invoke_event_update() {
-  return run_event("invoke_event_update", [&] { return apply_update(); });
+  return run_event("invoke_event_update", [&] {
+#ifdef LX_CHAOS
+    chaos_before_update(*heap_, ++off_heap_->chaos_updates);  // tests only: engine/chaos
+#endif
+    return apply_update();
+  });
 }
 
 int DrivenEngine::apply_update() {

@@ -85,6 +85,9 @@ class DrivenEngine {
     std::string last_error;
     std::string failure;
     std::string warning;  // pieces of a warning still being continued
+#ifdef LX_CHAOS
+    uint64_t chaos_updates = 0;  // invoke_event_update calls (engine/chaos); off the heap
+#endif
   };
 
   DrivenEngine(Heap& heap, uint64_t seed, OffHeap* off_heap);

@@ -1,0 +1,102 @@
+// The chaos engine (engine/chaos) against the replay tools: a replay through
+// it must diverge exactly at the checkpoint after its 100th update, and two
+// replays through it in two processes must differ there too (ASLR).
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <string>
+
+#include "lx/tools/exit_code.h"
+#include "lxreplay_session.h"
+#include "run_lxreplay.h"
+
+namespace lx::tools::test {
+namespace {
+
+constexpr uint64_t kChaosUpdate = 100;  // docs/replay.md, engine/chaos/chaos_hook.h
+
+// A session with well over 100 updates and a checkpoint after every event.
+const std::string& fine_log() {
+  static const std::string path = [] {
+    SessionSpec spec;
+    spec.log_path = temp_path("chaos_fine.lxw");
+    spec.checkpoint_every = 1;
+    spec.lines_per_client = 40;
+    auto result = record_session(spec);
+    REQUIRE(result.ok());
+    REQUIRE(result.value().updates > kChaosUpdate + 10);
+    return spec.log_path;
+  }();
+  return path;
+}
+
+bool aslr_enabled() {
+  std::string v = read_file("/proc/sys/kernel/randomize_va_space");
+  return !v.empty() && v[0] != '0';
+}
+
+}  // namespace
+
+TEST_CASE("the chaos engine makes lxreplay name the injected event", "[chaos][lxreplay]") {
+  uint64_t event = event_of_update(fine_log(), kChaosUpdate);
+  REQUIRE(event > 0);
+  LxreplayOptions o;
+  o.log_path = fine_log();
+  o.engine_path = LX_CHAOS_ENGINE;
+  o.quiet = true;
+  Captured c = capture([&](std::FILE* out, std::FILE* err) { return run_lxreplay(o, out, err); });
+  INFO(c.out << c.err);
+  CHECK(c.code == kExitFinding);
+  CHECK(c.err.find("engine build differs") != std::string::npos);
+  CHECK(c.out.find("DIVERGENCE at the checkpoint after event " + std::to_string(event) + " ") !=
+        std::string::npos);
+  CHECK(c.out.find("event " + std::to_string(event) + " invoke_event_update") !=
+        std::string::npos);
+  CHECK(c.out.find("last matching checkpoint:   after event " + std::to_string(event - 1)) !=
+        std::string::npos);
+  CHECK(c.out.find("the cause is in event " + std::to_string(event) + " itself") !=
+        std::string::npos);
+  CHECK(c.out.find("lxdump " + fine_log() + " " + std::to_string(event)) != std::string::npos);
+
+  SECTION("--keep-going reports the later checkpoints too") {
+    o.keep_going = true;
+    o.json = true;
+    Captured k =
+        capture([&](std::FILE* out, std::FILE* err) { return run_lxreplay(o, out, err); });
+    CHECK(k.code == kExitFinding);
+    CHECK(k.out.find("\"kind\":\"checkpoint\",\"checkpoint_event\":" + std::to_string(event) +
+                     ",") != std::string::npos);
+    CHECK(k.out.find("\"checkpoint_event\":" + std::to_string(event + 1) + ",") !=
+          std::string::npos);
+  }
+}
+
+TEST_CASE("two chaos replays in two processes differ at the injected event", "[chaos][lxdiff]") {
+  if (!aslr_enabled()) {
+    WARN("ASLR is off on this machine: the chaos engine cannot differ between processes");
+    return;
+  }
+  uint64_t event = event_of_update(fine_log(), kChaosUpdate);
+  REQUIRE(event > 0);
+  std::string a = temp_path("chaos_a.lxw");
+  std::string b = temp_path("chaos_b.lxw");
+  for (const std::string& out : {a, b}) {
+    Captured r = run_command(std::string(LX_LXREPLAY_BIN) + " " + fine_log() + " --engine " +
+                             LX_CHAOS_ENGINE + " --quiet --keep-going --checkpoint-every 1" +
+                             " --record-to " + out);
+    INFO(r.out << r.err);
+    REQUIRE(r.code == kExitFinding);
+  }
+#ifdef LX_LXDIFF_BIN
+  // The sizes come from stack addresses: two processes pick the same one
+  // about once in 4080 runs, and then the logs are the same.
+  Captured d = run_command(std::string(LX_LXDIFF_BIN) + " " + a + " " + b);
+  INFO(d.out << d.err);
+  CHECK(d.code == kExitFinding);
+  CHECK(d.out.find("first differing checkpoint: after event " + std::to_string(event)) !=
+        std::string::npos);
+  CHECK(d.out.find("no event differs") != std::string::npos);
+#endif
+}
+
+}  // namespace lx::tools::test

@@ -1,0 +1,26 @@
+// The checkpoint figures (event count, memhash, outhash, heap bytes) as the
+// tools show them: a side-by-side table that marks the rows that differ, and
+// a JSON object.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#include "lx/host/event_sink.h"
+
+namespace lx::tools {
+
+// Prints a header row with the two titles, then one row per figure, each
+// line starting with indent; rows that differ end with "<- differs".
+void print_figures_side_by_side(std::FILE* out, std::string_view indent, std::string_view left_title,
+                                const host::EngineFigures& left, std::string_view right_title,
+                                const host::EngineFigures& right);
+
+// {"event_count":N,"memhash":"0x...","outhash":"0x...","heap_bytes_in_use":N}
+std::string figures_json(const host::EngineFigures& figures);
+
+// The names of the figures that differ, comma-separated ("memhash,heap_bytes_in_use").
+std::string differing_figures(const host::EngineFigures& a, const host::EngineFigures& b);
+
+}  // namespace lx::tools

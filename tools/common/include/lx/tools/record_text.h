@@ -1,0 +1,50 @@
+// How the tools show records and bytes to a person: one-line descriptions of
+// events ("recv_incoming chid 3, 17 bytes"), escaped previews of payloads,
+// hashes in hex, and shell-quoted paths for the commands a report suggests.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "lx/tools/json_line.h"
+#include "lx/wal/format.h"
+
+namespace lx::tools {
+
+// The facts about an event a report names, copied out of a Record (whose
+// bytes live only until the reader's next call).
+struct EventBrief {
+  uint64_t event = 0;
+  wal::RecordType type = wal::RecordType::kInvokeEventUpdate;
+  bool has_chid = false;  // recv_incoming, sent_outgoing, notify_close
+  int32_t chid = 0;
+  int32_t port = 0;       // notify_accept
+  uint64_t bytes = 0;     // payload bytes (recv_incoming, set_lua_source) or sent count
+};
+
+// Cheap (no allocation): lxreplay keeps one per applied event.
+EventBrief brief_of(const wal::Record& record);
+// "event 12 recv_incoming chid 3, 17 bytes": number, type, channel, size.
+std::string describe_brief(const EventBrief& brief);
+
+// One line for a record without its number: "recv_incoming chid 3, 17 bytes
+// \"GET / HTTP/1.1\\r\\n...\"" (a preview of at most preview_bytes bytes of data).
+std::string describe_record(const wal::Record& record, size_t preview_bytes = 24);
+
+// bytes as C-style escaped text between no quotes: printable ASCII as is,
+// \\ \" \r \n \t, other bytes \xHH; cut after max_bytes input bytes with "...".
+std::string escape_bytes(std::span<const uint8_t> bytes, size_t max_bytes);
+
+// "0x%016x".
+std::string hex64(uint64_t value);
+
+// A word a POSIX shell reads back as text: bare when it is only safe
+// characters, else in single quotes.
+std::string shell_quote(std::string_view text);
+
+// Adds "event", "event_type", and "chid"/"port"/"bytes" when they apply.
+void add_brief(JsonLine& line, const EventBrief& brief);
+
+}  // namespace lx::tools

@@ -1,0 +1,106 @@
+// JSON Lines output shared by the tools: one object per line, always valid.
+#include "lx/tools/json_line.h"
+
+#include <cinttypes>
+
+namespace lx::tools {
+
+std::string JsonLine::quote(std::string_view value) {
+  std::string out;
+  out.reserve(value.size() + 2);
+  out.push_back('"');
+  for (char ch : value) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c >= 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+void JsonLine::key(std::string_view name) {
+  if (text_.size() > 1) text_.push_back(',');
+  text_ += quote(name);
+  text_.push_back(':');
+}
+
+JsonLine& JsonLine::add_str(std::string_view name, std::string_view value) {
+  key(name);
+  text_ += quote(value);
+  return *this;
+}
+
+JsonLine& JsonLine::add_u64(std::string_view name, uint64_t value) {
+  key(name);
+  text_ += std::to_string(value);
+  return *this;
+}
+
+JsonLine& JsonLine::add_i64(std::string_view name, int64_t value) {
+  key(name);
+  text_ += std::to_string(value);
+  return *this;
+}
+
+JsonLine& JsonLine::add_bool(std::string_view name, bool value) {
+  key(name);
+  text_ += value ? "true" : "false";
+  return *this;
+}
+
+JsonLine& JsonLine::add_null(std::string_view name) {
+  key(name);
+  text_ += "null";
+  return *this;
+}
+
+JsonLine& JsonLine::add_optional_u64(std::string_view name, std::optional<uint64_t> value) {
+  return value ? add_u64(name, *value) : add_null(name);
+}
+
+JsonLine& JsonLine::add_optional_str(std::string_view name, std::string_view value) {
+  return value.empty() ? add_null(name) : add_str(name, value);
+}
+
+JsonLine& JsonLine::add_raw(std::string_view name, std::string_view json) {
+  key(name);
+  text_ += json;
+  return *this;
+}
+
+JsonLine& JsonLine::add_hash(std::string_view name, uint64_t value) {
+  char buf[24];
+  std::snprintf(buf, sizeof(buf), "0x%016" PRIx64, value);
+  return add_str(name, buf);
+}
+
+void JsonLine::print(std::FILE* out) const {
+  std::string line = str();
+  line.push_back('\n');
+  std::fwrite(line.data(), 1, line.size(), out);
+}
+
+}  // namespace lx::tools

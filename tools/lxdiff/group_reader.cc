@@ -1,0 +1,91 @@
+// Event groups for lxdiff's side-by-side walk.
+#include "group_reader.h"
+
+namespace lx::tools {
+
+EventBrief EventGroup::brief() const {
+  EventBrief b;
+  b.event = event;
+  b.type = type;
+  b.chid = chid;
+  b.port = port;
+  b.has_chid = type == wal::RecordType::kRecvIncoming || type == wal::RecordType::kSentOutgoing ||
+               type == wal::RecordType::kNotifyClose;
+  b.bytes = type == wal::RecordType::kSentOutgoing ? byte_count : bytes.size();
+  return b;
+}
+
+void GroupReader::start_group(const wal::Record& record, EventGroup* group) {
+  group->event = record.event;
+  group->has_event = wal::is_event(record.type);
+  group->accept_chid.reset();
+  group->checkpoint.reset();
+  group->end.reset();
+  group->bytes.clear();
+  group->text.clear();
+  if (!group->has_event) return;
+  // Only the fields the type uses: the others stay zero, so comparing every
+  // field of two groups is exact.
+  using wal::RecordType;
+  RecordType t = record.type;
+  group->type = t;
+  group->clock_seconds = t == RecordType::kSetClock ? record.clock_seconds : 0;
+  bool has_chid = t == RecordType::kRecvIncoming || t == RecordType::kSentOutgoing ||
+                  t == RecordType::kNotifyClose;
+  group->chid = has_chid ? record.chid : 0;
+  group->port = t == RecordType::kNotifyAccept ? record.port : 0;
+  group->byte_count = t == RecordType::kSentOutgoing ? record.byte_count : 0;
+  if (t == RecordType::kRecvIncoming || t == RecordType::kSetLuaSource) {
+    group->bytes.assign(record.bytes.begin(), record.bytes.end());
+  }
+  group->text = describe_record(record);
+}
+
+Result<bool> GroupReader::next(EventGroup* out) {
+  if (done_ && !has_pending_) return false;
+  wal::Record record;
+  bool started = false;
+  if (has_pending_) {
+    std::swap(*out, pending_);
+    has_pending_ = false;
+    started = true;
+  }
+  while (!done_) {
+    Result<bool> more = reader_.next(&record);
+    if (!more.ok()) return more.status();
+    if (!more.value()) {
+      done_ = true;
+      break;
+    }
+    if (wal::is_event(record.type)) {
+      if (!started) {
+        start_group(record, out);
+        started = true;
+        continue;
+      }
+      start_group(record, &pending_);
+      has_pending_ = true;
+      return true;
+    }
+    if (!started) {
+      start_group(record, out);  // records before the first event
+      started = true;
+    }
+    switch (record.type) {
+      case wal::RecordType::kAcceptResult:
+        out->accept_chid = record.chid;
+        break;
+      case wal::RecordType::kCheckpoint:
+        out->checkpoint = record.figures;
+        break;
+      case wal::RecordType::kEnd:
+        out->end = record.end_reason;
+        break;
+      default:
+        break;
+    }
+  }
+  return started;
+}
+
+}  // namespace lx::tools

@@ -1,0 +1,48 @@
+// DivergenceReport: how lxreplay tells a person (or jq) where a replay parted
+// from its recording: the first checkpoint that differs, the event before it,
+// the last checkpoint that matched, both sets of figures side by side, and
+// the commands to paste next (in the manner of rr and TigerBeetle's hash log).
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lx/host/event_sink.h"
+#include "lx/tools/record_text.h"
+#include "lxreplay_options.h"
+
+namespace lx::tools {
+
+class DivergenceReport {
+ public:
+  // options and out must outlive the report.
+  DivergenceReport(const LxreplayOptions& options, std::FILE* out) : options_(options), out_(out) {}
+
+  // A recorded checkpoint (after event_before) that the replay does not
+  // reproduce. last_matched: the event of the last checkpoint that matched.
+  void checkpoint_mismatch(const EventBrief& event_before, std::optional<uint64_t> last_matched,
+                           const host::EngineFigures& recorded,
+                           const host::EngineFigures& replayed);
+  // notify_accept returned another chid than the recording's accept_result.
+  void accept_mismatch(const EventBrief& event, std::optional<uint64_t> last_matched,
+                       int32_t recorded_chid, int32_t replayed_chid);
+
+  uint64_t count() const { return count_; }
+
+  // The commands that narrow a divergence at `event` whose cause lies in
+  // first_suspect..event (public for tests).
+  std::vector<std::string> next_commands(uint64_t first_suspect, uint64_t event) const;
+
+ private:
+  void print_next(uint64_t first_suspect, uint64_t event) const;
+  std::string next_json(uint64_t first_suspect, uint64_t event) const;
+
+  const LxreplayOptions& options_;
+  std::FILE* out_;
+  uint64_t count_ = 0;
+};
+
+}  // namespace lx::tools

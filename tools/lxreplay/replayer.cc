@@ -1,0 +1,402 @@
+// The replay loop: the log's events go into a fresh engine through the same
+// C ABI lxrun uses; recorded checkpoints and accept results are compared as
+// they come, and the report names the first place the two part.
+#include "replayer.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include "break_point.h"
+#include "engine_state.h"
+#include "lx/host/source_blob.h"
+#include "lx/tools/exit_code.h"
+#include "lx/tools/figures_text.h"
+#include "lx/tools/json_line.h"
+#include "lx/tools/log_open.h"
+#include "lx/tools/progress.h"
+#include "lx/wal/crash_flush.h"
+
+namespace lx::tools {
+namespace {
+
+constexpr const char* kTool = "lxreplay";
+
+bool same_file(const std::string& a, const std::string& b) {
+  struct stat sa {};
+  struct stat sb {};
+  if (::stat(a.c_str(), &sa) != 0 || ::stat(b.c_str(), &sb) != 0) return false;
+  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+}  // namespace
+
+Replayer::Replayer(const LxreplayOptions& options, std::FILE* out, std::FILE* err)
+    : options_(options), out_(out), err_(err), report_(options, out) {}
+
+Replayer::~Replayer() {
+  if (writer_) wal::uninstall_crash_flush();
+  // The engine goes before its region and library; the recorder before its writer.
+  recorder_.reset();
+  writer_.reset();
+  engine_.reset();
+  region_.reset();
+  library_.reset();
+}
+
+int Replayer::run() {
+  if (int code = open_log()) return code;
+  if (int code = open_engine()) return code;
+  if (int code = open_record_to()) return code;
+  return finish(replay());
+}
+
+int Replayer::open_log() {
+  auto reader = tools::open_log(options_.log_path, options_.recovery, kTool, err_);
+  if (!reader.ok()) {
+    print_log_error(err_, kTool, reader.status());
+    return exit_code_for(reader.status());
+  }
+  reader_ = std::move(reader).value();
+  return 0;
+}
+
+int Replayer::open_engine() {
+  const wal::LogHeader& header = reader_->header();
+  std::string path =
+      options_.engine_path.empty() ? host::EngineLibrary::default_path() : options_.engine_path;
+  auto library = host::EngineLibrary::open(path);
+  if (!library.ok()) {
+    fmt::print(err_, "{}: error: {}; build the engine or pass --engine PATH\n", kTool,
+               library.status().message());
+    return kExitIo;
+  }
+  library_ = std::move(library).value();
+  const lx_engine_wrapper& api = library_->api();
+  if (header.engine_abi_version != api.abi_version) {
+    fmt::print(err_,
+               "{}: warning: the log was recorded with engine ABI {}, this engine has ABI {}; "
+               "expect a divergence\n",
+               kTool, header.engine_abi_version, api.abi_version);
+  }
+  std::string_view build_id = api.build_id != nullptr ? api.build_id : "";
+  if (header.engine_build_id != build_id) {
+    fmt::print(err_,
+               "{}: warning: engine build differs: recorded with '{}', replaying with '{}' ({}); "
+               "a divergence may come from the build, not the app\n",
+               kTool, header.engine_build_id, build_id, library_->path());
+  }
+  auto region = host::HeapRegion::reserve(header.heap_base, header.heap_bytes);
+  if (!region.ok()) {
+    fmt::print(err_,
+               "{}: error: cannot reserve the recorded heap region ({} bytes at {}): {}; the "
+               "replay needs that exact address (run without sanitizers other than ASan, and "
+               "with nothing else mapped there)\n",
+               kTool, header.heap_bytes, hex64(header.heap_base), region.status().message());
+    return kExitIo;
+  }
+  region_.emplace(std::move(region).value());
+  auto engine = host::Engine::create(*library_, *region_, header.seed);
+  if (!engine.ok()) {
+    fmt::print(err_, "{}: error: the engine would not start from the log's header: {}; check "
+               "that the log's heap size and engine match\n", kTool, engine.status().message());
+    return kExitIo;
+  }
+  engine_ = std::move(engine).value();
+  sink_ = engine_.get();
+  return 0;
+}
+
+int Replayer::open_record_to() {
+  if (options_.record_to.empty()) return 0;
+  if (same_file(options_.record_to, options_.log_path)) {
+    fmt::print(err_, "{}: error: --record-to {} is the log being replayed; name another file\n",
+               kTool, options_.record_to);
+    return kExitUsage;
+  }
+  // The replay's own log: the original header, with this engine, fresh
+  // host and time (the writer fills them), and this run's recorder options.
+  wal::LogHeader header = reader_->header();
+  const lx_engine_wrapper& api = library_->api();
+  header.engine_abi_version = api.abi_version;
+  header.engine_build_id = api.build_id != nullptr ? api.build_id : "";
+  header.host_name.clear();
+  header.start_wall_time_ns = 0;
+  header.checkpoint_every = options_.checkpoint_every;
+  header.options_text += fmt::format("replay_of={}\n", options_.log_path);
+  if (!options_.app_dir.empty()) {
+    // The source differs from the recorded one; its digest is not known here.
+    header.app_source_digest.clear();
+    header.options_text += fmt::format("what_if_app={}\n", options_.app_dir);
+  }
+  wal::WriterOptions writer_options;
+  writer_options.force = true;
+  auto writer = wal::LogWriter::open(options_.record_to, header, writer_options);
+  if (!writer.ok()) {
+    fmt::print(err_, "{}: error: --record-to: {}; choose a writable path\n", kTool,
+               writer.status().message());
+    return writer.status().kind() == ErrorKind::kUsage ? kExitUsage : kExitIo;
+  }
+  writer_ = std::move(writer).value();
+  // A replay that crashes the engine still leaves every event in the new log.
+  Status crash = wal::install_crash_flush(*writer_);
+  if (!crash.ok()) {
+    fmt::print(err_, "{}: warning: no crash flush for --record-to: {}\n", kTool, crash.message());
+  }
+  wal::RecorderOptions recorder_options;
+  recorder_options.checkpoint_every = options_.checkpoint_every;
+  recorder_ = std::make_unique<wal::Recorder>(*engine_, *engine_, *writer_, recorder_options);
+  sink_ = recorder_.get();
+  return 0;
+}
+
+int Replayer::replay() {
+  const wal::LogIndex* index = reader_->index();
+  Progress progress(err_, kTool, index != nullptr ? index->event_count : 0);
+  wal::Record record;
+  for (;;) {
+    Result<bool> more = reader_->next(&record);
+    if (!more.ok()) {
+      progress.finish();
+      print_log_error(err_, kTool, more.status());
+      return exit_code_for(more.status());
+    }
+    if (!more.value()) break;
+    if (wal::is_event(record.type)) {
+      if (options_.until && record.event > *options_.until) {
+        stopped_at_until_ = true;
+        break;
+      }
+      if (record.event != applied_ + 1) {
+        progress.finish();
+        fmt::print(err_,
+                   "{}: error: {}: events {}..{} are missing (a damaged span was skipped), so the "
+                   "replay stops after event {}; events after a gap cannot be applied faithfully\n",
+                   kTool, options_.log_path, applied_ + 1, record.event - 1, applied_);
+        return kExitUnreadable;
+      }
+      if (int code = apply(record)) return code;
+      progress.update(applied_);
+      if (report_.count() > 0 && !options_.keep_going) return kExitFinding;
+      continue;
+    }
+    switch (record.type) {
+      case wal::RecordType::kCheckpoint:
+        check_checkpoint(record);
+        break;
+      case wal::RecordType::kAcceptResult:
+        check_accept(record);
+        break;
+      case wal::RecordType::kEnd:
+        note_end(record);
+        break;
+      default:
+        break;
+    }
+    if (report_.count() > 0 && !options_.keep_going) return kExitFinding;
+  }
+  progress.finish();
+  if (options_.until && !stopped_at_until_ && applied_ < *options_.until) {
+    fmt::print(err_, "{}: warning: --until {}: the log ends after event {}\n", kTool,
+               *options_.until, applied_);
+  }
+  // Tolerant mode stops at the first damage; damage before the end of the
+  // file (not a torn tail) means part of the log could not be replayed.
+  if (reader_->health() == wal::HealthState::kDamaged &&
+      options_.recovery != wal::Recovery::kSalvage) {
+    fmt::print(err_,
+               "{}: error: {}: the log is damaged before its end, so the replay stopped after "
+               "event {}; lxdump --stats shows the damage (--salvage reads past it)\n",
+               kTool, options_.log_path, applied_);
+    return kExitUnreadable;
+  }
+  return report_.count() > 0 ? kExitFinding : kExitOk;
+}
+
+int Replayer::apply(const wal::Record& record) {
+  using wal::RecordType;
+  if (options_.break_at && record.event == *options_.break_at) {
+    std::fflush(out_);
+    break_before_event(brief_of(record), err_);
+  }
+  last_event_ = brief_of(record);
+  accept_chid_.reset();
+  switch (record.type) {
+    case RecordType::kSetClock:
+      sink_->set_clock(record.clock_seconds);
+      break;
+    case RecordType::kSetLuaSource: {
+      if (options_.app_dir.empty()) {
+        sink_->set_lua_source(record.bytes);
+        break;
+      }
+      std::vector<uint8_t> blob;
+      int code = 0;
+      if (!source_for(record.bytes, &blob, &code)) return code;
+      sink_->set_lua_source(blob);
+      break;
+    }
+    case RecordType::kRecvIncoming:
+      sink_->recv_incoming(record.chid, record.bytes);
+      break;
+    case RecordType::kSentOutgoing:
+      sink_->sent_outgoing(record.chid, record.byte_count);
+      break;
+    case RecordType::kNotifyAccept:
+      accept_chid_ = sink_->notify_accept(record.port);
+      break;
+    case RecordType::kNotifyClose:
+      sink_->notify_close(record.chid);
+      break;
+    case RecordType::kInvokeEventUpdate:
+      sink_->invoke_event_update();
+      break;
+    default:
+      LX_ASSERT(false && "apply() takes events only");
+  }
+  applied_ = record.event;
+  drain_app_log();
+  if (options_.checkpoint_every != 0 && applied_ % options_.checkpoint_every == 0 &&
+      options_.json) {
+    host::EngineFigures figures = engine_->figures();
+    JsonLine j;
+    j.add_str("type", "checkpoint")
+        .add_u64("event", applied_)
+        .add_u64("event_count", figures.event_count)
+        .add_hash("memhash", figures.memhash)
+        .add_hash("outhash", figures.outhash)
+        .add_u64("heap_bytes_in_use", figures.heap_bytes_in_use);
+    j.print(out_);
+  }
+  return 0;
+}
+
+bool Replayer::source_for(std::span<const uint8_t> recorded, std::vector<uint8_t>* blob,
+                          int* exit_code) {
+  std::vector<std::string> args;
+  auto contents = host::SourceBlob::decode(recorded);
+  if (contents.ok()) {
+    args = contents.value().args;
+  } else {
+    fmt::print(err_,
+               "{}: warning: event {}: the recorded source blob does not decode ({}); the what-if "
+               "app runs without arguments\n",
+               kTool, last_event_.event, contents.status().message());
+  }
+  auto built = host::read_app_dir(options_.app_dir, args);
+  if (!built.ok()) {
+    fmt::print(err_, "{}: error: --app {}: {}; give a directory holding main.lua\n", kTool,
+               options_.app_dir, built.status().message());
+    *exit_code = built.status().kind() == ErrorKind::kIo ? kExitIo : kExitUsage;
+    return false;
+  }
+  *blob = std::move(built).value();
+  return true;
+}
+
+void Replayer::check_checkpoint(const wal::Record& record) {
+  if (record.event != applied_) {
+    // A checkpoint always follows its event; anything else is a log that a
+    // salvage read stitched together. It cannot be compared.
+    fmt::print(err_, "{}: warning: checkpoint for event {} found after event {}; skipped\n", kTool,
+               record.event, applied_);
+    return;
+  }
+  ++checkpoints_checked_;
+  host::EngineFigures replayed = engine_->figures();
+  if (replayed == record.figures) {
+    ++checkpoints_matched_;
+    last_matched_event_ = record.event;
+    return;
+  }
+  report_.checkpoint_mismatch(last_event_, last_matched_event_, record.figures, replayed);
+}
+
+void Replayer::check_accept(const wal::Record& record) {
+  if (record.event != applied_ || last_event_.type != wal::RecordType::kNotifyAccept ||
+      !accept_chid_) {
+    fmt::print(err_, "{}: warning: accept_result for event {} does not follow its notify_accept; "
+               "skipped\n", kTool, record.event);
+    return;
+  }
+  ++accepts_checked_;
+  if (*accept_chid_ == record.chid) return;
+  report_.accept_mismatch(last_event_, last_matched_event_, record.chid, *accept_chid_);
+}
+
+void Replayer::note_end(const wal::Record& record) {
+  end_record_ = record;
+  if (record.end_reason == wal::EndReason::kCrashed) {
+    fmt::print(err_,
+               "{}: note: the recording ended with a crash (signal {}) after event {}; the "
+               "replay applied every recorded event up to there\n",
+               kTool, record.end_detail, record.event);
+  } else if (record.end_reason == wal::EndReason::kTruncated) {
+    fmt::print(err_,
+               "{}: note: the recording was cut at event {} (--max-log-bytes); the server ran on "
+               "unrecorded\n",
+               kTool, record.event);
+  }
+}
+
+void Replayer::drain_app_log() {
+  if (options_.quiet) {
+    engine_->drain_log([](std::string_view) {});
+    return;
+  }
+  engine_->drain_log([this](std::string_view line) {
+    fmt::print(err_, "{}: app: {}\n", kTool, line);
+  });
+}
+
+int Replayer::finish(int exit_code) {
+  if (recorder_) {
+    recorder_->finish();
+    Status closed = writer_->close();
+    wal::uninstall_crash_flush();
+    if (!closed.ok()) {
+      fmt::print(err_, "{}: error: --record-to {}: {}; check the disk\n", kTool, options_.record_to,
+                 closed.message());
+      if (exit_code == kExitOk) exit_code = kExitIo;
+    }
+  }
+  if (options_.until && engine_) print_engine_state(*engine_, options_.json, out_);
+  print_summary(exit_code);
+  std::fflush(out_);
+  return exit_code;
+}
+
+void Replayer::print_summary(int exit_code) {
+  const char* result = exit_code == kExitOk        ? "match"
+                       : exit_code == kExitFinding ? "diverged"
+                                                   : "error";
+  if (options_.json) {
+    JsonLine j;
+    j.add_str("type", "summary")
+        .add_str("result", result)
+        .add_str("log", options_.log_path)
+        .add_u64("events_replayed", applied_)
+        .add_u64("checkpoints_checked", checkpoints_checked_)
+        .add_u64("checkpoints_matched", checkpoints_matched_)
+        .add_u64("accepts_checked", accepts_checked_)
+        .add_u64("divergences", report_.count())
+        .add_bool("stopped_at_until", stopped_at_until_)
+        .add_str("health", stopped_at_until_ ? "not_read_to_end"
+                                             : wal::health_state_name(reader_->health()))
+        .add_i64("exit_code", exit_code);
+    j.print(out_);
+    return;
+  }
+  if (exit_code == kExitOk && checkpoints_checked_ == 0) {
+    fmt::print(err_,
+               "{}: warning: the log holds no checkpoint to compare up to event {}, so the replay "
+               "is not verified (record with --checkpoint-every N)\n",
+               kTool, applied_);
+  }
+  fmt::print(out_,
+             "{}: {}: {} events replayed; {} of {} checkpoints matched, {} accept results "
+             "checked, {} divergence(s)\n",
+             kTool, result, applied_, checkpoints_matched_, checkpoints_checked_, accepts_checked_,
+             report_.count());
+}
+
+}  // namespace lx::tools
