@@ -1,0 +1,205 @@
+-- resp: the Redis RESP2 wire format for the kv sample. A Parser takes bytes as
+-- they arrive and hands back whole commands (arrays of bulk strings, or inline
+-- telnet-style lines); the encoders build replies.
+
+local M = {}
+
+local byte, find, sub, char = string.byte, string.find, string.sub, string.char
+local concat = table.concat
+
+M.kMaxBulkBytes = 64 * 1024 * 1024   -- the spec allows 512 MiB; we refuse more than this
+M.kMaxArgCount = 1024 * 1024         -- elements in one command array
+M.kMaxInlineBytes = 64 * 1024        -- an inline command, or a '*'/'$' header line
+
+local kStar, kDollar, kNewline, kReturn = byte("*"), byte("$"), byte("\n"), byte("\r")
+
+local Parser = {}
+Parser.__index = Parser
+
+-- A parser for one connection. It keeps the bytes not yet consumed
+-- (`buf` from `pos`), chunks received while waiting for a long bulk string
+-- (`parts`, merged once `need` bytes are there, so a large value arriving in
+-- many reads is copied once), and the command array being filled (`args`,
+-- `count`), so a command split across reads is never parsed twice.
+function M.new_parser()
+  return setmetatable({ buf = "", pos = 1, parts = {}, parts_bytes = 0, need = 0,
+                        args = nil, count = 0 }, Parser)
+end
+
+function Parser:feed(data)
+  if data == "" then return end
+  self.parts[#self.parts + 1] = data
+  self.parts_bytes = self.parts_bytes + #data
+end
+
+-- Bytes received and not consumed yet.
+function Parser:buffered_bytes()
+  return #self.buf - self.pos + 1 + self.parts_bytes
+end
+
+-- Moves the received chunks into `buf` unless a known amount is still missing.
+function Parser:merge()
+  if self.parts_bytes == 0 or self:buffered_bytes() < self.need then return end
+  local rest = self.pos <= #self.buf and sub(self.buf, self.pos) or ""
+  self.buf = rest .. concat(self.parts)
+  self.pos, self.parts, self.parts_bytes, self.need = 1, {}, 0, 0
+end
+
+-- A decimal integer spanning buf[first..last], or nil if it is not one.
+local function integer_at(buf, first, last)
+  if last < first or last - first > 17 then return nil end
+  local text = sub(buf, first, last)
+  if not find(text, "^%-?%d+$") then return nil end
+  return math.tointeger(tonumber(text))
+end
+
+-- Reads the `*N` or `$N` line at pos (what names it in errors): returns N
+-- and the position after its CRLF, nil when the line is not complete yet, or
+-- false and a reason.
+local function header_at(buf, pos, what)
+  local eol = find(buf, "\r\n", pos, true)
+  if not eol then
+    if #buf - pos > M.kMaxInlineBytes then return false, "too big " .. what .. " count string" end
+    return nil
+  end
+  local n = integer_at(buf, pos + 1, eol - 1)
+  if not n then return false, "invalid " .. what .. " length" end
+  return n, eol + 2
+end
+
+-- Splits an inline command line into arguments: words separated by blanks,
+-- "double quoted" (with \n \r \t \b \a \\ \" \xHH escapes) or 'single
+-- quoted' (with \'). Returns nil for unbalanced quotes.
+local escapes = { n = "\n", r = "\r", t = "\t", b = "\b", a = "\a" }
+local function split_inline(line)
+  local args, i, n = {}, 1, #line
+  while true do
+    i = find(line, "[^ \t\r\n\v\f]", i)
+    if not i then return args end
+    local c = sub(line, i, i)
+    if c == '"' or c == "'" then
+      local out, j = {}, i + 1
+      while true do
+        if j > n then return nil end
+        local d = sub(line, j, j)
+        if d == c then break end
+        if d == "\\" and j < n then
+          local e = sub(line, j + 1, j + 1)
+          local hex = c == '"' and e == "x" and line:match("^%x%x", j + 2)
+          if hex then
+            out[#out + 1] = char(tonumber(hex, 16)); j = j + 4
+          elseif c == '"' then
+            out[#out + 1] = escapes[e] or e; j = j + 2
+          elseif e == "'" then
+            out[#out + 1] = "'"; j = j + 2
+          else
+            out[#out + 1] = d; j = j + 1
+          end
+        else
+          out[#out + 1] = d; j = j + 1
+        end
+      end
+      -- A closing quote must end the word.
+      if j < n and not find(sub(line, j + 1, j + 1), "[ \t\r\n\v\f]") then return nil end
+      args[#args + 1] = concat(out)
+      i = j + 1
+    else
+      local j = find(line, "[ \t\r\n\v\f]", i) or n + 1
+      args[#args + 1] = sub(line, i, j - 1)
+      i = j
+    end
+  end
+end
+
+function Parser:inline()
+  local buf, pos = self.buf, self.pos
+  local eol = find(buf, "\n", pos, true)
+  if not eol then
+    if #buf - pos + 1 > M.kMaxInlineBytes then return false, "too big inline request" end
+    return nil
+  end
+  if eol - pos > M.kMaxInlineBytes then return false, "too big inline request" end
+  local last = eol - 1
+  if last >= pos and byte(buf, last) == kReturn then last = last - 1 end
+  self.pos = eol + 1
+  local args = split_inline(sub(buf, pos, last))
+  if not args then return false, "unbalanced quotes in request" end
+  return args
+end
+
+-- Returns the next complete command as an array of strings (possibly empty,
+-- for a blank inline line or a `*0`), nil when more bytes are needed, or
+-- false and a reason when the bytes are not RESP (the connection must close).
+function Parser:next()
+  self:merge()
+  local buf = self.buf
+  local size = #buf
+  if not self.args then
+    local pos = self.pos
+    if pos > size then return nil end
+    if byte(buf, pos) ~= kStar then return self:inline() end
+    local count, after = header_at(buf, pos, "multibulk")
+    if not count then return count, after end
+    if count > M.kMaxArgCount then return false, "invalid multibulk length" end
+    self.pos = after
+    if count <= 0 then return {} end
+    self.args, self.count = {}, count
+  end
+  local args = self.args
+  for i = #args + 1, self.count do
+    local pos = self.pos
+    if pos > size then return nil end
+    if byte(buf, pos) ~= kDollar then
+      return false, "expected '$', got '" .. char(byte(buf, pos)) .. "'"
+    end
+    local bytes, first = header_at(buf, pos, "bulk")
+    if not bytes then return bytes, first end
+    if bytes < 0 or bytes > M.kMaxBulkBytes then return false, "invalid bulk length" end
+    local last = first + bytes - 1
+    if last + 2 > size then
+      self.need = last + 2 - pos + 1
+      return nil
+    end
+    if byte(buf, last + 1) ~= kReturn or byte(buf, last + 2) ~= kNewline then
+      return false, "bulk string not followed by CRLF"
+    end
+    args[i] = sub(buf, first, last)
+    self.pos = last + 3
+  end
+  self.args, self.count = nil, 0
+  if self.pos > size then self.buf, self.pos = "", 1 end
+  return args
+end
+
+-- Replies.
+
+function M.simple(text) return "+" .. text .. "\r\n" end
+
+function M.error(text)
+  return "-" .. text:gsub("[\r\n]", " ") .. "\r\n"
+end
+
+function M.integer(n) return string.format(":%d\r\n", n) end
+
+M.null = "$-1\r\n"
+M.ok = "+OK\r\n"
+M.empty_array = "*0\r\n"
+M.null_array = "*-1\r\n"
+
+function M.bulk(s)
+  if s == nil then return M.null end
+  return "$" .. #s .. "\r\n" .. s .. "\r\n"
+end
+
+-- An array of bulk strings: items[1..count], nil items as nulls.
+function M.array(items, count)
+  count = count or #items
+  local out = { "*" .. count .. "\r\n" }
+  for i = 1, count do
+    local s = items[i]
+    out[i + 1] = s == nil and M.null or ("$" .. #s .. "\r\n" .. s .. "\r\n")
+  end
+  return concat(out)
+end
+
+return M
