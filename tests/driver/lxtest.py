@@ -44,7 +44,8 @@ class Lxrun:
     never fills) and, when it listens, waits for every 'listening on' line."""
 
     def __init__(self, app, listen=1, app_args=(), extra=(), stdin=subprocess.DEVNULL,
-                 stdout=subprocess.DEVNULL, wait_ready=True, ready_timeout=10.0):
+                 stdout=subprocess.DEVNULL, wait_ready=True, ready_timeout=10.0,
+                 preexec_fn=None):
         args = [LXRUN, "--app", app]
         for _ in range(listen):
             args += ["--listen", "127.0.0.1:0"]
@@ -52,7 +53,9 @@ class Lxrun:
         if app_args:
             args += ["--"] + list(app_args)
         self.args = args
-        self.proc = subprocess.Popen(args, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE)
+        # preexec_fn runs in the child before lxrun starts (e.g. to set an rlimit).
+        self.proc = subprocess.Popen(args, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE,
+                                     preexec_fn=preexec_fn)
         _live.append(self)
         self.lines = []
         self.ports = []
