@@ -148,6 +148,21 @@ def test_record_sigterm_closes_log():
     check('"before sigterm\\n"' in dump(log), "the message is not in the log")
 
 
+def test_record_second_sigint_exits_at_once_with_a_closed_log():
+    log = log_path("second.lxw")
+    run = record_echo(log)
+    echo_round(run.port, b"before the second SIGINT\n")
+    sock = lxtest.fill_unread_output(run.port)  # so stopping waits for the grace period
+    run.proc.send_signal(signal.SIGINT)
+    run.wait_line(r"^lxrun: stopping on SIGINT$")
+    started = time.monotonic()
+    code = run.stop(signal.SIGINT, timeout=3)
+    sock.close()
+    check(code == 1 and time.monotonic() - started < 0.5, f"exit {code}, not at once")
+    check(stats(log)["health"] == "clean", "the log was not closed before exiting at once")
+    check('"before the second SIGINT\\n"' in dump(log), "the message is not in the log")
+
+
 def test_record_message_before_sigsegv_is_in_log():
     log = log_path("segv.lxw")
     run = record_echo(log)
@@ -170,6 +185,25 @@ def test_record_message_300ms_before_sigkill_is_in_log():
     check(run.wait(10) == -signal.SIGKILL, "lxrun did not die of SIGKILL")
     check('"sent 300 ms before SIGKILL\\n"' in dump(log), "the message is not in the log")
     check(stats(log)["health"] == "torn_tail", "a SIGKILLed log should end in a torn tail")
+
+
+def test_record_rescans_are_in_the_log_and_replay():
+    # Globals survive a rescan: each load of main.lua bumps the generation
+    # and asks for another rescan until the third.
+    app = lxtest.make_app({"main.lua": 'generation = (generation or 0) + 1\n'
+                                       'lx.log("generation " .. generation)\n'
+                                       'function update() if generation < 3 then lx.rescan() end '
+                                       'end\n'})
+    log = log_path("rescan.lxw")
+    run = Lxrun(app, listen=0, extra=["--record", log])
+    run.wait_line(r"^lxrun: generation 3$")
+    check(run.stop() == 0, "lxrun did not exit 0")
+    sources = [json.loads(line) for line in dump(log, "--json", "--type", "set_lua_source")
+               .splitlines()]
+    check(len([s for s in sources if s.get("kind") == "event"]) == 3,
+          f"want 3 set_lua_source events (start and two rescans): {sources}")
+    code, out, err = tool(LXREPLAY, log)
+    check(code == 0 and "generation 3" in err, f"lxreplay exited {code}:\n{out}\n{err}")
 
 
 def test_record_existing_file_needs_force():
