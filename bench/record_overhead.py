@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -79,7 +80,7 @@ def main():
     work = tempfile.mkdtemp(prefix="lx_record_overhead_")
     wrk_line = f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s"
     print(f"samples/http under lxrun, {wrk_line}, {args.rounds} rounds of off then on")
-    print(f"recording: --record FILE {' '.join(args.record_flags)} (defaults otherwise)")
+    print("recording: " + " ".join(["--record FILE"] + args.record_flags) + " (defaults otherwise)")
     off, on = [], []
     try:
         for round_number in range(1, args.rounds + 1):
@@ -102,10 +103,9 @@ def main():
                   f"{stats['events'] / requests:.2f} events/request, health {stats['health']})")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    mean_off = sum(off) / len(off)
-    mean_on = sum(on) / len(on)
-    print(f"mean: off {mean_off:.0f} req/s, on {mean_on:.0f} req/s, "
-          f"recording keeps {100 * mean_on / mean_off:.1f} % of the throughput")
+    for name, pick in (("mean", statistics.mean), ("median", statistics.median)):
+        print(f"{name}: off {pick(off):.0f} req/s, on {pick(on):.0f} req/s, "
+              f"recording keeps {100 * pick(on) / pick(off):.1f} % of the throughput")
 
 
 if __name__ == "__main__":
