@@ -2,7 +2,9 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "run_lxrun.h"
 
@@ -36,6 +38,36 @@ int main(int argc, char** argv) {
                  "engine library (default: liblxengine.so beside lxrun)");
   app.add_option("--heap-base", options.heap_base,
                  "address of the engine heap region (default 0x200000000000)");
+  // Recording (DESIGN.md section 5, docs/recording.md).
+  lx::driver::RecordOptions& record = options.record;
+  std::string on_log_error;
+  app.add_option("--record", record.path,
+                 "record every event into FILE.lxw (created with mode 0600)");
+  std::vector<CLI::Option*> record_flags = {
+      app.add_option("--flush-ms", record.flush_ms,
+                     "longest time a recorded event waits before it is written, in ms")
+          ->default_val(lx::driver::RecordOptions::kDefaultFlushMs),
+      app.add_option("--fsync", record.fsync,
+                     "when written records reach the disk: never, interval (about once a "
+                     "second) or always (every flush)")
+          ->default_val("never"),
+      app.add_option("--checkpoint-every", record.checkpoint_every,
+                     "a checkpoint of the engine's hashes after every N events (0: at the end)")
+          ->default_val(lx::driver::RecordOptions::kDefaultCheckpointEvery),
+      app.add_option("--zstd-level", record.zstd_level, "zstd compression level, 1 to 19")
+          ->default_val(lx::driver::RecordOptions::kDefaultZstdLevel),
+      app.add_option("--max-log-bytes", record.max_log_bytes,
+                     "end the log (truncated) before it grows past N bytes (suffixes K, M, G); "
+                     "the server runs on unrecorded; 0: no limit")
+          ->transform(CLI::AsSizeValue(false))
+          ->default_val(0),
+      app.add_flag("--force", record.force, "overwrite an existing log file"),
+      app.add_option("--on-log-error", on_log_error,
+                     "when the log cannot be written: continue (serve on unrecorded, exit 4 at "
+                     "the end) or stop (stop the server, exit 4)")
+          ->check(CLI::IsMember({"continue", "stop"}))
+          ->default_val("continue"),
+  };
   try {
     app.parse(own_argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -45,6 +77,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "lxrun: error: %s; see lxrun --help\n", e.what());
     return lx::driver::kExitUsage;
+  }
+  record.on_log_error =
+      on_log_error == "stop" ? lx::driver::OnLogError::kStop : lx::driver::OnLogError::kContinue;
+  for (const CLI::Option* flag : record_flags) {
+    if (flag->count() > 0) record.flags_given.push_back(flag->get_name());
   }
   return lx::driver::run_lxrun(options, stderr);
 }

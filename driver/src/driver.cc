@@ -159,6 +159,7 @@ void Driver::on_signal(uv_signal_t* handle, int signum) {
   auto& self = *static_cast<Driver*>(handle->data);
   if (self.stopping_) {
     std::fprintf(self.err_, "lxrun: second %s: exiting at once\n", strsignal(signum));
+    if (self.watcher_ != nullptr) self.watcher_->before_exit_at_once();
     uv_tty_reset_mode();
     std::_Exit(1);
   }
@@ -216,6 +217,7 @@ void Driver::run_turn() {
   }
   if (!engine_failed_) reconcile();
   drain_log();
+  if (watcher_ != nullptr && !watcher_->after_turn()) begin_stop();
   if (!stopping_ && !engine_failed_) {
     if (engine_.stop_requested()) {
       begin_stop();

@@ -1,5 +1,5 @@
 // lxrun's event loop: owns every libuv handle, feeds the engine's events
-// through an EventSink (the engine, or later a Recorder in front of it), and
+// through an EventSink (the engine, or a Recorder in front of it), and
 // after each loop turn that fed events runs the app's update() once and
 // reconciles the channels (docs/driver.md).
 #pragma once
@@ -17,6 +17,7 @@
 #include "endpoint_host.h"
 #include "host_port.h"
 #include "listener.h"
+#include "loop_watcher.h"
 #include "lx/host/engine.h"
 #include "lx/host/event_sink.h"
 #include "lxrun_options.h"
@@ -53,6 +54,10 @@ class Driver final : public EndpointHost {
   // failed engine, or a failed start) and every handle is closed. Returns
   // the exit code.
   int run();
+
+  // Tells watcher about every loop turn and a second signal (lxrun's
+  // recording). Optional; watcher must outlive the Driver.
+  void set_watcher(LoopWatcher* watcher) { watcher_ = watcher; }
 
   // ---- EndpointHost ----
   uv_loop_t* loop() override { return loop_; }
@@ -91,6 +96,7 @@ class Driver final : public EndpointHost {
   host::Engine& engine_;
   host::EventSink& sink_;
   std::FILE* err_;
+  LoopWatcher* watcher_ = nullptr;
 
   uv_check_t check_{};   // runs the turn's update and reconcile after poll
   uv_idle_t idle_{};     // keeps poll from blocking while a turn is owed

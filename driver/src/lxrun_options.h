@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "lx/host/heap_region.h"
+#include "record_options.h"
 
 namespace lx::driver {
 
@@ -23,11 +24,7 @@ struct LxrunOptions {
   std::string engine_path;          // --engine PATH; empty: liblxengine.so beside lxrun
   uint64_t heap_base = host::HeapRegion::kDefaultHeapBase;  // --heap-base ADDR
   std::vector<std::string> app_args;  // the words after "--"
-
-  // Recording (wal/) slots in here later as one member, e.g. `RecordOptions
-  // record;` holding --record FILE, --flush-ms, --fsync, --checkpoint-every,
-  // --zstd-level, --max-log-bytes, --force and --on-log-error; run_lxrun then
-  // puts a Recorder in front of the Engine as the driver's EventSink.
+  RecordOptions record;               // --record FILE and the recorder's flags
 };
 
 }  // namespace lx::driver

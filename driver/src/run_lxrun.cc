@@ -13,6 +13,7 @@
 #include "lx/host/engine_library.h"
 #include "lx/host/heap_region.h"
 #include "lx/host/source_blob.h"
+#include "recording.h"
 
 namespace lx::driver {
 namespace {
@@ -39,6 +40,9 @@ int run_lxrun(const LxrunOptions& options, std::FILE* err) {
     }
   }
   if (options.tick_ms == 0) return fail(err, kExitUsage, "--tick-ms must be at least 1");
+  if (Status record = Recording::check(options.record); !record.ok()) {
+    return fail(err, kExitUsage, record.message());
+  }
   constexpr uint64_t kPageBytes = 4096;
   if (options.heap_base == 0 || options.heap_base % kPageBytes != 0) {
     return fail(err, kExitUsage, "--heap-base must be a non-zero multiple of 4096");
@@ -60,13 +64,28 @@ int run_lxrun(const LxrunOptions& options, std::FILE* err) {
   ::signal(SIGPIPE, SIG_IGN);
   ::signal(SIGTTIN, SIG_IGN);
 
+  // With --record, every event goes through the Recorder, which logs it and
+  // then hands it to the engine; without, straight to the engine.
+  std::unique_ptr<Recording> recording;
+  if (!options.record.path.empty()) {
+    auto opened = Recording::open(options, *library.value(), *engine.value(), region.value(),
+                                  blob.value(), err);
+    if (!opened.ok()) {
+      const Status& status = opened.status();
+      return fail(err, exit_code_for(status),
+                  status.kind() == ErrorKind::kIo ? status.message() + "; choose a writable path"
+                                                  : status.message());
+    }
+    recording = std::move(opened).value();
+  }
+
   uv_loop_t loop;
   LX_ASSERT(uv_loop_init(&loop) == 0);
   int code = kExitOk;
   {
-    // Events go straight to the engine; a wal Recorder will stand here.
-    host::EventSink& sink = *engine.value();
+    host::EventSink& sink = recording ? recording->sink() : *engine.value();
     Driver driver(&loop, options, *engine.value(), sink, err);
+    driver.set_watcher(recording.get());
     Status started = driver.start(blob.value());
     code = driver.run();
     // A busy port or an app that fails at start: the server could not start.
@@ -74,6 +93,12 @@ int run_lxrun(const LxrunOptions& options, std::FILE* err) {
   }
   int rc = uv_loop_close(&loop);
   LX_ASSERT_OP(rc, ==, 0);
+  if (recording) {
+    // The final checkpoint reads the engine: close the log before it goes.
+    const int log_code = recording->finish();
+    if (code == kExitOk) code = log_code;
+    recording.reset();
+  }
   engine.value().reset();  // before the region and the library go
   return code;
 }

@@ -11,7 +11,7 @@ namespace lx::driver {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;  // port in use, app failed to start, engine failed
 inline constexpr int kExitUsage = 2;   // bad flags, bad --listen, missing app or main.lua
-inline constexpr int kExitIo = 4;      // engine library or heap region unavailable
+inline constexpr int kExitIo = 4;      // engine, heap region or log file unavailable; log I/O error
 
 // Loads the engine, reserves its heap, reads the app, listens, and drives the
 // engine until it stops. Diagnostics go to err, one line each, starting with

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -44,7 +45,8 @@ class Lxrun:
     never fills) and, when it listens, waits for every 'listening on' line."""
 
     def __init__(self, app, listen=1, app_args=(), extra=(), stdin=subprocess.DEVNULL,
-                 stdout=subprocess.DEVNULL, wait_ready=True, ready_timeout=10.0):
+                 stdout=subprocess.DEVNULL, wait_ready=True, ready_timeout=10.0,
+                 preexec_fn=None):
         args = [LXRUN, "--app", app]
         for _ in range(listen):
             args += ["--listen", "127.0.0.1:0"]
@@ -52,7 +54,9 @@ class Lxrun:
         if app_args:
             args += ["--"] + list(app_args)
         self.args = args
-        self.proc = subprocess.Popen(args, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE)
+        # preexec_fn runs in the child before lxrun starts (e.g. to set an rlimit).
+        self.proc = subprocess.Popen(args, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE,
+                                     preexec_fn=preexec_fn)
         _live.append(self)
         self.lines = []
         self.ports = []
@@ -137,9 +141,37 @@ def run_lxrun(args, timeout=10.0, stdin=subprocess.DEVNULL, input_bytes=None):
     return done.returncode, done.stdout, done.stderr.decode("utf-8", "replace")
 
 
+def make_app(files):
+    """A temporary app directory holding files (name -> text)."""
+    directory = tempfile.mkdtemp(prefix="lxrun-test-")
+    for name, text in files.items():
+        path = os.path.join(directory, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as out:
+            out.write(text)
+    return directory
+
+
 def connect(port, timeout=10.0):
     sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def fill_unread_output(port):
+    """A client that sends 8 MiB to echo and reads nothing, so lxrun holds
+    output it cannot deliver. Returns the socket (keep it open)."""
+    sock = connect(port)
+    sock.settimeout(5)
+    sock.setblocking(False)
+    block = b"z" * 65536
+    sent = 0
+    deadline = time.monotonic() + 5
+    while sent < 8 << 20 and time.monotonic() < deadline:
+        try:
+            sent += sock.send(block)
+        except BlockingIOError:
+            time.sleep(0.01)
     return sock
 
 

@@ -5,22 +5,10 @@ and lx.stop() end it with exit 0."""
 import os
 import signal
 import socket
-import tempfile
 import time
 
 import lxtest
 from lxtest import Lxrun, check, run_lxrun
-
-
-def make_app(files):
-    """A temporary app directory holding files (name -> text)."""
-    directory = tempfile.mkdtemp(prefix="lxrun-test-")
-    for name, text in files.items():
-        path = os.path.join(directory, name)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as out:
-            out.write(text)
-    return directory
 
 
 IDLE_APP = "function update() end\n"
@@ -50,14 +38,14 @@ def test_missing_app_dir_exits_2_with_path():
 
 
 def test_missing_main_lua_exits_2():
-    app = make_app({"other.lua": "x = 1\n"})
+    app = lxtest.make_app({"other.lua": "x = 1\n"})
     code, _, err = run_lxrun(["--app", app])
     check(code == 2, f"exit {code}")
     check(os.path.join(app, "main.lua") in err, f"stderr {err!r}")
 
 
 def test_syntax_error_at_start_exits_1_with_file_and_line():
-    app = make_app({"main.lua": "local x = 1\nlocal y = = 2\n"})
+    app = lxtest.make_app({"main.lua": "local x = 1\nlocal y = = 2\n"})
     code, _, err = run_lxrun(["--app", app, "--listen", "127.0.0.1:0"])
     check(code == 1, f"exit {code}; stderr {err!r}")
     check(err.startswith("lxrun: error: ") and "main.lua:2:" in err, f"stderr {err!r}")
@@ -70,7 +58,7 @@ def test_port_in_use_exits_1_naming_port():
     holder.listen(1)
     port = holder.getsockname()[1]
     try:
-        code, _, err = run_lxrun(["--app", make_app({"main.lua": IDLE_APP}),
+        code, _, err = run_lxrun(["--app", lxtest.make_app({"main.lua": IDLE_APP}),
                                   "--listen", f"127.0.0.1:{port}"])
     finally:
         holder.close()
@@ -79,7 +67,7 @@ def test_port_in_use_exits_1_naming_port():
 
 
 def test_lx_log_lines_on_stderr_prefixed():
-    app = make_app({"main.lua": 'lx.log("hello from", "main", 42)\n'
+    app = lxtest.make_app({"main.lua": 'lx.log("hello from", "main", 42)\n'
                                 'local said = false\n'
                                 'function update()\n'
                                 '  if not said then said = true; lx.log("first update") end\n'
@@ -101,26 +89,9 @@ def test_sigint_stops_within_3_s_with_exit_0():
         check(time.monotonic() - started < 3, "took too long")
 
 
-def fill_unread_output(port):
-    """A client that sends 8 MiB to echo and reads nothing, so lxrun holds
-    output it cannot deliver. Returns the socket (keep it open)."""
-    sock = lxtest.connect(port)
-    sock.settimeout(5)
-    sock.setblocking(False)
-    block = b"z" * 65536
-    sent = 0
-    deadline = time.monotonic() + 5
-    while sent < 8 << 20 and time.monotonic() < deadline:
-        try:
-            sent += sock.send(block)
-        except BlockingIOError:
-            time.sleep(0.01)
-    return sock
-
-
 def test_stop_with_undeliverable_output_ends_after_grace():
     run = Lxrun(lxtest.sample("echo"))
-    sock = fill_unread_output(run.port)
+    sock = lxtest.fill_unread_output(run.port)
     started = time.monotonic()
     code = run.stop(signal.SIGINT, timeout=3)
     elapsed = time.monotonic() - started
@@ -131,7 +102,7 @@ def test_stop_with_undeliverable_output_ends_after_grace():
 
 def test_second_sigint_exits_at_once():
     run = Lxrun(lxtest.sample("echo"))
-    sock = fill_unread_output(run.port)
+    sock = lxtest.fill_unread_output(run.port)
     run.proc.send_signal(signal.SIGINT)
     run.wait_line(r"^lxrun: stopping on SIGINT$")
     started = time.monotonic()
@@ -148,14 +119,14 @@ def test_sigterm_stops_with_exit_0():
 
 
 def test_app_stop_exits_0():
-    app = make_app({"main.lua": "local n = 0\n"
+    app = lxtest.make_app({"main.lua": "local n = 0\n"
                                 "function update() n = n + 1; if n == 3 then lx.stop() end end\n"})
     code, _, err = run_lxrun(["--app", app], timeout=5)
     check(code == 0, f"exit {code}; stderr {err!r}")
 
 
 def test_app_args_reach_lx_args():
-    app = make_app({"main.lua": 'lx.log("args:" .. table.concat(lx.args, ","))\n'
+    app = lxtest.make_app({"main.lua": 'lx.log("args:" .. table.concat(lx.args, ","))\n'
                                 "function update() lx.stop() end\n"})
     code, _, err = run_lxrun(["--app", app, "--", "one", "--two", "3"], timeout=5)
     check(code == 0, f"exit {code}; stderr {err!r}")
@@ -163,7 +134,7 @@ def test_app_args_reach_lx_args():
 
 
 def test_rescan_reloads_and_keeps_old_code_on_error():
-    app = make_app({"main.lua": 'function update() lx.log("v1"); lx.rescan() end\n'})
+    app = lxtest.make_app({"main.lua": 'function update() lx.log("v1"); lx.rescan() end\n'})
     run = Lxrun(app, listen=0)
     run.wait_line(r"^lxrun: v1$")
     with open(os.path.join(app, "main.lua"), "w") as out:

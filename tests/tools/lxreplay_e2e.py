@@ -1,8 +1,9 @@
 """lxreplay and lxdiff on logs that lxrun recorded while real clients talked
-to it: the replay must match every checkpoint, a re-record must diff as the
-same, and the chaos engine must diverge. Skips (exit 77) while lxrun has no
---record flag. Runs like tests/driver: `python3 FILE TEST` with LXRUN,
-LX_SAMPLES, LXREPLAY, LXDIFF and LX_CHAOS_ENGINE in the environment."""
+to every sample (echo, http under wrk, chat, upper on stdin, proxy in front
+of echo): the replay must match every checkpoint, a re-record must diff as
+the same, and the chaos engine must diverge at the event it spoils. Runs like
+tests/driver: `python3 FILE TEST` with LXRUN, LX_SAMPLES, LXREPLAY, LXDIFF,
+LXDUMP and LX_CHAOS_ENGINE in the environment."""
 
 import os
 import shutil
@@ -10,30 +11,22 @@ import subprocess
 import sys
 import tempfile
 import threading
+import json
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "driver"))
 import lxtest  # noqa: E402
-from lxtest import Lxrun, SkipTest, check, connect, recv_exactly  # noqa: E402
+from lxtest import (Lxrun, SkipTest, check, connect, recv_exactly, recv_line,  # noqa: E402
+                    run_lxrun)
 
 LXREPLAY = os.environ.get("LXREPLAY", "lxreplay")
 LXDIFF = os.environ.get("LXDIFF", "lxdiff")
+LXDUMP = os.environ.get("LXDUMP", "lxdump")
 CHAOS = os.environ.get("LX_CHAOS_ENGINE", "")
 WORK = tempfile.mkdtemp(prefix="lx_replay_e2e_")
 
 
-def lxrun_help():
-    done = subprocess.run([lxtest.LXRUN, "--help"], capture_output=True, timeout=10)
-    return done.stdout.decode() + done.stderr.decode()
-
-
-def record_flags(log):
-    text = lxrun_help()
-    if "--record" not in text:
-        raise SkipTest("lxrun has no --record yet")
-    flags = ["--record", log]
-    if "--checkpoint-every" in text:
-        flags += ["--checkpoint-every", "25"]
-    return flags
+def record_flags(log, checkpoint_every=25):
+    return ["--record", log, "--checkpoint-every", str(checkpoint_every)]
 
 
 def tool(*args, timeout=120):
@@ -96,6 +89,104 @@ def test_http_under_wrk_record_and_replay():
     if CHAOS:
         code, out, err = tool(LXREPLAY, log, "--quiet", "--engine", CHAOS)
         check(code == 1 and "DIVERGENCE" in out, f"the chaos engine did not diverge:\n{out}\n{err}")
+
+
+def test_chat_record_and_replay():
+    log = os.path.join(WORK, "chat.lxw")
+    run = Lxrun(lxtest.sample("chat"), extra=record_flags(log, 5))
+    socks, pending = {}, {}
+    for name in ("alice", "bob", "carol"):
+        socks[name] = connect(run.port)
+        pending[name] = bytearray()
+        socks[name].sendall(f"{name}\n".encode())
+        for other in socks:
+            if other != name:
+                check(recv_line(socks[other], pending[other]) == f"* {name} joined", "join")
+    for round_number in range(10):
+        speaker = ("alice", "bob", "carol")[round_number % 3]
+        socks[speaker].sendall(f"line {round_number}\n".encode())
+        for other in socks:
+            if other != speaker:
+                line = recv_line(socks[other], pending[other])
+                check(line == f"{speaker}: line {round_number}", f"{other} got {line!r}")
+    socks.pop("carol").close()
+    for other in socks:
+        check(recv_line(socks[other], pending[other]) == "* carol left", "leave")
+    for sock in socks.values():
+        sock.close()
+    check(run.stop() == 0, "lxrun did not exit 0 on SIGINT")
+    check_replays_and_rediffs(log)
+
+
+def test_upper_stdin_record_and_replay():
+    log = os.path.join(WORK, "upper.lxw")
+    text = "".join(f"line {i} from stdin\n" for i in range(2000)) + "no newline"
+    code, out, err = run_lxrun(["--app", lxtest.sample("upper")] + record_flags(log),
+                               input_bytes=text.encode())
+    check(code == 0, f"lxrun exited {code}: {err}")
+    check(out == text.upper().encode(), "stdout is not the upper-cased input")
+    check_replays_and_rediffs(log)
+
+
+def test_proxy_record_and_replay():
+    upstream = Lxrun(lxtest.sample("echo"))
+    log = os.path.join(WORK, "proxy.lxw")
+    proxy = Lxrun(lxtest.sample("proxy"), app_args=[f"127.0.0.1:{upstream.port}"],
+                  extra=record_flags(log))
+    for size in (10, 5000, 100000):
+        data = os.urandom(size)
+        with connect(proxy.port) as sock:
+            sock.sendall(data)
+            check(recv_exactly(sock, len(data)) == data, "bytes through the proxy differ")
+    check(proxy.stop() == 0, "proxy did not exit 0")
+    check(upstream.stop() == 0, "echo did not exit 0")
+    check_replays_and_rediffs(log)
+
+
+def read_http_response(sock, pending):
+    """Reads one response (headers, then Content-Length bytes of body)."""
+    length = None
+    while True:
+        line = recv_line(sock, pending).rstrip("\r")
+        if line == "":
+            break
+        if line.lower().startswith("content-length:"):
+            length = int(line.split(":", 1)[1])
+    check(length is not None, "a response without Content-Length")
+    while len(pending) < length:
+        chunk = sock.recv(4096)
+        check(chunk, "the server closed the connection")
+        pending += chunk
+    del pending[:length]
+
+
+def test_chaos_engine_names_the_spoiled_event_of_an_http_recording():
+    if not CHAOS:
+        raise SkipTest("the chaos engine is not built")
+    log = os.path.join(WORK, "http-chaos.lxw")
+    run = Lxrun(lxtest.sample("http"), extra=record_flags(log, 1))
+    requests = 150
+    with connect(run.port) as sock:  # keep-alive, one request at a time: an update each
+        pending = bytearray()
+        for _ in range(requests):
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            read_http_response(sock, pending)
+    check(run.stop() == 0, "lxrun did not exit 0 on SIGINT")
+    # docs/replay.md: the chaos engine spoils the heap at its 100th
+    # invoke_event_update; with a checkpoint after every event the report
+    # names exactly that event.
+    updates = [json.loads(line) for line in
+               tool(LXDUMP, log, "--json", "--type", "invoke_event_update")[1].splitlines()]
+    updates = [u["event"] for u in updates if u.get("kind") == "event"]
+    check(len(updates) >= 100, f"only {len(updates)} updates in {requests} requests")
+    spoiled = updates[99]
+    code, out, err = tool(LXREPLAY, log, "--quiet")
+    check(code == 0, f"the normal engine does not replay its own log:\n{out}\n{err}")
+    code, out, err = tool(LXREPLAY, log, "--quiet", "--engine", CHAOS)
+    check(code == 1, f"lxreplay --engine chaos exited {code}, want 1:\n{out}\n{err}")
+    check(f"first differing checkpoint: after event {spoiled} " in out, f"report:\n{out}")
+    check(f"event {spoiled} invoke_event_update" in out, f"report:\n{out}")
+    check(f"last matching checkpoint:   after event {spoiled - 1}" in out, f"report:\n{out}")
 
 
 try:

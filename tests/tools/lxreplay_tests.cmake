@@ -31,11 +31,14 @@ if(TARGET lx_lxreplay AND TARGET lxengine)
 endif()
 
 # End to end: lxrun records while real clients (sockets, wrk) talk to the
-# samples; lxreplay and lxdiff check the logs. Skipped (77) until lxrun records.
+# samples; lxreplay and lxdiff check the logs.
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND AND TARGET lxrun AND TARGET lxreplay AND TARGET lxdiff
-   AND TARGET lxengine)
-  foreach(test test_echo_clients_record_and_replay test_http_under_wrk_record_and_replay)
+   AND TARGET lxdump AND TARGET lxengine)
+  foreach(test test_echo_clients_record_and_replay test_http_under_wrk_record_and_replay
+               test_chat_record_and_replay test_upper_stdin_record_and_replay
+               test_proxy_record_and_replay
+               test_chaos_engine_names_the_spoiled_event_of_an_http_recording)
     string(REGEX REPLACE "^test_" "" short "${test}")
     add_test(NAME "e2e: replay ${short}"
              COMMAND Python3::Interpreter "${CMAKE_CURRENT_LIST_DIR}/lxreplay_e2e.py" ${test})
@@ -44,7 +47,7 @@ if(Python3_Interpreter_FOUND AND TARGET lxrun AND TARGET lxreplay AND TARGET lxd
       set(chaos "$<TARGET_FILE:lxengine_chaos>")
     endif()
     set_tests_properties("e2e: replay ${short}" PROPERTIES
-      ENVIRONMENT "LXRUN=$<TARGET_FILE:lxrun>;LX_SAMPLES=${PROJECT_SOURCE_DIR}/samples;LXREPLAY=$<TARGET_FILE:lxreplay>;LXDIFF=$<TARGET_FILE:lxdiff>;LX_CHAOS_ENGINE=${chaos}"
+      ENVIRONMENT "LXRUN=$<TARGET_FILE:lxrun>;LX_SAMPLES=${PROJECT_SOURCE_DIR}/samples;LXREPLAY=$<TARGET_FILE:lxreplay>;LXDIFF=$<TARGET_FILE:lxdiff>;LXDUMP=$<TARGET_FILE:lxdump>;LX_CHAOS_ENGINE=${chaos}"
       TIMEOUT 120
       SKIP_RETURN_CODE 77
       LABELS e2e)

@@ -1,0 +1,18 @@
+// What the driver's loop tells a party that runs beside the engine (lxrun's
+// recording), so that party needs no code inside the loop.
+#pragma once
+
+namespace lx::driver {
+
+class LoopWatcher {
+ public:
+  virtual ~LoopWatcher() = default;
+  // After every loop turn, on the loop thread, while stopping too.
+  // @return false to stop the server gracefully (as on SIGINT).
+  virtual bool after_turn() = 0;
+  // A second SIGINT/SIGTERM is about to end the process at once (_Exit):
+  // last chance to save what must survive it. Must not block for long.
+  virtual void before_exit_at_once() = 0;
+};
+
+}  // namespace lx::driver

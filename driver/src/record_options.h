@@ -1,0 +1,35 @@
+// lxrun's recording flags (--record and the recorder options of DESIGN.md
+// section 5) as plain data: main.cc fills them, Recording checks and uses them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lx::driver {
+
+// What lxrun does when the log cannot be written (disk full, I/O error).
+enum class OnLogError {
+  kContinue,  // warn once and serve on unrecorded; exit 4 at the end
+  kStop,      // stop the server gracefully; exit 4
+};
+
+struct RecordOptions {
+  static constexpr uint32_t kDefaultFlushMs = 50;
+  static constexpr int kDefaultZstdLevel = 1;
+  static constexpr uint64_t kDefaultCheckpointEvery = 1000;  // wal::RecorderOptions' default
+
+  std::string path;  // --record FILE.lxw; empty: no recording
+  uint32_t flush_ms = kDefaultFlushMs;                  // --flush-ms MS
+  std::string fsync = "never";                          // --fsync never|interval|always
+  uint64_t checkpoint_every = kDefaultCheckpointEvery;  // --checkpoint-every N (0: at the end only)
+  int zstd_level = kDefaultZstdLevel;                   // --zstd-level L (1..19)
+  uint64_t max_log_bytes = 0;                           // --max-log-bytes N[K|M|G]; 0: no limit
+  bool force = false;                                   // --force: overwrite an existing log
+  OnLogError on_log_error = OnLogError::kContinue;      // --on-log-error continue|stop
+  // The recording flags given on the command line (e.g. "--flush-ms"), so
+  // that using them without --record can be refused.
+  std::vector<std::string> flags_given;
+};
+
+}  // namespace lx::driver

@@ -1,0 +1,171 @@
+// Opening the log with everything replay needs in its header, the Recorder in
+// front of the engine, one report when the log stops, and a clean close.
+#include "recording.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "lx/wal/crash_flush.h"
+#include "run_lxrun.h"
+#include "sha256.h"
+
+namespace lx::driver {
+namespace {
+
+Status usage(std::string message) { return Status::error(ErrorKind::kUsage, std::move(message)); }
+
+// The command line's settings that the header has no field for, as the
+// "key=value" lines lxdump prints.
+std::string options_text(const LxrunOptions& options, const std::string& engine_path) {
+  std::string text = fmt::format("app={}\n", options.app_dir);
+  for (const std::string& listen : options.listen) text += fmt::format("listen={}\n", listen);
+  text += fmt::format("tick_ms={}\nengine={}\n", options.tick_ms, engine_path);
+  text += fmt::format("on_log_error={}\n",
+                      options.record.on_log_error == OnLogError::kStop ? "stop" : "continue");
+  return text;
+}
+
+}  // namespace
+
+Status Recording::check(const RecordOptions& options) {
+  if (options.path.empty()) {
+    if (options.flags_given.empty()) return ok_status();
+    return usage(fmt::format("{}: a recording flag without --record; add --record FILE.lxw",
+                             fmt::join(options.flags_given, ", ")));
+  }
+  wal::FsyncMode mode;
+  if (!wal::fsync_mode_from_name(options.fsync, &mode)) {
+    return usage(fmt::format("--fsync {}: unknown mode; use never, interval or always",
+                             options.fsync));
+  }
+  if (options.flush_ms == 0) return usage("--flush-ms 0: must be at least 1");
+  if (options.zstd_level < 1 || options.zstd_level > 19) {
+    return usage(fmt::format("--zstd-level {}: out of range; use 1 to 19", options.zstd_level));
+  }
+  if (options.max_log_bytes != 0 && options.max_log_bytes < 4096) {
+    return usage(fmt::format("--max-log-bytes {}: too small; use 0 (no limit) or at least 4096",
+                             options.max_log_bytes));
+  }
+  return ok_status();
+}
+
+Result<std::unique_ptr<Recording>> Recording::open(const LxrunOptions& options,
+                                                   const host::EngineLibrary& library,
+                                                   host::Engine& engine,
+                                                   const host::HeapRegion& region,
+                                                   std::span<const uint8_t> blob,
+                                                   std::FILE* err) {
+  const RecordOptions& record = options.record;
+  LX_ASSERT(!record.path.empty());
+  LX_ASSERT(check(record).ok());
+
+  wal::LogHeader header;
+  header.engine_abi_version = library.api().abi_version;
+  header.engine_build_id = std::string(engine.build_id());
+  header.seed = options.seed;
+  header.heap_base = reinterpret_cast<uint64_t>(region.base());
+  header.heap_bytes = region.bytes();
+  const Sha256::Digest digest = Sha256::of(blob);
+  header.app_source_digest.assign(digest.begin(), digest.end());
+  char host_name[UV_MAXHOSTNAMESIZE] = {};
+  size_t host_name_bytes = sizeof host_name;
+  if (uv_os_gethostname(host_name, &host_name_bytes) == 0) header.host_name = host_name;
+  uv_timeval64_t now;
+  LX_ASSERT(uv_gettimeofday(&now) == 0);
+  header.start_wall_time_ns = now.tv_sec * 1000000000 + int64_t{now.tv_usec} * 1000;
+  header.checkpoint_every = record.checkpoint_every;
+  header.options_text = options_text(options, library.path());
+
+  wal::WriterOptions writer_options;
+  writer_options.flush_ms = record.flush_ms;
+  const bool known_fsync = wal::fsync_mode_from_name(record.fsync, &writer_options.fsync);
+  LX_ASSERT(known_fsync);  // check() ran
+  writer_options.zstd_level = record.zstd_level;
+  writer_options.max_log_bytes = record.max_log_bytes;
+  writer_options.force = record.force;
+
+  // A file-size limit (RLIMIT_FSIZE) must make a write fail with EFBIG, which
+  // the writer reports, instead of killing the server it records.
+  ::signal(SIGXFSZ, SIG_IGN);
+  auto writer = wal::LogWriter::open(record.path, header, writer_options);
+  if (!writer.ok()) return writer.status();
+
+  std::unique_ptr<Recording> recording(new Recording(options, err));
+  recording->writer_ = std::move(writer).value();
+  // After open, on the driver thread: a crash in the engine still gets the
+  // event that caused it into the file.
+  Status crash = wal::install_crash_flush(*recording->writer_);
+  if (!crash.ok()) {
+    std::fprintf(err, "lxrun: warning: no crash flush: %s; a crash may lose the last %u ms of "
+                 "events\n", crash.message().c_str(), record.flush_ms);
+  }
+  wal::RecorderOptions recorder_options;
+  recorder_options.checkpoint_every = record.checkpoint_every;
+  recording->recorder_ =
+      std::make_unique<wal::Recorder>(engine, engine, *recording->writer_, recorder_options);
+  std::fprintf(err, "lxrun: recording to %s\n", record.path.c_str());
+  std::fflush(err);
+  return recording;
+}
+
+Recording::~Recording() { close_log(); }
+
+bool Recording::after_turn() {
+  if (reported_ || recorder_->recording()) return true;
+  report_stop();
+  return !(failed_ && options_.record.on_log_error == OnLogError::kStop);
+}
+
+void Recording::report_stop() {
+  reported_ = true;
+  const RecordOptions& record = options_.record;
+  switch (writer_->state()) {
+    case wal::WriterState::kTruncated:
+      std::fprintf(err_,
+                   "lxrun: warning: recording stopped: %s reached --max-log-bytes (%llu bytes) "
+                   "and ends there as a truncated log; the server keeps running unrecorded\n",
+                   record.path.c_str(), static_cast<unsigned long long>(record.max_log_bytes));
+      break;
+    case wal::WriterState::kFailed:
+      failed_ = true;
+      if (record.on_log_error == OnLogError::kStop) {
+        std::fprintf(err_, "lxrun: error: recording stopped: %s; stopping the server "
+                     "(--on-log-error stop)\n", writer_->error().message().c_str());
+      } else {
+        std::fprintf(err_, "lxrun: warning: recording stopped: %s; the server keeps running "
+                     "unrecorded\n", writer_->error().message().c_str());
+      }
+      break;
+    case wal::WriterState::kRecording:
+    case wal::WriterState::kClosed:
+      break;
+  }
+  std::fflush(err_);
+}
+
+void Recording::before_exit_at_once() { close_log(); }
+
+int Recording::finish() {
+  close_log();
+  // Nothing reached the engine (a busy port): no session, so no log to keep.
+  if (recorder_->event_count() == 0) ::unlink(options_.record.path.c_str());
+  return failed_ ? kExitIo : kExitOk;
+}
+
+void Recording::close_log() {
+  if (closed_ || writer_ == nullptr) return;
+  closed_ = true;
+  if (!reported_ && !recorder_->recording()) report_stop();
+  recorder_->finish();
+  Status status = writer_->close();
+  wal::uninstall_crash_flush();
+  if (!status.ok() && !failed_) {
+    failed_ = true;
+    std::fprintf(err_, "lxrun: error: closing the log: %s; the log may end early\n",
+                 status.message().c_str());
+  }
+}
+
+}  // namespace lx::driver

@@ -1,0 +1,78 @@
+// lxrun's recording: opens the log with a complete header, puts a wal
+// Recorder between the driver and the engine (every event is appended before
+// it is applied), reports a log that stopped once, and closes the log when
+// the server stops (DESIGN.md sections 5 and 7, docs/recording.md).
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <span>
+
+#include "loop_watcher.h"
+#include "lx/host/engine.h"
+#include "lx/host/engine_library.h"
+#include "lx/host/heap_region.h"
+#include "lx/status.h"
+#include "lx/wal/log_writer.h"
+#include "lx/wal/recorder.h"
+#include "lxrun_options.h"
+
+namespace lx::driver {
+
+class Recording final : public LoopWatcher {
+ public:
+  // Checks the recording flags without touching any file: a recording flag
+  // without --record, an unknown --fsync mode, a zstd level outside 1..19, a
+  // --flush-ms of 0, a --max-log-bytes under 4096. @return kUsage with the
+  // reason, or ok.
+  static Status check(const RecordOptions& options);
+
+  // Creates the log options.record.path (mode 0600), writes its header (the
+  // engine's ABI and build id, the seed, the heap region, the SHA-256 of
+  // blob, host, time, options), installs the crash flush and prints
+  // "lxrun: recording to FILE" on err. library, engine and region must
+  // outlive the Recording. Ignores SIGXFSZ, so a file-size limit is a write
+  // error rather than the end of the server.
+  // @return kUsage (the file exists without --force, bad options) or kIo
+  // (cannot create or write it).
+  static Result<std::unique_ptr<Recording>> open(const LxrunOptions& options,
+                                                 const host::EngineLibrary& library,
+                                                 host::Engine& engine,
+                                                 const host::HeapRegion& region,
+                                                 std::span<const uint8_t> blob, std::FILE* err);
+
+  ~Recording() override;
+  Recording(const Recording&) = delete;
+  Recording& operator=(const Recording&) = delete;
+
+  // Where the driver feeds events: the Recorder, which forwards to the engine.
+  host::EventSink& sink() { return *recorder_; }
+
+  // ---- LoopWatcher ----
+  // Reports, once, that the log stopped taking records (warning: the server
+  // serves on unrecorded; or, with --on-log-error stop, an error and false).
+  bool after_turn() override;
+  // Ends the log cleanly (end record "closed") before the process exits.
+  void before_exit_at_once() override;
+
+  // Call once the loop has ended, before the engine is destroyed: final
+  // checkpoint, end record, index and trailer. A session that fed no event
+  // (a busy port) leaves no file. @return 0, or kExitIo (4) when the log had
+  // an I/O error at any time (already reported on err).
+  int finish();
+
+ private:
+  Recording(const LxrunOptions& options, std::FILE* err) : options_(options), err_(err) {}
+  void report_stop();
+  void close_log();
+
+  const LxrunOptions& options_;
+  std::FILE* err_;
+  std::unique_ptr<wal::LogWriter> writer_;
+  std::unique_ptr<wal::Recorder> recorder_;
+  bool reported_ = false;   // the end of recording was reported
+  bool failed_ = false;     // the log had an I/O error
+  bool closed_ = false;
+};
+
+}  // namespace lx::driver

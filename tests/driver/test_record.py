@@ -1,0 +1,358 @@
+"""lxrun --record end to end (issue 4): real clients talk to a recording lxrun
+on loopback, then the log is checked with zstd, lxdump and lxreplay: what a
+clean stop, a crash (SIGSEGV), SIGKILL, a full disk and --max-log-bytes leave
+in the file, the flags' usage errors, and damaged copies of a real log that
+the tools must survive. Runs like the other e2e tests (`python3 FILE TEST`)
+with LXRUN, LX_SAMPLES, LXDUMP and LXREPLAY in the environment."""
+
+import json
+import os
+import random
+import resource
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import tempfile
+import time
+
+import lxtest
+from lxtest import Lxrun, TestFailure, check, connect, recv_exactly, run_lxrun
+
+LXDUMP = os.environ.get("LXDUMP", "lxdump")
+LXREPLAY = os.environ.get("LXREPLAY", "lxreplay")
+WORK = tempfile.mkdtemp(prefix="lx_record_e2e_")
+WARNING_RE = r"^lxrun: warning: recording stopped: .+; the server keeps running unrecorded$"
+
+
+def log_path(name):
+    return os.path.join(WORK, name)
+
+
+def tool(*args, timeout=60):
+    """Runs a tool; returns (exit code, stdout, stderr). A hang is a failure."""
+    try:
+        done = subprocess.run(list(args), capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise TestFailure(f"{' '.join(args)} did not finish in {timeout} s")
+    return (done.returncode, done.stdout.decode("utf-8", "replace"),
+            done.stderr.decode("utf-8", "replace"))
+
+
+def dump(log, *args):
+    code, out, err = tool(LXDUMP, log, *args)
+    check(code == 0, f"lxdump {log} {' '.join(args)} exited {code}:\n{out}\n{err}")
+    return out
+
+
+def stats(log):
+    """lxdump --stats --json as a dict."""
+    return json.loads(dump(log, "--stats", "--json").splitlines()[-1])
+
+
+def echo_round(port, payload):
+    with connect(port) as sock:
+        sock.sendall(payload)
+        check(recv_exactly(sock, len(payload)) == payload, "the echo differs")
+
+
+def record_echo(log, extra=(), preexec_fn=None):
+    """Starts samples/echo recording into log; returns the Lxrun."""
+    return Lxrun(lxtest.sample("echo"), extra=["--record", log] + list(extra),
+                 preexec_fn=preexec_fn)
+
+
+def send_incompressible(port, total_bytes):
+    """Echoes total_bytes of random data in 8 KiB rounds on one connection."""
+    with connect(port) as sock:
+        for _ in range(total_bytes // 8192):
+            chunk = os.urandom(8192)
+            sock.sendall(chunk)
+            check(recv_exactly(sock, len(chunk)) == chunk, "the echo differs")
+
+
+def test_record_echo_50_messages_clean_log():
+    log = log_path("echo50.lxw")
+    run = record_echo(log)
+    check(f"lxrun: recording to {log}" in run.stderr_text(), "no 'recording to' line")
+    messages = [f"message number {i}\n".encode() for i in range(1, 51)]
+    with connect(run.port) as sock:
+        for message in messages:
+            sock.sendall(message)
+            check(recv_exactly(sock, len(message)) == message, "the echo differs")
+    check(run.stop() == 0, "lxrun did not exit 0 on SIGINT:\n" + run.stderr_text())
+    if shutil.which("zstd"):
+        code, out, err = tool("zstd", "-t", log)
+        check(code == 0, f"zstd -t failed: {err}")
+    mode = stat.S_IMODE(os.stat(log).st_mode)
+    check(mode == 0o600, f"log mode {mode:o}, want 600")
+    text = dump(log)
+    check('"message number 50\\n"' in text, f"the 50th message is not in lxdump's output:\n{text}")
+    check("# end: closed" in text, f"the log does not end closed:\n{text[-500:]}")
+    summary = stats(log)
+    check(summary["health"] == "clean", f"health {summary['health']}")
+    check(summary["per_type"].get("recv_incoming", 0) >= 50, f"per_type {summary['per_type']}")
+    # --json is JSON Lines: every line one object with a kind.
+    lines = dump(log, "--json", "--checkpoints").splitlines()
+    objects = [json.loads(line) for line in lines]
+    check(objects[0]["kind"] == "header", f"first JSON line: {lines[0]}")
+    check(any(o.get("kind") == "end" for o in objects), "no end object in --json output")
+    data = [o["data"].encode("latin-1") for o in objects
+            if o.get("kind") == "event" and o.get("type") == "recv_incoming"]
+    check(b"".join(data) == b"".join(messages), "the recorded bytes are not what was sent")
+
+
+def test_record_header_is_complete():
+    log = log_path("header.lxw")
+    run = record_echo(log, ["--seed", "42", "--flush-ms", "20", "--fsync", "always",
+                            "--checkpoint-every", "7", "--zstd-level", "3",
+                            "--max-log-bytes", "1M"])
+    echo_round(run.port, b"hello\n")
+    check(run.stop() == 0, "lxrun did not exit 0:\n" + run.stderr_text())
+    header = json.loads(dump(log, "--json").splitlines()[0])
+    check(header["seed"] == "42", f"seed {header['seed']}")
+    check(header["heap_base"] == "0x200000000000", f"heap_base {header['heap_base']}")
+    check(header["heap_bytes"] == 16 << 30, f"heap_bytes {header['heap_bytes']}")
+    check(len(header["app_source_digest"]) == 64, f"digest {header['app_source_digest']}")
+    check(header["engine_abi_version"] > 0 and header["engine_build_id"], f"engine: {header}")
+    check(header["host_name"] == socket.gethostname(), f"host_name {header['host_name']}")
+    check(header["start_time"].startswith("20"), f"start_time {header['start_time']}")
+    for key, want in (("flush_ms", 20), ("fsync", "always"), ("checkpoint_every", 7),
+                      ("zstd_level", 3), ("max_log_bytes", 1 << 20)):
+        check(header[key] == want, f"{key} is {header[key]!r}, want {want!r}")
+    options = header["options"]
+    for want in ("app=", "listen=127.0.0.1:0", "tick_ms=10", "engine=", "on_log_error=continue"):
+        check(want in options, f"{want!r} not in the options text {options!r}")
+    # The digest is of the app's source: the same app gives the same digest,
+    # another app another.
+    again = log_path("header2.lxw")
+    run = record_echo(again)
+    check(run.stop() == 0, "lxrun did not exit 0")
+    other = log_path("header3.lxw")
+    run = Lxrun(lxtest.sample("http"), extra=["--record", other])
+    check(run.stop() == 0, "lxrun did not exit 0")
+    digest = header["app_source_digest"]
+    check(json.loads(dump(again, "--json").splitlines()[0])["app_source_digest"] == digest,
+          "two recordings of echo have different digests")
+    check(json.loads(dump(other, "--json").splitlines()[0])["app_source_digest"] != digest,
+          "echo and http have the same digest")
+
+
+def test_record_sigterm_closes_log():
+    log = log_path("term.lxw")
+    run = record_echo(log)
+    echo_round(run.port, b"before sigterm\n")
+    check(run.stop(signal.SIGTERM) == 0, "lxrun did not exit 0 on SIGTERM")
+    check(stats(log)["health"] == "clean", "the log is not clean after SIGTERM")
+    check('"before sigterm\\n"' in dump(log), "the message is not in the log")
+
+
+def test_record_second_sigint_exits_at_once_with_a_closed_log():
+    log = log_path("second.lxw")
+    run = record_echo(log)
+    echo_round(run.port, b"before the second SIGINT\n")
+    sock = lxtest.fill_unread_output(run.port)  # so stopping waits for the grace period
+    run.proc.send_signal(signal.SIGINT)
+    run.wait_line(r"^lxrun: stopping on SIGINT$")
+    started = time.monotonic()
+    code = run.stop(signal.SIGINT, timeout=3)
+    sock.close()
+    check(code == 1 and time.monotonic() - started < 0.5, f"exit {code}, not at once")
+    check(stats(log)["health"] == "clean", "the log was not closed before exiting at once")
+    check('"before the second SIGINT\\n"' in dump(log), "the message is not in the log")
+
+
+def test_record_message_before_sigsegv_is_in_log():
+    log = log_path("segv.lxw")
+    run = record_echo(log)
+    echo_round(run.port, b"the last words before SIGSEGV\n")
+    os.kill(run.proc.pid, signal.SIGSEGV)
+    code = run.wait(10)
+    check(code == -signal.SIGSEGV, f"lxrun exited {code}, want death by SIGSEGV")
+    check('"the last words before SIGSEGV\\n"' in dump(log), "the message is not in the log")
+    summary = stats(log)
+    check(summary["health"] == "crashed" and summary["signal"] == signal.SIGSEGV,
+          f"health {summary['health']} signal {summary.get('signal')}")
+
+
+def test_record_message_300ms_before_sigkill_is_in_log():
+    log = log_path("kill9.lxw")
+    run = record_echo(log, ["--flush-ms", "50"])
+    echo_round(run.port, b"sent 300 ms before SIGKILL\n")
+    time.sleep(0.3)
+    run.proc.kill()
+    check(run.wait(10) == -signal.SIGKILL, "lxrun did not die of SIGKILL")
+    check('"sent 300 ms before SIGKILL\\n"' in dump(log), "the message is not in the log")
+    check(stats(log)["health"] == "torn_tail", "a SIGKILLed log should end in a torn tail")
+
+
+def test_record_rescans_are_in_the_log_and_replay():
+    # Globals survive a rescan: each load of main.lua bumps the generation
+    # and asks for another rescan until the third.
+    app = lxtest.make_app({"main.lua": 'generation = (generation or 0) + 1\n'
+                                       'lx.log("generation " .. generation)\n'
+                                       'function update() if generation < 3 then lx.rescan() end '
+                                       'end\n'})
+    log = log_path("rescan.lxw")
+    run = Lxrun(app, listen=0, extra=["--record", log])
+    run.wait_line(r"^lxrun: generation 3$")
+    check(run.stop() == 0, "lxrun did not exit 0")
+    sources = [json.loads(line) for line in dump(log, "--json", "--type", "set_lua_source")
+               .splitlines()]
+    check(len([s for s in sources if s.get("kind") == "event"]) == 3,
+          f"want 3 set_lua_source events (start and two rescans): {sources}")
+    code, out, err = tool(LXREPLAY, log)
+    check(code == 0 and "generation 3" in err, f"lxreplay exited {code}:\n{out}\n{err}")
+
+
+def test_record_existing_file_needs_force():
+    log = log_path("exists.lxw")
+    with open(log, "wb") as f:
+        f.write(b"precious")
+    os.chmod(log, 0o644)
+    code, _, err = run_lxrun(["--app", lxtest.sample("echo"), "--record", log])
+    check(code == 2, f"exit {code}, want 2; stderr:\n{err}")
+    check(err.count("\n") == 1 and "lxrun: error:" in err and "already exists" in err
+          and "--force" in err, f"unclear message: {err!r}")
+    with open(log, "rb") as f:
+        check(f.read() == b"precious", "the existing file was changed")
+    run = record_echo(log, ["--force"])
+    echo_round(run.port, b"overwritten\n")
+    check(run.stop() == 0, "lxrun --force did not exit 0")
+    check(stat.S_IMODE(os.stat(log).st_mode) == 0o600, "--force left the old mode")
+    check('"overwritten\\n"' in dump(log), "the new session is not in the log")
+
+
+def test_record_flag_usage_errors_exit_2():
+    echo = lxtest.sample("echo")
+    log = log_path("never-created.lxw")
+    cases = [
+        (["--flush-ms", "10"], "without --record"),
+        (["--force"], "without --record"),
+        (["--on-log-error", "stop"], "without --record"),
+        (["--record", log, "--fsync", "sometimes"], "--fsync"),
+        (["--record", log, "--zstd-level", "30"], "--zstd-level"),
+        (["--record", log, "--max-log-bytes", "100"], "--max-log-bytes"),
+        (["--record", log, "--flush-ms", "0"], "--flush-ms"),
+        (["--record", log, "--on-log-error", "panic"], "--on-log-error"),
+        (["--record", log, "--max-log-bytes", "lots"], "--max-log-bytes"),
+    ]
+    for flags, needle in cases:
+        code, _, err = run_lxrun(["--app", echo] + flags)
+        check(code == 2, f"{flags}: exit {code}, want 2; stderr: {err}")
+        check(needle in err and err.startswith("lxrun: error:"), f"{flags}: message {err!r}")
+        check(not os.path.exists(log), f"{flags}: a log file was created")
+
+
+def test_record_busy_port_leaves_no_log():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        log = log_path("busy.lxw")
+        code, _, err = run_lxrun(["--app", lxtest.sample("echo"), "--listen", f"127.0.0.1:{port}",
+                                  "--record", log])
+    check(code == 1, f"exit {code}, want 1: {err}")
+    check(not os.path.exists(log), "a session that never started left a log behind")
+
+
+def limit_file_size(limit_bytes):
+    def apply():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+    return apply
+
+
+def fill_disk_and_check_warning(run):
+    send_incompressible(run.port, 256 << 10)
+    run.wait_line(WARNING_RE, timeout=5)
+
+
+def test_record_disk_full_warns_once_and_keeps_serving():
+    log = log_path("full.lxw")
+    run = record_echo(log, preexec_fn=limit_file_size(64 << 10))
+    fill_disk_and_check_warning(run)
+    warning = [line for line in run.lines if "recording stopped" in line]
+    check(len(warning) == 1, f"want one warning line, got {warning}")
+    check("File too large" in warning[0] and log in warning[0], f"unclear: {warning[0]}")
+    send_incompressible(run.port, 128 << 10)  # the server still answers
+    echo_round(run.port, b"still serving\n")
+    check(run.proc.poll() is None, "lxrun stopped")
+    code = run.stop()
+    check(code == 4, f"exit {code}, want 4 after a log I/O error; stderr:\n{run.stderr_text()}")
+    check(len([line for line in run.lines if "recording stopped" in line]) == 1,
+          "the warning was repeated")
+    check(os.path.getsize(log) <= 64 << 10, "the log grew past the file-size limit")
+    summary = stats(log)  # readable: what was written, then a torn tail
+    check(summary["events"] > 0, f"no events in the log: {summary}")
+
+
+def test_record_disk_full_on_log_error_stop_stops_server():
+    log = log_path("full-stop.lxw")
+    run = record_echo(log, ["--on-log-error", "stop"], preexec_fn=limit_file_size(64 << 10))
+    try:
+        send_incompressible(run.port, 256 << 10)
+    except (TestFailure, OSError):
+        pass  # the server may stop mid-way: that is the point
+    code = run.wait(10)
+    check(code == 4, f"exit {code}, want 4; stderr:\n{run.stderr_text()}")
+    check(any(line.startswith("lxrun: error: recording stopped:") and "--on-log-error stop" in line
+              for line in run.lines), "no error line:\n" + run.stderr_text())
+
+
+def test_record_max_log_bytes_truncates_and_keeps_serving():
+    log = log_path("max.lxw")
+    run = record_echo(log, ["--max-log-bytes", "64K"])
+    fill_disk_and_check_warning(run)
+    warning = [line for line in run.lines if "recording stopped" in line]
+    check(len(warning) == 1 and "--max-log-bytes" in warning[0], f"warning: {warning}")
+    echo_round(run.port, b"still serving\n")
+    check(run.stop() == 0, "a truncated log is not an error: want exit 0\n" + run.stderr_text())
+    check(os.path.getsize(log) <= 64 << 10, "the log grew past --max-log-bytes")
+    if shutil.which("zstd"):
+        code, _, err = tool("zstd", "-t", log)
+        check(code == 0, f"zstd -t failed on a truncated log: {err}")
+    summary = stats(log)
+    check(summary["health"] == "truncated", f"health {summary['health']}")
+    check("truncated" in dump(log, "--stats"), "lxdump --stats does not say truncated")
+    code, out, err = tool(LXREPLAY, log, "--quiet")
+    check(code == 0, f"lxreplay of a truncated log exited {code}:\n{out}\n{err}")
+
+
+def test_record_damaged_copies_never_crash_tools():
+    log = log_path("source.lxw")
+    run = record_echo(log, ["--checkpoint-every", "5"])
+    for i in range(20):
+        echo_round(run.port, f"round {i} ".encode() * (i + 1) + os.urandom(64))
+    check(run.stop() == 0, "lxrun did not exit 0")
+    with open(log, "rb") as f:
+        original = f.read()
+    seed = random.randrange(1 << 32)
+    rng = random.Random(seed)
+    copy = log_path("damaged.lxw")
+    for n in range(80):
+        data = bytearray(original)
+        if n % 2 == 0:
+            cut = rng.randrange(len(data))
+            del data[cut:]
+            what = f"cut at {cut}"
+        else:
+            flips = [(rng.randrange(len(data)), 1 << rng.randrange(8))
+                     for _ in range(rng.randint(1, 3))]
+            for offset, bit in flips:
+                data[offset] ^= bit
+            what = f"bits flipped {flips}"
+        with open(copy, "wb") as f:
+            f.write(data)
+        for args in ([LXDUMP, copy], [LXDUMP, copy, "--stats"], [LXREPLAY, copy, "--quiet"]):
+            code, _, err = tool(*args, timeout=20)
+            if code < 0 or code == 70:
+                raise TestFailure(f"seed {seed}, copy {n} ({what}): {' '.join(args)} ended with "
+                                  f"{'signal ' + str(-code) if code < 0 else 'exit 70'}:\n{err}")
+            check(code in (0, 1, 3), f"seed {seed}, copy {n} ({what}): {args[0]} exit {code}")
+
+
+try:
+    lxtest.main(globals())
+finally:
+    shutil.rmtree(WORK, ignore_errors=True)
