@@ -1,11 +1,14 @@
 """lxrun with samples/kv: redis-cli round trips, expiry, pipelined and split
-raw RESP, inline commands, protocol errors that close, a large value, and a
-redis-benchmark run with every test reported and no error replies."""
+raw RESP, inline commands, protocol errors that close, a large value, a
+redis-benchmark run with every test reported and no error replies, and that
+run recorded (lxrun --record), replayed by lxreplay with every checkpoint
+matched, re-recorded and found the same by lxdiff."""
 
+import os
 import re
 import shutil
-import socket
 import subprocess
+import tempfile
 import time
 
 import lxtest
@@ -195,6 +198,40 @@ def test_kv_redis_benchmark_no_errors():
     check(len(cli(run.port, "GET", "key:__rand_int__")) == 3, "SET value")
     check(len(cli(run.port, "HGET", "myhash", "element:__rand_int__")) == 3, "HSET value")
     check(run.stop() == 0, "lxrun did not exit 0")
+
+
+def tool_path(variable, name):
+    """A tool from the environment, else beside lxrun (all binaries share a directory)."""
+    path = os.environ.get(variable) or os.path.join(os.path.dirname(lxtest.LXRUN), name)
+    if not os.access(path, os.X_OK):
+        raise SkipTest(f"{name} not found at {path}")
+    return path
+
+
+def run_tool(*args):
+    done = subprocess.run(list(args), capture_output=True, timeout=120)
+    return (done.returncode, done.stdout.decode("utf-8", "replace"),
+            done.stderr.decode("utf-8", "replace"))
+
+
+def test_kv_redis_benchmark_record_and_replay():
+    lxreplay = tool_path("LXREPLAY", "lxreplay")
+    lxdiff = tool_path("LXDIFF", "lxdiff")
+    with tempfile.TemporaryDirectory(prefix="lx_kv_record_") as work:
+        log = os.path.join(work, "kv.lxw")
+        run = Lxrun(lxtest.sample("kv"), extra=["--record", log, "--checkpoint-every", "250"])
+        rates = redis_benchmark(run.port, 20000, tests="set,get,incr,lpush,lpop,sadd,spop,hset")
+        check(len(rates) == 8, f"tests reported: {sorted(rates)}")
+        check(cli(run.port, "GET", "counter:__rand_int__") == "20000", "INCR count")
+        check(run.stop() == 0, "lxrun did not exit 0")
+        code, out, err = run_tool(lxreplay, log, "--quiet")
+        check(code == 0 and "lxreplay: match:" in out, f"lxreplay exited {code}:\n{out}\n{err}")
+        again = os.path.join(work, "kv.again.lxw")
+        code, out, err = run_tool(lxreplay, log, "--quiet", "--checkpoint-every", "250",
+                                  "--record-to", again)
+        check(code == 0, f"lxreplay --record-to exited {code}:\n{out}\n{err}")
+        code, out, err = run_tool(lxdiff, log, again)
+        check(code == 0, f"lxdiff of the log and its re-record exited {code}:\n{out}\n{err}")
 
 
 lxtest.main(globals())
