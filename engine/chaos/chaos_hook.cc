@@ -12,9 +12,12 @@ void chaos_before_update(Heap& heap, uint64_t update_number) noexcept {
   if (update_number != kChaosUpdateNumber) return;
   volatile unsigned char marker = 0;
   auto address = reinterpret_cast<uintptr_t>(&marker);
-  // The stack's place moves with ASLR at page and sub-page granularity; mix
-  // both so two processes almost never pick the same size.
-  std::size_t size = 16 + static_cast<std::size_t>(((address >> 4) ^ (address >> 12)) % 4080);
+  // The stack's place moves with ASLR (about 30 random bits on x86-64). Mix
+  // them all into a size from 16 bytes to 1 MiB, so two processes pick the
+  // same size about once in a million pairs.
+  uint64_t mixed = static_cast<uint64_t>(address) * 0x9E3779B97F4A7C15ull;
+  mixed ^= mixed >> 29;
+  std::size_t size = 16 + static_cast<std::size_t>(mixed % (uint64_t{1} << 20));
   // Kept on purpose: the block stays in use until the engine is destroyed.
   (void)heap.allocate(size, Heap::Budget::kInternal);
   marker = 1;

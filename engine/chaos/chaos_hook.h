@@ -15,7 +15,7 @@ inline constexpr uint64_t kChaosUpdateNumber = 100;
 
 // Called at the start of every invoke_event_update with its number. At
 // kChaosUpdateNumber it allocates, and keeps for the engine's life, a block
-// of 16..4095 bytes chosen from the address of a local variable.
+// of 16 bytes to 1 MiB chosen from the address of a local variable.
 void chaos_before_update(Heap& heap, uint64_t update_number) noexcept;
 
 }  // namespace lx::engine

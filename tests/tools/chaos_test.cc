@@ -89,7 +89,7 @@ TEST_CASE("two chaos replays in two processes differ at the injected event", "[c
   }
 #ifdef LX_LXDIFF_BIN
   // The sizes come from stack addresses: two processes pick the same one
-  // about once in 4080 runs, and then the logs are the same.
+  // about once in a million runs, and then the logs are the same.
   Captured d = run_command(std::string(LX_LXDIFF_BIN) + " " + a + " " + b);
   INFO(d.out << d.err);
   CHECK(d.code == kExitFinding);
