@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lx/command_line.h"
 #include "run_lxrun.h"
 
 int main(int argc, char** argv) {
@@ -68,16 +69,7 @@ int main(int argc, char** argv) {
           ->check(CLI::IsMember({"continue", "stop"}))
           ->default_val("continue"),
   };
-  try {
-    app.parse(own_argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "lxrun: error: %s; see lxrun --help\n", e.what());
-    return lx::driver::kExitUsage;
-  }
+  if (auto code = lx::parse_command_line(app, own_argc, argv, "lxrun")) return *code;
   record.on_log_error =
       on_log_error == "stop" ? lx::driver::OnLogError::kStop : lx::driver::OnLogError::kContinue;
   for (const CLI::Option* flag : record_flags) {

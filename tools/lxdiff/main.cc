@@ -3,7 +3,7 @@
 
 #include <cstdio>
 
-#include "lx/tools/command_line.h"
+#include "lx/command_line.h"
 #include "run_lxdiff.h"
 
 int main(int argc, char** argv) {
@@ -11,14 +11,14 @@ int main(int argc, char** argv) {
   CLI::App app{
       "lxdiff: compares two lx logs: header, the first event that differs, the first checkpoint "
       "that differs.\nExit codes: 0 same, 1 differ, 2 usage, 3 unreadable log, 4 other I/O."};
-  app.add_option("a", options.a_path, "first log (A.lxw)")->required();
-  app.add_option("b", options.b_path, "second log (B.lxw)")->required();
+  app.add_option("A.lxw", options.a_path, "first log")->required();
+  app.add_option("B.lxw", options.b_path, "second log")->required();
   app.add_option("--context", options.context,
                  "events shown from both logs around the first difference")
       ->default_val(3);
   app.add_flag("--json", options.json, "JSON Lines on stdout");
   app.add_flag("--full", options.full,
                "compare every event, even where both indexes agree on the checkpoints");
-  if (auto code = lx::tools::parse_command_line(app, argc, argv, "lxdiff")) return *code;
+  if (auto code = lx::parse_command_line(app, argc, argv, "lxdiff")) return *code;
   return lx::tools::run_lxdiff(options, stdout, stderr);
 }

@@ -1,10 +1,12 @@
 // lxdump's command line: CLI11 wiring only; the work is in run_lxdump.
 #include <CLI/CLI.hpp>
+
 #include <cstdio>
 #include <regex>
 #include <string>
 #include <vector>
 
+#include "lx/command_line.h"
 #include "lxdump.h"
 
 int main(int argc, char** argv) {
@@ -31,13 +33,7 @@ int main(int argc, char** argv) {
     if (std::regex_match(args[i], kUpTo)) args[i] = "1" + args[i];
   std::vector<const char*> fixed;
   for (const std::string& a : args) fixed.push_back(a.c_str());
-  try {
-    app.parse(static_cast<int>(fixed.size()), const_cast<char**>(fixed.data()));
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "lxdump: error: %s; see lxdump --help\n", e.what());
-    return 2;
-  }
+  if (auto code = lx::parse_command_line(app, static_cast<int>(fixed.size()), fixed.data(), "lxdump"))
+    return *code;
   return lx::tools::run_lxdump(options, stdout, stderr);
 }

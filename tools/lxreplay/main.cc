@@ -3,7 +3,7 @@
 
 #include <cstdio>
 
-#include "lx/tools/command_line.h"
+#include "lx/command_line.h"
 #include "run_lxreplay.h"
 
 int main(int argc, char** argv) {
@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   auto* strict_flag = app.add_flag("--strict", strict, "any damage in the log is an error (exit 3)");
   app.add_flag("--salvage", salvage, "read past damaged spans (the replay stops at a gap)")
       ->excludes(strict_flag);
-  if (auto code = lx::tools::parse_command_line(app, argc, argv, "lxreplay")) return *code;
+  if (auto code = lx::parse_command_line(app, argc, argv, "lxreplay")) return *code;
   if (strict) options.recovery = lx::wal::Recovery::kStrict;
   if (salvage) options.recovery = lx::wal::Recovery::kSalvage;
   return lx::tools::run_lxreplay(options, stdout, stderr);
