@@ -139,6 +139,26 @@ TEST_CASE("lxreplay --record-to writes a log of the replay that replays itself",
   }
 }
 
+TEST_CASE("lxreplay --record-to keeps the original's checkpoint interval by default", "[lxreplay]") {
+  std::string copy = temp_path("rerecord_default.lxw");
+  LxreplayOptions o = options_for(recorded_log());
+  o.record_to = copy;
+  o.quiet = true;
+  Captured original = replay(o);
+  REQUIRE(original.code == kExitOk);
+  Captured again = replay(options_for(copy));
+  INFO(original.out << again.out << again.err);
+  CHECK(again.code == kExitOk);
+  // Both logs hold the same number of checkpoints, so lxdiff compares them all.
+  auto matched = [](const std::string& text) {
+    size_t at = text.find(" checkpoints matched");
+    REQUIRE(at != std::string::npos);
+    size_t start = text.rfind(';', at);
+    return text.substr(start, at - start);
+  };
+  CHECK(matched(again.out) == matched(original.out));
+}
+
 TEST_CASE("lxreplay --app replays another app source with the recorded arguments", "[lxreplay][what-if]") {
   SessionSpec spec;
   spec.log_path = temp_path("whatif.lxw");

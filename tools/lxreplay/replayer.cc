@@ -121,7 +121,12 @@ int Replayer::open_record_to() {
   header.engine_build_id = api.build_id != nullptr ? api.build_id : "";
   header.host_name.clear();
   header.start_wall_time_ns = 0;
-  header.checkpoint_every = options_.checkpoint_every;
+  // Checkpoints as often as asked, else as often as the original log has
+  // them, so lxdiff can compare the two logs checkpoint by checkpoint.
+  const uint64_t checkpoint_every = options_.checkpoint_every != 0
+                                        ? options_.checkpoint_every
+                                        : reader_->header().checkpoint_every;
+  header.checkpoint_every = checkpoint_every;
   header.options_text += fmt::format("replay_of={}\n", options_.log_path);
   if (!options_.app_dir.empty()) {
     // The source differs from the recorded one; its digest is not known here.
@@ -143,7 +148,7 @@ int Replayer::open_record_to() {
     fmt::print(err_, "{}: warning: no crash flush for --record-to: {}\n", kTool, crash.message());
   }
   wal::RecorderOptions recorder_options;
-  recorder_options.checkpoint_every = options_.checkpoint_every;
+  recorder_options.checkpoint_every = checkpoint_every;
   recorder_ = std::make_unique<wal::Recorder>(*engine_, *engine_, *writer_, recorder_options);
   sink_ = recorder_.get();
   return 0;
