@@ -175,6 +175,26 @@ def fill_unread_output(port):
     return sock
 
 
+def run_clients(count, client, join_timeout_s=60):
+    """Runs client(index) for index 0..count-1, each in its own thread, and
+    fails the test with the first few errors any of them raised."""
+    errors = []
+
+    def guarded(index):
+        try:
+            client(index)
+        except Exception as error:  # collected, reported below
+            errors.append(f"client {index}: {error!r}")
+
+    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(join_timeout_s)
+    check(not any(t.is_alive() for t in threads), "a client thread did not finish in time")
+    check(not errors, "; ".join(errors[:5]))
+
+
 def recv_exactly(sock, size):
     chunks = []
     got = 0

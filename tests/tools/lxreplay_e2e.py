@@ -10,12 +10,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import json
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "driver"))
 import lxtest  # noqa: E402
-from lxtest import (Lxrun, SkipTest, check, connect, recv_exactly, recv_line,  # noqa: E402
+from lxtest import (Lxrun, SkipTest, check, connect, recv_exactly, recv_line, run_clients,  # noqa: E402
                     run_lxrun)
 
 LXREPLAY = os.environ.get("LXREPLAY", "lxreplay")
@@ -52,24 +51,15 @@ def check_replays_and_rediffs(log):
 def test_echo_clients_record_and_replay():
     log = os.path.join(WORK, "echo.lxw")
     run = Lxrun(lxtest.sample("echo"), extra=record_flags(log))
-    errors = []
 
     def client(index):
-        try:
-            payload = os.urandom(20000 + 37 * index)
-            with connect(run.port) as sock:
-                for start in range(0, len(payload), 4096):
-                    sock.sendall(payload[start:start + 4096])
-                check(recv_exactly(sock, len(payload)) == payload, "echo differs")
-        except Exception as error:  # reported below
-            errors.append(f"client {index}: {error}")
+        payload = os.urandom(20000 + 37 * index)
+        with connect(run.port) as sock:
+            for start in range(0, len(payload), 4096):
+                sock.sendall(payload[start:start + 4096])
+            check(recv_exactly(sock, len(payload)) == payload, "echo differs")
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    check(not errors, "; ".join(errors))
+    run_clients(16, client)
     check(run.stop() == 0, "lxrun did not exit 0 on SIGINT")
     check_replays_and_rediffs(log)
     code, out, _ = tool(LXREPLAY, log, "--quiet", "--until", "40")
