@@ -7,9 +7,12 @@
 #include <vector>
 
 #include "lx/command_line.h"
+#include "lx/standard_fds.h"
 #include "run_lxrun.h"
 
 int main(int argc, char** argv) {
+  // Before anything opens a file or socket (common/include/lx/standard_fds.h).
+  lx::open_missing_standard_fds();
   using lx::driver::LxrunOptions;
   LxrunOptions options;
   // Everything after the first "--" belongs to the app; CLI11 sees the rest.

@@ -4,9 +4,12 @@
 #include <cstdio>
 
 #include "lx/command_line.h"
+#include "lx/standard_fds.h"
 #include "run_lxdiff.h"
 
 int main(int argc, char** argv) {
+  // Before anything opens a file or socket (common/include/lx/standard_fds.h).
+  lx::open_missing_standard_fds();
   lx::tools::LxdiffOptions options;
   CLI::App app{
       "lxdiff: compares two lx logs: header, the first event that differs, the first checkpoint "

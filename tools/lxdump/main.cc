@@ -7,9 +7,12 @@
 #include <vector>
 
 #include "lx/command_line.h"
+#include "lx/standard_fds.h"
 #include "lxdump.h"
 
 int main(int argc, char** argv) {
+  // Before anything opens a file or socket (common/include/lx/standard_fds.h).
+  lx::open_missing_standard_fds();
   lx::tools::LxdumpOptions options;
   CLI::App app{"Prints an lx write-ahead log (.lxw) as text, JSON Lines or statistics.", "lxdump"};
   app.add_option("file", options.path, "the log file, or - for standard input")->required();

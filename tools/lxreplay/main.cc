@@ -4,9 +4,12 @@
 #include <cstdio>
 
 #include "lx/command_line.h"
+#include "lx/standard_fds.h"
 #include "run_lxreplay.h"
 
 int main(int argc, char** argv) {
+  // Before anything opens a file or socket (common/include/lx/standard_fds.h).
+  lx::open_missing_standard_fds();
   lx::tools::LxreplayOptions options;
   CLI::App app{
       "lxreplay: feeds a recorded log's events into the engine through the same C ABI and checks "
