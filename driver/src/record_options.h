@@ -19,7 +19,7 @@ struct RecordOptions {
   static constexpr int kDefaultZstdLevel = 1;
   static constexpr uint64_t kDefaultCheckpointEvery = 1000;  // wal::RecorderOptions' default
 
-  std::string path;  // --record FILE.lxw; empty: no recording
+  std::string path;                                     // --record FILE.lxw; empty: no recording
   uint32_t flush_ms = kDefaultFlushMs;                  // --flush-ms MS
   std::string fsync = "never";                          // --fsync never|interval|always
   uint64_t checkpoint_every = kDefaultCheckpointEvery;  // --checkpoint-every N (0: at the end only)

@@ -12,6 +12,10 @@
 #include "sha256.h"
 
 namespace lx::driver {
+
+static_assert(RecordOptions::kDefaultCheckpointEvery == wal::RecorderOptions{}.checkpoint_every,
+              "lxrun's --checkpoint-every default is the wal's");
+
 namespace {
 
 Status usage(std::string message) { return Status::error(ErrorKind::kUsage, std::move(message)); }
@@ -37,8 +41,8 @@ Status Recording::check(const RecordOptions& options) {
   }
   wal::FsyncMode mode;
   if (!wal::fsync_mode_from_name(options.fsync, &mode)) {
-    return usage(fmt::format("--fsync {}: unknown mode; use never, interval or always",
-                             options.fsync));
+    return usage(
+        fmt::format("--fsync {}: unknown mode; use never, interval or always", options.fsync));
   }
   if (options.flush_ms == 0) return usage("--flush-ms 0: must be at least 1");
   if (options.zstd_level < 1 || options.zstd_level > 19) {
@@ -55,8 +59,7 @@ Result<std::unique_ptr<Recording>> Recording::open(const LxrunOptions& options,
                                                    const host::EngineLibrary& library,
                                                    host::Engine& engine,
                                                    const host::HeapRegion& region,
-                                                   std::span<const uint8_t> blob,
-                                                   std::FILE* err) {
+                                                   std::span<const uint8_t> blob, std::FILE* err) {
   const RecordOptions& record = options.record;
   LX_ASSERT(!record.path.empty());
   LX_ASSERT(check(record).ok());
@@ -98,8 +101,10 @@ Result<std::unique_ptr<Recording>> Recording::open(const LxrunOptions& options,
   // event that caused it into the file.
   Status crash = wal::install_crash_flush(*recording->writer_);
   if (!crash.ok()) {
-    std::fprintf(err, "lxrun: warning: no crash flush: %s; a crash may lose the last %u ms of "
-                 "events\n", crash.message().c_str(), record.flush_ms);
+    std::fprintf(err,
+                 "lxrun: warning: no crash flush: %s; a crash may lose the last %u ms of "
+                 "events\n",
+                 crash.message().c_str(), record.flush_ms);
   }
   wal::RecorderOptions recorder_options;
   recorder_options.checkpoint_every = record.checkpoint_every;
@@ -131,11 +136,15 @@ void Recording::report_stop() {
     case wal::WriterState::kFailed:
       failed_ = true;
       if (record.on_log_error == OnLogError::kStop) {
-        std::fprintf(err_, "lxrun: error: recording stopped: %s; stopping the server "
-                     "(--on-log-error stop)\n", writer_->error().message().c_str());
+        std::fprintf(err_,
+                     "lxrun: error: recording stopped: %s; stopping the server "
+                     "(--on-log-error stop)\n",
+                     writer_->error().message().c_str());
       } else {
-        std::fprintf(err_, "lxrun: warning: recording stopped: %s; the server keeps running "
-                     "unrecorded\n", writer_->error().message().c_str());
+        std::fprintf(err_,
+                     "lxrun: warning: recording stopped: %s; the server keeps running "
+                     "unrecorded\n",
+                     writer_->error().message().c_str());
       }
       break;
     case wal::WriterState::kRecording:

@@ -70,8 +70,8 @@ class Recording final : public LoopWatcher {
   std::FILE* err_;
   std::unique_ptr<wal::LogWriter> writer_;
   std::unique_ptr<wal::Recorder> recorder_;
-  bool reported_ = false;   // the end of recording was reported
-  bool failed_ = false;     // the log had an I/O error
+  bool reported_ = false;  // the end of recording was reported
+  bool failed_ = false;    // the log had an I/O error
   bool closed_ = false;
 };
 

@@ -4,8 +4,8 @@
 
 #include "recording.h"
 
-using lx::driver::RecordOptions;
 using lx::driver::Recording;
+using lx::driver::RecordOptions;
 
 TEST_CASE("recording flags without --record are a usage error", "[driver][record]") {
   RecordOptions options;

@@ -1,16 +1,15 @@
 // The app source digest in a log header is SHA-256: check it against the
 // FIPS 180-4 examples, including inputs that end exactly at a padding edge.
-#include <catch2/catch.hpp>
-
-#include <string>
-
 #include "sha256.h"
+
+#include <catch2/catch.hpp>
+#include <string>
 
 namespace {
 
 std::string hex_digest(const std::string& text) {
-  const auto digest = lx::driver::Sha256::of(
-      {reinterpret_cast<const uint8_t*>(text.data()), text.size()});
+  const auto digest =
+      lx::driver::Sha256::of({reinterpret_cast<const uint8_t*>(text.data()), text.size()});
   static const char kHex[] = "0123456789abcdef";
   std::string out;
   for (uint8_t byte : digest) {
