@@ -2,13 +2,13 @@
 // the writer thread drains (MB/s of record bytes), how our file compares with
 // the zstd CLI on the same bytes, and whether streaming flushes beat one
 // frame per flush. Usage: wal_bench [EVENTS] [DIR]
+#include <fmt/format.h>
 #include <unistd.h>
 #include <zstd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fmt/format.h>
 #include <fstream>
 #include <random>
 #include <string>
@@ -55,8 +55,9 @@ void feed(lx::host::EventSink& sink, uint64_t events) {
     const uint32_t pick = rng() % 10;
     if (pick < 4) {
       const char* line = kLines[rng() % 4];
-      sink.recv_incoming(static_cast<int32_t>(1 + rng() % 64),
-                         {reinterpret_cast<const uint8_t*>(line), std::char_traits<char>::length(line)});
+      sink.recv_incoming(
+          static_cast<int32_t>(1 + rng() % 64),
+          {reinterpret_cast<const uint8_t*>(line), std::char_traits<char>::length(line)});
     } else if (pick < 6) {
       sink.sent_outgoing(static_cast<int32_t>(1 + rng() % 64), 20 + rng() % 200);
     } else if (pick < 7) {
@@ -153,7 +154,8 @@ int main(int argc, char** argv) {
   }
   const std::vector<uint8_t> raw = read_all(raw_path);
   const auto cli_start = Clock::now();
-  const int cli = std::system(fmt::format("zstd -q -1 -f -c '{}' > '{}'", raw_path, cli_path).c_str());
+  const int cli =
+      std::system(fmt::format("zstd -q -1 -f -c '{}' > '{}'", raw_path, cli_path).c_str());
   const double cli_s = seconds_since(cli_start);
   const double cli_mb = static_cast<double>(read_all(cli_path).size()) / 1e6;
   if (cli == 0) {

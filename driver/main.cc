@@ -1,6 +1,5 @@
 // lxrun's command line: CLI11 fills LxrunOptions; run_lxrun does the work.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <string>
 #include <string_view>

@@ -9,9 +9,9 @@ namespace {
 
 constexpr const char* kWeekdayNames[7] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                           "Thursday", "Friday", "Saturday"};
-constexpr const char* kMonthNames[12] = {"January", "February", "March",     "April",
-                                         "May",     "June",     "July",      "August",
-                                         "September", "October", "November", "December"};
+constexpr const char* kMonthNames[12] = {"January",   "February", "March",    "April",
+                                         "May",       "June",     "July",     "August",
+                                         "September", "October",  "November", "December"};
 
 int64_t floor_div(int64_t a, int64_t b) {
   int64_t q = a / b;
@@ -71,9 +71,9 @@ int64_t CivilTime::days_from_civil(int64_t year, int month, int day) {
   // Shift the year to start in March, so the leap day is the last of it.
   int64_t y = month <= 2 ? year - 1 : year;
   int64_t era = floor_div(y, 400);
-  int64_t year_of_era = y - era * 400;                                  // [0, 399]
-  int64_t shifted_month = month > 2 ? month - 3 : month + 9;            // March = 0
-  int64_t day_of_year = (153 * shifted_month + 2) / 5 + day - 1;        // [0, 365]
+  int64_t year_of_era = y - era * 400;                            // [0, 399]
+  int64_t shifted_month = month > 2 ? month - 3 : month + 9;      // March = 0
+  int64_t day_of_year = (153 * shifted_month + 2) / 5 + day - 1;  // [0, 365]
   int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
   return era * 146097 + day_of_era - 719468;
 }
@@ -100,8 +100,8 @@ CivilTime CivilTime::from_unix(int64_t seconds) {
   return t;
 }
 
-int64_t CivilTime::to_unix(int64_t year, int64_t month, int64_t day, int64_t hour,
-                           int64_t minute, int64_t second) {
+int64_t CivilTime::to_unix(int64_t year, int64_t month, int64_t day, int64_t hour, int64_t minute,
+                           int64_t second) {
   int64_t month0 = month - 1;
   year += floor_div(month0, 12);
   month0 = floor_mod(month0, 12);
@@ -122,17 +122,37 @@ std::optional<std::size_t> CivilTime::format_conversion(char conversion, char* o
   };
   int hour12 = hour % 12 == 0 ? 12 : hour % 12;
   switch (conversion) {
-    case 'a': n = put_text(out, kWeekdayNames[weekday], 3); break;
-    case 'A': n = put_text(out, kWeekdayNames[weekday]); break;
+    case 'a':
+      n = put_text(out, kWeekdayNames[weekday], 3);
+      break;
+    case 'A':
+      n = put_text(out, kWeekdayNames[weekday]);
+      break;
     case 'b':
-    case 'h': n = put_text(out, kMonthNames[month - 1], 3); break;
-    case 'B': n = put_text(out, kMonthNames[month - 1]); break;
-    case 'c': nested("%a %b %e %H:%M:%S %Y"); break;
-    case 'C': n = put_number(out, floor_div(year, 100), 2); break;
-    case 'd': n = put_number(out, day, 2); break;
-    case 'D': nested("%m/%d/%y"); break;
-    case 'e': n = put_number(out, day, 2, ' '); break;
-    case 'F': nested("%Y-%m-%d"); break;
+    case 'h':
+      n = put_text(out, kMonthNames[month - 1], 3);
+      break;
+    case 'B':
+      n = put_text(out, kMonthNames[month - 1]);
+      break;
+    case 'c':
+      nested("%a %b %e %H:%M:%S %Y");
+      break;
+    case 'C':
+      n = put_number(out, floor_div(year, 100), 2);
+      break;
+    case 'd':
+      n = put_number(out, day, 2);
+      break;
+    case 'D':
+      nested("%m/%d/%y");
+      break;
+    case 'e':
+      n = put_number(out, day, 2, ' ');
+      break;
+    case 'F':
+      nested("%Y-%m-%d");
+      break;
     case 'g':
     case 'G':
     case 'V': {
@@ -148,30 +168,77 @@ std::optional<std::size_t> CivilTime::format_conversion(char conversion, char* o
       }
       break;
     }
-    case 'H': n = put_number(out, hour, 2); break;
-    case 'I': n = put_number(out, hour12, 2); break;
-    case 'j': n = put_number(out, year_day + 1, 3); break;
-    case 'm': n = put_number(out, month, 2); break;
-    case 'M': n = put_number(out, minute, 2); break;
-    case 'n': n = put_text(out, "\n"); break;
-    case 'p': n = put_text(out, hour < 12 ? "AM" : "PM"); break;
-    case 'r': nested("%I:%M:%S %p"); break;
-    case 'R': nested("%H:%M"); break;
-    case 'S': n = put_number(out, second, 2); break;
-    case 't': n = put_text(out, "\t"); break;
-    case 'T': nested("%H:%M:%S"); break;
-    case 'u': n = put_number(out, weekday == 0 ? 7 : weekday, 1); break;
-    case 'U': n = put_number(out, (year_day + 7 - weekday) / 7, 2); break;
-    case 'w': n = put_number(out, weekday, 1); break;
-    case 'W': n = put_number(out, (year_day + 7 - (weekday + 6) % 7) / 7, 2); break;
-    case 'x': nested("%m/%d/%y"); break;
-    case 'X': nested("%H:%M:%S"); break;
-    case 'y': n = put_number(out, floor_mod(year, 100), 2); break;
-    case 'Y': n = put_number(out, year, 1); break;
-    case 'z': n = put_text(out, "+0000"); break;
-    case 'Z': n = put_text(out, "UTC"); break;
-    case '%': n = put_text(out, "%"); break;
-    default: return std::nullopt;
+    case 'H':
+      n = put_number(out, hour, 2);
+      break;
+    case 'I':
+      n = put_number(out, hour12, 2);
+      break;
+    case 'j':
+      n = put_number(out, year_day + 1, 3);
+      break;
+    case 'm':
+      n = put_number(out, month, 2);
+      break;
+    case 'M':
+      n = put_number(out, minute, 2);
+      break;
+    case 'n':
+      n = put_text(out, "\n");
+      break;
+    case 'p':
+      n = put_text(out, hour < 12 ? "AM" : "PM");
+      break;
+    case 'r':
+      nested("%I:%M:%S %p");
+      break;
+    case 'R':
+      nested("%H:%M");
+      break;
+    case 'S':
+      n = put_number(out, second, 2);
+      break;
+    case 't':
+      n = put_text(out, "\t");
+      break;
+    case 'T':
+      nested("%H:%M:%S");
+      break;
+    case 'u':
+      n = put_number(out, weekday == 0 ? 7 : weekday, 1);
+      break;
+    case 'U':
+      n = put_number(out, (year_day + 7 - weekday) / 7, 2);
+      break;
+    case 'w':
+      n = put_number(out, weekday, 1);
+      break;
+    case 'W':
+      n = put_number(out, (year_day + 7 - (weekday + 6) % 7) / 7, 2);
+      break;
+    case 'x':
+      nested("%m/%d/%y");
+      break;
+    case 'X':
+      nested("%H:%M:%S");
+      break;
+    case 'y':
+      n = put_number(out, floor_mod(year, 100), 2);
+      break;
+    case 'Y':
+      n = put_number(out, year, 1);
+      break;
+    case 'z':
+      n = put_text(out, "+0000");
+      break;
+    case 'Z':
+      n = put_text(out, "UTC");
+      break;
+    case '%':
+      n = put_text(out, "%");
+      break;
+    default:
+      return std::nullopt;
   }
   return n;
 }

@@ -11,11 +11,11 @@ namespace lx::engine {
 
 struct CivilTime {
   int64_t year = 1970;
-  int month = 1;   // 1-12
-  int day = 1;     // 1-31
-  int hour = 0;    // 0-23
-  int minute = 0;  // 0-59
-  int second = 0;  // 0-59
+  int month = 1;     // 1-12
+  int day = 1;       // 1-31
+  int hour = 0;      // 0-23
+  int minute = 0;    // 0-59
+  int second = 0;    // 0-59
   int weekday = 4;   // 0-6, Sunday = 0
   int year_day = 0;  // 0-365, 1 January = 0
 

@@ -229,14 +229,14 @@ int DrivenEngine::sent_outgoing(int32_t chid, uint64_t byte_count) {
   return run_event("sent_outgoing", [&]() -> int {
     Channel* channel = channels_.find_listed(chid);
     if (channel == nullptr) {
-      return set_error(LX_ERR_NO_CHANNEL,
-                       "sent_outgoing: no listed channel " + decimal(chid));
+      return set_error(LX_ERR_NO_CHANNEL, "sent_outgoing: no listed channel " + decimal(chid));
     }
     if (byte_count > channel->out.size()) {
-      return set_error(LX_ERR_ARGUMENT, "sent_outgoing: " + decimal(static_cast<int64_t>(byte_count)) +
-                                            " bytes sent but only " +
-                                            decimal(static_cast<int64_t>(channel->out.size())) +
-                                            " queued on channel " + decimal(chid));
+      return set_error(LX_ERR_ARGUMENT,
+                       "sent_outgoing: " + decimal(static_cast<int64_t>(byte_count)) +
+                           " bytes sent but only " +
+                           decimal(static_cast<int64_t>(channel->out.size())) +
+                           " queued on channel " + decimal(chid));
     }
     channels_.consume_output(*channel, byte_count);
     return LX_OK;
@@ -246,8 +246,8 @@ int DrivenEngine::sent_outgoing(int32_t chid, uint64_t byte_count) {
 int32_t DrivenEngine::notify_accept(int32_t port) {
   return run_event("notify_accept", [&]() -> int {
     if (port < 1 || port > 65535) {
-      return set_error(LX_ERR_ARGUMENT, "notify_accept: port " + decimal(port) +
-                                            " is not within 1 to 65535");
+      return set_error(LX_ERR_ARGUMENT,
+                       "notify_accept: port " + decimal(port) + " is not within 1 to 65535");
     }
     std::optional<int32_t> chid = channels_.open_incoming(port);
     if (!chid) return set_error(LX_ERR_FAILED, "notify_accept: channel ids are exhausted");
@@ -288,7 +288,8 @@ int DrivenEngine::apply_update() {
   if (!defined) {
     if (missing_update_reported_) return LX_OK;
     missing_update_reported_ = true;
-    std::string text = "main.lua defines no global function update(); the engine has nothing to run";
+    std::string text =
+        "main.lua defines no global function update(); the engine has nothing to run";
     off_heap_->log.push("error: " + text);
     return set_error(LX_ERR_APP, text);
   }

@@ -75,10 +75,12 @@ int api_create(const lx_engine_config* config, lx_engine** out, char* error_text
     }
     auto base = reinterpret_cast<uintptr_t>(config->heap_base);
     if (base == 0 || base % Heap::kRegionAlignBytes != 0) {
-      write_error(error_text, error_cap, "create: heap_base must be a non-null, 4096-aligned address");
+      write_error(error_text, error_cap,
+                  "create: heap_base must be a non-null, 4096-aligned address");
       return LX_ERR_ARGUMENT;
     }
-    if (config->heap_bytes < Heap::kMinRegionBytes || config->heap_bytes % Heap::kRegionAlignBytes != 0 ||
+    if (config->heap_bytes < Heap::kMinRegionBytes ||
+        config->heap_bytes % Heap::kRegionAlignBytes != 0 ||
         config->heap_bytes > (uint64_t{1} << 46) || base + config->heap_bytes < base) {
       write_error(error_text, error_cap,
                   "create: heap_bytes must be a multiple of 4096 from 8 MiB to 64 TiB");

@@ -13,8 +13,8 @@ namespace lx::engine {
 namespace {
 
 constexpr std::array<uint16_t, 28> kClassSizes = {
-    16,   32,   48,   64,   80,   96,   112,  128,  160,  192,  224,  256,  320,  384,
-    448,  512,  640,  768,  896,  1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096};
+    16,  32,  48,  64,  80,  96,   112,  128,  160,  192,  224,  256,  320,  384,
+    448, 512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096};
 
 // Maps (size + 15) / 16 to the smallest class that holds size.
 constexpr std::array<uint8_t, 257> make_class_table() {
@@ -273,8 +273,8 @@ void Heap::free_large(BlockHeader* b) {
   uint64_t size = block_size(b);
   BlockHeader* next = at(b, size);
   if ((b->size_flags & kPrevInUse) == 0) {
-    BlockHeader* prev = reinterpret_cast<BlockHeader*>(reinterpret_cast<unsigned char*>(b) -
-                                                       b->prev_size);
+    BlockHeader* prev =
+        reinterpret_cast<BlockHeader*>(reinterpret_cast<unsigned char*>(b) - b->prev_size);
     unlink(prev);
     size += block_size(prev);
     b = prev;

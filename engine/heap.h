@@ -46,8 +46,7 @@ class Heap {
   void deallocate(void* block, std::size_t size) noexcept;
   // Resizes in place when it can, otherwise moves. Returns nullptr (and keeps
   // the old block) when it cannot.
-  void* reallocate(void* block, std::size_t old_size, std::size_t new_size,
-                   Budget budget) noexcept;
+  void* reallocate(void* block, std::size_t old_size, std::size_t new_size, Budget budget) noexcept;
 
   uint64_t memhash() const { return memhash_; }
   // Bytes handed out: small blocks by their class size, large blocks with

@@ -139,7 +139,8 @@ int lx_random(lua_State* L) {
   }
   luaL_argcheck(L, low <= up, 1, "interval is empty");
   uint64_t span = static_cast<uint64_t>(up) - static_cast<uint64_t>(low);
-  lua_pushinteger(L, static_cast<lua_Integer>(random.next_at_most(span) + static_cast<uint64_t>(low)));
+  lua_pushinteger(L,
+                  static_cast<lua_Integer>(random.next_at_most(span) + static_cast<uint64_t>(low)));
   return 1;
 }
 
@@ -187,7 +188,8 @@ int channel_write(lua_State* L) {
   } catch (const std::bad_alloc&) {
     out_of_memory = true;  // the app's share of the heap is used up: a Lua error, not a failure
   }
-  if (out_of_memory) raise_error(L, "not enough memory to queue %d bytes of output", static_cast<int>(bytes));
+  if (out_of_memory)
+    raise_error(L, "not enough memory to queue %d bytes of output", static_cast<int>(bytes));
   lua_pushboolean(L, queued);
   return 1;
 }
@@ -241,7 +243,8 @@ int channel_tostring(lua_State* L) {
   ChannelRef& ref = check_ref(L);
   Channel* channel = engine_of(L).channels().find(ref.chid);
   bool usable = channel != nullptr && !channel->deleted;
-  lua_pushfstring(L, "lx.channel %d%s", static_cast<int>(ref.chid), usable ? "" : " (closed by the app)");
+  lua_pushfstring(L, "lx.channel %d%s", static_cast<int>(ref.chid),
+                  usable ? "" : " (closed by the app)");
   return 1;
 }
 
@@ -288,12 +291,16 @@ void publish_args(lua_State* L, const AppSource& source) {
 }
 
 void open_lx_library(lua_State* L) {
-  static const luaL_Reg kMethods[] = {
-      {"read", channel_read},         {"readline", channel_readline},
-      {"write", guarded<channel_write>}, {"available", channel_available},
-      {"closed", channel_closed},     {"close", channel_close},
-      {"id", channel_id},             {"port", channel_port},
-      {"target", channel_target},     {nullptr, nullptr}};
+  static const luaL_Reg kMethods[] = {{"read", channel_read},
+                                      {"readline", channel_readline},
+                                      {"write", guarded<channel_write>},
+                                      {"available", channel_available},
+                                      {"closed", channel_closed},
+                                      {"close", channel_close},
+                                      {"id", channel_id},
+                                      {"port", channel_port},
+                                      {"target", channel_target},
+                                      {nullptr, nullptr}};
   luaL_newmetatable(L, kChannelMetatable);
   luaL_newlib(L, kMethods);
   lua_setfield(L, -2, "__index");
@@ -309,9 +316,9 @@ void open_lx_library(lua_State* L) {
   lua_setfield(L, LUA_REGISTRYINDEX, kRegistryStdio);
 
   static const luaL_Reg kFunctions[] = {
-      {"now", lx_now},       {"accept", lx_accept},       {"connect", guarded<lx_connect>},
-      {"stdio", lx_stdio},   {"stop", lx_stop},           {"rescan", lx_rescan},
-      {"random", lx_random}, {"log", lua_log_line},       {nullptr, nullptr}};
+      {"now", lx_now},       {"accept", lx_accept}, {"connect", guarded<lx_connect>},
+      {"stdio", lx_stdio},   {"stop", lx_stop},     {"rescan", lx_rescan},
+      {"random", lx_random}, {"log", lua_log_line}, {nullptr, nullptr}};
   luaL_newlib(L, kFunctions);
   lua_newtable(L);
   lua_setfield(L, -2, "args");

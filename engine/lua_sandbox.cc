@@ -115,8 +115,10 @@ int sandbox_require(lua_State* L) {
 
   auto code = engine_of(L).source().find(path_view);
   if (!code) {
-    raise_error(L, "module '%s' not found: the app source has no file '%s' (require loads only "
-                   "the app's own .lua files)", name, path_text);
+    raise_error(L,
+                "module '%s' not found: the app source has no file '%s' (require loads only "
+                "the app's own .lua files)",
+                name, path_text);
   }
   lua_pushfstring(L, "@%s", path_text);  // 5: chunk name
   int status = luaL_loadbufferx(L, code->data(), code->size(), lua_tostring(L, 5), "t");
@@ -127,8 +129,10 @@ int sandbox_require(lua_State* L) {
   lua_pushvalue(L, 1);  // the loader gets (name, path) as Lua's require gives it
   lua_pushvalue(L, 4);
   lua_call(L, 2, 1);
-  if (!lua_isnil(L, -1)) lua_setfield(L, 3, name);
-  else lua_pop(L, 1);
+  if (!lua_isnil(L, -1))
+    lua_setfield(L, 3, name);
+  else
+    lua_pop(L, 1);
   if (lua_getfield(L, 3, name) == LUA_TNIL) {
     lua_pushboolean(L, 1);
     lua_copy(L, -1, -2);
@@ -214,7 +218,9 @@ int trampoline(lua_State* L) {
 
 }  // namespace
 
-DrivenEngine& engine_of(lua_State* L) { return **static_cast<DrivenEngine**>(lua_getextraspace(L)); }
+DrivenEngine& engine_of(lua_State* L) {
+  return **static_cast<DrivenEngine**>(lua_getextraspace(L));
+}
 
 int traceback_handler(lua_State* L) {
   const char* message = lua_tostring(L, 1);

@@ -71,8 +71,8 @@ size_t ByteSource::fill_more() {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      if (error_.ok()) error_ = Status::error(ErrorKind::kIo, std::string("read failed: ") +
-                                                                  std::strerror(errno));
+      if (error_.ok())
+        error_ = Status::error(ErrorKind::kIo, std::string("read failed: ") + std::strerror(errno));
       return 0;
     }
     if (!follow_ || (timeout_ms_ != 0 && waited_ms >= timeout_ms_)) return 0;

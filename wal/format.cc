@@ -64,10 +64,14 @@ bool is_known_type(uint64_t type) {
 
 int record_rank(RecordType type) {
   switch (type) {
-    case RecordType::kAcceptResult: return 1;
-    case RecordType::kCheckpoint: return 2;
-    case RecordType::kEnd: return 3;
-    default: return 0;
+    case RecordType::kAcceptResult:
+      return 1;
+    case RecordType::kCheckpoint:
+      return 2;
+    case RecordType::kEnd:
+      return 3;
+    default:
+      return 0;
   }
 }
 
@@ -89,10 +93,14 @@ bool record_type_from_name(std::string_view name, RecordType* type) {
 
 std::string_view end_reason_name(EndReason reason) {
   switch (reason) {
-    case EndReason::kClosed: return "closed";
-    case EndReason::kTruncated: return "truncated";
-    case EndReason::kLogError: return "log_error";
-    case EndReason::kCrashed: return "crashed";
+    case EndReason::kClosed:
+      return "closed";
+    case EndReason::kTruncated:
+      return "truncated";
+    case EndReason::kLogError:
+      return "log_error";
+    case EndReason::kCrashed:
+      return "crashed";
   }
   return "unknown";
 }
@@ -153,8 +161,8 @@ PayloadPrefix prefix_end(EndReason reason, int32_t detail) {
   return prefix;
 }
 
-size_t encode_record(uint8_t* dst, RecordType type, uint64_t event,
-                     std::span<const uint8_t> prefix, std::span<const uint8_t> data) {
+size_t encode_record(uint8_t* dst, RecordType type, uint64_t event, std::span<const uint8_t> prefix,
+                     std::span<const uint8_t> data) {
   const uint64_t payload_bytes = prefix.size() + data.size();
   uint8_t* p = dst;
   p += put_varint(p, static_cast<uint8_t>(type));
@@ -175,9 +183,14 @@ ParseStatus parse_record(const uint8_t* p, size_t avail, RawRecord* out, const c
   for (uint64_t& field : fields) {
     size_t used = 0;
     switch (get_varint(p + pos, avail - pos, &field, &used)) {
-      case VarintStatus::kNeedMore: return ParseStatus::kNeedMore;
-      case VarintStatus::kBad: *reason = "bad varint in record header"; return ParseStatus::kCorrupt;
-      case VarintStatus::kOk: pos += used; break;
+      case VarintStatus::kNeedMore:
+        return ParseStatus::kNeedMore;
+      case VarintStatus::kBad:
+        *reason = "bad varint in record header";
+        return ParseStatus::kCorrupt;
+      case VarintStatus::kOk:
+        pos += used;
+        break;
     }
   }
   if (fields[0] == 0 || fields[0] > 127) {
@@ -236,10 +249,15 @@ bool decode_record(const RawRecord& raw, Record* out, const char** reason) {
     case RecordType::kSentOutgoing:
       ok = take_int32(p, end, &out->chid) && take_u64(p, end, &out->byte_count);
       break;
-    case RecordType::kNotifyAccept: ok = take_int32(p, end, &out->port); break;
+    case RecordType::kNotifyAccept:
+      ok = take_int32(p, end, &out->port);
+      break;
     case RecordType::kNotifyClose:
-    case RecordType::kAcceptResult: ok = take_int32(p, end, &out->chid); break;
-    case RecordType::kInvokeEventUpdate: break;
+    case RecordType::kAcceptResult:
+      ok = take_int32(p, end, &out->chid);
+      break;
+    case RecordType::kInvokeEventUpdate:
+      break;
     case RecordType::kCheckpoint:
       ok = take_u64(p, end, &out->figures.event_count) &&
            take_fixed64(p, end, &out->figures.memhash) &&
@@ -255,7 +273,9 @@ bool decode_record(const RawRecord& raw, Record* out, const char** reason) {
       ++p;
       ok = take_int32(p, end, &out->end_detail);
       break;
-    default: *reason = "unknown record type"; return false;
+    default:
+      *reason = "unknown record type";
+      return false;
   }
   if (!ok || p != end) {
     *reason = "record payload does not match its type";

@@ -41,9 +41,12 @@ Status corrupt(std::string why) { return Status::error(ErrorKind::kCorrupt, std:
 
 std::string_view fsync_mode_name(FsyncMode mode) {
   switch (mode) {
-    case FsyncMode::kNever: return "never";
-    case FsyncMode::kInterval: return "interval";
-    case FsyncMode::kAlways: return "always";
+    case FsyncMode::kNever:
+      return "never";
+    case FsyncMode::kInterval:
+      return "interval";
+    case FsyncMode::kAlways:
+      return "always";
   }
   return "unknown";
 }

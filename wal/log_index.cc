@@ -58,7 +58,8 @@ Result<LogIndex> parse_index_payload(std::span<const uint8_t> in) {
   const uint64_t checkpoint_count = get_u32(&in[12]);
   // 64-bit arithmetic: the counts are at most 2^32 so this cannot overflow.
   if (kIndexFixedBytes + kFrameEntryBytes * frame_count + kCheckpointEntryBytes * checkpoint_count +
-          4 != in.size())
+          4 !=
+      in.size())
     return corrupt("bad index: size does not match its counts");
   if (crc32c(in.data(), in.size() - 4) != get_u32(in.data() + in.size() - 4))
     return corrupt("bad index: checksum mismatch");

@@ -6,9 +6,8 @@
 // For ZSTD_nextSrcSizeToDecompress (exported by libzstd, documented as
 // the buffer-less streaming API).
 #define ZSTD_STATIC_LINKING_ONLY
-#include <zstd.h>
-
 #include <fmt/format.h>
+#include <zstd.h>
 
 #include <algorithm>
 
@@ -25,18 +24,26 @@ constexpr size_t kOutputStepBytes = 128u << 10;
 
 Status corrupt(std::string why) { return Status::error(ErrorKind::kCorrupt, std::move(why)); }
 
-bool is_lx_skippable(uint32_t magic) { return magic >= kHeaderFrameMagic && magic <= kCrashFrameMagic; }
+bool is_lx_skippable(uint32_t magic) {
+  return magic >= kHeaderFrameMagic && magic <= kCrashFrameMagic;
+}
 
 }  // namespace
 
 std::string_view health_state_name(HealthState state) {
   switch (state) {
-    case HealthState::kClean: return "clean";
-    case HealthState::kTruncated: return "truncated";
-    case HealthState::kCrashed: return "crashed";
-    case HealthState::kLogError: return "log_error";
-    case HealthState::kTornTail: return "torn_tail";
-    case HealthState::kDamaged: return "damaged";
+    case HealthState::kClean:
+      return "clean";
+    case HealthState::kTruncated:
+      return "truncated";
+    case HealthState::kCrashed:
+      return "crashed";
+    case HealthState::kLogError:
+      return "log_error";
+    case HealthState::kTornTail:
+      return "torn_tail";
+    case HealthState::kDamaged:
+      return "damaged";
   }
   return "unknown";
 }
@@ -96,8 +103,7 @@ void LogReader::load_index() {
   ByteSource& src = *source_;
   if (!src.seekable() || options_.follow) return;
   const int64_t size = src.size();
-  if (size < static_cast<int64_t>(kTrailerFrameBytes) + static_cast<int64_t>(src.offset()))
-    return;
+  if (size < static_cast<int64_t>(kTrailerFrameBytes) + static_cast<int64_t>(src.offset())) return;
   uint8_t trailer_bytes[kTrailerFrameBytes];
   Trailer trailer;
   if (!src.read_at(static_cast<uint64_t>(size) - kTrailerFrameBytes, trailer_bytes,
@@ -111,8 +117,7 @@ void LogReader::load_index() {
     return;
   std::vector<uint8_t> frame(trailer.index_frame_bytes);  // bounded by the file's size
   if (!src.read_at(trailer.index_offset, frame.data(), frame.size())) return;
-  if (get_u32(frame.data()) != kIndexFrameMagic ||
-      get_u32(frame.data() + 4) != frame.size() - 8)
+  if (get_u32(frame.data()) != kIndexFrameMagic || get_u32(frame.data() + 4) != frame.size() - 8)
     return;
   auto index = parse_index_payload({frame.data() + 8, frame.size() - 8});
   if (index.ok()) index_ = std::move(index).value();
@@ -134,10 +139,14 @@ HealthState LogReader::health() const {
   }
   if (torn || !end_) return HealthState::kTornTail;
   switch (end_->end_reason) {
-    case EndReason::kClosed: return HealthState::kClean;
-    case EndReason::kTruncated: return HealthState::kTruncated;
-    case EndReason::kCrashed: return HealthState::kCrashed;
-    case EndReason::kLogError: return HealthState::kLogError;
+    case EndReason::kClosed:
+      return HealthState::kClean;
+    case EndReason::kTruncated:
+      return HealthState::kTruncated;
+    case EndReason::kCrashed:
+      return HealthState::kCrashed;
+    case EndReason::kLogError:
+      return HealthState::kLogError;
   }
   return HealthState::kDamaged;
 }
@@ -185,7 +194,8 @@ Status LogReader::step(Record* out, bool* delivered) {
         raw_bytes_ += raw.record_bytes;
         if (rpos_ == wpos_) good_offset_ = source_->offset();
         return accept(raw, out, delivered);
-      case ParseStatus::kCorrupt: return damaged(good_offset_, reason, false);
+      case ParseStatus::kCorrupt:
+        return damaged(good_offset_, reason, false);
       case ParseStatus::kNeedMore:
         if (!in_frame_ && frame_error_ == nullptr)
           return damaged(good_offset_, "frame ends inside a record", false);
@@ -206,8 +216,8 @@ Status LogReader::accept(const RawRecord& raw, Record* out, bool* delivered) {
   const char* reason = nullptr;
   if (!decode_record(raw, &record, &reason)) return damaged(good_offset_, reason, false);
   const int rank = record_rank(record.type);
-  const bool after = record.event > last_event_ ||
-                     (record.event == last_event_ && rank > last_rank_);
+  const bool after =
+      record.event > last_event_ || (record.event == last_event_ && rank > last_rank_);
   if (resynced_) {
     if (!after) return ok_status();  // already delivered before the damaged span
   } else {
@@ -310,7 +320,8 @@ Status LogReader::read_frame_start() {
       src.offset() + 8 + size > static_cast<uint64_t>(file_size))
     return damaged(src.offset(), "torn frame at end of file", true);
   switch (magic) {
-    case kHeaderFrameMagic: return damaged(src.offset(), "a second header frame", false);
+    case kHeaderFrameMagic:
+      return damaged(src.offset(), "a second header frame", false);
     case kTrailerFrameMagic: {
       if (size != kTrailerPayloadBytes) return damaged(src.offset(), "bad trailer", false);
       if (src.fill(kTrailerFrameBytes) < kTrailerFrameBytes)

@@ -57,13 +57,11 @@ Status io_error(const std::string& what, int errno_value) {
 LogWriter::LogWriter(std::string path, const LogHeader& header, const WriterOptions& options)
     : path_(std::move(path)), header_(header), options_(options) {}
 
-Result<std::unique_ptr<LogWriter>> LogWriter::open(const std::string& path,
-                                                   const LogHeader& header,
+Result<std::unique_ptr<LogWriter>> LogWriter::open(const std::string& path, const LogHeader& header,
                                                    const WriterOptions& options) {
   auto usage = [](std::string why) { return Status::error(ErrorKind::kUsage, std::move(why)); };
   if (options.staging_bytes < (64u << 10)) return usage("staging buffer under 64 KiB");
-  if (options.zstd_level < 1 || options.zstd_level > 19)
-    return usage("zstd level must be 1 to 19");
+  if (options.zstd_level < 1 || options.zstd_level > 19) return usage("zstd level must be 1 to 19");
   if (options.flush_ms == 0) return usage("flush interval must be at least 1 ms");
   if (options.max_log_bytes != 0 && options.max_log_bytes < 4096)
     return usage("max log bytes must be 0 (unlimited) or at least 4096");
@@ -332,8 +330,8 @@ void LogWriter::process_oversize() {
 size_t LogWriter::reserve_bytes() const {
   // End record, frame epilogue, the index with one more frame and
   // checkpoint, the trailer, and slack.
-  return 40 + 32 + (32 + 24 * (index_.frames.size() + 1) + 48 * (index_.checkpoints.size() + 1) +
-                    12) +
+  return 40 + 32 +
+         (32 + 24 * (index_.frames.size() + 1) + 48 * (index_.checkpoints.size() + 1) + 12) +
          kTrailerFrameBytes + 64;
 }
 
@@ -373,11 +371,10 @@ void LogWriter::consume_record(RecordType type, uint64_t event, std::span<const 
   } else if (type == RecordType::kCheckpoint && !payload.empty()) {
     Record decoded;
     const char* reason = nullptr;
-    RawRecord raw{static_cast<uint64_t>(type), event, payload.data(), payload.size(),
-                  record_bytes};
+    RawRecord raw{static_cast<uint64_t>(type), event, payload.data(), payload.size(), record_bytes};
     if (decode_record(raw, &decoded, &reason)) {
-      index_.checkpoints.push_back(CheckpointEntry{
-          event, decoded.figures, static_cast<uint32_t>(index_.frames.size() - 1)});
+      index_.checkpoints.push_back(
+          CheckpointEntry{event, decoded.figures, static_cast<uint32_t>(index_.frames.size() - 1)});
     }
   } else if (type == RecordType::kEnd) {
     end_seen_ = true;

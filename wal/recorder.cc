@@ -3,8 +3,8 @@
 
 namespace lx::wal {
 
-Recorder::Recorder(host::EventSink& engine, const host::FiguresSource& figures,
-                   LogWriter& writer, const RecorderOptions& options)
+Recorder::Recorder(host::EventSink& engine, const host::FiguresSource& figures, LogWriter& writer,
+                   const RecorderOptions& options)
     : engine_(engine), figures_(figures), writer_(writer), options_(options) {}
 
 void Recorder::append_event(RecordType type, std::span<const uint8_t> prefix,

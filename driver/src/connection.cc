@@ -129,9 +129,7 @@ void Connection::connect_failed() {
   host_.remote_closed(chid_);
 }
 
-bool Connection::can_write() const {
-  return state_ == State::kOpen && !released_ && !broken();
-}
+bool Connection::can_write() const { return state_ == State::kOpen && !released_ && !broken(); }
 
 void Connection::set_reading(bool on) {
   if (state_ != State::kOpen || released_ || read_done_ || on == reading_) return;

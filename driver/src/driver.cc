@@ -55,9 +55,9 @@ Status Driver::start(std::span<const uint8_t> blob) {
   if (rc != LX_OK) {
     std::string why(engine_.last_error());
     finish();
-    return Status::error(ErrorKind::kApp,
-                         why.empty() ? fmt::format("the engine refused the app (status {})", rc)
-                                     : why);
+    return Status::error(
+        ErrorKind::kApp,
+        why.empty() ? fmt::format("the engine refused the app (status {})", rc) : why);
   }
   endpoints_[LX_STDIO_CHID] = std::make_unique<StdioChannel>(*this);
   uv_check_start(&check_, &Driver::on_check);
@@ -124,8 +124,7 @@ bool Driver::over_bounds(const lx_channel_info& info) const {
   // A deleted or closed channel takes no more input: reading it would only
   // feed events the engine drops.
   return total_paused_ || info.deleted || info.closed ||
-         info.incoming_bytes >= kIncomingPauseBytes ||
-         info.outgoing_bytes >= kOutgoingPauseBytes;
+         info.incoming_bytes >= kIncomingPauseBytes || info.outgoing_bytes >= kOutgoingPauseBytes;
 }
 
 void Driver::check(int status, const char* event) {
@@ -134,8 +133,7 @@ void Driver::check(int status, const char* event) {
   engine_failed_ = true;
   exit_code_ = 1;
   std::fprintf(err_, "lxrun: error: the engine failed at %s (status %d): %.*s; stopping\n", event,
-               status, static_cast<int>(engine_.last_error().size()),
-               engine_.last_error().data());
+               status, static_cast<int>(engine_.last_error().size()), engine_.last_error().data());
   wake();
 }
 

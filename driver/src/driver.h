@@ -39,8 +39,8 @@ class Driver final : public EndpointHost {
 
   // engine answers queries; sink takes events (it may be the engine itself).
   // Both, and loop, outlive the Driver. Diagnostics go to err.
-  Driver(uv_loop_t* loop, const LxrunOptions& options, host::Engine& engine,
-         host::EventSink& sink, std::FILE* err);
+  Driver(uv_loop_t* loop, const LxrunOptions& options, host::Engine& engine, host::EventSink& sink,
+         std::FILE* err);
   ~Driver() override;
   Driver(const Driver&) = delete;
   Driver& operator=(const Driver&) = delete;
@@ -98,10 +98,10 @@ class Driver final : public EndpointHost {
   std::FILE* err_;
   LoopWatcher* watcher_ = nullptr;
 
-  uv_check_t check_{};   // runs the turn's update and reconcile after poll
-  uv_idle_t idle_{};     // keeps poll from blocking while a turn is owed
-  uv_timer_t tick_{};    // feeds set_clock every tick_ms
-  uv_timer_t grace_{};   // bounds the drain when stopping
+  uv_check_t check_{};  // runs the turn's update and reconcile after poll
+  uv_idle_t idle_{};    // keeps poll from blocking while a turn is owed
+  uv_timer_t tick_{};   // feeds set_clock every tick_ms
+  uv_timer_t grace_{};  // bounds the drain when stopping
   uv_signal_t sigint_{};
   uv_signal_t sigterm_{};
   std::vector<uv_handle_t*> handles_;  // the above, once initialised
@@ -112,13 +112,13 @@ class Driver final : public EndpointHost {
     std::unique_ptr<Endpoint> endpoint;
     uint64_t released_ms;  // uv_now() at release, for kLingerMs
   };
-  std::vector<Closing> closing_;  // released, not finished
+  std::vector<Closing> closing_;          // released, not finished
   std::vector<int32_t> deferred_closes_;  // remote_closed this turn, fed after update
   std::vector<int32_t> chids_;            // list_channels, reused
 
   bool update_wanted_ = false;  // an event (other than sent_outgoing) was fed
   bool wake_wanted_ = false;
-  bool total_paused_ = false;   // all channels together hold too much output
+  bool total_paused_ = false;  // all channels together hold too much output
   bool stopping_ = false;
   bool finished_ = false;
   bool engine_failed_ = false;  // an event returned LX_ERR_FAILED or LX_ERR_NO_MEMORY

@@ -19,11 +19,10 @@ Listener::~Listener() { LX_ASSERT(closed()); }
 
 Status Listener::listen(const HostPort& address) {
   struct sockaddr_storage storage {};
-  int rc = address.ipv6()
-               ? uv_ip6_addr(address.host().c_str(), address.port(),
-                             reinterpret_cast<struct sockaddr_in6*>(&storage))
-               : uv_ip4_addr(address.host().c_str(), address.port(),
-                             reinterpret_cast<struct sockaddr_in*>(&storage));
+  int rc = address.ipv6() ? uv_ip6_addr(address.host().c_str(), address.port(),
+                                        reinterpret_cast<struct sockaddr_in6*>(&storage))
+                          : uv_ip4_addr(address.host().c_str(), address.port(),
+                                        reinterpret_cast<struct sockaddr_in*>(&storage));
   if (rc == 0) rc = uv_tcp_bind(&tcp_, reinterpret_cast<const struct sockaddr*>(&storage), 0);
   // A port in use shows up at bind or at listen, depending on the kernel.
   constexpr int kBacklog = 511;
@@ -32,9 +31,9 @@ Status Listener::listen(const HostPort& address) {
     std::string what = rc == UV_EADDRINUSE ? "; stop the other server or choose another port"
                        : rc == UV_EACCES   ? "; ports below 1024 need privileges"
                                            : "";
-    return Status::error(ErrorKind::kIo, fmt::format("cannot listen on {} (port {}): {}{}",
-                                                     address.str(), address.port(),
-                                                     uv_strerror(rc), what));
+    return Status::error(ErrorKind::kIo,
+                         fmt::format("cannot listen on {} (port {}): {}{}", address.str(),
+                                     address.port(), uv_strerror(rc), what));
   }
   struct sockaddr_storage bound {};
   int size = sizeof(bound);

@@ -17,14 +17,14 @@ struct LxrunOptions {
   static constexpr uint64_t kDefaultSeed = 1;
   static constexpr uint32_t kDefaultTickMs = 10;
 
-  std::string app_dir;              // --app DIR (required)
-  std::vector<std::string> listen;  // --listen [HOST:]PORT, repeatable
-  uint64_t seed = kDefaultSeed;     // --seed N
+  std::string app_dir;                // --app DIR (required)
+  std::vector<std::string> listen;    // --listen [HOST:]PORT, repeatable
+  uint64_t seed = kDefaultSeed;       // --seed N
   uint32_t tick_ms = kDefaultTickMs;  // --tick-ms MS: how often set_clock is fed
-  std::string engine_path;          // --engine PATH; empty: liblxengine.so beside lxrun
+  std::string engine_path;            // --engine PATH; empty: liblxengine.so beside lxrun
   uint64_t heap_base = host::HeapRegion::kDefaultHeapBase;  // --heap-base ADDR
-  std::vector<std::string> app_args;  // the words after "--"
-  RecordOptions record;               // --record FILE and the recorder's flags
+  std::vector<std::string> app_args;                        // the words after "--"
+  RecordOptions record;  // --record FILE and the recorder's flags
 };
 
 }  // namespace lx::driver

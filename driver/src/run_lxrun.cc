@@ -35,8 +35,7 @@ int run_lxrun(const LxrunOptions& options, std::FILE* err) {
   for (const std::string& text : options.listen) {
     auto address = HostPort::parse_listen(text);
     if (!address.ok()) {
-      return fail(err, kExitUsage,
-                  "--listen: " + address.status().message() + "; use [HOST:]PORT");
+      return fail(err, kExitUsage, "--listen: " + address.status().message() + "; use [HOST:]PORT");
     }
   }
   if (options.tick_ms == 0) return fail(err, kExitUsage, "--tick-ms must be at least 1");

@@ -83,8 +83,8 @@ void StdioChannel::set_reading(bool on) {
 void StdioChannel::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto& self = *static_cast<StdioChannel*>(stream->data);
   if (nread > 0) {
-    self.host_.received(LX_STDIO_CHID, {reinterpret_cast<const uint8_t*>(buf->base),
-                                        static_cast<size_t>(nread)});
+    self.host_.received(LX_STDIO_CHID,
+                        {reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread)});
     if (self.host_.input_paused(LX_STDIO_CHID)) self.set_reading(false);
   } else if (nread < 0) {
     self.input_ended();  // end of input, or an error (a background tty read: EIO)
@@ -115,8 +115,8 @@ void StdioChannel::on_file_read(uv_fs_t* request) {
     self.input_ended();
     return;
   }
-  self.host_.received(LX_STDIO_CHID,
-                      {reinterpret_cast<const uint8_t*>(self.file_bytes_), static_cast<size_t>(result)});
+  self.host_.received(LX_STDIO_CHID, {reinterpret_cast<const uint8_t*>(self.file_bytes_),
+                                      static_cast<size_t>(result)});
   if (self.host_.input_paused(LX_STDIO_CHID)) {
     self.reading_ = false;
   } else {
@@ -132,9 +132,7 @@ void StdioChannel::input_ended() {
   host_.remote_closed(LX_STDIO_CHID);
 }
 
-bool StdioChannel::can_write() const {
-  return !released_ && !broken() && out_kind_ != Kind::kNone;
-}
+bool StdioChannel::can_write() const { return !released_ && !broken() && out_kind_ != Kind::kNone; }
 
 void StdioChannel::flush() {
   if (!can_write()) return;
@@ -174,7 +172,8 @@ void StdioChannel::release(bool /*graceful*/) {
   reading_ = false;
   if (file_read_busy_) uv_cancel(reinterpret_cast<uv_req_t*>(&file_read_));
   for (uv_stream_t* stream : {in_stream_, out_stream_}) {
-    if (stream != nullptr) uv_close(reinterpret_cast<uv_handle_t*>(stream), &StdioChannel::on_closed);
+    if (stream != nullptr)
+      uv_close(reinterpret_cast<uv_handle_t*>(stream), &StdioChannel::on_closed);
   }
   if (in_kind_ == Kind::kTty || out_kind_ == Kind::kTty) uv_tty_reset_mode();
 }

@@ -49,8 +49,8 @@ void StreamWriter::queue_copy(std::span<const uint8_t> bytes) {
   auto* pending = new PendingWrite{{}, this, size, std::make_unique<uint8_t[]>(size)};
   std::memcpy(pending->bytes.get(), bytes.data(), size);
   pending->request.data = pending;
-  uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(pending->bytes.get()),
-                             static_cast<unsigned>(size));
+  uv_buf_t buf =
+      uv_buf_init(reinterpret_cast<char*>(pending->bytes.get()), static_cast<unsigned>(size));
   if (uv_write(&pending->request, stream_, &buf, 1, &StreamWriter::on_write) != 0) {
     delete pending;
     fail();

@@ -122,7 +122,7 @@ size_t Engine::drain_log(const std::function<void(std::string_view)>& emit) {
     int64_t length = api_.pop_log_line(engine_, log_line_.data(), log_line_.size());
     if (length < 0) return count;
     size_t kept = static_cast<size_t>(length) < log_line_.size() ? static_cast<size_t>(length)
-                                                                  : log_line_.size() - 1;
+                                                                 : log_line_.size() - 1;
     emit(std::string_view(log_line_.data(), kept));
     ++count;
   }

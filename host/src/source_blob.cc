@@ -107,8 +107,8 @@ Result<std::vector<uint8_t>> SourceBlob::encode(std::vector<SourceFile> files,
   if (!has_main) return usage("the app has no main.lua at its top level");
   for (const std::string& arg : args) {
     if (arg.size() > kMaxArgBytes) {
-      return usage(fmt::format("an app argument has {} bytes, at most {} are allowed",
-                               arg.size(), kMaxArgBytes));
+      return usage(fmt::format("an app argument has {} bytes, at most {} are allowed", arg.size(),
+                               kMaxArgBytes));
     }
     total_bytes += 4 + arg.size();
   }
@@ -153,9 +153,8 @@ Result<SourceBlob::Contents> SourceBlob::decode(std::span<const uint8_t> blob) {
     uint32_t data_bytes = 0;
     std::span<const uint8_t> path;
     std::span<const uint8_t> data;
-    if (!reader.u32(path_bytes) || path_bytes > kMaxPathBytes ||
-        !reader.bytes(path_bytes, path) || !reader.u32(data_bytes) ||
-        data_bytes > kMaxFileBytes || !reader.bytes(data_bytes, data)) {
+    if (!reader.u32(path_bytes) || path_bytes > kMaxPathBytes || !reader.bytes(path_bytes, path) ||
+        !reader.u32(data_bytes) || data_bytes > kMaxFileBytes || !reader.bytes(data_bytes, data)) {
       return corrupt(fmt::format("file {} is truncated or too large", i));
     }
     SourceFile file{std::string(path.begin(), path.end()),
@@ -193,9 +192,9 @@ Result<std::vector<uint8_t>> read_app_dir(const std::string& dir,
                                      dir));
   }
   if (!fs::is_regular_file(fs::path(dir) / "main.lua", error)) {
-    return Status::error(ErrorKind::kUsage,
-                         fmt::format("app directory {} has no main.lua; an app needs {}/main.lua",
-                                     dir, dir));
+    return Status::error(
+        ErrorKind::kUsage,
+        fmt::format("app directory {} has no main.lua; an app needs {}/main.lua", dir, dir));
   }
   std::vector<SourceFile> files;
   fs::recursive_directory_iterator it(dir, error);
@@ -219,9 +218,9 @@ Result<std::vector<uint8_t>> read_app_dir(const std::string& dir,
       data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     }
     if (!in.is_open() || in.bad()) {
-      return Status::error(ErrorKind::kIo,
-                           fmt::format("cannot read app file {}; check its permissions",
-                                       entry.path().string()));
+      return Status::error(
+          ErrorKind::kIo,
+          fmt::format("cannot read app file {}; check its permissions", entry.path().string()));
     }
     files.push_back({std::move(relative), std::move(data)});
     if (files.size() > SourceBlob::kMaxFiles) break;  // encode reports the limit

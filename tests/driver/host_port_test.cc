@@ -1,7 +1,7 @@
 // Parsing --listen and lx.connect addresses.
-#include <catch2/catch.hpp>
-
 #include "host_port.h"
+
+#include <catch2/catch.hpp>
 
 using lx::driver::HostPort;
 

@@ -1,7 +1,6 @@
 // The C ABI table: versions and sizes, argument checks on create, and
 // every call's behaviour with a null or bogus engine handle.
 #include <catch2/catch.hpp>
-
 #include <cstring>
 #include <string>
 
@@ -133,7 +132,8 @@ TEST_CASE("events count even when they fail, and bad arguments are refused", "[a
 
 TEST_CASE("queries change nothing, not even the heap", "[abi][determinism]") {
   lx::test::ScriptedDriver driver;
-  REQUIRE(driver.set_source({{"main.lua", "function update() lx.stdio():write('x') end"}}) == LX_OK);
+  REQUIRE(driver.set_source({{"main.lua", "function update() lx.stdio():write('x') end"}}) ==
+          LX_OK);
   REQUIRE(driver.update() == LX_OK);
   uint64_t memhash = driver.memhash();
   uint64_t heap = driver.heap_bytes();

@@ -2,7 +2,6 @@
 // remote and by the app, lingering output, finished channels, stdio's
 // special place, and the ids, targets and spans the driver sees.
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
@@ -65,8 +64,8 @@ TEST_CASE("a closed channel with output stays listed until it is sent", "[channe
   CHECK(d->info(c).closed == 1);
   CHECK(d->info(c).outgoing_bytes == 5);
   CHECK(eval(*d, "c:write(' more')") == "true true");  // still listed: still queued
-  CHECK(d->recv(c, "x") == LX_ERR_NO_CHANNEL);           // closed: no more input
-  CHECK(d->sent(c, 99) == LX_ERR_ARGUMENT);              // more than queued
+  CHECK(d->recv(c, "x") == LX_ERR_NO_CHANNEL);         // closed: no more input
+  CHECK(d->sent(c, 99) == LX_ERR_ARGUMENT);            // more than queued
   CHECK(d->sent(c, 3) == LX_OK);
   CHECK(d->channels() == Chids{0, c});
   CHECK(d->peek(c) == "ly more");
@@ -101,7 +100,7 @@ TEST_CASE("a channel the app closes lingers only while it holds output", "[chann
   std::string error = eval(*d, "a:write('more')");
   CHECK_THAT(error, Catch::StartsWith("false repl:1: channel 1 is closed"));
   CHECK_THAT(eval(*d, "b:read()"), Catch::Contains("channel 2 is closed"));
-  CHECK(eval(*d, "a:id()") == "true 1");  // the id stays readable
+  CHECK(eval(*d, "a:id()") == "true 1");       // the id stays readable
   CHECK(eval(*d, "a:close()") == "true nil");  // closing twice is harmless
   CHECK(d->recv(with_output, "late") == LX_ERR_NO_CHANNEL);
   CHECK(d->peek(with_output) == "bye");

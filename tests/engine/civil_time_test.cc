@@ -3,7 +3,6 @@
 #include "civil_time.h"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 
 using lx::engine::CivilTime;

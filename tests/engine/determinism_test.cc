@@ -2,9 +2,8 @@
 // memhash and outhash after every event; two processes running the same
 // app print the same transcript byte for byte; and the one known unsafe
 // table key type (light C functions) is shown and documented.
-#include <catch2/catch.hpp>
-
 #include <array>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -78,7 +77,9 @@ TEST_CASE("two engines at different bases agree after every event", "[determinis
   ScriptedDriver a(first), b(second);
   std::vector<std::function<int(ScriptedDriver&)>> events = {
       [](ScriptedDriver& d) { return d.set_clock(1000.5); },
-      [](ScriptedDriver& d) { return d.set_source({{"main.lua", kBaseIndependentApp}}); },
+      [](ScriptedDriver& d) {
+        return d.set_source({{"main.lua", kBaseIndependentApp}});
+      },
       [](ScriptedDriver& d) { return d.accept(80); },
       [](ScriptedDriver& d) { return d.accept(81); },
   };
@@ -111,11 +112,11 @@ TEST_CASE("two processes print the same transcript", "[determinism][process]") {
   std::string second = run_process(command);
   CHECK(first == second);
   // The transcript holds what the comparison is about.
-  for (const char* probe : {"string-keyed pairs", "table-keyed pairs", "function-keyed pairs",
-                            "sort 1000 with equal keys", "tostring table: 0x2000", "random ",
-                            "interning true true", "coroutine 2 40 done z", "gc count",
-                            "date 2023-11-14 22:13:20", "args one|two 2", "log tick",
-                            "out 1 welcome 1 on port 8080", "final events="}) {
+  for (const char* probe :
+       {"string-keyed pairs", "table-keyed pairs", "function-keyed pairs",
+        "sort 1000 with equal keys", "tostring table: 0x2000", "random ", "interning true true",
+        "coroutine 2 40 done z", "gc count", "date 2023-11-14 22:13:20", "args one|two 2",
+        "log tick", "out 1 welcome 1 on port 8080", "final events="}) {
     CAPTURE(probe);
     CHECK(first.find(probe) != std::string::npos);
   }
@@ -125,8 +126,7 @@ TEST_CASE("two processes print the same transcript", "[determinism][process]") {
   CHECK(other != first);
 }
 
-TEST_CASE("table keys are safe except light C functions, as documented",
-          "[determinism][process]") {
+TEST_CASE("table keys are safe except light C functions, as documented", "[determinism][process]") {
   std::string command = std::string(LX_SCRIPT_SESSION) + " --builtin keys";
   std::string first = run_process(command);
   std::string second = run_process(command);

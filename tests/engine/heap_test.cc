@@ -4,7 +4,6 @@
 #include "heap.h"
 
 #include <catch2/catch.hpp>
-
 #include <cstring>
 #include <map>
 #include <random>
@@ -76,7 +75,7 @@ TEST_CASE("a freed small block is handed out again first", "[heap]") {
   CHECK(second != first);
   uint64_t in_use = a.heap->bytes_in_use();
   a.heap->deallocate(first, 40);
-  CHECK(a.heap->bytes_in_use() == in_use - 48);  // the 48-byte class
+  CHECK(a.heap->bytes_in_use() == in_use - 48);              // the 48-byte class
   CHECK(a.heap->allocate(33, Heap::Budget::kApp) == first);  // same class, LIFO
   CHECK(a.heap->live_allocations() == 2);
 }
@@ -126,7 +125,8 @@ TEST_CASE("random traffic never hands out overlapping blocks", "[heap][property]
     int op = static_cast<int>(random() % 4);
     if (op == 0 && !live.empty()) {
       auto it = std::next(live.begin(), static_cast<long>(random() % live.size()));
-      for (std::size_t i = 0; i < it->second.first; i += 97) REQUIRE(it->first[i] == it->second.second);
+      for (std::size_t i = 0; i < it->second.first; i += 97)
+        REQUIRE(it->first[i] == it->second.second);
       a.heap->deallocate(it->first, it->second.first);
       live.erase(it);
     } else if (op == 1 && !live.empty()) {
@@ -180,7 +180,8 @@ TEST_CASE("an exhausted budget returns null, and the reserve is for the engine o
 
 TEST_CASE("small size classes touch only what they hand out", "[heap]") {
   Arena a(1, uint64_t{1} << 30);
-  for (int i = 0; i < 28; ++i) a.heap->allocate(static_cast<std::size_t>(16 + i * 140), Heap::Budget::kApp);
+  for (int i = 0; i < 28; ++i)
+    a.heap->allocate(static_cast<std::size_t>(16 + i * 140), Heap::Budget::kApp);
   // One 64 KiB slab per class used; nothing beyond the top has been written.
   CHECK(a.heap->top_offset() < uint64_t{2} << 20);
   CHECK(a.region.resident_bytes() <= uint64_t{256} << 10);

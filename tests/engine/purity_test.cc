@@ -2,7 +2,6 @@
 // or unordered containers (DESIGN.md section 1). Each banned token names
 // what to use instead.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>

@@ -2,7 +2,6 @@
 // reported (and survived), require from the source blob, the UTC os
 // library, lx.args, rescans, and running out of memory.
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
@@ -15,9 +14,9 @@ using lx::test::start_app;
 
 TEST_CASE("libraries and functions that reach the outside are absent", "[sandbox]") {
   auto d = start_app(kReplMain);
-  for (const char* expr : {"io", "debug", "package", "dofile", "loadfile", "string.dump",
-                           "os.execute", "os.getenv", "os.exit", "os.remove", "os.rename",
-                           "os.tmpname", "os.setlocale", "os.difftime"}) {
+  for (const char* expr :
+       {"io", "debug", "package", "dofile", "loadfile", "string.dump", "os.execute", "os.getenv",
+        "os.exit", "os.remove", "os.rename", "os.tmpname", "os.setlocale", "os.difftime"}) {
     CAPTURE(expr);
     CHECK(eval(*d, std::string("type(") + expr + ")") == "true nil");
   }
@@ -35,8 +34,7 @@ TEST_CASE("load accepts text chunks only", "[sandbox]") {
   CHECK(eval(*d, "load('return x', 'env', 't', {x = 5})()") == "true 5");
 }
 
-TEST_CASE("collectgarbage allows only options that do not retune the collector",
-          "[sandbox]") {
+TEST_CASE("collectgarbage allows only options that do not retune the collector", "[sandbox]") {
   auto d = start_app(kReplMain);
   CHECK_THAT(eval(*d, "collectgarbage('setpause', 50)"),
              Catch::Contains("collectgarbage(\"setpause\") is not allowed"));
@@ -51,8 +49,7 @@ TEST_CASE("collectgarbage allows only options that do not retune the collector",
   CHECK(eval(*d, "type(collectgarbage('step'))") == "true boolean");
 }
 
-TEST_CASE("an error in update() is logged with a traceback and the engine goes on",
-          "[sandbox]") {
+TEST_CASE("an error in update() is logged with a traceback and the engine goes on", "[sandbox]") {
   auto d = start_app(R"lua(
     local calls = 0
     local function inner() error("boom " .. calls) end
@@ -93,10 +90,12 @@ TEST_CASE("a missing update() is reported once per source", "[sandbox]") {
 }
 
 TEST_CASE("require loads modules from the source blob only", "[sandbox]") {
-  auto d = start_app(kReplMain, {{"lib/greet.lua", "loads = (loads or 0) + 1\n"
-                                                   "local name, path = ...\n"
-                                                   "return { hello = function() return 'hi from ' .. name .. ' in ' .. path end }"},
-                                 {"flag.lua", "flagged = true"}});
+  auto d = start_app(
+      kReplMain, {{"lib/greet.lua",
+                   "loads = (loads or 0) + 1\n"
+                   "local name, path = ...\n"
+                   "return { hello = function() return 'hi from ' .. name .. ' in ' .. path end }"},
+                  {"flag.lua", "flagged = true"}});
   CHECK(eval(*d, "require('lib.greet').hello()") == "true hi from lib.greet in lib/greet.lua");
   CHECK(eval(*d, "require('lib.greet') == require('lib.greet') and loads") == "true 1");
   CHECK(eval(*d, "require('flag')") == "true true");
@@ -131,7 +130,8 @@ TEST_CASE("os.time, os.clock and os.date answer from the engine clock in UTC", "
 TEST_CASE("lx.args carries the blob's arguments", "[sandbox]") {
   auto d = start_app(kReplMain, {}, ScriptedDriver::Options{}, {"--port", "", "two words"});
   CHECK(eval(*d, "#lx.args") == "true 3");
-  CHECK(eval(*d, "lx.args[1] .. '|' .. lx.args[2] .. '|' .. lx.args[3]") == "true --port||two words");
+  CHECK(eval(*d, "lx.args[1] .. '|' .. lx.args[2] .. '|' .. lx.args[3]") ==
+        "true --port||two words");
 }
 
 TEST_CASE("math.random and lx.random repeat for a seed", "[sandbox][determinism]") {
@@ -139,22 +139,22 @@ TEST_CASE("math.random and lx.random repeat for a seed", "[sandbox][determinism]
     ScriptedDriver::Options options;
     options.seed = seed;
     auto d = start_app(kReplMain, {}, options);
-    return eval(*d, "math.random(1, 1000000) .. ' ' .. lx.random(1, 1000000) .. ' ' .. "
-                    "lx.random(0) .. ' ' .. select(2, pcall(function() math.randomseed() "
-                    "return math.random(1000) end))");
+    return eval(*d,
+                "math.random(1, 1000000) .. ' ' .. lx.random(1, 1000000) .. ' ' .. "
+                "lx.random(0) .. ' ' .. select(2, pcall(function() math.randomseed() "
+                "return math.random(1000) end))");
   };
   CHECK(draw(1) == draw(1));
   CHECK(draw(1) != draw(2));
   auto d = start_app(kReplMain);
   CHECK_THAT(eval(*d, "lx.random(5, 1)"), Catch::Contains("interval is empty"));
   CHECK(eval(*d, "lx.random(3, 3)") == "true 3");
-  CHECK(eval(*d, "(function() for i = 1, 1000 do local r = lx.random(); "
-                 "if r < 0 or r >= 1 then return false end end return true end)()") ==
-        "true true");
+  CHECK(eval(*d,
+             "(function() for i = 1, 1000 do local r = lx.random(); "
+             "if r < 0 or r >= 1 then return false end end return true end)()") == "true true");
 }
 
-TEST_CASE("a syntax error in the first source is an app error with file and line",
-          "[sandbox]") {
+TEST_CASE("a syntax error in the first source is an app error with file and line", "[sandbox]") {
   ScriptedDriver d;
   CHECK(d.set_source({{"main.lua", "x = 1\nfunction update( end"}}) == LX_ERR_APP);
   CHECK_THAT(d.last_error(), Catch::StartsWith("main.lua:2:"));
@@ -165,17 +165,19 @@ TEST_CASE("a syntax error in the first source is an app error with file and line
 }
 
 TEST_CASE("a rescan keeps the old code on a syntax error and calls on_reload", "[sandbox]") {
-  auto d = start_app("version = 1\nfunction update() lx.stdio():write('v' .. version .. '\\n') "
-                     "if version == 1 then lx.rescan() end end");
+  auto d = start_app(
+      "version = 1\nfunction update() lx.stdio():write('v' .. version .. '\\n') "
+      "if version == 1 then lx.rescan() end end");
   CHECK(d->api().get_rescan_flag(d->engine()) == 0);
   CHECK(d->update() == LX_OK);
   CHECK(d->api().get_rescan_flag(d->engine()) == 1);
   CHECK(d->set_source({{"main.lua", "version = 2\nfunction update( oops"}}) == LX_ERR_APP);
   CHECK(d->api().get_rescan_flag(d->engine()) == 0);
   CHECK(d->update() == LX_OK);  // still version 1
-  CHECK(d->set_source({{"main.lua", "version = 2\nfunction update() lx.stdio():write('v2 ' .. "
-                                    "tostring(reloaded) .. '\\n') end\n"
-                                    "function on_reload() reloaded = version end"}}) == LX_OK);
+  CHECK(d->set_source({{"main.lua",
+                        "version = 2\nfunction update() lx.stdio():write('v2 ' .. "
+                        "tostring(reloaded) .. '\\n') end\n"
+                        "function on_reload() reloaded = version end"}}) == LX_OK);
   CHECK(d->update() == LX_OK);
   d->drain();
   CHECK(d->output(0) == "v1\nv1\nv2 2\n");
@@ -215,21 +217,18 @@ TEST_CASE("Lua running out of memory is an app error the engine survives", "[san
   CHECK(d->output(0) == "false not enough memory true\nfalse not enough memory true\n");
 }
 
-TEST_CASE("an uncaught out-of-memory error in update() is reported, not fatal",
-          "[sandbox][heap]") {
+TEST_CASE("an uncaught out-of-memory error in update() is reported, not fatal", "[sandbox][heap]") {
   ScriptedDriver::Options options;
   options.heap_bytes = uint64_t{16} << 20;
   auto d = start_app("t = {}\nfunction update() for i = 1, 1e9 do t[i] = {i} end end", {}, options);
   CHECK(d->update() == LX_ERR_APP);
   CHECK(d->last_error() == "not enough memory");
   CHECK(d->logs().at(0) == "error in update(): not enough memory");
-  CHECK(d->set_source({{"main.lua", "t = nil; collectgarbage(); function update() end"}}) ==
-        LX_OK);
+  CHECK(d->set_source({{"main.lua", "t = nil; collectgarbage(); function update() end"}}) == LX_OK);
   CHECK(d->update() == LX_OK);
 }
 
-TEST_CASE("when engine bookkeeping cannot allocate, the engine fails for good",
-          "[abi][heap]") {
+TEST_CASE("when engine bookkeeping cannot allocate, the engine fails for good", "[abi][heap]") {
   ScriptedDriver::Options options;
   options.heap_bytes = uint64_t{8} << 20;
   ScriptedDriver d(options);
@@ -246,9 +245,10 @@ TEST_CASE("when engine bookkeeping cannot allocate, the engine fails for good",
 TEST_CASE("a few thousand small tables touch little of a 16 GiB region", "[sandbox][heap]") {
   ScriptedDriver::Options options;
   options.heap_bytes = uint64_t{16} << 30;
-  auto d = start_app("keep = {}\nfunction update() for i = 1, 5000 do keep[i] = {i, tostring(i)} "
-                     "end end",
-                     {}, options);
+  auto d = start_app(
+      "keep = {}\nfunction update() for i = 1, 5000 do keep[i] = {i, tostring(i)} "
+      "end end",
+      {}, options);
   CHECK(d->update() == LX_OK);
   CHECK(d->heap_bytes() < (uint64_t{8} << 20));
   CHECK(d->region().resident_bytes() < (uint64_t{16} << 20));

@@ -3,7 +3,6 @@
 #include "source_blob_reader.h"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 
 #include "source_blob_builder.h"

@@ -4,7 +4,6 @@
 #include "stream_buffer.h"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 
 #include "heap.h"
@@ -40,7 +39,8 @@ TEST_CASE("a peeked span stays valid and unchanged while more is appended", "[st
   std::string expected = to_string(span);
   std::string appended;
   for (int i = 0; i < 5000; ++i) {
-    std::string more = "chunk " + std::to_string(i) + " " + std::string(static_cast<size_t>(i % 300), 'x');
+    std::string more =
+        "chunk " + std::to_string(i) + " " + std::string(static_cast<size_t>(i % 300), 'x');
     buffer.append(more.data(), more.size());
     appended += more;
   }
@@ -82,8 +82,7 @@ TEST_CASE("readline splits on \\n and \\r\\n, also across chunks", "[stream_buff
   }
 }
 
-TEST_CASE("consume and read work across chunk boundaries and free the chunks",
-          "[stream_buffer]") {
+TEST_CASE("consume and read work across chunk boundaries and free the chunks", "[stream_buffer]") {
   Fixture f;
   uint64_t baseline = f.heap->bytes_in_use();
   {

@@ -1,7 +1,7 @@
 // The engine loader refuses what is not a matching lx engine, saying why.
-#include <catch2/catch.hpp>
-
 #include "lx/host/engine_library.h"
+
+#include <catch2/catch.hpp>
 
 using lx::host::EngineLibrary;
 

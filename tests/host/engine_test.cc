@@ -1,8 +1,9 @@
 // The Engine wrapper against the real liblxengine.so (when this tree builds
 // it): events forward, queries read, a used region is refused.
+#include "lx/host/engine.h"
+
 #include <catch2/catch.hpp>
 
-#include "lx/host/engine.h"
 #include "lx/host/source_blob.h"
 
 #ifdef LX_REAL_ENGINE

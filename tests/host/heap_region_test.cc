@@ -1,10 +1,9 @@
 // Reserving the engine heap: fresh zero pages, a taken range fails cleanly,
 // moves transfer ownership.
-#include <catch2/catch.hpp>
-
-#include <cstring>
-
 #include "lx/host/heap_region.h"
+
+#include <catch2/catch.hpp>
+#include <cstring>
 
 using lx::host::HeapRegion;
 
@@ -27,8 +26,7 @@ TEST_CASE("a region is mapped at its base, zero and writable", "[host][heap]") {
   CHECK(bytes[12345] == 7);
 }
 
-TEST_CASE("reserving the same base twice fails with a message saying what to do",
-          "[host][heap]") {
+TEST_CASE("reserving the same base twice fails with a message saying what to do", "[host][heap]") {
   auto first = HeapRegion::reserve(kTestBase, kTestBytes);
   REQUIRE(first.ok());
   auto second = HeapRegion::reserve(kTestBase, kTestBytes);

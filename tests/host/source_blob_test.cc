@@ -1,12 +1,12 @@
 // The source blob's bytes against docs/source-blob.md, and reading app dirs.
-#include <catch2/catch.hpp>
+#include "lx/host/source_blob.h"
+
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-
-#include "lx/host/source_blob.h"
 
 namespace fs = std::filesystem;
 using lx::host::SourceBlob;
@@ -70,8 +70,8 @@ TEST_CASE("blob sorts files by byte order of their paths", "[host][blob]") {
   std::vector<std::string> paths;
   for (const SourceFile& file : decoded.value().files) paths.push_back(file.path);
   // '.' (0x2E) sorts before '/' (0x2F); upper case before lower case.
-  CHECK(paths == std::vector<std::string>{"Upper.lua", "lib.lua", "lib/a.lua", "main.lua",
-                                          "zeta.lua"});
+  CHECK(paths ==
+        std::vector<std::string>{"Upper.lua", "lib.lua", "lib/a.lua", "main.lua", "zeta.lua"});
 }
 
 TEST_CASE("blob round-trips files and arguments", "[host][blob]") {
@@ -118,8 +118,7 @@ TEST_CASE("blob decoder refuses damaged blobs", "[host][blob]") {
   }
 }
 
-TEST_CASE("read_app_dir takes .lua files recursively, sorted, skipping dot names",
-          "[host][blob]") {
+TEST_CASE("read_app_dir takes .lua files recursively, sorted, skipping dot names", "[host][blob]") {
   TempDir dir;
   dir.write("main.lua", "require 'lib.util'\n");
   dir.write("lib/util.lua", "return {}\n");
@@ -140,8 +139,7 @@ TEST_CASE("read_app_dir takes .lua files recursively, sorted, skipping dot names
   CHECK(decoded.value().args == std::vector<std::string>{"--port", "1"});
 }
 
-TEST_CASE("read_app_dir names the path when main.lua or the directory is missing",
-          "[host][blob]") {
+TEST_CASE("read_app_dir names the path when main.lua or the directory is missing", "[host][blob]") {
   TempDir dir;
   dir.write("other.lua", "x\n");
   auto no_main = lx::host::read_app_dir(dir.str(), {});

@@ -11,7 +11,8 @@ namespace lx::test {
 ScriptedDriver::ScriptedDriver() : ScriptedDriver(Options{}) {}
 
 ScriptedDriver::ScriptedDriver(Options options) : api_(lx_engine_api()) {
-  if (api_->abi_version != LX_ENGINE_ABI_VERSION || api_->struct_size != sizeof(lx_engine_wrapper)) {
+  if (api_->abi_version != LX_ENGINE_ABI_VERSION ||
+      api_->struct_size != sizeof(lx_engine_wrapper)) {
     throw std::runtime_error("liblxengine.so was built with another engine_api.h");
   }
   region_ = std::make_unique<Region>(options.base, options.heap_bytes);

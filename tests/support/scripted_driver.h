@@ -63,7 +63,7 @@ class ScriptedDriver {
   std::vector<int32_t> channels() const;
   bool listed(int32_t chid) const;
   lx_channel_info info(int32_t chid) const;  // throws when the chid is not listed
-  std::string peek(int32_t chid) const;       // the first contiguous outgoing run
+  std::string peek(int32_t chid) const;      // the first contiguous outgoing run
   uint64_t memhash() const { return api_->memhash(engine_); }
   uint64_t outhash() const { return api_->outhash(engine_); }
   uint64_t heap_bytes() const { return api_->heap_bytes_in_use(engine_); }

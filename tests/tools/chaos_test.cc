@@ -2,7 +2,6 @@
 // it must diverge exactly at the checkpoint after its 100th update, and two
 // replays through it in two processes must differ there too (ASLR).
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <string>
 
@@ -50,8 +49,7 @@ TEST_CASE("the chaos engine makes lxreplay name the injected event", "[chaos][lx
   CHECK(c.err.find("engine build differs") != std::string::npos);
   CHECK(c.out.find("DIVERGENCE at the checkpoint after event " + std::to_string(event) + " ") !=
         std::string::npos);
-  CHECK(c.out.find("event " + std::to_string(event) + " invoke_event_update") !=
-        std::string::npos);
+  CHECK(c.out.find("event " + std::to_string(event) + " invoke_event_update") != std::string::npos);
   CHECK(c.out.find("last matching checkpoint:   after event " + std::to_string(event - 1)) !=
         std::string::npos);
   CHECK(c.out.find("the cause is in event " + std::to_string(event) + " itself") !=
@@ -61,8 +59,7 @@ TEST_CASE("the chaos engine makes lxreplay name the injected event", "[chaos][lx
   SECTION("--keep-going reports the later checkpoints too") {
     o.keep_going = true;
     o.json = true;
-    Captured k =
-        capture([&](std::FILE* out, std::FILE* err) { return run_lxreplay(o, out, err); });
+    Captured k = capture([&](std::FILE* out, std::FILE* err) { return run_lxreplay(o, out, err); });
     CHECK(k.code == kExitFinding);
     CHECK(k.out.find("\"kind\":\"checkpoint\",\"checkpoint_event\":" + std::to_string(event) +
                      ",") != std::string::npos);

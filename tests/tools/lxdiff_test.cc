@@ -2,7 +2,6 @@
 // changed payload byte, another seed, or a late difference in large logs are
 // named exactly; --json is JSON Lines; unreadable logs exit 3.
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <string>
 
@@ -51,7 +50,8 @@ TEST_CASE("a log and its re-record by lxreplay are the same", "[lxdiff]") {
   r.record_to = copy;
   r.checkpoint_every = 10;
   r.quiet = true;
-  Captured replay = capture([&](std::FILE* out, std::FILE* err) { return run_lxreplay(r, out, err); });
+  Captured replay =
+      capture([&](std::FILE* out, std::FILE* err) { return run_lxreplay(r, out, err); });
   REQUIRE(replay.code == kExitOk);
   Captured d = diff(original, copy);
   INFO(d.out << d.err);
@@ -78,8 +78,8 @@ TEST_CASE("lxdiff names the event whose payload differs by one byte", "[lxdiff]"
   Captured d = diff(a, b);
   INFO(d.out << d.err);
   CHECK(d.code == kExitFinding);
-  CHECK(has(d.out, "first differing event: " + std::to_string(event) +
-                       ": payload differs at byte 9\n"));
+  CHECK(has(d.out,
+            "first differing event: " + std::to_string(event) + ": payload differs at byte 9\n"));
   CHECK(has(d.out, "A bytes from 1: \"ine 7 from client 1\\r\\n\""));
   CHECK(has(d.out, "B bytes from 1: \"ine 7 frXm client 1\\r\\n\""));
   // The changed line is echoed upper-cased, so outhash parts at the next checkpoint.
@@ -97,8 +97,10 @@ TEST_CASE("lxdiff names the event whose payload differs by one byte", "[lxdiff]"
     CHECK(json_number(j.out, "first_event_diff") == static_cast<long long>(event));
     std::string path = temp_path("diff.jsonl");
     write_file(path, j.out);
-    Captured jq = run_command("command -v jq >/dev/null || exit 77; jq -e -s "
-                              "'length > 3 and all(.[]; has(\"type\"))' < " + path);
+    Captured jq = run_command(
+        "command -v jq >/dev/null || exit 77; jq -e -s "
+        "'length > 3 and all(.[]; has(\"type\"))' < " +
+        path);
     if (jq.code == 77) {
       WARN("jq is not installed; JSON Lines not checked by a parser");
     } else {
@@ -120,8 +122,9 @@ TEST_CASE("lxdiff reports a header difference between seeds", "[lxdiff]") {
   CHECK(d.code == kExitFinding);
   CHECK(has(d.out, "lxdiff: header differs: seed: A 1, B 2"));
   Captured j = diff(a, b, true);
-  CHECK(has(j.out, "{\"type\":\"header_diff\",\"field\":\"seed\",\"a\":\"1\",\"b\":\"2\","
-                   "\"counted\":true}"));
+  CHECK(has(j.out,
+            "{\"type\":\"header_diff\",\"field\":\"seed\",\"a\":\"1\",\"b\":\"2\","
+            "\"counted\":true}"));
 }
 
 TEST_CASE("two large logs that differ late are diffed from the indexes", "[lxdiff][index]") {

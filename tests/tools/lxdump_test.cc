@@ -1,13 +1,14 @@
 // lxdump: exact text lines, JSON Lines that a JSON parser accepts, RANGE
 // forms, filters, --stats health, exit codes, follow mode, and 80 damaged
 // copies of a log that must never crash or hang the binary.
+#include "lxdump.h"
+
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <random>
 #include <sstream>
 #include <thread>
 
-#include "lxdump.h"
 #include "wal_test_util.h"
 
 using namespace lx::wal;
@@ -86,7 +87,8 @@ std::vector<std::string> lines_of(const std::string& text, bool skip_comments = 
 std::vector<uint64_t> events_of(const std::string& text) {
   std::vector<uint64_t> events;
   for (const std::string& line : lines_of(text))
-    if (line.size() > 1 && line[0] == '#' && line[1] != ' ') events.push_back(std::stoull(line.substr(1)));
+    if (line.size() > 1 && line[0] == '#' && line[1] != ' ')
+      events.push_back(std::stoull(line.substr(1)));
   return events;
 }
 
@@ -137,7 +139,8 @@ TEST_CASE("lxdump --json prints JSON Lines a parser accepts", "[lxdump][json]") 
   const std::string path = dir.path("a.lxw");
   write_known_log(path);
   const std::string json_path = dir.path("out.jsonl");
-  REQUIRE(run_command(lxdump_command("--json --checkpoints '" + path + "' > '" + json_path + "'")) == 0);
+  REQUIRE(run_command(
+              lxdump_command("--json --checkpoints '" + path + "' > '" + json_path + "'")) == 0);
   // Every line parses; the bytes survive the Latin-1 mapping; keys are stable.
   const std::string check =
       "python3 -c \"\n"
@@ -152,7 +155,8 @@ TEST_CASE("lxdump --json prints JSON Lines a parser accepts", "[lxdump][json]") 
       "assert bytes.fromhex(ev[3]['data_hex']) == ev[3]['data'].encode('latin-1')\n"
       "assert [r['event'] for r in rows if r['kind'] == 'checkpoint'] == [4, 8]\n"
       "assert rows[-1] == {'kind': 'end', 'event': 8, 'reason': 'closed', 'detail': 0}, rows[-1]\n"
-      "\" '" + json_path + "'";
+      "\" '" +
+      json_path + "'";
   CHECK(run_command(check) == 0);
 }
 
@@ -300,9 +304,8 @@ TEST_CASE("lxdump --follow prints events as they are written and exits at close"
   auto writer = LogWriter::open(path, LogHeader{}, options);
   REQUIRE(writer.ok());
   int code = -1;
-  std::thread follower([&] {
-    code = run_command(lxdump_command("--follow '" + path + "' > '" + out_path + "'"));
-  });
+  std::thread follower(
+      [&] { code = run_command(lxdump_command("--follow '" + path + "' > '" + out_path + "'")); });
   FakeEngine engine;
   Recorder recorder(engine, engine, *writer.value());
   for (int i = 0; i < 5; ++i) {
@@ -340,7 +343,8 @@ TEST_CASE("80 truncated or bit-flipped logs never crash or hang lxdump", "[lxdum
     }
     write_file(bad, copy);
     for (const char* flags : {"", "--stats --salvage", "--json --strict"}) {
-      const int code = run_command(lxdump_command(std::string(flags) + " '" + bad + "' > /dev/null 2>&1"));
+      const int code =
+          run_command(lxdump_command(std::string(flags) + " '" + bad + "' > /dev/null 2>&1"));
       INFO("copy " << i << " flags '" << flags << "'");
       CHECK((code == 0 || code == 3));  // never a signal (128+n) or the timeout (124)
     }

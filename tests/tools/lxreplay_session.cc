@@ -144,7 +144,8 @@ Result<SessionResult> record_session(const SessionSpec& spec) {
       for (size_t c = 0; c < chids.size(); ++c) {
         std::string text = "line " + std::to_string(line) + " from client " + std::to_string(c);
         if (static_cast<int>(c) == spec.poke_client && line == spec.poke_line_number &&
-            !spec.poke_line.empty()) text = spec.poke_line;
+            !spec.poke_line.empty())
+          text = spec.poke_line;
         text += "\r\n";
         recorder.recv_incoming(chids[c], bytes_of(text));
         driver.event_done();

@@ -41,8 +41,8 @@ struct SessionSpec {
 };
 
 struct SessionResult {
-  uint64_t events = 0;   // events recorded
-  uint64_t updates = 0;  // invoke_event_update events among them
+  uint64_t events = 0;                    // events recorded
+  uint64_t updates = 0;                   // invoke_event_update events among them
   std::map<int32_t, std::string> output;  // every byte the app wrote, per chid
 };
 

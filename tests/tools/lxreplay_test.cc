@@ -2,7 +2,6 @@
 // --until, --break-at, --record-to, --app (what-if) and damaged or missing
 // logs behave as docs/replay.md says.
 #include <catch2/catch.hpp>
-
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -109,8 +108,10 @@ TEST_CASE("lxreplay --break-at raises SIGTRAP just before the event", "[lxreplay
       WARN("gdb is not installed");
       return;
     }
-    Captured g = run_command("timeout 120 gdb -nx -batch -ex run -ex bt -ex 'frame 3' "
-                             "-ex 'print record.event' --args " + command + " --break-at 12");
+    Captured g = run_command(
+        "timeout 120 gdb -nx -batch -ex run -ex bt -ex 'frame 3' "
+        "-ex 'print record.event' --args " +
+        command + " --break-at 12");
     INFO(g.out << g.err);
     CHECK(g.out.find("SIGTRAP") != std::string::npos);
     CHECK(g.out.find("lx::tools::break_before_event") != std::string::npos);
@@ -139,7 +140,8 @@ TEST_CASE("lxreplay --record-to writes a log of the replay that replays itself",
   }
 }
 
-TEST_CASE("lxreplay --record-to keeps the original's checkpoint interval by default", "[lxreplay]") {
+TEST_CASE("lxreplay --record-to keeps the original's checkpoint interval by default",
+          "[lxreplay]") {
   std::string copy = temp_path("rerecord_default.lxw");
   LxreplayOptions o = options_for(recorded_log());
   o.record_to = copy;
@@ -159,7 +161,8 @@ TEST_CASE("lxreplay --record-to keeps the original's checkpoint interval by defa
   CHECK(matched(again.out) == matched(original.out));
 }
 
-TEST_CASE("lxreplay --app replays another app source with the recorded arguments", "[lxreplay][what-if]") {
+TEST_CASE("lxreplay --app replays another app source with the recorded arguments",
+          "[lxreplay][what-if]") {
   SessionSpec spec;
   spec.log_path = temp_path("whatif.lxw");
   spec.args = {"from-args"};

@@ -2,6 +2,8 @@
 // (through the writer thread, or by the handler itself when the writer does
 // not answer), the process still dies of its signal, and a SIGKILL loses only
 // what the flush interval had not yet written.
+#include "lx/wal/crash_flush.h"
+
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -11,7 +13,6 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
-#include "lx/wal/crash_flush.h"
 #include "wal_test_util.h"
 
 using namespace lx::wal;
@@ -40,7 +41,9 @@ enum class Death { kRaiseSegv, kFaultWrite, kAbort, kKill };
   for (int i = 0; i < second; ++i) recorder.recv_incoming(2, hello);
   recorder.invoke_event_update();  // the "fatal" event: must be in the log
   switch (death) {
-    case Death::kRaiseSegv: ::raise(SIGSEGV); break;
+    case Death::kRaiseSegv:
+      ::raise(SIGSEGV);
+      break;
     case Death::kFaultWrite: {
       // A real fault (not a null pointer, which UBSan would catch first):
       // a store to a page mapped without access.
@@ -49,8 +52,11 @@ enum class Death { kRaiseSegv, kFaultWrite, kAbort, kKill };
       *nowhere = 1;
       break;
     }
-    case Death::kAbort: std::abort();
-    case Death::kKill: ::raise(SIGKILL); break;
+    case Death::kAbort:
+      std::abort();
+    case Death::kKill:
+      ::raise(SIGKILL);
+      break;
   }
   ::_exit(12);
 }
@@ -78,8 +84,7 @@ uint64_t last_event(const ReadResult& r) {
 
 }  // namespace
 
-TEST_CASE("a fatal signal flushes every staged event through the writer thread",
-          "[wal][crash]") {
+TEST_CASE("a fatal signal flushes every staged event through the writer thread", "[wal][crash]") {
   TempDir dir;
   const std::string path = dir.path("crash.lxw");
   const Death death = GENERATE(Death::kRaiseSegv, Death::kFaultWrite, Death::kAbort);
@@ -98,8 +103,7 @@ TEST_CASE("a fatal signal flushes every staged event through the writer thread",
   CHECK(run_command("zstd -q -t '" + path + "'") == 0);  // the writer ended its frame
 }
 
-TEST_CASE("when the writer does not answer the handler writes a raw frame itself",
-          "[wal][crash]") {
+TEST_CASE("when the writer does not answer the handler writes a raw frame itself", "[wal][crash]") {
   TempDir dir;
   const std::string path = dir.path("crash.lxw");
   SECTION("nothing written yet") {

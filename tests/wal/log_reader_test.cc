@@ -252,7 +252,8 @@ TEST_CASE("a log reads from a pipe (standard input)", "[wal][reader]") {
   std::thread feeder([&] {
     size_t at = 0;
     while (at < bytes.size()) {
-      const ssize_t n = ::write(fds[1], bytes.data() + at, std::min<size_t>(999, bytes.size() - at));
+      const ssize_t n =
+          ::write(fds[1], bytes.data() + at, std::min<size_t>(999, bytes.size() - at));
       if (n <= 0) break;
       at += static_cast<size_t>(n);
     }

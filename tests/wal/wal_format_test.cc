@@ -39,7 +39,8 @@ TEST_CASE("varints round trip and reject bad encodings", "[wal][format]") {
   REQUIRE(get_varint(buffer, n, &back, &used) == VarintStatus::kOk);
   CHECK(back == value);
   CHECK(used == n);
-  for (size_t cut = 0; cut < n; ++cut) CHECK(get_varint(buffer, cut, &back, &used) == VarintStatus::kNeedMore);
+  for (size_t cut = 0; cut < n; ++cut)
+    CHECK(get_varint(buffer, cut, &back, &used) == VarintStatus::kNeedMore);
   const int64_t signed_value = static_cast<int64_t>(rng());
   CHECK(unzigzag(zigzag(signed_value)) == signed_value);
 }
@@ -68,11 +69,11 @@ struct Sample {
 };
 
 Sample random_record(std::mt19937_64& rng) {
-  static const RecordType kTypes[] = {
-      RecordType::kSetClock,     RecordType::kSetLuaSource,      RecordType::kRecvIncoming,
-      RecordType::kSentOutgoing, RecordType::kNotifyAccept,      RecordType::kNotifyClose,
-      RecordType::kInvokeEventUpdate, RecordType::kCheckpoint,   RecordType::kAcceptResult,
-      RecordType::kEnd};
+  static const RecordType kTypes[] = {RecordType::kSetClock,          RecordType::kSetLuaSource,
+                                      RecordType::kRecvIncoming,      RecordType::kSentOutgoing,
+                                      RecordType::kNotifyAccept,      RecordType::kNotifyClose,
+                                      RecordType::kInvokeEventUpdate, RecordType::kCheckpoint,
+                                      RecordType::kAcceptResult,      RecordType::kEnd};
   Sample s;
   Record& e = s.expected;
   e.type = kTypes[rng() % std::size(kTypes)];
@@ -108,7 +109,8 @@ Sample random_record(std::mt19937_64& rng) {
       e.chid = chid;
       prefix = prefix_chid(chid);
       break;
-    case RecordType::kInvokeEventUpdate: break;
+    case RecordType::kInvokeEventUpdate:
+      break;
     case RecordType::kCheckpoint:
       e.figures = {rng(), rng(), rng(), rng()};
       prefix = prefix_checkpoint(e.figures);

@@ -81,9 +81,15 @@ void record_sample_events(LogWriter& writer, uint64_t event_count, uint32_t seed
   for (uint64_t i = 0; i < event_count; ++i) {
     const uint32_t pick = i == 0 ? 99 : rng() % 10;
     switch (pick) {
-      case 99: recorder.set_lua_source(blob); break;
-      case 0: recorder.set_clock(clock += 0.05); break;
-      case 1: open_chids = std::max(open_chids, recorder.notify_accept(8080)); break;
+      case 99:
+        recorder.set_lua_source(blob);
+        break;
+      case 0:
+        recorder.set_clock(clock += 0.05);
+        break;
+      case 1:
+        open_chids = std::max(open_chids, recorder.notify_accept(8080));
+        break;
       case 2:
       case 3:
       case 4: {
@@ -93,9 +99,15 @@ void record_sample_events(LogWriter& writer, uint64_t event_count, uint32_t seed
         recorder.recv_incoming(static_cast<int32_t>(rng() % 4), data);
         break;
       }
-      case 5: recorder.sent_outgoing(static_cast<int32_t>(rng() % 4), rng() % 5000); break;
-      case 6: recorder.notify_close(static_cast<int32_t>(1 + rng() % 3)); break;
-      default: recorder.invoke_event_update(); break;
+      case 5:
+        recorder.sent_outgoing(static_cast<int32_t>(rng() % 4), rng() % 5000);
+        break;
+      case 6:
+        recorder.notify_close(static_cast<int32_t>(1 + rng() % 3));
+        break;
+      default:
+        recorder.invoke_event_update();
+        break;
     }
   }
   recorder.finish();
@@ -141,7 +153,8 @@ std::vector<uint8_t> read_file(const std::string& path) {
 
 void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
 }
 
 int run_command(const std::string& command) {

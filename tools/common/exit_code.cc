@@ -26,8 +26,7 @@ int run_guarded(const char* tool, std::FILE* out, std::FILE* err,
   try {
     return body();
   } catch (const std::exception& e) {
-    std::fprintf(err, "%s: error: internal: %s; please report this with the log\n", tool,
-                 e.what());
+    std::fprintf(err, "%s: error: internal: %s; please report this with the log\n", tool, e.what());
   } catch (...) {
     std::fprintf(err, "%s: error: internal: unknown exception; please report this\n", tool);
   }

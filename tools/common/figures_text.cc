@@ -17,9 +17,9 @@ struct Row {
 
 }  // namespace
 
-void print_figures_side_by_side(std::FILE* out, std::string_view indent, std::string_view left_title,
-                                const host::EngineFigures& left, std::string_view right_title,
-                                const host::EngineFigures& right) {
+void print_figures_side_by_side(std::FILE* out, std::string_view indent,
+                                std::string_view left_title, const host::EngineFigures& left,
+                                std::string_view right_title, const host::EngineFigures& right) {
   const Row rows[] = {
       {"event_count", std::to_string(left.event_count), std::to_string(right.event_count)},
       {"memhash", hex64(left.memhash), hex64(right.memhash)},

@@ -30,8 +30,7 @@ std::vector<HeaderFieldDiff> diff_headers(const wal::LogHeader& a, const wal::Lo
   field("seed", std::to_string(a.seed), std::to_string(b.seed), true);
   field("heap_base", hex64(a.heap_base), hex64(b.heap_base), true);
   field("heap_bytes", std::to_string(a.heap_bytes), std::to_string(b.heap_bytes), true);
-  field("app_source_digest", hex_bytes(a.app_source_digest), hex_bytes(b.app_source_digest),
-        true);
+  field("app_source_digest", hex_bytes(a.app_source_digest), hex_bytes(b.app_source_digest), true);
   field("format_version_minor", std::to_string(a.version_minor), std::to_string(b.version_minor),
         false);
   field("host_name", a.host_name, b.host_name, false);

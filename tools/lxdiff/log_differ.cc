@@ -67,8 +67,7 @@ int LogDiffer::open_logs() {
 uint64_t LogDiffer::choose_start() {
   const wal::LogIndex* ia = a_->index();
   const wal::LogIndex* ib = b_->index();
-  if (options_.full || ia == nullptr || ib == nullptr || ia->frames.empty() ||
-      ib->frames.empty()) {
+  if (options_.full || ia == nullptr || ib == nullptr || ia->frames.empty() || ib->frames.empty()) {
     return 1;
   }
   // Both indexes list their checkpoints in event order: walk the common ones.
@@ -172,8 +171,8 @@ void LogDiffer::pair(const EventGroup& a, const EventGroup& b) {
     if (*a.checkpoint == *b.checkpoint) {
       if (!checkpoint_diff_) last_matched_checkpoint_ = a.event;
     } else if (!checkpoint_diff_) {
-      checkpoint_diff_ = CheckpointDiff{a.event, last_matched_checkpoint_, *a.checkpoint,
-                                        *b.checkpoint};
+      checkpoint_diff_ =
+          CheckpointDiff{a.event, last_matched_checkpoint_, *a.checkpoint, *b.checkpoint};
     }
   }
   if (!a.has_event && !b.has_event) return;
@@ -294,8 +293,10 @@ void LogDiffer::print_headers() {
     }
   }
   if (!notes.empty()) {
-    fmt::print(out_, "{}: note: recorder fields differ (not counted; they change between runs): "
-               "{}\n", kTool, notes);
+    fmt::print(out_,
+               "{}: note: recorder fields differ (not counted; they change between runs): "
+               "{}\n",
+               kTool, notes);
   }
 }
 

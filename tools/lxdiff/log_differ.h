@@ -40,10 +40,10 @@ class LogDiffer {
   };
   struct EventDiff {
     uint64_t event = 0;
-    std::string what;                  // "payload differs at byte 5", "only in A", ...
-    std::optional<uint64_t> offset;    // first differing payload byte
-    std::string a_text, b_text;        // describe_record() of each side, "" when absent
-    std::string a_window, b_window;    // escaped bytes around the offset
+    std::string what;                // "payload differs at byte 5", "only in A", ...
+    std::optional<uint64_t> offset;  // first differing payload byte
+    std::string a_text, b_text;      // describe_record() of each side, "" when absent
+    std::string a_window, b_window;  // escaped bytes around the offset
     uint64_t window_start = 0;
     std::optional<EventBrief> a_brief, b_brief;
   };

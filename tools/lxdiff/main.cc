@@ -1,6 +1,5 @@
 // lxdiff's command line: CLI11 fills LxdiffOptions; run_lxdiff does the work.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 
 #include "lx/command_line.h"

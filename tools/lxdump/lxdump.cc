@@ -4,12 +4,12 @@
 #include "lxdump.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cmath>
-#include <fmt/format.h>
 #include <map>
 #include <memory>
 #include <vector>
@@ -72,11 +72,21 @@ std::string escape(std::string_view bytes, bool json) {
   std::string s;
   for (unsigned char b : bytes) {
     switch (b) {
-      case '"': s += "\\\""; break;
-      case '\\': s += "\\\\"; break;
-      case '\n': s += "\\n"; break;
-      case '\r': s += "\\r"; break;
-      case '\t': s += "\\t"; break;
+      case '"':
+        s += "\\\"";
+        break;
+      case '\\':
+        s += "\\\\";
+        break;
+      case '\n':
+        s += "\\n";
+        break;
+      case '\r':
+        s += "\\r";
+        break;
+      case '\t':
+        s += "\\t";
+        break;
       default:
         if (b >= 0x20 && b < 0x7F) {
           s += static_cast<char>(b);
@@ -186,16 +196,16 @@ void Dumper::print_header(const wal::LogHeader& h, const std::string& name) {
   }
   fmt::print(out_, "# lx log {} (format {}.{})\n", name, h.version_major, h.version_minor);
   fmt::print(out_, "# engine abi {}, build {}\n", h.engine_abi_version,
-             h.engine_build_id.empty() ? "-" : escape_text({reinterpret_cast<const uint8_t*>(
-                                                                h.engine_build_id.data()),
-                                                            h.engine_build_id.size()}));
-  fmt::print(out_, "# seed {}, heap 0x{:x} + {} bytes, app source digest {}\n", h.seed,
-             h.heap_base, h.heap_bytes,
-             h.app_source_digest.empty() ? "-" : hex(h.app_source_digest));
-  fmt::print(out_, "# recorded on {} at {}\n",
-             escape_text({reinterpret_cast<const uint8_t*>(h.host_name.data()),
-                          h.host_name.size()}),
-             iso_time(static_cast<double>(h.start_wall_time_ns) / 1e9));
+             h.engine_build_id.empty()
+                 ? "-"
+                 : escape_text({reinterpret_cast<const uint8_t*>(h.engine_build_id.data()),
+                                h.engine_build_id.size()}));
+  fmt::print(out_, "# seed {}, heap 0x{:x} + {} bytes, app source digest {}\n", h.seed, h.heap_base,
+             h.heap_bytes, h.app_source_digest.empty() ? "-" : hex(h.app_source_digest));
+  fmt::print(
+      out_, "# recorded on {} at {}\n",
+      escape_text({reinterpret_cast<const uint8_t*>(h.host_name.data()), h.host_name.size()}),
+      iso_time(static_cast<double>(h.start_wall_time_ns) / 1e9));
   fmt::print(out_,
              "# recorder: checkpoint_every={} flush_ms={} fsync={} zstd_level={} "
              "max_log_bytes={} frame_restart_bytes={}\n",
@@ -249,8 +259,11 @@ void Dumper::take(const Record& r) {
     if (selected(accept, INT32_MIN)) emit(accept, std::nullopt);
   }
   switch (r.type) {
-    case RecordType::kNotifyAccept: pending_accept_ = r; return;
-    case RecordType::kAcceptResult: return;  // its accept was not seen (a seek)
+    case RecordType::kNotifyAccept:
+      pending_accept_ = r;
+      return;
+    case RecordType::kAcceptResult:
+      return;  // its accept was not seen (a seek)
     case RecordType::kEnd:
       if (options_.stats) return;
       if (options_.json) {
@@ -331,8 +344,8 @@ void Dumper::emit(const Record& r, std::optional<int32_t> accepted_chid) {
                    : fmt::format(" ch={} {}B", r.chid, r.byte_count);
       break;
     case RecordType::kNotifyAccept: {
-      const std::string chid = accepted_chid ? std::to_string(*accepted_chid)
-                                             : std::string(json ? "null" : "?");
+      const std::string chid =
+          accepted_chid ? std::to_string(*accepted_chid) : std::string(json ? "null" : "?");
       line += json ? fmt::format(",\"port\":{},\"chid\":{}", r.port, chid)
                    : fmt::format(" port={} ch={}", r.port, chid);
       break;
@@ -350,7 +363,8 @@ void Dumper::emit(const Record& r, std::optional<int32_t> accepted_chid) {
                                  r.figures.event_count, r.figures.memhash, r.figures.outhash,
                                  r.figures.heap_bytes_in_use);
       break;
-    default: break;
+    default:
+      break;
   }
   if (json) line += "}";
   line += "\n";
@@ -377,9 +391,9 @@ void Dumper::print_stats(const wal::LogReader& reader) {
                            wal::record_type_name(static_cast<RecordType>(t)), per_type_[t]);
     }
     for (const auto& [chid, c] : channels_) {
-      channels += fmt::format("{}{{\"chid\":{},\"events\":{},\"recv_bytes\":{},\"sent_bytes\":{}}}",
-                              channels.empty() ? "" : ",", chid, c.events, c.recv_bytes,
-                              c.sent_bytes);
+      channels +=
+          fmt::format("{}{{\"chid\":{},\"events\":{},\"recv_bytes\":{},\"sent_bytes\":{}}}",
+                      channels.empty() ? "" : ",", chid, c.events, c.recv_bytes, c.sent_bytes);
     }
     fmt::print(out_,
                "{{\"kind\":\"stats\",\"events\":{},\"per_type\":{{{}}},\"channels\":[{}],"
@@ -415,13 +429,19 @@ void Dumper::print_stats(const wal::LogReader& reader) {
   fmt::print(out_, "checkpoints: {}\n", checkpoints_);
   std::string detail;
   switch (reader.health()) {
-    case wal::HealthState::kClean: detail = "closed cleanly, index present"; break;
-    case wal::HealthState::kTruncated: detail = "stopped at --max-log-bytes"; break;
+    case wal::HealthState::kClean:
+      detail = "closed cleanly, index present";
+      break;
+    case wal::HealthState::kTruncated:
+      detail = "stopped at --max-log-bytes";
+      break;
     case wal::HealthState::kCrashed:
       detail = fmt::format("the recorder died of signal {}; staged events were flushed",
                            end ? end->end_detail : 0);
       break;
-    case wal::HealthState::kLogError: detail = "recording stopped on an I/O error"; break;
+    case wal::HealthState::kLogError:
+      detail = "recording stopped on an I/O error";
+      break;
     case wal::HealthState::kTornTail:
       detail = fmt::format("the file stops mid-write; {} bytes dropped", dropped);
       break;
@@ -442,8 +462,8 @@ class Progress {
     if (now - last_ < std::chrono::milliseconds(500)) return;
     last_ = now;
     shown_ = true;
-    std::fprintf(err_, "\rlxdump: %llu records, %.1f MB read", static_cast<unsigned long long>(records),
-                 static_cast<double>(offset) / 1e6);
+    std::fprintf(err_, "\rlxdump: %llu records, %.1f MB read",
+                 static_cast<unsigned long long>(records), static_cast<double>(offset) / 1e6);
   }
   ~Progress() {
     if (shown_) std::fprintf(err_, "\r\033[K");
@@ -474,10 +494,11 @@ int run_lxdump(const LxdumpOptions& options, std::FILE* out, std::FILE* err) {
   if (options.strict && options.salvage) return usage("--strict and --salvage exclude each other");
   wal::RecordType unused;
   if (!options.type.empty() && !wal::record_type_from_name(options.type, &unused))
-    return usage(fmt::format("unknown type '{}': use set_clock, set_lua_source, recv_incoming, "
-                             "sent_outgoing, notify_accept, notify_close, invoke_event_update "
-                             "or checkpoint",
-                             options.type));
+    return usage(
+        fmt::format("unknown type '{}': use set_clock, set_lua_source, recv_incoming, "
+                    "sent_outgoing, notify_accept, notify_close, invoke_event_update "
+                    "or checkpoint",
+                    options.type));
   if (options.path.empty()) return usage("no log file given");
 
   const std::string name = options.path == "-" ? "<stdin>" : options.path;
@@ -494,8 +515,8 @@ int run_lxdump(const LxdumpOptions& options, std::FILE* out, std::FILE* err) {
                  "after it; no event lost\n",
                  name, d.offset);
     } else {
-      fmt::print(err, "lxdump: warning: {}: {} at offset {}; {} bytes dropped{}\n", name,
-                 d.reason, d.offset, d.dropped_bytes,
+      fmt::print(err, "lxdump: warning: {}: {} at offset {}; {} bytes dropped{}\n", name, d.reason,
+                 d.offset, d.dropped_bytes,
                  options.salvage ? "" : " (--salvage reads on past damage)");
     }
   };
@@ -529,9 +550,9 @@ int run_lxdump(const LxdumpOptions& options, std::FILE* out, std::FILE* err) {
     auto more = reader.next(&record);
     if (!more.ok()) {
       const Status& s = more.status();
-      fmt::print(err, "lxdump: error: {}: {}{}\n", name, s.message(),
-                 s.kind() == ErrorKind::kCorrupt ? "; run without --strict to read what is readable"
-                                                 : "");
+      fmt::print(
+          err, "lxdump: error: {}: {}{}\n", name, s.message(),
+          s.kind() == ErrorKind::kCorrupt ? "; run without --strict to read what is readable" : "");
       std::fflush(out);
       return s.kind() == ErrorKind::kCorrupt ? kExitUnreadable : kExitIo;
     }

@@ -1,6 +1,5 @@
 // lxdump's command line: CLI11 wiring only; the work is in run_lxdump.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <regex>
 #include <string>
@@ -16,8 +15,7 @@ int main(int argc, char** argv) {
   lx::tools::LxdumpOptions options;
   CLI::App app{"Prints an lx write-ahead log (.lxw) as text, JSON Lines or statistics.", "lxdump"};
   app.add_option("file", options.path, "the log file, or - for standard input")->required();
-  app.add_option("range", options.range,
-                 "events to print: N, N-M, N-, -M or end (default: all)");
+  app.add_option("range", options.range, "events to print: N, N-M, N-, -M or end (default: all)");
   app.add_flag("--json", options.json, "print JSON Lines (one object per line) for jq");
   app.add_flag("--stats", options.stats,
                "print statistics: events per type, bytes per channel, duration, health");
@@ -27,8 +25,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-bytes", options.max_bytes, "bytes of payload to preview (default 64)");
   app.add_flag("--checkpoints", options.checkpoints, "also print checkpoints");
   app.add_flag("--strict", options.strict, "any damage is an error (exit 3)");
-  app.add_flag("--salvage", options.salvage,
-               "skip damaged spans and go on at the next frame");
+  app.add_flag("--salvage", options.salvage, "skip damaged spans and go on at the next frame");
   // "-M" (events 1 to M) would read as a flag: say it as "1-M".
   std::vector<std::string> args(argv, argv + argc);
   static const std::regex kUpTo("-[0-9]+");
@@ -36,7 +33,8 @@ int main(int argc, char** argv) {
     if (std::regex_match(args[i], kUpTo)) args[i] = "1" + args[i];
   std::vector<const char*> fixed;
   for (const std::string& a : args) fixed.push_back(a.c_str());
-  if (auto code = lx::parse_command_line(app, static_cast<int>(fixed.size()), fixed.data(), "lxdump"))
+  if (auto code =
+          lx::parse_command_line(app, static_cast<int>(fixed.size()), fixed.data(), "lxdump"))
     return *code;
   return lx::tools::run_lxdump(options, stdout, stderr);
 }

@@ -27,8 +27,8 @@ std::vector<std::string> DivergenceReport::next_commands(uint64_t first_suspect,
   if (!options_.engine_path.empty()) replay += " --engine " + shell_quote(options_.engine_path);
   if (!options_.app_dir.empty()) replay += " --app " + shell_quote(options_.app_dir);
   std::string copy = fmt::format("replay-{}.lxw", event);
-  std::string range = first_suspect >= event ? std::to_string(event)
-                                             : fmt::format("{}-{}", first_suspect, event);
+  std::string range =
+      first_suspect >= event ? std::to_string(event) : fmt::format("{}-{}", first_suspect, event);
   return {
       fmt::format("lxdump {} {}", log, range),
       fmt::format("{} --checkpoint-every 1 --until {} --record-to {}", replay, event, copy),
@@ -64,7 +64,9 @@ void DivergenceReport::checkpoint_mismatch(const EventBrief& event_before,
   uint64_t first = first_suspect_after(last_matched);
   if (options_.json) {
     JsonLine j;
-    j.add_str("type", "divergence").add_str("kind", "checkpoint").add_u64("checkpoint_event", event);
+    j.add_str("type", "divergence")
+        .add_str("kind", "checkpoint")
+        .add_u64("checkpoint_event", event);
     add_brief(j, event_before);
     j.add_str("differs", differing_figures(recorded, replayed));
     j.add_optional_u64("last_matched_event", last_matched);
@@ -91,8 +93,8 @@ void DivergenceReport::checkpoint_mismatch(const EventBrief& event_before,
 }
 
 void DivergenceReport::accept_mismatch(const EventBrief& event,
-                                       std::optional<uint64_t> last_matched,
-                                       int32_t recorded_chid, int32_t replayed_chid) {
+                                       std::optional<uint64_t> last_matched, int32_t recorded_chid,
+                                       int32_t replayed_chid) {
   ++count_;
   uint64_t first = first_suspect_after(last_matched);
   if (options_.json) {

@@ -59,9 +59,8 @@ void print_engine_state(const host::Engine& engine, bool json, std::FILE* out) {
     std::optional<lx_channel_info> info = engine.info(chid);
     if (!info) continue;
     fmt::print(out, "    {:>6}  {:>6}  {:<6}  {:<7}  {:<8}  {:>14}  {:>14}  {}\n", chid, info->port,
-               yes_no(info->closed != 0), yes_no(info->deleted != 0),
-               yes_no(info->outgoing != 0), info->incoming_bytes, info->outgoing_bytes,
-               engine.target(chid));
+               yes_no(info->closed != 0), yes_no(info->deleted != 0), yes_no(info->outgoing != 0),
+               info->incoming_bytes, info->outgoing_bytes, engine.target(chid));
   }
 }
 

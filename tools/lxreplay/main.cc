@@ -1,6 +1,5 @@
 // lxreplay's command line: CLI11 fills LxreplayOptions; run_lxreplay does the work.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 
 #include "lx/command_line.h"
@@ -33,7 +32,8 @@ int main(int argc, char** argv) {
   app.add_flag("--quiet", options.quiet, "do not print the app's lx.log lines on stderr");
   bool strict = false;
   bool salvage = false;
-  auto* strict_flag = app.add_flag("--strict", strict, "any damage in the log is an error (exit 3)");
+  auto* strict_flag =
+      app.add_flag("--strict", strict, "any damage in the log is an error (exit 3)");
   app.add_flag("--salvage", salvage, "read past damaged spans (the replay stops at a gap)")
       ->excludes(strict_flag);
   if (auto code = lx::parse_command_line(app, argc, argv, "lxreplay")) return *code;

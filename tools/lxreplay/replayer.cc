@@ -97,8 +97,10 @@ int Replayer::open_engine() {
   region_.emplace(std::move(region).value());
   auto engine = host::Engine::create(*library_, *region_, header.seed);
   if (!engine.ok()) {
-    fmt::print(err_, "{}: error: the engine would not start from the log's header: {}; check "
-               "that the log's heap size and engine match\n", kTool, engine.status().message());
+    fmt::print(err_,
+               "{}: error: the engine would not start from the log's header: {}; check "
+               "that the log's heap size and engine match\n",
+               kTool, engine.status().message());
     return kExitIo;
   }
   engine_ = std::move(engine).value();
@@ -319,8 +321,10 @@ void Replayer::check_checkpoint(const wal::Record& record) {
 void Replayer::check_accept(const wal::Record& record) {
   if (record.event != applied_ || last_event_.type != wal::RecordType::kNotifyAccept ||
       !accept_chid_) {
-    fmt::print(err_, "{}: warning: accept_result for event {} does not follow its notify_accept; "
-               "skipped\n", kTool, record.event);
+    fmt::print(err_,
+               "{}: warning: accept_result for event {} does not follow its notify_accept; "
+               "skipped\n",
+               kTool, record.event);
     return;
   }
   ++accepts_checked_;
@@ -348,9 +352,8 @@ void Replayer::drain_app_log() {
     engine_->drain_log([](std::string_view) {});
     return;
   }
-  engine_->drain_log([this](std::string_view line) {
-    fmt::print(err_, "{}: app: {}\n", kTool, line);
-  });
+  engine_->drain_log(
+      [this](std::string_view line) { fmt::print(err_, "{}: app: {}\n", kTool, line); });
 }
 
 int Replayer::finish(int exit_code) {
@@ -385,8 +388,8 @@ void Replayer::print_summary(int exit_code) {
         .add_u64("accepts_checked", accepts_checked_)
         .add_u64("divergences", report_.count())
         .add_bool("stopped_at_until", stopped_at_until_)
-        .add_str("health", stopped_at_until_ ? "not_read_to_end"
-                                             : wal::health_state_name(reader_->health()))
+        .add_str("health",
+                 stopped_at_until_ ? "not_read_to_end" : wal::health_state_name(reader_->health()))
         .add_i64("exit_code", exit_code);
     j.print(out_);
     return;

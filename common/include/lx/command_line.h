@@ -5,10 +5,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <optional>
-
 
 namespace lx {
 

@@ -5,9 +5,10 @@
 // whatever the program prints.
 #pragma once
 
-#include <cerrno>
 #include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 namespace lx {
 

@@ -50,7 +50,7 @@ inline Status ok_status() { return Status(); }
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit on purpose
+  Result(T value) : state_(std::move(value)) {}        // NOLINT: implicit on purpose
   Result(Status status) : state_(std::move(status)) {  // NOLINT
     LX_ASSERT(!std::get<Status>(state_).ok());
   }

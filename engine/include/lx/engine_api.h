@@ -56,9 +56,9 @@ typedef struct lx_channel_info {
 } lx_channel_info;
 
 /* The engine's C ABI (the "EngineWrapper" of the original design): a table of
- * function pointers, fetched once with lx_engine_api(). Every call is synchronous and must be made from one
- * thread at a time. No call throws, calls back, allocates outside the heap
- * region (except lx.log lines), reads a clock, or does I/O.
+ * function pointers, fetched once with lx_engine_api(). Every call is synchronous and must be made
+ * from one thread at a time. No call throws, calls back, allocates outside the heap region (except
+ * lx.log lines), reads a clock, or does I/O.
  *
  * Events (set_clock .. invoke_event_update) are the only calls that change
  * engine state; each one counts as one event, even when it fails. Queries
@@ -171,7 +171,8 @@ typedef struct lx_engine_wrapper {
 #if defined(__GNUC__)
 __attribute__((visibility("default")))
 #endif
-const lx_engine_wrapper* lx_engine_api(void);
+const lx_engine_wrapper*
+lx_engine_api(void);
 
 /* The name to look up with dlsym / uv_dlsym. */
 #define LX_ENGINE_API_SYMBOL "lx_engine_api"

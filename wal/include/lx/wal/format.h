@@ -168,8 +168,8 @@ inline size_t record_bytes(RecordType type, uint64_t event, uint64_t payload_byt
 // Encodes one record (type, event, length, prefix then data, CRC32C) at dst,
 // which must hold record_bytes(type, event, prefix.size() + data.size()).
 // Async-signal-safe. @return the bytes written.
-size_t encode_record(uint8_t* dst, RecordType type, uint64_t event,
-                     std::span<const uint8_t> prefix, std::span<const uint8_t> data);
+size_t encode_record(uint8_t* dst, RecordType type, uint64_t event, std::span<const uint8_t> prefix,
+                     std::span<const uint8_t> data);
 
 // A record found in a byte stream, before its payload is decoded.
 struct RawRecord {
@@ -190,7 +190,7 @@ ParseStatus parse_record(const uint8_t* p, size_t avail, RawRecord* out, const c
 // next call that reads.
 struct Record {
   RecordType type = RecordType::kInvokeEventUpdate;
-  uint64_t event = 0;       // event number; for non-events, the event it follows
+  uint64_t event = 0;        // event number; for non-events, the event it follows
   double clock_seconds = 0;  // set_clock
   int32_t chid = 0;          // recv_incoming, sent_outgoing, notify_close, accept_result
   int32_t port = 0;          // notify_accept

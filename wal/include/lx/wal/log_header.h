@@ -32,9 +32,10 @@ struct LogHeader {
   uint64_t seed = 0;
   uint64_t heap_base = 0;
   uint64_t heap_bytes = 0;
-  std::vector<uint8_t> app_source_digest;  // the driver's digest of the source blob; at most 64 bytes
-  std::string host_name;                   // at most 256 bytes; the writer fills it when empty
-  int64_t start_wall_time_ns = 0;          // Unix time; the writer fills it when 0
+  std::vector<uint8_t>
+      app_source_digest;           // the driver's digest of the source blob; at most 64 bytes
+  std::string host_name;           // at most 256 bytes; the writer fills it when empty
+  int64_t start_wall_time_ns = 0;  // Unix time; the writer fills it when 0
   // Recorder options. checkpoint_every comes from the driver (RecorderOptions);
   // the writer overwrites the rest with the WriterOptions it runs with.
   uint64_t checkpoint_every = 0;

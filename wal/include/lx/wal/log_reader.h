@@ -52,12 +52,12 @@ struct ReaderOptions {
 
 // How a log ended, as far as the reader got.
 enum class HealthState {
-  kClean,        // end record "closed", index and trailer, no damage
-  kTruncated,    // end record "truncated" (max_log_bytes), no damage
-  kCrashed,      // end record "crashed" (a fatal signal; the crash flush ran)
-  kLogError,     // end record "log_error"
-  kTornTail,     // the file stops inside a frame or record, or has no end record
-  kDamaged,      // corruption before the end of the file
+  kClean,      // end record "closed", index and trailer, no damage
+  kTruncated,  // end record "truncated" (max_log_bytes), no damage
+  kCrashed,    // end record "crashed" (a fatal signal; the crash flush ran)
+  kLogError,   // end record "log_error"
+  kTornTail,   // the file stops inside a frame or record, or has no end record
+  kDamaged,    // corruption before the end of the file
 };
 std::string_view health_state_name(HealthState state);
 
@@ -130,7 +130,8 @@ class LogReader {
   bool ended_ = false;
   uint64_t frame_offset_ = 0;
   uint64_t good_offset_ = 0;
-  uint64_t last_resume_ = 0;  // where the last resynchronisation resumed  // file offset up to which every record was delivered
+  uint64_t last_resume_ = 0;  // where the last resynchronisation resumed  // file offset up to
+                              // which every record was delivered
   uint64_t last_event_ = 0;
   int last_rank_ = 3;
   bool resynced_ = false;  // after a skip: drop records already delivered

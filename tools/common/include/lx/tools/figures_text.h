@@ -13,9 +13,9 @@ namespace lx::tools {
 
 // Prints a header row with the two titles, then one row per figure, each
 // line starting with indent; rows that differ end with "<- differs".
-void print_figures_side_by_side(std::FILE* out, std::string_view indent, std::string_view left_title,
-                                const host::EngineFigures& left, std::string_view right_title,
-                                const host::EngineFigures& right);
+void print_figures_side_by_side(std::FILE* out, std::string_view indent,
+                                std::string_view left_title, const host::EngineFigures& left,
+                                std::string_view right_title, const host::EngineFigures& right);
 
 // {"event_count":N,"memhash":"0x...","outhash":"0x...","heap_bytes_in_use":N}
 std::string figures_json(const host::EngineFigures& figures);

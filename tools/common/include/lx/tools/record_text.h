@@ -20,8 +20,8 @@ struct EventBrief {
   wal::RecordType type = wal::RecordType::kInvokeEventUpdate;
   bool has_chid = false;  // recv_incoming, sent_outgoing, notify_close
   int32_t chid = 0;
-  int32_t port = 0;       // notify_accept
-  uint64_t bytes = 0;     // payload bytes (recv_incoming, set_lua_source) or sent count
+  int32_t port = 0;    // notify_accept
+  uint64_t bytes = 0;  // payload bytes (recv_incoming, set_lua_source) or sent count
 };
 
 // Cheap (no allocation): lxreplay keeps one per applied event.
