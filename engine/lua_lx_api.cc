@@ -10,6 +10,9 @@
 #include <string_view>
 
 #include "channel_table.h"
+#ifdef LX_CHAOS
+#include "chaos/chaos_hook.h"
+#endif
 #include "driven_engine.h"
 #include "lua_bindings.h"
 #include "lx/engine_api.h"
@@ -274,6 +277,9 @@ int lua_log_line(lua_State* L) {
   } catch (const std::bad_alloc&) {
     line = "(a log line was lost: the system heap is exhausted)";
   }
+#ifdef LX_CHAOS
+  chaos_on_log(line);  // tests only: engine/chaos
+#endif
   engine_of(L).log().push(line);
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdlib>
 
 #include "connection.h"
@@ -369,6 +370,11 @@ void Driver::finish() {
   for (uv_handle_t* handle : handles_) {
     if (!uv_is_closing(handle)) uv_close(handle, nullptr);
   }
+  // Closing the signal handles put back the default actions, which would let
+  // a late SIGINT or SIGTERM kill lxrun while it closes its log. What is left
+  // (destroying the engine, closing the log) is short: finish it.
+  std::signal(SIGINT, SIG_IGN);
+  std::signal(SIGTERM, SIG_IGN);
 }
 
 }  // namespace lx::driver

@@ -23,4 +23,11 @@ void chaos_before_update(Heap& heap, uint64_t update_number) noexcept {
   marker = 1;
 }
 
+void chaos_on_log(std::string_view line) noexcept {
+  if (line != kChaosCrashLine) return;
+  // volatile, so the compiler can neither see the address nor drop the store.
+  static volatile uintptr_t bad_address = 16;
+  *reinterpret_cast<volatile int*>(bad_address) = 1;
+}
+
 }  // namespace lx::engine

@@ -1,9 +1,11 @@
-// The chaos engine's deliberate nondeterminism (built only with LX_CHAOS, for
-// tests of lxreplay and lxdiff): a heap allocation whose size comes from a
-// stack address, made at a known event so reports can be checked exactly.
+// The chaos engine's deliberate flaws (built only with LX_CHAOS, for tests of
+// lxreplay, lxdiff and crash recording): a heap allocation whose size comes
+// from a stack address, made at a known event so reports can be checked
+// exactly; and a real segmentation fault that an app can ask for.
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 namespace lx::engine {
 
@@ -17,5 +19,14 @@ inline constexpr uint64_t kChaosUpdateNumber = 100;
 // kChaosUpdateNumber it allocates, and keeps for the engine's life, a block
 // of 16 bytes to 1 MiB chosen from the address of a local variable.
 void chaos_before_update(Heap& heap, uint64_t update_number) noexcept;
+
+// The lx.log line that makes the chaos engine crash.
+inline constexpr std::string_view kChaosCrashLine = "chaos: segfault";
+
+// Called with every lx.log line. On kChaosCrashLine it writes through a bad
+// pointer: a real SIGSEGV inside an event, as an engine bug would cause, so
+// tests can check that the event is in the log and that replay repeats the
+// crash at the same event.
+void chaos_on_log(std::string_view line) noexcept;
 
 }  // namespace lx::engine

@@ -159,20 +159,24 @@ def connect(port, timeout=10.0):
 
 
 def fill_unread_output(port):
-    """A client that sends 8 MiB to echo and reads nothing, so lxrun holds
-    output it cannot deliver. Returns the socket (keep it open)."""
+    """A client that sends to echo and reads nothing until lxrun stops reading
+    it (back-pressure: lxrun then holds output it cannot deliver, beyond what
+    the kernel's buffers took). Returns the socket (keep it open)."""
     sock = connect(port)
-    sock.settimeout(5)
     sock.setblocking(False)
     block = b"z" * 65536
-    sent = 0
-    deadline = time.monotonic() + 5
-    while sent < 8 << 20 and time.monotonic() < deadline:
+    deadline = time.monotonic() + 20
+    blocked_since = None
+    while time.monotonic() < deadline:
         try:
-            sent += sock.send(block)
+            sock.send(block)
+            blocked_since = None
         except BlockingIOError:
+            blocked_since = blocked_since or time.monotonic()
+            if time.monotonic() - blocked_since > 0.5:
+                return sock
             time.sleep(0.01)
-    return sock
+    raise TestFailure("lxrun kept reading: no back-pressure within 20 s")
 
 
 def run_clients(count, client, join_timeout_s=60):

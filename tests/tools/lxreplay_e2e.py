@@ -7,6 +7,7 @@ LXDUMP and LX_CHAOS_ENGINE in the environment."""
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -177,6 +178,70 @@ def test_chaos_engine_names_the_spoiled_event_of_an_http_recording():
     check(f"first differing checkpoint: after event {spoiled} " in out, f"report:\n{out}")
     check(f"event {spoiled} invoke_event_update" in out, f"report:\n{out}")
     check(f"last matching checkpoint:   after event {spoiled - 1}" in out, f"report:\n{out}")
+
+
+CRASH_APP = """
+local conns = {}
+function update()
+  local ch = lx.accept()
+  while ch do conns[#conns + 1] = ch; ch = lx.accept() end
+  for _, c in ipairs(conns) do
+    local line = c:readline()
+    while line do
+      if line == "CRASH" then lx.log("chaos: segfault") end
+      c:write("ok " .. line .. "\\n")
+      line = c:readline()
+    end
+  end
+end
+"""
+
+
+def died_of_segv(code, err):
+    # Without AddressSanitizer the process dies of the signal; under it, a
+    # process with no handler of its own gets ASan's report and exit 1.
+    return code == -signal.SIGSEGV or (code == 1 and "AddressSanitizer: SEGV" in err)
+
+
+def test_engine_crash_is_in_the_log_and_replay_repeats_it():
+    """The story lx exists for: the engine crashes inside an event; the event
+    that crashed it is in the log; replay crashes at the same event, and
+    stops just before it for a debugger."""
+    if not CHAOS:
+        raise SkipTest("the chaos engine is not built")
+    log = os.path.join(WORK, "crash.lxw")
+    app = lxtest.make_app({"main.lua": CRASH_APP})
+    # A long tick and flush: only I/O turns update the app, and only the
+    # crash handler can have put the last events in the file.
+    run = Lxrun(app, extra=["--engine", CHAOS, "--tick-ms", "60000", "--record", log,
+                            "--flush-ms", "10000", "--checkpoint-every", "1"])
+    pending = bytearray()
+    with connect(run.port) as sock:
+        for word in (b"hello", b"again"):
+            sock.sendall(word + b"\n")
+            check(recv_line(sock, pending) == "ok " + word.decode(), "no answer")
+        sock.sendall(b"CRASH\n")
+        code = run.proc.wait(timeout=20)
+    check(code == -signal.SIGSEGV, f"lxrun exited {code}, want death by SIGSEGV")
+    code, out, err = tool(LXDUMP, log, "--json")
+    check(code == 0, f"lxdump of the crashed log exited {code}:\n{err}")
+    events = [json.loads(line) for line in out.splitlines()]
+    events = [e for e in events if e.get("kind") == "event"]
+    last_recv = [e for e in events if e["type"] == "recv_incoming"][-1]
+    check("CRASH" in json.dumps(last_recv), f"the crashing input is not in the log: {last_recv}")
+    crashing = events[-1]
+    check(crashing["type"] == "invoke_event_update" and crashing["event"] > last_recv["event"],
+          f"the last event is not the update that crashed: {crashing}")
+    n = crashing["event"]
+    code, out, err = tool(LXREPLAY, log, "--quiet", "--engine", CHAOS)
+    check(died_of_segv(code, err), f"replay did not crash: exit {code}\n{out}\n{err}")
+    check(f"died of signal 11 while applying event {n} (invoke_event_update)" in err and
+          f"--break-at {n}" in err, f"lxreplay did not name the crashing event:\n{err}")
+    code, out, err = tool(LXREPLAY, log, "--quiet", "--engine", CHAOS, "--until", str(n - 1))
+    check(code == 0 and f"state after event {n - 1}" in out,
+          f"replay up to the crash failed: exit {code}\n{out}\n{err}")
+    code, out, err = tool(LXREPLAY, log, "--quiet", "--engine", CHAOS, "--break-at", str(n))
+    check(code == -signal.SIGTRAP, f"--break-at {n}: exit {code}, want SIGTRAP\n{err}")
 
 
 try:

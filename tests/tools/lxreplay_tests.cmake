@@ -38,7 +38,8 @@ if(Python3_Interpreter_FOUND AND TARGET lxrun AND TARGET lxreplay AND TARGET lxd
   foreach(test test_echo_clients_record_and_replay test_http_under_wrk_record_and_replay
                test_chat_record_and_replay test_upper_stdin_record_and_replay
                test_proxy_record_and_replay
-               test_chaos_engine_names_the_spoiled_event_of_an_http_recording)
+               test_chaos_engine_names_the_spoiled_event_of_an_http_recording
+               test_engine_crash_is_in_the_log_and_replay_repeats_it)
     string(REGEX REPLACE "^test_" "" short "${test}")
     add_test(NAME "e2e: replay ${short}"
              COMMAND Python3::Interpreter "${CMAKE_CURRENT_LIST_DIR}/lxreplay_e2e.py" ${test})

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "break_point.h"
+#include "crash_report.h"
 #include "engine_state.h"
 #include "lx/host/source_blob.h"
 #include "lx/tools/exit_code.h"
@@ -47,6 +48,7 @@ int Replayer::run() {
   if (int code = open_log()) return code;
   if (int code = open_engine()) return code;
   if (int code = open_record_to()) return code;
+  install_crash_report(options_.log_path.c_str());
   return finish(replay());
 }
 
@@ -226,6 +228,7 @@ int Replayer::apply(const wal::Record& record) {
     break_before_event(brief_of(record), err_);
   }
   last_event_ = brief_of(record);
+  note_applying(record.event, wal::record_type_name(record.type));
   accept_chid_.reset();
   switch (record.type) {
     case RecordType::kSetClock:
