@@ -182,24 +182,11 @@ int api_get_stop_flag(const lx_engine* engine) noexcept {
   return e != nullptr && e->stop_requested() ? 1 : 0;
 }
 
-uint64_t api_memhash(const lx_engine* engine) noexcept {
+// memhash, outhash, heap_bytes_in_use, event_count: 0 for a null engine.
+template <uint64_t (DrivenEngine::*kFigure)() const>
+uint64_t api_figure(const lx_engine* engine) noexcept {
   const DrivenEngine* e = unwrap(engine);
-  return e != nullptr ? e->memhash() : 0;
-}
-
-uint64_t api_outhash(const lx_engine* engine) noexcept {
-  const DrivenEngine* e = unwrap(engine);
-  return e != nullptr ? e->outhash() : 0;
-}
-
-uint64_t api_heap_bytes_in_use(const lx_engine* engine) noexcept {
-  const DrivenEngine* e = unwrap(engine);
-  return e != nullptr ? e->heap_bytes_in_use() : 0;
-}
-
-uint64_t api_event_count(const lx_engine* engine) noexcept {
-  const DrivenEngine* e = unwrap(engine);
-  return e != nullptr ? e->event_count() : 0;
+  return e != nullptr ? (e->*kFigure)() : 0;
 }
 
 const char* api_last_error(const lx_engine* engine) noexcept {
@@ -235,10 +222,10 @@ const lx_engine_wrapper* api_table() noexcept {
       api_peek_outgoing,
       api_get_rescan_flag,
       api_get_stop_flag,
-      api_memhash,
-      api_outhash,
-      api_heap_bytes_in_use,
-      api_event_count,
+      api_figure<&DrivenEngine::memhash>,
+      api_figure<&DrivenEngine::outhash>,
+      api_figure<&DrivenEngine::heap_bytes_in_use>,
+      api_figure<&DrivenEngine::event_count>,
       api_last_error,
       api_pop_log_line,
   };

@@ -160,12 +160,16 @@ void* Heap::reallocate(void* block, std::size_t old_size, std::size_t new_size,
   return moved;
 }
 
-void Heap::note_allocated(const void* block, std::size_t size, uint64_t charged_bytes) {
+void Heap::mix_memhash(uint64_t operation, const void* block, std::size_t size) {
   Hash64 h;
   h.mix(memhash_);
-  h.mix(kOpAllocate ^ offset_of(block));
+  h.mix(operation ^ offset_of(block));
   h.mix(size);
   memhash_ = h.value();
+}
+
+void Heap::note_allocated(const void* block, std::size_t size, uint64_t charged_bytes) {
+  mix_memhash(kOpAllocate, block, size);
   bytes_in_use_ += charged_bytes;
   if (bytes_in_use_ > peak_bytes_in_use_) peak_bytes_in_use_ = bytes_in_use_;
   ++allocation_count_;
@@ -173,11 +177,7 @@ void Heap::note_allocated(const void* block, std::size_t size, uint64_t charged_
 }
 
 void Heap::note_freed(const void* block, std::size_t size, uint64_t charged_bytes) {
-  Hash64 h;
-  h.mix(memhash_);
-  h.mix(kOpFree ^ offset_of(block));
-  h.mix(size);
-  memhash_ = h.value();
+  mix_memhash(kOpFree, block, size);
   LX_ENGINE_ASSERT(bytes_in_use_ >= charged_bytes);
   LX_ENGINE_ASSERT(live_allocations_ > 0);
   bytes_in_use_ -= charged_bytes;

@@ -113,6 +113,8 @@ class Heap {
   bool resize_large_in_place(BlockHeader* b, uint64_t need, Budget budget);
   void link(BlockHeader* b);
   void unlink(BlockHeader* b);
+  // Folds (operation, offset of block, size) into memhash_.
+  void mix_memhash(uint64_t operation, const void* block, std::size_t size);
   void note_allocated(const void* block, std::size_t size, uint64_t charged_bytes);
   void note_freed(const void* block, std::size_t size, uint64_t charged_bytes);
 

@@ -37,6 +37,18 @@ bool SourceBlobReader::valid_path(std::string_view path) {
   return true;
 }
 
+bool SourceBlobReader::take_field(const FieldRules& rules, int64_t item, std::size_t* at,
+                                  std::string_view* field) {
+  if (blob_bytes_ - *at < 4) return fail(rules.length_cut_short, item, *at);
+  const uint32_t bytes = u32_at(*at);
+  if (bytes < rules.min_bytes || bytes > rules.max_bytes) return fail(rules.bad_length, item, *at);
+  *at += 4;
+  if (blob_bytes_ - *at < bytes) return fail(rules.bytes_cut_short, item, *at);
+  *field = std::string_view(reinterpret_cast<const char*>(blob_ + *at), bytes);
+  *at += bytes;
+  return true;
+}
+
 bool SourceBlobReader::parse(const uint8_t* blob, std::size_t blob_bytes) {
   blob_ = blob;
   blob_bytes_ = blob_bytes;
@@ -56,41 +68,34 @@ bool SourceBlobReader::parse(const uint8_t* blob, std::size_t blob_bytes) {
   std::size_t at = kHeaderBytes;
   std::string_view previous_path;
   bool has_main = false;
+  static constexpr FieldRules kPath = {1, kMaxPathBytes, "cut short in a file's path length",
+                                       "path length not within 1 to 1024",
+                                       "cut short in a file's path"};
+  static constexpr FieldRules kData = {0, kMaxFileBytes, "cut short in a file's data length",
+                                       "a file larger than 16 MiB", "cut short in a file's data"};
+  static constexpr FieldRules kArg = {0, kMaxArgBytes, "cut short in an argument's length",
+                                      "an argument longer than 64 KiB", "cut short in an argument"};
   for (uint32_t i = 0; i < files; ++i) {
-    if (blob_bytes - at < 4) return fail("cut short in a file's path length", i, at);
-    uint32_t path_bytes = u32_at(at);
-    if (path_bytes < 1 || path_bytes > kMaxPathBytes) {
-      return fail("path length not within 1 to 1024", i, at);
-    }
-    at += 4;
-    if (blob_bytes - at < path_bytes) return fail("cut short in a file's path", i, at);
-    std::string_view path(reinterpret_cast<const char*>(blob + at), path_bytes);
+    std::string_view path;
+    std::string_view data;
+    const std::size_t path_at = at + 4;
+    if (!take_field(kPath, i, &at, &path)) return false;
     if (!valid_path(path)) {
       return fail(
           "bad path (must be relative, '/'-separated, end in .lua, with no empty, '.' or '..' "
           "component and no NUL)",
-          i, at);
+          i, path_at);
     }
     if (i > 0 && !(previous_path < path)) {
-      return fail("paths not in strictly ascending byte order (or a duplicate)", i, at);
+      return fail("paths not in strictly ascending byte order (or a duplicate)", i, path_at);
     }
     if (path == "main.lua") has_main = true;
     previous_path = path;
-    at += path_bytes;
-    if (blob_bytes - at < 4) return fail("cut short in a file's data length", i, at);
-    uint32_t data_bytes = u32_at(at);
-    if (data_bytes > kMaxFileBytes) return fail("a file larger than 16 MiB", i, at);
-    at += 4;
-    if (blob_bytes - at < data_bytes) return fail("cut short in a file's data", i, at);
-    at += data_bytes;
+    if (!take_field(kData, i, &at, &data)) return false;
   }
   for (uint32_t i = 0; i < args; ++i) {
-    if (blob_bytes - at < 4) return fail("cut short in an argument's length", i, at);
-    uint32_t arg_bytes = u32_at(at);
-    if (arg_bytes > kMaxArgBytes) return fail("an argument longer than 64 KiB", i, at);
-    at += 4;
-    if (blob_bytes - at < arg_bytes) return fail("cut short in an argument", i, at);
-    at += arg_bytes;
+    std::string_view arg;
+    if (!take_field(kArg, i, &at, &arg)) return false;
   }
   if (at != blob_bytes) return fail("trailing bytes after the last argument", -1, at);
   if (!has_main) return fail("no main.lua at the top level", -1, at);

@@ -66,6 +66,18 @@ class SourceBlobReader {
 
  private:
   uint32_t u32_at(std::size_t at) const;
+  // Reads one length-prefixed field of item `item` at *at: its u32 length
+  // must be within [min_bytes, max_bytes] and its bytes inside the blob. On
+  // success stores the bytes in *field, moves *at past them and returns
+  // true; otherwise fails with one of the three reasons.
+  struct FieldRules {
+    uint32_t min_bytes;
+    uint32_t max_bytes;
+    const char* length_cut_short;
+    const char* bad_length;
+    const char* bytes_cut_short;
+  };
+  bool take_field(const FieldRules& rules, int64_t item, std::size_t* at, std::string_view* field);
   bool fail(const char* reason, int64_t item, std::size_t offset);
 
   const uint8_t* blob_ = nullptr;
