@@ -26,7 +26,7 @@ double seconds_since(Clock::time_point start) {
 }
 
 // An engine that does nothing, so the numbers are the recorder's alone.
-class NullEngine : public lx::host::EventSink, public lx::host::FiguresSource {
+class NullEngine : public lx::EventSink, public lx::FiguresSource {
  public:
   int set_clock(double) override { return ++n_, 0; }
   int set_lua_source(std::span<const uint8_t>) override { return ++n_, 0; }
@@ -35,14 +35,14 @@ class NullEngine : public lx::host::EventSink, public lx::host::FiguresSource {
   int32_t notify_accept(int32_t) override { return static_cast<int32_t>(++n_); }
   int notify_close(int32_t) override { return ++n_, 0; }
   int invoke_event_update() override { return ++n_, 0; }
-  lx::host::EngineFigures figures() const override { return {n_, n_ * 31, n_ * 17, 4096}; }
+  lx::EngineFigures figures() const override { return {n_, n_ * 31, n_ * 17, 4096}; }
 
  private:
   uint64_t n_ = 0;
 };
 
 // A chat/HTTP-like mix: requests and lines of text, clock ticks, updates.
-void feed(lx::host::EventSink& sink, uint64_t events) {
+void feed(lx::EventSink& sink, uint64_t events) {
   std::mt19937 rng(42);
   static const char* kLines[] = {
       "GET /index.html HTTP/1.1\r\nHost: example.org\r\nAccept: */*\r\n\r\n",

@@ -143,7 +143,7 @@ PayloadPrefix prefix_sent_outgoing(int32_t chid, uint64_t byte_count) {
 
 PayloadPrefix prefix_notify_accept(int32_t port) { return prefix_chid(port); }
 
-PayloadPrefix prefix_checkpoint(const host::EngineFigures& figures) {
+PayloadPrefix prefix_checkpoint(const EngineFigures& figures) {
   PayloadPrefix prefix;
   size_t n = put_varint(prefix.bytes, figures.event_count);
   put_u64(prefix.bytes + n, figures.memhash);

@@ -3,7 +3,7 @@
 
 namespace lx::wal {
 
-Recorder::Recorder(host::EventSink& engine, const host::FiguresSource& figures, LogWriter& writer,
+Recorder::Recorder(EventSink& engine, const FiguresSource& figures, LogWriter& writer,
                    const RecorderOptions& options)
     : engine_(engine), figures_(figures), writer_(writer), options_(options) {}
 

@@ -14,8 +14,8 @@
 
 namespace lx::driver {
 
-Driver::Driver(uv_loop_t* loop, const LxrunOptions& options, host::Engine& engine,
-               host::EventSink& sink, std::FILE* err)
+Driver::Driver(uv_loop_t* loop, const LxrunOptions& options, host::Engine& engine, EventSink& sink,
+               std::FILE* err)
     : loop_(loop), options_(options), engine_(engine), sink_(sink), err_(err) {
   LX_ASSERT(uv_check_init(loop_, &check_) == 0);
   LX_ASSERT(uv_idle_init(loop_, &idle_) == 0);

@@ -18,8 +18,8 @@
 #include "host_port.h"
 #include "listener.h"
 #include "loop_watcher.h"
+#include "lx/event_sink.h"
 #include "lx/host/engine.h"
-#include "lx/host/event_sink.h"
 #include "lxrun_options.h"
 
 namespace lx::driver {
@@ -39,7 +39,7 @@ class Driver final : public EndpointHost {
 
   // engine answers queries; sink takes events (it may be the engine itself).
   // Both, and loop, outlive the Driver. Diagnostics go to err.
-  Driver(uv_loop_t* loop, const LxrunOptions& options, host::Engine& engine, host::EventSink& sink,
+  Driver(uv_loop_t* loop, const LxrunOptions& options, host::Engine& engine, EventSink& sink,
          std::FILE* err);
   ~Driver() override;
   Driver(const Driver&) = delete;
@@ -94,7 +94,7 @@ class Driver final : public EndpointHost {
   uv_loop_t* loop_;
   const LxrunOptions& options_;
   host::Engine& engine_;
-  host::EventSink& sink_;
+  EventSink& sink_;
   std::FILE* err_;
   LoopWatcher* watcher_ = nullptr;
 

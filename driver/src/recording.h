@@ -46,7 +46,7 @@ class Recording final : public LoopWatcher {
   Recording& operator=(const Recording&) = delete;
 
   // Where the driver feeds events: the Recorder, which forwards to the engine.
-  host::EventSink& sink() { return *recorder_; }
+  EventSink& sink() { return *recorder_; }
 
   // ---- LoopWatcher ----
   // Reports, once, that the log stopped taking records (warning: the server

@@ -82,7 +82,7 @@ int run_lxrun(const LxrunOptions& options, std::FILE* err) {
   LX_ASSERT(uv_loop_init(&loop) == 0);
   int code = kExitOk;
   {
-    host::EventSink& sink = recording ? recording->sink() : *engine.value();
+    EventSink& sink = recording ? recording->sink() : *engine.value();
     Driver driver(&loop, options, *engine.value(), sink, err);
     driver.set_watcher(recording.get());
     Status started = driver.start(blob.value());

@@ -1,8 +1,10 @@
 // Loading and checking liblxengine.so (see engine_library.h).
 #include "lx/host/engine_library.h"
 
+#include <dlfcn.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -22,16 +24,18 @@ Result<std::unique_ptr<EngineLibrary>> EngineLibrary::open(const std::string& pa
   }
   std::unique_ptr<EngineLibrary> library(new EngineLibrary());
   library->path_ = path;
-  if (uv_dlopen(file.c_str(), &library->lib_) != 0) {
-    std::string why = uv_dlerror(&library->lib_);
-    uv_dlclose(&library->lib_);  // frees the error message
-    library->lib_ = {};
+  // RTLD_LOCAL keeps the engine's symbols (Lua's among them) out of the
+  // global namespace; RTLD_NOW reports a missing symbol here, not mid-run.
+  library->handle_ = ::dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (library->handle_ == nullptr) {
+    const char* error = ::dlerror();
+    std::string why = error != nullptr ? error : "unknown dlopen error";
     return Status::error(ErrorKind::kIo, fmt::format("cannot load engine {}: {}; pass --engine "
                                                      "with a liblxengine.so built for this host",
                                                      path, why));
   }
-  void* symbol = nullptr;
-  if (uv_dlsym(&library->lib_, LX_ENGINE_API_SYMBOL, &symbol) != 0 || symbol == nullptr) {
+  void* symbol = ::dlsym(library->handle_, LX_ENGINE_API_SYMBOL);
+  if (symbol == nullptr) {
     return Status::error(ErrorKind::kIo,
                          fmt::format("cannot load engine {}: it does not export {}; is it an "
                                      "lx engine?",
@@ -61,16 +65,16 @@ Result<std::unique_ptr<EngineLibrary>> EngineLibrary::open(const std::string& pa
 
 std::string EngineLibrary::default_path() {
   char buffer[4096];
-  size_t size = sizeof(buffer);
+  ssize_t size = ::readlink("/proc/self/exe", buffer, sizeof(buffer));
   std::string exe;
-  if (uv_exepath(buffer, &size) == 0) exe.assign(buffer, size);
+  if (size > 0 && static_cast<size_t>(size) < sizeof(buffer)) exe.assign(buffer, size);
   size_t slash = exe.rfind('/');
   std::string dir = slash == std::string::npos ? "." : exe.substr(0, slash);
   return dir + "/liblxengine.so";
 }
 
 EngineLibrary::~EngineLibrary() {
-  if (lib_.handle != nullptr || lib_.errmsg != nullptr) uv_dlclose(&lib_);
+  if (handle_ != nullptr) ::dlclose(handle_);
 }
 
 }  // namespace lx::host

@@ -24,7 +24,7 @@ std::vector<uint8_t> bytes_of(std::string_view text) { return {text.begin(), tex
 // then every queued output byte reported as sent.
 class ScriptedDriver {
  public:
-  ScriptedDriver(host::EventSink& sink, host::Engine& engine, SessionResult& result)
+  ScriptedDriver(EventSink& sink, host::Engine& engine, SessionResult& result)
       : sink_(sink), engine_(engine), result_(result) {}
 
   void event_done() { ++result_.events; }
@@ -47,7 +47,7 @@ class ScriptedDriver {
     engine_.drain_log([](std::string_view) {});
   }
 
-  host::EventSink& sink_;
+  EventSink& sink_;
   host::Engine& engine_;
   SessionResult& result_;
 };

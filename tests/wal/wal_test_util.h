@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "lx/host/event_sink.h"
+#include "lx/event_sink.h"
 #include "lx/wal/log_reader.h"
 #include "lx/wal/log_writer.h"
 #include "lx/wal/recorder.h"
@@ -27,7 +27,7 @@ class TempDir {
 
 // Stands in for the engine: counts events, hands out chids 1, 2, ..., and
 // mixes every argument into memhash/outhash so checkpoints differ.
-class FakeEngine : public host::EventSink, public host::FiguresSource {
+class FakeEngine : public EventSink, public FiguresSource {
  public:
   int set_clock(double seconds) override;
   int set_lua_source(std::span<const uint8_t> blob) override;
@@ -36,11 +36,11 @@ class FakeEngine : public host::EventSink, public host::FiguresSource {
   int32_t notify_accept(int32_t port) override;
   int notify_close(int32_t chid) override;
   int invoke_event_update() override;
-  host::EngineFigures figures() const override { return figures_; }
+  EngineFigures figures() const override { return figures_; }
 
  private:
   void mix(uint64_t v);
-  host::EngineFigures figures_;
+  EngineFigures figures_;
   int32_t next_chid_ = 1;
 };
 

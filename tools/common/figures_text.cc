@@ -18,8 +18,8 @@ struct Row {
 }  // namespace
 
 void print_figures_side_by_side(std::FILE* out, std::string_view indent,
-                                std::string_view left_title, const host::EngineFigures& left,
-                                std::string_view right_title, const host::EngineFigures& right) {
+                                std::string_view left_title, const EngineFigures& left,
+                                std::string_view right_title, const EngineFigures& right) {
   const Row rows[] = {
       {"event_count", std::to_string(left.event_count), std::to_string(right.event_count)},
       {"memhash", hex64(left.memhash), hex64(right.memhash)},
@@ -34,7 +34,7 @@ void print_figures_side_by_side(std::FILE* out, std::string_view indent,
   }
 }
 
-std::string figures_json(const host::EngineFigures& figures) {
+std::string figures_json(const EngineFigures& figures) {
   JsonLine j;
   j.add_u64("event_count", figures.event_count)
       .add_hash("memhash", figures.memhash)
@@ -43,7 +43,7 @@ std::string figures_json(const host::EngineFigures& figures) {
   return j.str();
 }
 
-std::string differing_figures(const host::EngineFigures& a, const host::EngineFigures& b) {
+std::string differing_figures(const EngineFigures& a, const EngineFigures& b) {
   std::string out;
   auto note = [&](bool differs, const char* name) {
     if (!differs) return;

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "lx/host/event_sink.h"
+#include "lx/event_sink.h"
 #include "lx/status.h"
 #include "lx/tools/record_text.h"
 #include "lx/wal/log_reader.h"
@@ -26,7 +26,7 @@ struct EventGroup {
   std::vector<uint8_t> bytes;  // recv_incoming and set_lua_source payloads
   std::string text;            // describe_record() of the event
   std::optional<int32_t> accept_chid;
-  std::optional<host::EngineFigures> checkpoint;
+  std::optional<EngineFigures> checkpoint;
   std::optional<wal::EndReason> end;
 
   EventBrief brief() const;

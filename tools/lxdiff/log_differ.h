@@ -50,7 +50,7 @@ class LogDiffer {
   struct CheckpointDiff {
     uint64_t event = 0;
     std::optional<uint64_t> last_matched;
-    host::EngineFigures a, b;
+    EngineFigures a, b;
   };
 
   int open_logs();

@@ -57,8 +57,8 @@ std::string DivergenceReport::next_json(uint64_t first_suspect, uint64_t event) 
 
 void DivergenceReport::checkpoint_mismatch(const EventBrief& event_before,
                                            std::optional<uint64_t> last_matched,
-                                           const host::EngineFigures& recorded,
-                                           const host::EngineFigures& replayed) {
+                                           const EngineFigures& recorded,
+                                           const EngineFigures& replayed) {
   ++count_;
   uint64_t event = event_before.event;
   uint64_t first = first_suspect_after(last_matched);

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "lx/host/event_sink.h"
+#include "lx/event_sink.h"
 #include "lx/tools/record_text.h"
 #include "lxreplay_options.h"
 
@@ -24,8 +24,7 @@ class DivergenceReport {
   // A recorded checkpoint (after event_before) that the replay does not
   // reproduce. last_matched: the event of the last checkpoint that matched.
   void checkpoint_mismatch(const EventBrief& event_before, std::optional<uint64_t> last_matched,
-                           const host::EngineFigures& recorded,
-                           const host::EngineFigures& replayed);
+                           const EngineFigures& recorded, const EngineFigures& replayed);
   // notify_accept returned another chid than the recording's accept_result.
   void accept_mismatch(const EventBrief& event, std::optional<uint64_t> last_matched,
                        int32_t recorded_chid, int32_t replayed_chid);

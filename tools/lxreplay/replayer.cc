@@ -267,7 +267,7 @@ int Replayer::apply(const wal::Record& record) {
   drain_app_log();
   if (options_.checkpoint_every != 0 && applied_ % options_.checkpoint_every == 0 &&
       options_.json) {
-    host::EngineFigures figures = engine_->figures();
+    EngineFigures figures = engine_->figures();
     JsonLine j;
     j.add_str("type", "checkpoint")
         .add_u64("event", applied_)
@@ -312,7 +312,7 @@ void Replayer::check_checkpoint(const wal::Record& record) {
     return;
   }
   ++checkpoints_checked_;
-  host::EngineFigures replayed = engine_->figures();
+  EngineFigures replayed = engine_->figures();
   if (replayed == record.figures) {
     ++checkpoints_matched_;
     last_matched_event_ = record.event;

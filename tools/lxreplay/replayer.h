@@ -63,7 +63,7 @@ class Replayer {
   std::unique_ptr<host::Engine> engine_;
   std::unique_ptr<wal::LogWriter> writer_;
   std::unique_ptr<wal::Recorder> recorder_;
-  host::EventSink* sink_ = nullptr;  // the recorder, or the engine itself
+  EventSink* sink_ = nullptr;  // the recorder, or the engine itself
   DivergenceReport report_;
 
   uint64_t applied_ = 0;  // number of the last event applied

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "lx/engine_api.h"
+#include "lx/event_sink.h"
 #include "lx/host/engine_library.h"
-#include "lx/host/event_sink.h"
 #include "lx/host/heap_region.h"
 #include "lx/status.h"
 

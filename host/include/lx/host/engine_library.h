@@ -3,8 +3,6 @@
 // --engine and refuse a mismatched one with a clear message.
 #pragma once
 
-#include <uv.h>
-
 #include <memory>
 #include <string>
 
@@ -38,7 +36,7 @@ class EngineLibrary {
  private:
   EngineLibrary() = default;
 
-  uv_lib_t lib_{};
+  void* handle_ = nullptr;  // from dlopen; closed by the destructor
   const lx_engine_wrapper* api_ = nullptr;
   std::string path_;
 };

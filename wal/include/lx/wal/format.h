@@ -9,7 +9,7 @@
 #include <span>
 #include <string_view>
 
-#include "lx/host/event_sink.h"
+#include "lx/event_sink.h"
 #include "lx/status.h"
 
 namespace lx::wal {
@@ -156,7 +156,7 @@ PayloadPrefix prefix_set_clock(double seconds);
 PayloadPrefix prefix_chid(int32_t chid);  // recv_incoming, notify_close, accept_result
 PayloadPrefix prefix_sent_outgoing(int32_t chid, uint64_t byte_count);
 PayloadPrefix prefix_notify_accept(int32_t port);
-PayloadPrefix prefix_checkpoint(const host::EngineFigures& figures);
+PayloadPrefix prefix_checkpoint(const EngineFigures& figures);
 PayloadPrefix prefix_end(EndReason reason, int32_t detail);
 
 // Bytes a record takes with a payload of payload_bytes.
@@ -196,7 +196,7 @@ struct Record {
   int32_t port = 0;          // notify_accept
   uint64_t byte_count = 0;   // sent_outgoing; bytes.size() for recv_incoming/set_lua_source
   std::span<const uint8_t> bytes;
-  host::EngineFigures figures;  // checkpoint
+  EngineFigures figures;  // checkpoint
   EndReason end_reason = EndReason::kClosed;
   int32_t end_detail = 0;     // kCrashed: the signal number
   uint64_t record_bytes = 0;  // bytes of the encoded record

@@ -7,7 +7,7 @@
 #include <span>
 #include <vector>
 
-#include "lx/host/event_sink.h"
+#include "lx/event_sink.h"
 #include "lx/status.h"
 
 namespace lx::wal {
@@ -21,7 +21,7 @@ struct FrameEntry {
 
 struct CheckpointEntry {
   uint64_t event = 0;  // the checkpoint follows this event
-  host::EngineFigures figures;
+  EngineFigures figures;
   uint32_t frame_index = 0;  // the frame that holds the checkpoint record
   bool operator==(const CheckpointEntry&) const = default;
 };

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "lx/host/event_sink.h"
+#include "lx/event_sink.h"
 #include "lx/status.h"
 #include "lx/wal/log_writer.h"
 
@@ -18,12 +18,12 @@ struct RecorderOptions {
   uint64_t checkpoint_every = 1000;
 };
 
-class Recorder : public host::EventSink {
+class Recorder : public EventSink {
  public:
   // `engine` receives every event; `figures` reads the engine's checkpoint
   // figures; `writer` takes the records. All three must outlive the Recorder.
   // Use from the one thread that feeds events (the driver's).
-  Recorder(host::EventSink& engine, const host::FiguresSource& figures, LogWriter& writer,
+  Recorder(EventSink& engine, const FiguresSource& figures, LogWriter& writer,
            const RecorderOptions& options = {});
 
   // Each event: append the record, forward it to the engine, return the
@@ -57,8 +57,8 @@ class Recorder : public host::EventSink {
   void after_event();
   void append_checkpoint();
 
-  host::EventSink& engine_;
-  const host::FiguresSource& figures_;
+  EventSink& engine_;
+  const FiguresSource& figures_;
   LogWriter& writer_;
   const RecorderOptions options_;
   uint64_t event_count_ = 0;

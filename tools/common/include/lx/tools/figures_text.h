@@ -7,20 +7,20 @@
 #include <string>
 #include <string_view>
 
-#include "lx/host/event_sink.h"
+#include "lx/event_sink.h"
 
 namespace lx::tools {
 
 // Prints a header row with the two titles, then one row per figure, each
 // line starting with indent; rows that differ end with "<- differs".
 void print_figures_side_by_side(std::FILE* out, std::string_view indent,
-                                std::string_view left_title, const host::EngineFigures& left,
-                                std::string_view right_title, const host::EngineFigures& right);
+                                std::string_view left_title, const EngineFigures& left,
+                                std::string_view right_title, const EngineFigures& right);
 
 // {"event_count":N,"memhash":"0x...","outhash":"0x...","heap_bytes_in_use":N}
-std::string figures_json(const host::EngineFigures& figures);
+std::string figures_json(const EngineFigures& figures);
 
 // The names of the figures that differ, comma-separated ("memhash,heap_bytes_in_use").
-std::string differing_figures(const host::EngineFigures& a, const host::EngineFigures& b);
+std::string differing_figures(const EngineFigures& a, const EngineFigures& b);
 
 }  // namespace lx::tools

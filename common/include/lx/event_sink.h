@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <span>
 
-namespace lx::host {
+namespace lx {
 
 // Receives engine events in order. Return values are the engine's status
 // codes (LX_OK, LX_ERR_*, see engine_api.h); notify_accept returns the new
@@ -39,4 +39,4 @@ class FiguresSource {
   virtual EngineFigures figures() const = 0;
 };
 
-}  // namespace lx::host
+}  // namespace lx
