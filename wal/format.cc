@@ -10,23 +10,6 @@
 namespace lx::wal {
 namespace {
 
-struct TypeName {
-  RecordType type;
-  std::string_view name;
-};
-constexpr TypeName kTypeNames[] = {
-    {RecordType::kSetClock, "set_clock"},
-    {RecordType::kSetLuaSource, "set_lua_source"},
-    {RecordType::kRecvIncoming, "recv_incoming"},
-    {RecordType::kSentOutgoing, "sent_outgoing"},
-    {RecordType::kNotifyAccept, "notify_accept"},
-    {RecordType::kNotifyClose, "notify_close"},
-    {RecordType::kInvokeEventUpdate, "invoke_event_update"},
-    {RecordType::kCheckpoint, "checkpoint"},
-    {RecordType::kAcceptResult, "accept_result"},
-    {RecordType::kEnd, "end"},
-};
-
 // Reads a zigzag varint that must fit in int32_t.
 bool take_int32(const uint8_t*& p, const uint8_t* end, int32_t* value) {
   uint64_t raw = 0;
@@ -56,39 +39,23 @@ bool take_fixed64(const uint8_t*& p, const uint8_t* end, uint64_t* value) {
 
 }  // namespace
 
-bool is_known_type(uint64_t type) {
-  for (const auto& entry : kTypeNames)
-    if (static_cast<uint64_t>(entry.type) == type) return true;
-  return false;
-}
-
-int record_rank(RecordType type) {
-  switch (type) {
-    case RecordType::kAcceptResult:
-      return 1;
-    case RecordType::kCheckpoint:
-      return 2;
-    case RecordType::kEnd:
-      return 3;
-    default:
-      return 0;
-  }
-}
-
-std::string_view record_type_name(RecordType type) {
-  for (const auto& entry : kTypeNames)
-    if (entry.type == type) return entry.name;
-  return "unknown";
-}
-
 bool record_type_from_name(std::string_view name, RecordType* type) {
-  for (const auto& entry : kTypeNames) {
-    if (entry.name == name) {
-      *type = entry.type;
+  for (const RecordTypeInfo& info : kRecordTypes) {
+    if (info.name == name) {
+      *type = info.type;
       return true;
     }
   }
   return false;
+}
+
+std::string record_type_names() {
+  std::string names;
+  for (const RecordTypeInfo& info : kRecordTypes) {
+    if (!names.empty()) names += ", ";
+    names += info.name;
+  }
+  return names;
 }
 
 std::string_view end_reason_name(EndReason reason) {
@@ -122,42 +89,30 @@ VarintStatus get_varint(const uint8_t* p, size_t avail, uint64_t* value, size_t*
   return VarintStatus::kBad;
 }
 
-PayloadPrefix prefix_set_clock(double seconds) {
+PayloadPrefix encode_prefix(const Record& r) {
+  const RecordTypeInfo& info = record_type_info(r.type);
   PayloadPrefix prefix;
-  put_u64(prefix.bytes, std::bit_cast<uint64_t>(seconds));
-  prefix.size = 8;
-  return prefix;
-}
-
-PayloadPrefix prefix_chid(int32_t chid) {
-  PayloadPrefix prefix;
-  prefix.size = put_varint(prefix.bytes, zigzag(chid));
-  return prefix;
-}
-
-PayloadPrefix prefix_sent_outgoing(int32_t chid, uint64_t byte_count) {
-  PayloadPrefix prefix = prefix_chid(chid);
-  prefix.size += put_varint(prefix.bytes + prefix.size, byte_count);
-  return prefix;
-}
-
-PayloadPrefix prefix_notify_accept(int32_t port) { return prefix_chid(port); }
-
-PayloadPrefix prefix_checkpoint(const EngineFigures& figures) {
-  PayloadPrefix prefix;
-  size_t n = put_varint(prefix.bytes, figures.event_count);
-  put_u64(prefix.bytes + n, figures.memhash);
-  put_u64(prefix.bytes + n + 8, figures.outhash);
-  n += 16;
-  n += put_varint(prefix.bytes + n, figures.heap_bytes_in_use);
-  prefix.size = n;
-  return prefix;
-}
-
-PayloadPrefix prefix_end(EndReason reason, int32_t detail) {
-  PayloadPrefix prefix;
-  prefix.bytes[0] = static_cast<uint8_t>(reason);
-  prefix.size = 1 + put_varint(prefix.bytes + 1, zigzag(detail));
+  uint8_t* p = prefix.bytes;
+  if (info.has(kFieldClock)) {
+    put_u64(p, std::bit_cast<uint64_t>(r.clock_seconds));
+    p += 8;
+  }
+  if (info.has(kFieldChid)) p += put_varint(p, zigzag(r.chid));
+  if (info.has(kFieldPort)) p += put_varint(p, zigzag(r.port));
+  if (info.has(kFieldCount)) p += put_varint(p, r.byte_count);
+  if (info.has(kFieldFigures)) {
+    p += put_varint(p, r.figures.event_count);
+    put_u64(p, r.figures.memhash);
+    put_u64(p + 8, r.figures.outhash);
+    p += 16;
+    p += put_varint(p, r.figures.heap_bytes_in_use);
+  }
+  if (info.has(kFieldEnd)) {
+    *p++ = static_cast<uint8_t>(r.end_reason);
+    p += put_varint(p, zigzag(r.end_detail));
+  }
+  prefix.size = static_cast<size_t>(p - prefix.bytes);
+  LX_ASSERT_OP(prefix.size, <=, sizeof prefix.bytes);
   return prefix;
 }
 
@@ -218,64 +173,41 @@ ParseStatus parse_record(const uint8_t* p, size_t avail, RawRecord* out, const c
 
 bool decode_record(const RawRecord& raw, Record* out, const char** reason) {
   *out = Record{};
-  out->type = static_cast<RecordType>(raw.type);
+  const RecordTypeInfo* info = find_record_type(raw.type);
+  if (info == nullptr) {
+    *reason = "unknown record type";
+    return false;
+  }
+  out->type = info->type;
   out->event = raw.event;
   out->record_bytes = raw.record_bytes;
   const uint8_t* p = raw.payload;
   const uint8_t* end = raw.payload + raw.payload_bytes;
   bool ok = true;
-  switch (out->type) {
-    case RecordType::kSetClock:
-      if (end - p != 8) {
-        ok = false;
-        break;
-      }
-      out->clock_seconds = std::bit_cast<double>(get_u64(p));
-      p = end;
-      break;
-    case RecordType::kSetLuaSource:
-      out->bytes = {p, end};
-      out->byte_count = out->bytes.size();
-      p = end;
-      break;
-    case RecordType::kRecvIncoming:
-      ok = take_int32(p, end, &out->chid);
-      if (ok) {
-        out->bytes = {p, end};
-        out->byte_count = out->bytes.size();
-        p = end;
-      }
-      break;
-    case RecordType::kSentOutgoing:
-      ok = take_int32(p, end, &out->chid) && take_u64(p, end, &out->byte_count);
-      break;
-    case RecordType::kNotifyAccept:
-      ok = take_int32(p, end, &out->port);
-      break;
-    case RecordType::kNotifyClose:
-    case RecordType::kAcceptResult:
-      ok = take_int32(p, end, &out->chid);
-      break;
-    case RecordType::kInvokeEventUpdate:
-      break;
-    case RecordType::kCheckpoint:
-      ok = take_u64(p, end, &out->figures.event_count) &&
-           take_fixed64(p, end, &out->figures.memhash) &&
-           take_fixed64(p, end, &out->figures.outhash) &&
-           take_u64(p, end, &out->figures.heap_bytes_in_use);
-      break;
-    case RecordType::kEnd:
-      if (end - p < 1 || p[0] < 1 || p[0] > 4) {
-        ok = false;
-        break;
-      }
-      out->end_reason = static_cast<EndReason>(p[0]);
-      ++p;
+  if (info->has(kFieldClock)) {
+    uint64_t bits = 0;
+    ok = take_fixed64(p, end, &bits);
+    out->clock_seconds = std::bit_cast<double>(bits);
+  }
+  if (ok && info->has(kFieldChid)) ok = take_int32(p, end, &out->chid);
+  if (ok && info->has(kFieldPort)) ok = take_int32(p, end, &out->port);
+  if (ok && info->has(kFieldCount)) ok = take_u64(p, end, &out->byte_count);
+  if (ok && info->has(kFieldFigures)) {
+    ok = take_u64(p, end, &out->figures.event_count) &&
+         take_fixed64(p, end, &out->figures.memhash) &&
+         take_fixed64(p, end, &out->figures.outhash) &&
+         take_u64(p, end, &out->figures.heap_bytes_in_use);
+  }
+  if (ok && info->has(kFieldEnd)) {
+    ok = end - p >= 1 && p[0] >= 1 && p[0] <= kLastEndReason;
+    if (ok) {
+      out->end_reason = static_cast<EndReason>(*p++);
       ok = take_int32(p, end, &out->end_detail);
-      break;
-    default:
-      *reason = "unknown record type";
-      return false;
+    }
+  }
+  if (ok && info->has(kFieldBytes)) {
+    out->bytes = {p, end};
+    p = end;
   }
   if (!ok || p != end) {
     *reason = "record payload does not match its type";

@@ -1,4 +1,5 @@
-// The write-ahead order lives here: record, then call, then checkpoint.
+// The write-ahead order lives here: record, then call, then checkpoint; and
+// the way back from a record to its call.
 #include "lx/wal/recorder.h"
 
 namespace lx::wal {
@@ -7,16 +8,19 @@ Recorder::Recorder(EventSink& engine, const FiguresSource& figures, LogWriter& w
                    const RecorderOptions& options)
     : engine_(engine), figures_(figures), writer_(writer), options_(options) {}
 
-void Recorder::append_event(RecordType type, std::span<const uint8_t> prefix,
-                            std::span<const uint8_t> data) {
+int32_t Recorder::forward(Record& event) {
   LX_ASSERT(!finished_);
-  ++event_count_;
-  (void)writer_.append(type, event_count_, prefix, data);  // false: not recording
-}
-
-void Recorder::after_event() {
+  event.event = ++event_count_;
+  (void)writer_.append(event.type, event.event, encode_prefix(event).span(),
+                       event.bytes);  // false: not recording
+  const int32_t result = apply_event(event, engine_);
+  if (event.type == RecordType::kNotifyAccept) {
+    (void)writer_.append(RecordType::kAcceptResult, event_count_,
+                         prefix_chid(RecordType::kAcceptResult, result).span(), {});
+  }
   if (options_.checkpoint_every != 0 && event_count_ % options_.checkpoint_every == 0)
     append_checkpoint();
+  return result;
 }
 
 void Recorder::append_checkpoint() {
@@ -26,53 +30,53 @@ void Recorder::append_checkpoint() {
 }
 
 int Recorder::set_clock(double seconds) {
-  append_event(RecordType::kSetClock, prefix_set_clock(seconds).span());
-  const int result = engine_.set_clock(seconds);
-  after_event();
-  return result;
+  Record r;
+  r.type = RecordType::kSetClock;
+  r.clock_seconds = seconds;
+  return forward(r);
 }
 
 int Recorder::set_lua_source(std::span<const uint8_t> blob) {
-  append_event(RecordType::kSetLuaSource, {}, blob);
-  const int result = engine_.set_lua_source(blob);
-  after_event();
-  return result;
+  Record r;
+  r.type = RecordType::kSetLuaSource;
+  r.bytes = blob;
+  return forward(r);
 }
 
 int Recorder::recv_incoming(int32_t chid, std::span<const uint8_t> bytes) {
-  append_event(RecordType::kRecvIncoming, prefix_chid(chid).span(), bytes);
-  const int result = engine_.recv_incoming(chid, bytes);
-  after_event();
-  return result;
+  Record r;
+  r.type = RecordType::kRecvIncoming;
+  r.chid = chid;
+  r.bytes = bytes;
+  return forward(r);
 }
 
 int Recorder::sent_outgoing(int32_t chid, uint64_t byte_count) {
-  append_event(RecordType::kSentOutgoing, prefix_sent_outgoing(chid, byte_count).span());
-  const int result = engine_.sent_outgoing(chid, byte_count);
-  after_event();
-  return result;
+  Record r;
+  r.type = RecordType::kSentOutgoing;
+  r.chid = chid;
+  r.byte_count = byte_count;
+  return forward(r);
 }
 
 int32_t Recorder::notify_accept(int32_t port) {
-  append_event(RecordType::kNotifyAccept, prefix_notify_accept(port).span());
-  const int32_t chid = engine_.notify_accept(port);
-  (void)writer_.append(RecordType::kAcceptResult, event_count_, prefix_chid(chid).span(), {});
-  after_event();
-  return chid;
+  Record r;
+  r.type = RecordType::kNotifyAccept;
+  r.port = port;
+  return forward(r);
 }
 
 int Recorder::notify_close(int32_t chid) {
-  append_event(RecordType::kNotifyClose, prefix_chid(chid).span());
-  const int result = engine_.notify_close(chid);
-  after_event();
-  return result;
+  Record r;
+  r.type = RecordType::kNotifyClose;
+  r.chid = chid;
+  return forward(r);
 }
 
 int Recorder::invoke_event_update() {
-  append_event(RecordType::kInvokeEventUpdate, {});
-  const int result = engine_.invoke_event_update();
-  after_event();
-  return result;
+  Record r;
+  r.type = RecordType::kInvokeEventUpdate;
+  return forward(r);
 }
 
 void Recorder::finish() {
@@ -81,6 +85,31 @@ void Recorder::finish() {
   const PayloadPrefix prefix = prefix_end(EndReason::kClosed, 0);
   (void)writer_.append(RecordType::kEnd, event_count_, prefix.span(), {});
   finished_ = true;
+}
+
+int32_t apply_event(const Record& event, EventSink& sink) {
+  switch (event.type) {
+    case RecordType::kSetClock:
+      return sink.set_clock(event.clock_seconds);
+    case RecordType::kSetLuaSource:
+      return sink.set_lua_source(event.bytes);
+    case RecordType::kRecvIncoming:
+      return sink.recv_incoming(event.chid, event.bytes);
+    case RecordType::kSentOutgoing:
+      return sink.sent_outgoing(event.chid, event.byte_count);
+    case RecordType::kNotifyAccept:
+      return sink.notify_accept(event.port);
+    case RecordType::kNotifyClose:
+      return sink.notify_close(event.chid);
+    case RecordType::kInvokeEventUpdate:
+      return sink.invoke_event_update();
+    case RecordType::kCheckpoint:
+    case RecordType::kAcceptResult:
+    case RecordType::kEnd:
+      break;
+  }
+  LX_ASSERT(false && "apply_event takes the seven events only");
+  return 0;
 }
 
 }  // namespace lx::wal

@@ -89,10 +89,9 @@ Sample random_record(std::mt19937_64& rng) {
     case RecordType::kRecvIncoming:
       s.data.resize(rng() % 3000);
       for (auto& b : s.data) b = static_cast<uint8_t>(rng());
-      e.byte_count = s.data.size();
       if (e.type == RecordType::kRecvIncoming) {
         e.chid = chid;
-        prefix = prefix_chid(chid);
+        prefix = prefix_chid(e.type, chid);
       }
       break;
     case RecordType::kSentOutgoing:
@@ -107,7 +106,7 @@ Sample random_record(std::mt19937_64& rng) {
     case RecordType::kNotifyClose:
     case RecordType::kAcceptResult:
       e.chid = chid;
-      prefix = prefix_chid(chid);
+      prefix = prefix_chid(e.type, chid);
       break;
     case RecordType::kInvokeEventUpdate:
       break;

@@ -9,77 +9,42 @@
 namespace lx::tools {
 
 EventBrief brief_of(const wal::Record& record) {
-  using wal::RecordType;
   EventBrief b;
   b.event = record.event;
   b.type = record.type;
-  switch (record.type) {
-    case RecordType::kRecvIncoming:
-      b.has_chid = true;
-      b.chid = record.chid;
-      b.bytes = record.bytes.size();
-      break;
-    case RecordType::kSentOutgoing:
-      b.has_chid = true;
-      b.chid = record.chid;
-      b.bytes = record.byte_count;
-      break;
-    case RecordType::kNotifyClose:
-    case RecordType::kAcceptResult:
-      b.has_chid = true;
-      b.chid = record.chid;
-      break;
-    case RecordType::kNotifyAccept:
-      b.port = record.port;
-      break;
-    case RecordType::kSetLuaSource:
-      b.bytes = record.bytes.size();
-      break;
-    default:
-      break;
-  }
+  b.chid = record.chid;
+  b.port = record.port;
+  b.bytes = record.size_bytes();
   return b;
 }
 
 std::string describe_brief(const EventBrief& brief) {
-  using wal::RecordType;
-  std::string out = fmt::format("event {} {}", brief.event, wal::record_type_name(brief.type));
-  if (brief.has_chid) out += fmt::format(" chid {}", brief.chid);
-  if (brief.type == RecordType::kNotifyAccept) out += fmt::format(" port {}", brief.port);
-  if (brief.type == RecordType::kRecvIncoming || brief.type == RecordType::kSentOutgoing ||
-      brief.type == RecordType::kSetLuaSource) {
+  const wal::RecordTypeInfo& info = wal::record_type_info(brief.type);
+  std::string out = fmt::format("event {} {}", brief.event, info.name);
+  if (info.has(wal::kFieldChid)) out += fmt::format(" chid {}", brief.chid);
+  if (info.has(wal::kFieldPort)) out += fmt::format(" port {}", brief.port);
+  if (info.has(wal::kFieldBytes) || info.has(wal::kFieldCount))
     out += fmt::format(", {} bytes", brief.bytes);
-  }
   return out;
 }
 
 std::string describe_record(const wal::Record& record, size_t preview_bytes) {
-  using wal::RecordType;
-  std::string name(wal::record_type_name(record.type));
-  switch (record.type) {
-    case RecordType::kSetClock:
-      return fmt::format("{} {:.6f}", name, record.clock_seconds);
-    case RecordType::kSetLuaSource:
-      return fmt::format("{} {} bytes", name, record.bytes.size());
-    case RecordType::kRecvIncoming:
-      return fmt::format("{} chid {}, {} bytes \"{}\"", name, record.chid, record.bytes.size(),
-                         escape_bytes(record.bytes, preview_bytes));
-    case RecordType::kSentOutgoing:
-      return fmt::format("{} chid {}, {} bytes", name, record.chid, record.byte_count);
-    case RecordType::kNotifyAccept:
-      return fmt::format("{} port {}", name, record.port);
-    case RecordType::kNotifyClose:
-    case RecordType::kAcceptResult:
-      return fmt::format("{} chid {}", name, record.chid);
-    case RecordType::kInvokeEventUpdate:
-      return name;
-    case RecordType::kCheckpoint:
-      return fmt::format("{} memhash {} outhash {} heap {}", name, hex64(record.figures.memhash),
-                         hex64(record.figures.outhash), record.figures.heap_bytes_in_use);
-    case RecordType::kEnd:
-      return fmt::format("{} {}", name, wal::end_reason_name(record.end_reason));
+  const wal::RecordTypeInfo& info = record.info();
+  std::string out(info.name);
+  if (info.has(wal::kFieldClock)) out += fmt::format(" {:.6f}", record.clock_seconds);
+  if (info.has(wal::kFieldChid)) out += fmt::format(" chid {}", record.chid);
+  if (info.has(wal::kFieldPort)) out += fmt::format(" port {}", record.port);
+  if (info.has(wal::kFieldCount) || info.has(wal::kFieldBytes))
+    out += fmt::format("{} {} bytes", info.has(wal::kFieldChid) ? "," : "", record.size_bytes());
+  // The app source is a blob, not a message: its size says enough.
+  if (info.has(wal::kFieldBytes) && info.has(wal::kFieldChid))
+    out += fmt::format(" \"{}\"", escape_bytes(record.bytes, preview_bytes));
+  if (info.has(wal::kFieldFigures)) {
+    out += fmt::format(" memhash {} outhash {} heap {}", hex64(record.figures.memhash),
+                       hex64(record.figures.outhash), record.figures.heap_bytes_in_use);
   }
-  return name;
+  if (info.has(wal::kFieldEnd)) out += fmt::format(" {}", wal::end_reason_name(record.end_reason));
+  return out;
 }
 
 std::string escape_bytes(std::span<const uint8_t> bytes, size_t max_bytes) {
@@ -139,15 +104,12 @@ std::string shell_quote(std::string_view text) {
 }
 
 void add_brief(JsonLine& line, const EventBrief& brief) {
+  const wal::RecordTypeInfo& info = wal::record_type_info(brief.type);
   line.add_u64("event", brief.event);
-  line.add_str("event_type", wal::record_type_name(brief.type));
-  if (brief.has_chid) line.add_i64("chid", brief.chid);
-  if (brief.type == wal::RecordType::kNotifyAccept) line.add_i64("port", brief.port);
-  if (brief.type == wal::RecordType::kRecvIncoming ||
-      brief.type == wal::RecordType::kSentOutgoing ||
-      brief.type == wal::RecordType::kSetLuaSource) {
-    line.add_u64("bytes", brief.bytes);
-  }
+  line.add_str("event_type", info.name);
+  if (info.has(wal::kFieldChid)) line.add_i64("chid", brief.chid);
+  if (info.has(wal::kFieldPort)) line.add_i64("port", brief.port);
+  if (info.has(wal::kFieldBytes) || info.has(wal::kFieldCount)) line.add_u64("bytes", brief.bytes);
 }
 
 }  // namespace lx::tools

@@ -9,9 +9,7 @@ EventBrief EventGroup::brief() const {
   b.type = type;
   b.chid = chid;
   b.port = port;
-  b.has_chid = type == wal::RecordType::kRecvIncoming || type == wal::RecordType::kSentOutgoing ||
-               type == wal::RecordType::kNotifyClose;
-  b.bytes = type == wal::RecordType::kSentOutgoing ? byte_count : bytes.size();
+  b.bytes = wal::has_field(type, wal::kFieldCount) ? byte_count : bytes.size();
   return b;
 }
 
@@ -24,20 +22,14 @@ void GroupReader::start_group(const wal::Record& record, EventGroup* group) {
   group->bytes.clear();
   group->text.clear();
   if (!group->has_event) return;
-  // Only the fields the type uses: the others stay zero, so comparing every
-  // field of two groups is exact.
-  using wal::RecordType;
-  RecordType t = record.type;
-  group->type = t;
-  group->clock_seconds = t == RecordType::kSetClock ? record.clock_seconds : 0;
-  bool has_chid = t == RecordType::kRecvIncoming || t == RecordType::kSentOutgoing ||
-                  t == RecordType::kNotifyClose;
-  group->chid = has_chid ? record.chid : 0;
-  group->port = t == RecordType::kNotifyAccept ? record.port : 0;
-  group->byte_count = t == RecordType::kSentOutgoing ? record.byte_count : 0;
-  if (t == RecordType::kRecvIncoming || t == RecordType::kSetLuaSource) {
-    group->bytes.assign(record.bytes.begin(), record.bytes.end());
-  }
+  // The reader sets only the fields the type carries (the others keep their
+  // defaults), so comparing every field of two groups is exact.
+  group->type = record.type;
+  group->clock_seconds = record.clock_seconds;
+  group->chid = record.chid;
+  group->port = record.port;
+  group->byte_count = record.byte_count;
+  group->bytes.assign(record.bytes.begin(), record.bytes.end());
   group->text = describe_record(record);
 }
 

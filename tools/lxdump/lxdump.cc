@@ -134,10 +134,7 @@ std::string json_number(double v) {
   return std::isfinite(v) ? fmt::format("{}", v) : std::string("null");
 }
 
-bool has_chid(RecordType type) {
-  return type == RecordType::kRecvIncoming || type == RecordType::kSentOutgoing ||
-         type == RecordType::kNotifyClose;
-}
+bool has_chid(RecordType type) { return wal::has_field(type, wal::kFieldChid); }
 
 struct ChannelStats {
   uint64_t events = 0;

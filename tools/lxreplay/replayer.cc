@@ -222,7 +222,6 @@ int Replayer::replay() {
 }
 
 int Replayer::apply(const wal::Record& record) {
-  using wal::RecordType;
   if (options_.break_at && record.event == *options_.break_at) {
     std::fflush(out_);
     break_before_event(brief_of(record), err_);
@@ -230,38 +229,17 @@ int Replayer::apply(const wal::Record& record) {
   last_event_ = brief_of(record);
   note_applying(record.event, wal::record_type_name(record.type));
   accept_chid_.reset();
-  switch (record.type) {
-    case RecordType::kSetClock:
-      sink_->set_clock(record.clock_seconds);
-      break;
-    case RecordType::kSetLuaSource: {
-      if (options_.app_dir.empty()) {
-        sink_->set_lua_source(record.bytes);
-        break;
-      }
-      std::vector<uint8_t> blob;
-      int code = 0;
-      if (!source_for(record.bytes, &blob, &code)) return code;
-      sink_->set_lua_source(blob);
-      break;
-    }
-    case RecordType::kRecvIncoming:
-      sink_->recv_incoming(record.chid, record.bytes);
-      break;
-    case RecordType::kSentOutgoing:
-      sink_->sent_outgoing(record.chid, record.byte_count);
-      break;
-    case RecordType::kNotifyAccept:
-      accept_chid_ = sink_->notify_accept(record.port);
-      break;
-    case RecordType::kNotifyClose:
-      sink_->notify_close(record.chid);
-      break;
-    case RecordType::kInvokeEventUpdate:
-      sink_->invoke_event_update();
-      break;
-    default:
-      LX_ASSERT(false && "apply() takes events only");
+  if (record.type == wal::RecordType::kSetLuaSource && !options_.app_dir.empty()) {
+    // A what-if run: the same event with another app's source.
+    std::vector<uint8_t> blob;
+    int code = 0;
+    if (!source_for(record.bytes, &blob, &code)) return code;
+    wal::Record what_if = record;
+    what_if.bytes = blob;
+    wal::apply_event(what_if, *sink_);
+  } else {
+    const int32_t result = wal::apply_event(record, *sink_);
+    if (record.type == wal::RecordType::kNotifyAccept) accept_chid_ = result;
   }
   applied_ = record.event;
   drain_app_log();

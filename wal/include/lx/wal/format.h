@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <string>
 #include <string_view>
 
+#include "lx/assert.h"
 #include "lx/event_sink.h"
 #include "lx/status.h"
 
@@ -46,20 +48,97 @@ inline constexpr size_t kTrailerFrameBytes = 8 + kTrailerPayloadBytes;
 inline constexpr size_t kCrashPayloadBytes = 16;
 inline constexpr size_t kCrashFrameBytes = 8 + kCrashPayloadBytes;
 
-// ---- Record types ----
+// ---- Record types: the event vocabulary, defined once ----
+
+// What a record's payload carries, in this order on the wire: the clock
+// (8 bytes, IEEE-754), a chid or a port (zigzag varint), a byte count
+// (varint), checkpoint figures, an end reason and detail, then the bulk
+// bytes to the end of the payload.
+enum RecordField : uint8_t {
+  kFieldClock = 1u << 0,    // double clock_seconds
+  kFieldChid = 1u << 1,     // int32 chid
+  kFieldPort = 1u << 2,     // int32 port
+  kFieldCount = 1u << 3,    // uint64 byte_count (the bytes the driver wrote)
+  kFieldFigures = 1u << 4,  // EngineFigures (event count, memhash, outhash, heap bytes)
+  kFieldEnd = 1u << 5,      // EndReason and int32 detail
+  kFieldBytes = 1u << 6,    // the bulk bytes (the rest of the payload)
+};
+
+// X(Enumerator, wire value, name, rank, fields, description)
+// rank orders the records that share an event number: the event (0), its
+// accept result (1), its checkpoint (2), the end record (3). Types 1..7 are
+// the seven engine events (rank 0), in the order of engine_api.h.
+#define LX_WAL_RECORD_TYPES(X)                                                                    \
+  X(kSetClock, 1, "set_clock", 0, kFieldClock, "the driver set the engine clock")                 \
+  X(kSetLuaSource, 2, "set_lua_source", 0, kFieldBytes, "the app source blob was (re)loaded")     \
+  X(kRecvIncoming, 3, "recv_incoming", 0, kFieldChid | kFieldBytes, "bytes arrived on a channel") \
+  X(kSentOutgoing, 4, "sent_outgoing", 0, kFieldChid | kFieldCount,                               \
+    "the driver wrote bytes of a channel's output")                                               \
+  X(kNotifyAccept, 5, "notify_accept", 0, kFieldPort, "a connection arrived on a port")           \
+  X(kNotifyClose, 6, "notify_close", 0, kFieldChid, "the remote closed a channel")                \
+  X(kInvokeEventUpdate, 7, "invoke_event_update", 0, 0, "the app's update() ran")                 \
+  X(kCheckpoint, 16, "checkpoint", 2, kFieldFigures, "the engine's figures after an event")       \
+  X(kAcceptResult, 17, "accept_result", 1, kFieldChid, "the chid notify_accept returned")         \
+  X(kEnd, 18, "end", 3, kFieldEnd, "the log ends here, and why")
 
 enum class RecordType : uint8_t {
-  kSetClock = 1,
-  kSetLuaSource = 2,
-  kRecvIncoming = 3,
-  kSentOutgoing = 4,
-  kNotifyAccept = 5,
-  kNotifyClose = 6,
-  kInvokeEventUpdate = 7,
-  kCheckpoint = 16,
-  kAcceptResult = 17,
-  kEnd = 18,
+#define LX_WAL_ENUMERATOR(name, wire, text, rank, fields, description) name = wire,
+  LX_WAL_RECORD_TYPES(LX_WAL_ENUMERATOR)
+#undef LX_WAL_ENUMERATOR
 };
+
+// Everything the format says about one record type.
+struct RecordTypeInfo {
+  RecordType type;
+  std::string_view name;  // stable snake_case, used by lxdump --type and in JSON
+  int rank;
+  uint8_t fields;  // RecordField bits
+  std::string_view description;
+  constexpr bool is_event() const { return rank == 0; }
+  constexpr bool has(RecordField field) const { return (fields & field) != 0; }
+};
+
+inline constexpr RecordTypeInfo kRecordTypes[] = {
+#define LX_WAL_INFO(name, wire, text, rank, fields, description) \
+  {RecordType::name, text, rank, static_cast<uint8_t>(fields), description},
+    LX_WAL_RECORD_TYPES(LX_WAL_INFO)
+#undef LX_WAL_INFO
+};
+
+// The entry of a known type; null for a wire value this version does not know.
+constexpr const RecordTypeInfo* find_record_type(uint64_t wire) {
+  for (const RecordTypeInfo& info : kRecordTypes)
+    if (static_cast<uint64_t>(info.type) == wire) return &info;
+  return nullptr;
+}
+// The entry of a type (every RecordType value is in the table).
+constexpr const RecordTypeInfo& record_type_info(RecordType type) {
+  const RecordTypeInfo* info = find_record_type(static_cast<uint8_t>(type));
+  LX_ASSERT(info != nullptr);
+  return *info;
+}
+
+// True for the seven engine events.
+constexpr bool is_event(RecordType type) { return record_type_info(type).is_event(); }
+constexpr bool has_field(RecordType type, RecordField field) {
+  return record_type_info(type).has(field);
+}
+// True for every type this version knows.
+constexpr bool is_known_type(uint64_t type) { return find_record_type(type) != nullptr; }
+constexpr int record_rank(RecordType type) { return record_type_info(type).rank; }
+constexpr std::string_view record_type_name(RecordType type) { return record_type_info(type).name; }
+// The type named `name`; false when no type has that name.
+bool record_type_from_name(std::string_view name, RecordType* type);
+// Every type name, comma-separated, in wire order (for usage messages).
+std::string record_type_names();
+
+// Types with wire values at or above this are ignorable: a reader that does
+// not know one skips it (a newer minor version added it). Below it, an
+// unknown type is damage.
+inline constexpr uint64_t kFirstIgnorableType = 64;
+
+static_assert(static_cast<uint8_t>(RecordType::kInvokeEventUpdate) == 7,
+              "the seven events keep wire values 1..7 (docs/wal-format.md)");
 
 // Why a log ends (the end record's reason byte).
 enum class EndReason : uint8_t {
@@ -68,21 +147,7 @@ enum class EndReason : uint8_t {
   kLogError = 3,   // an I/O error stopped recording (rarely reaches the file)
   kCrashed = 4,    // a fatal signal; detail is the signal number
 };
-
-// True for the seven engine events (types 1..7).
-inline constexpr bool is_event(RecordType type) {
-  return static_cast<uint8_t>(type) >= 1 && static_cast<uint8_t>(type) <= 7;
-}
-// True for every type this version knows.
-bool is_known_type(uint64_t type);
-// Order of records that share an event number: the event, its accept result,
-// its checkpoint, the end record. Keys strictly increase through a log.
-int record_rank(RecordType type);
-
-// Stable snake_case names ("set_clock", "checkpoint", ...), used by lxdump.
-std::string_view record_type_name(RecordType type);
-// The type named `name`; false when no type has that name.
-bool record_type_from_name(std::string_view name, RecordType* type);
+inline constexpr uint8_t kLastEndReason = 4;
 std::string_view end_reason_name(EndReason reason);
 
 // ---- Little-endian fixed fields and LEB128 varints ----
@@ -144,20 +209,81 @@ inline int64_t unzigzag(uint64_t v) {
 
 // ---- Records ----
 
-// The fixed small part of a payload (varints, a double, hashes); the bulk
-// bytes of recv_incoming and set_lua_source travel beside it as a span.
+// A decoded record. Only the fields its type carries (RecordTypeInfo::fields)
+// are set; the others keep their defaults, so two records compare field by
+// field exactly. `bytes` points into the reader's buffer: valid until the next
+// call that reads.
+struct Record {
+  RecordType type = RecordType::kInvokeEventUpdate;
+  uint64_t event = 0;                         // event number; for non-events, the event it follows
+  double clock_seconds = 0;                   // kFieldClock
+  int32_t chid = 0;                           // kFieldChid
+  int32_t port = 0;                           // kFieldPort
+  uint64_t byte_count = 0;                    // kFieldCount
+  std::span<const uint8_t> bytes;             // kFieldBytes
+  EngineFigures figures;                      // kFieldFigures
+  EndReason end_reason = EndReason::kClosed;  // kFieldEnd
+  int32_t end_detail = 0;                     // kFieldEnd; kCrashed: the signal number
+  uint64_t record_bytes = 0;                  // bytes of the encoded record
+  uint64_t frame_offset = 0;                  // file offset of the frame that holds it
+
+  const RecordTypeInfo& info() const { return record_type_info(type); }
+  // The bytes the record is about: the bulk bytes' length, or the count the
+  // driver wrote (sent_outgoing); 0 for types with neither.
+  uint64_t size_bytes() const { return info().has(kFieldCount) ? byte_count : bytes.size(); }
+};
+
+// The fixed small part of a payload (every field but the bulk bytes); the
+// bulk bytes travel beside it as a span.
 struct PayloadPrefix {
-  uint8_t bytes[40];
+  uint8_t bytes[48];
   size_t size = 0;
   std::span<const uint8_t> span() const { return {bytes, size}; }
 };
 
-PayloadPrefix prefix_set_clock(double seconds);
-PayloadPrefix prefix_chid(int32_t chid);  // recv_incoming, notify_close, accept_result
-PayloadPrefix prefix_sent_outgoing(int32_t chid, uint64_t byte_count);
-PayloadPrefix prefix_notify_accept(int32_t port);
-PayloadPrefix prefix_checkpoint(const EngineFigures& figures);
-PayloadPrefix prefix_end(EndReason reason, int32_t detail);
+// The prefix of `fields` as record.type lays it out (RecordField order).
+// Async-signal-safe.
+PayloadPrefix encode_prefix(const Record& fields);
+
+inline PayloadPrefix prefix_set_clock(double seconds) {
+  Record r;
+  r.type = RecordType::kSetClock;
+  r.clock_seconds = seconds;
+  return encode_prefix(r);
+}
+// recv_incoming, notify_close, accept_result.
+inline PayloadPrefix prefix_chid(RecordType type, int32_t chid) {
+  Record r;
+  r.type = type;
+  r.chid = chid;
+  return encode_prefix(r);
+}
+inline PayloadPrefix prefix_sent_outgoing(int32_t chid, uint64_t byte_count) {
+  Record r;
+  r.type = RecordType::kSentOutgoing;
+  r.chid = chid;
+  r.byte_count = byte_count;
+  return encode_prefix(r);
+}
+inline PayloadPrefix prefix_notify_accept(int32_t port) {
+  Record r;
+  r.type = RecordType::kNotifyAccept;
+  r.port = port;
+  return encode_prefix(r);
+}
+inline PayloadPrefix prefix_checkpoint(const EngineFigures& figures) {
+  Record r;
+  r.type = RecordType::kCheckpoint;
+  r.figures = figures;
+  return encode_prefix(r);
+}
+inline PayloadPrefix prefix_end(EndReason reason, int32_t detail) {
+  Record r;
+  r.type = RecordType::kEnd;
+  r.end_reason = reason;
+  r.end_detail = detail;
+  return encode_prefix(r);
+}
 
 // Bytes a record takes with a payload of payload_bytes.
 inline size_t record_bytes(RecordType type, uint64_t event, uint64_t payload_bytes) {
@@ -185,23 +311,6 @@ enum class ParseStatus { kOk, kNeedMore, kCorrupt };
 // length is already checked against kMaxPayloadBytes, so waiting is bounded).
 // kCorrupt: *reason is set to a fixed string. Checks the CRC, not the payload.
 ParseStatus parse_record(const uint8_t* p, size_t avail, RawRecord* out, const char** reason);
-
-// A decoded record. `bytes` points into the reader's buffer: valid until the
-// next call that reads.
-struct Record {
-  RecordType type = RecordType::kInvokeEventUpdate;
-  uint64_t event = 0;        // event number; for non-events, the event it follows
-  double clock_seconds = 0;  // set_clock
-  int32_t chid = 0;          // recv_incoming, sent_outgoing, notify_close, accept_result
-  int32_t port = 0;          // notify_accept
-  uint64_t byte_count = 0;   // sent_outgoing; bytes.size() for recv_incoming/set_lua_source
-  std::span<const uint8_t> bytes;
-  EngineFigures figures;  // checkpoint
-  EndReason end_reason = EndReason::kClosed;
-  int32_t end_detail = 0;     // kCrashed: the signal number
-  uint64_t record_bytes = 0;  // bytes of the encoded record
-  uint64_t frame_offset = 0;  // file offset of the frame that holds it
-};
 
 // Decodes the payload of a known type. @return false and a fixed reason when
 // the payload does not match its type's layout.

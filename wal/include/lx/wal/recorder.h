@@ -1,6 +1,8 @@
 // Recorder: an EventSink that appends each event to the log BEFORE it hands
 // the event to the engine (write-ahead), so a crash inside the engine still
 // leaves the fatal event in the file. Checkpoints follow every N events.
+// Beside it, its inverse: apply_event turns a recorded event back into the
+// EventSink call it stands for (lxreplay, the tests).
 #pragma once
 
 #include <cstdint>
@@ -51,10 +53,9 @@ class Recorder : public EventSink {
   uint64_t event_count() const { return event_count_; }
 
  private:
-  // Numbers the next event and appends its record. The engine call follows.
-  void append_event(RecordType type, std::span<const uint8_t> prefix,
-                    std::span<const uint8_t> data = {});
-  void after_event();
+  // Numbers the event, appends its record, makes the engine call, then
+  // appends what follows it (accept result, checkpoint). @return the call's result.
+  int32_t forward(Record& event);
   void append_checkpoint();
 
   EventSink& engine_;
@@ -65,5 +66,10 @@ class Recorder : public EventSink {
   uint64_t last_checkpoint_event_ = 0;
   bool finished_ = false;
 };
+
+// Makes the EventSink call that `event` (a record of one of the seven event
+// types) stands for, with its recorded arguments. @return the sink's result:
+// a status, or for notify_accept the chid.
+int32_t apply_event(const Record& event, EventSink& sink);
 
 }  // namespace lx::wal

@@ -18,10 +18,9 @@ namespace lx::tools {
 struct EventBrief {
   uint64_t event = 0;
   wal::RecordType type = wal::RecordType::kInvokeEventUpdate;
-  bool has_chid = false;  // recv_incoming, sent_outgoing, notify_close
-  int32_t chid = 0;
+  int32_t chid = 0;    // when the type carries one (wal::kFieldChid)
   int32_t port = 0;    // notify_accept
-  uint64_t bytes = 0;  // payload bytes (recv_incoming, set_lua_source) or sent count
+  uint64_t bytes = 0;  // Record::size_bytes(): payload bytes, or the count sent
 };
 
 // Cheap (no allocation): lxreplay keeps one per applied event.
