@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
           ->check(CLI::IsMember({"continue", "stop"}))
           ->default_val("continue"),
   };
-  if (auto code = lx::parse_command_line(app, own_argc, argv, "lxrun")) return *code;
+  if (auto code = lx::parse_command_line(app, own_argc, argv, "lxrun", lx::Program::kLxrun))
+    return *code;
   record.on_log_error =
       on_log_error == "stop" ? lx::driver::OnLogError::kStop : lx::driver::OnLogError::kContinue;
   for (const CLI::Option* flag : record_flags) {

@@ -35,7 +35,7 @@ Result<std::unique_ptr<ByteSource>> ByteSource::open_path(const std::string& pat
   struct stat st {};
   if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
     ::close(fd);
-    return Status::error(ErrorKind::kCorrupt, "cannot read " + path + ": it is a directory");
+    return Status::corruption("cannot read " + path + ": it is a directory");
   }
   return std::unique_ptr<ByteSource>(new ByteSource(fd, true));
 }
@@ -71,8 +71,7 @@ size_t ByteSource::fill_more() {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      if (error_.ok())
-        error_ = Status::error(ErrorKind::kIo, std::string("read failed: ") + std::strerror(errno));
+      if (error_.ok()) error_ = Status::io(std::string("read failed: ") + std::strerror(errno));
       return 0;
     }
     if (!follow_ || (timeout_ms_ != 0 && waited_ms >= timeout_ms_)) return 0;

@@ -50,14 +50,14 @@ Status ensure_alternate_signal_stack() {
   stack_t current{};
   if (::sigaltstack(nullptr, &current) == 0 && (current.ss_flags & SS_DISABLE) == 0) return {};
   void* memory = std::malloc(kAltStackBytes);
-  if (memory == nullptr) return Status::error(ErrorKind::kIo, "no memory for a signal stack");
+  if (memory == nullptr) return Status::io("no memory for a signal stack");
   stack_t stack{};
   stack.ss_sp = memory;
   stack.ss_size = kAltStackBytes;
   if (::sigaltstack(&stack, nullptr) != 0) {
     const int e = errno;
     std::free(memory);
-    return Status::error(ErrorKind::kIo, std::string("sigaltstack failed: ") + std::strerror(e));
+    return Status::io(std::string("sigaltstack failed: ") + std::strerror(e));
   }
   t_alt_stack = memory;  // kept for the thread's life: a handler may run on it at any time
   return {};
@@ -99,7 +99,7 @@ Status install_crash_flush(LogWriter& writer, const CrashFlushOptions& options) 
       const int e = errno;
       for (size_t j = 0; j < i; ++j) ::sigaction(kFatalSignals[j], &g_previous[j], nullptr);
       g_writer.store(nullptr);
-      return Status::error(ErrorKind::kIo, std::string("sigaction failed: ") + std::strerror(e));
+      return Status::io(std::string("sigaction failed: ") + std::strerror(e));
     }
   }
   g_installed = true;

@@ -35,8 +35,6 @@ bool take_string(std::span<const uint8_t> in, size_t& pos, size_t limit,
   return true;
 }
 
-Status corrupt(std::string why) { return Status::error(ErrorKind::kCorrupt, std::move(why)); }
-
 }  // namespace
 
 std::string_view fsync_mode_name(FsyncMode mode) {
@@ -100,24 +98,24 @@ std::vector<uint8_t> encode_header_frame(const LogHeader& header) {
 
 Result<LogHeader> parse_header_payload(std::span<const uint8_t> in) {
   if (in.size() < 12 || std::memcmp(in.data(), kHeaderMagic, 8) != 0)
-    return corrupt("not an lx log (no LXWAL header)");
+    return Status::corruption("not an lx log (no LXWAL header)");
   LogHeader h;
   h.version_major = get_u16(&in[8]);
   h.version_minor = get_u16(&in[10]);
   if (h.version_major > kFormatMajor) {
-    return corrupt(fmt::format(
+    return Status::corruption(fmt::format(
         "written in log format {}.{}, newer than this reader's {}.x; read it with the lx tools "
         "of the version that recorded it (or newer)",
         h.version_major, h.version_minor, kFormatMajor));
   }
-  if (h.version_major == 0) return corrupt("bad header: format version 0");
-  if (in.size() < kFixedBytes + 4) return corrupt("bad header: too short");
+  if (h.version_major == 0) return Status::corruption("bad header: format version 0");
+  if (in.size() < kFixedBytes + 4) return Status::corruption("bad header: too short");
   const size_t body = in.size() - 4;
   if (crc32c(in.data(), body) != get_u32(in.data() + body))
-    return corrupt("bad header: checksum mismatch");
+    return Status::corruption("bad header: checksum mismatch");
   const uint32_t flags = get_u32(&in[12]);
   if (flags != 0 || get_u32(&in[20]) != 0 || in[89] != 0 || in[90] != 0 || in[91] != 0)
-    return corrupt("bad header: reserved bits set");
+    return Status::corruption("bad header: reserved bits set");
   h.engine_abi_version = get_u32(&in[16]);
   h.seed = get_u64(&in[24]);
   h.heap_base = get_u64(&in[32]);
@@ -128,7 +126,7 @@ Result<LogHeader> parse_header_payload(std::span<const uint8_t> in) {
   h.frame_restart_bytes = get_u64(&in[72]);
   h.flush_ms = get_u32(&in[80]);
   h.zstd_level = static_cast<int32_t>(get_u32(&in[84]));
-  if (in[88] > 2) return corrupt("bad header: unknown fsync mode");
+  if (in[88] > 2) return Status::corruption("bad header: unknown fsync mode");
   h.fsync = static_cast<FsyncMode>(in[88]);
   const std::span<const uint8_t> fields = in.first(body);
   size_t pos = kFixedBytes;
@@ -137,7 +135,7 @@ Result<LogHeader> parse_header_payload(std::span<const uint8_t> in) {
       !take_string(fields, pos, kMaxDigestBytes, &h.app_source_digest) ||
       !take_string(fields, pos, kMaxHostNameBytes, &host) ||
       !take_string(fields, pos, kMaxOptionsBytes, &options))
-    return corrupt("bad header: a string runs past the header");
+    return Status::corruption("bad header: a string runs past the header");
   // Bytes between the last known field and the CRC belong to a newer minor
   // version and are skipped.
   h.engine_build_id.assign(build.begin(), build.end());

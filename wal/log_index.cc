@@ -51,18 +51,17 @@ std::vector<uint8_t> encode_index_frame(const LogIndex& index) {
 }
 
 Result<LogIndex> parse_index_payload(std::span<const uint8_t> in) {
-  auto corrupt = [](const char* why) { return Status::error(ErrorKind::kCorrupt, why); };
   if (in.size() < kIndexFixedBytes + 4 || std::memcmp(in.data(), kIndexMagic, 8) != 0)
-    return corrupt("bad index: wrong magic");
+    return Status::corruption("bad index: wrong magic");
   const uint64_t frame_count = get_u32(&in[8]);
   const uint64_t checkpoint_count = get_u32(&in[12]);
   // 64-bit arithmetic: the counts are at most 2^32 so this cannot overflow.
   if (kIndexFixedBytes + kFrameEntryBytes * frame_count + kCheckpointEntryBytes * checkpoint_count +
           4 !=
       in.size())
-    return corrupt("bad index: size does not match its counts");
+    return Status::corruption("bad index: size does not match its counts");
   if (crc32c(in.data(), in.size() - 4) != get_u32(in.data() + in.size() - 4))
-    return corrupt("bad index: checksum mismatch");
+    return Status::corruption("bad index: checksum mismatch");
   LogIndex index;
   index.event_count = get_u64(&in[16]);
   index.raw_bytes = get_u64(&in[24]);
@@ -82,14 +81,15 @@ Result<LogIndex> parse_index_payload(std::span<const uint8_t> in) {
     c.figures.outhash = get_u64(q + 24);
     c.figures.heap_bytes_in_use = get_u64(q + 32);
     c.frame_index = get_u32(q + 40);
-    if (get_u32(q + 44) != 0) return corrupt("bad index: reserved bits set");
-    if (c.frame_index >= frame_count) return corrupt("bad index: checkpoint names no frame");
+    if (get_u32(q + 44) != 0) return Status::corruption("bad index: reserved bits set");
+    if (c.frame_index >= frame_count)
+      return Status::corruption("bad index: checkpoint names no frame");
     q += kCheckpointEntryBytes;
   }
   for (size_t i = 1; i < index.frames.size(); ++i) {
     if (index.frames[i].file_offset <= index.frames[i - 1].file_offset ||
         index.frames[i].first_event < index.frames[i - 1].first_event)
-      return corrupt("bad index: frames out of order");
+      return Status::corruption("bad index: frames out of order");
   }
   return index;
 }

@@ -22,8 +22,6 @@ namespace {
 constexpr int kMaxWindowLog = 25;
 constexpr size_t kOutputStepBytes = 128u << 10;
 
-Status corrupt(std::string why) { return Status::error(ErrorKind::kCorrupt, std::move(why)); }
-
 bool is_lx_skippable(uint32_t magic) {
   return magic >= kHeaderFrameMagic && magic <= kCrashFrameMagic;
 }
@@ -82,15 +80,19 @@ Status LogReader::read_header() {
   // In follow mode the header may not be written yet: fill() waits for it.
   const size_t n = src.fill(8);
   if (!src.error().ok()) return src.error();
-  if (n < 8) return corrupt(n == 0 ? "empty file: not an lx log" : "not an lx log (too short)");
+  if (n < 8)
+    return Status::corruption(n == 0 ? "empty file: not an lx log" : "not an lx log (too short)");
   const uint32_t magic = get_u32(src.data());
   if (magic != kHeaderFrameMagic) {
-    if (magic == kZstdFrameMagic) return corrupt("a zstd file, but not an lx log (no lx header)");
-    return corrupt("not an lx log (no lx header frame)");
+    if (magic == kZstdFrameMagic)
+      return Status::corruption("a zstd file, but not an lx log (no lx header)");
+    return Status::corruption("not an lx log (no lx header frame)");
   }
   const uint32_t size = get_u32(src.data() + 4);
-  if (size > kMaxHeaderPayloadBytes) return corrupt("not an lx log (header frame too large)");
-  if (src.fill(8 + size) < 8 + size) return corrupt("torn header: the file ends inside it");
+  if (size > kMaxHeaderPayloadBytes)
+    return Status::corruption("not an lx log (header frame too large)");
+  if (src.fill(8 + size) < 8 + size)
+    return Status::corruption("torn header: the file ends inside it");
   auto header = parse_header_payload({src.data() + 8, size});
   if (!header.ok()) return header.status();
   header_ = std::move(header).value();
@@ -152,10 +154,9 @@ HealthState LogReader::health() const {
 }
 
 Status LogReader::seek_to_event(uint64_t event) {
-  if (!index_ || index_->frames.empty())
-    return Status::error(ErrorKind::kUsage, "the log has no index to seek with");
+  if (!index_ || index_->frames.empty()) return Status::usage("the log has no index to seek with");
   const FrameEntry& frame = index_->frames[index_->frame_for_event(event)];
-  if (!source_->seek(frame.file_offset)) return Status::error(ErrorKind::kIo, "seek failed");
+  if (!source_->seek(frame.file_offset)) return Status::io("seek failed");
   in_frame_ = false;
   ended_ = false;
   rpos_ = wpos_ = 0;
@@ -171,8 +172,8 @@ Result<bool> LogReader::next(Record* out) {
     if (ended_) {
       for (const Damage& d : damage_) {
         if (options_.recovery == Recovery::kStrict)
-          return corrupt(fmt::format("damaged log at offset {}: {} ({} bytes dropped)", d.offset,
-                                     d.reason, d.dropped_bytes));
+          return Status::corruption(fmt::format("damaged log at offset {}: {} ({} bytes dropped)",
+                                                d.offset, d.reason, d.dropped_bytes));
       }
       if (!source_->error().ok()) return source_->error();
       return false;

@@ -48,10 +48,6 @@ bool write_fully(int fd, const uint8_t* data, size_t bytes, int* error_out) noex
 // blocks fall back to raw (3-byte header per 128 KiB), plus a frame header.
 uint64_t compressed_bound(uint64_t raw) { return raw + (raw >> 10) + 32 + 18; }
 
-Status io_error(const std::string& what, int errno_value) {
-  return Status::error(ErrorKind::kIo, what + ": " + std::strerror(errno_value));
-}
-
 }  // namespace
 
 LogWriter::LogWriter(std::string path, const LogHeader& header, const WriterOptions& options)
@@ -59,27 +55,28 @@ LogWriter::LogWriter(std::string path, const LogHeader& header, const WriterOpti
 
 Result<std::unique_ptr<LogWriter>> LogWriter::open(const std::string& path, const LogHeader& header,
                                                    const WriterOptions& options) {
-  auto usage = [](std::string why) { return Status::error(ErrorKind::kUsage, std::move(why)); };
-  if (options.staging_bytes < (64u << 10)) return usage("staging buffer under 64 KiB");
-  if (options.zstd_level < 1 || options.zstd_level > 19) return usage("zstd level must be 1 to 19");
-  if (options.flush_ms == 0) return usage("flush interval must be at least 1 ms");
+  if (options.staging_bytes < (64u << 10)) return Status::usage("staging buffer under 64 KiB");
+  if (options.zstd_level < 1 || options.zstd_level > 19)
+    return Status::usage("zstd level must be 1 to 19");
+  if (options.flush_ms == 0) return Status::usage("flush interval must be at least 1 ms");
   if (options.max_log_bytes != 0 && options.max_log_bytes < 4096)
-    return usage("max log bytes must be 0 (unlimited) or at least 4096");
+    return Status::usage("max log bytes must be 0 (unlimited) or at least 4096");
 
   int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
   flags |= options.force ? O_TRUNC : O_EXCL;
   const int fd = ::open(path.c_str(), flags, 0600);
   if (fd < 0) {
     if (errno == EEXIST) {
-      return usage("log file " + path + " already exists; choose another name or pass --force " +
-                   "to overwrite it");
+      return Status::usage("log file " + path +
+                           " already exists; choose another name or pass --force " +
+                           "to overwrite it");
     }
-    return io_error("cannot create log file " + path, errno);
+    return Status::io("cannot create log file " + path, errno);
   }
   if (options.force && ::fchmod(fd, 0600) != 0) {
     const int e = errno;
     ::close(fd);
-    return io_error("cannot set mode 0600 on " + path, e);
+    return Status::io("cannot set mode 0600 on " + path, e);
   }
   std::unique_ptr<LogWriter> writer(new LogWriter(path, header, options));
   Status started = writer->start(fd);
@@ -109,10 +106,10 @@ Status LogWriter::start(int fd) {
 
   const std::vector<uint8_t> frame = encode_header_frame(h);
   if (options_.max_log_bytes != 0 && frame.size() + 1024 > options_.max_log_bytes)
-    return Status::error(ErrorKind::kUsage, "max log bytes too small for the header");
+    return Status::usage("max log bytes too small for the header");
   int e = 0;
   if (!write_fully(fd_, frame.data(), frame.size(), &e))
-    return io_error("cannot write the header of " + path_, e);
+    return Status::io("cannot write the header of " + path_, e);
   file_bytes_ = frame.size();
   file_bytes_published_ = file_bytes_;
 
@@ -126,7 +123,7 @@ Status LogWriter::start(int fd) {
   ring_.reset(new uint8_t[capacity_]);
   wake_bytes_ = capacity_ / 8;
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake_fd_ < 0) return io_error("cannot create an eventfd", errno);
+  if (wake_fd_ < 0) return Status::io("cannot create an eventfd", errno);
   last_sync_ms_ = now_ms();
   thread_ = std::thread([this] { run(); });
   return ok_status();
@@ -501,8 +498,7 @@ void LogWriter::fail(std::string what, int errno_value) {
   {
     std::lock_guard<std::mutex> lock(error_mutex_);
     if (error_.ok()) {
-      error_ = errno_value != 0 ? io_error(what, errno_value)
-                                : Status::error(ErrorKind::kIo, std::move(what));
+      error_ = errno_value != 0 ? Status::io(what, errno_value) : Status::io(std::move(what));
     }
   }
   state_.store(static_cast<int>(WriterState::kFailed));

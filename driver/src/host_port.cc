@@ -8,7 +8,7 @@ namespace lx::driver {
 namespace {
 
 Status bad(std::string_view text, std::string_view why) {
-  return Status::error(ErrorKind::kUsage, fmt::format("bad address '{}': {}", text, why));
+  return Status::usage(fmt::format("bad address '{}': {}", text, why));
 }
 
 bool parse_port(std::string_view digits, int& port) {

@@ -31,9 +31,8 @@ Status Listener::listen(const HostPort& address) {
     std::string what = rc == UV_EADDRINUSE ? "; stop the other server or choose another port"
                        : rc == UV_EACCES   ? "; ports below 1024 need privileges"
                                            : "";
-    return Status::error(ErrorKind::kIo,
-                         fmt::format("cannot listen on {} (port {}): {}{}", address.str(),
-                                     address.port(), uv_strerror(rc), what));
+    return Status::io(fmt::format("cannot listen on {} (port {}): {}{}", address.str(),
+                                  address.port(), uv_strerror(rc), what));
   }
   struct sockaddr_storage bound {};
   int size = sizeof(bound);

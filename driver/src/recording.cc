@@ -18,8 +18,6 @@ static_assert(RecordOptions::kDefaultCheckpointEvery == wal::RecorderOptions{}.c
 
 namespace {
 
-Status usage(std::string message) { return Status::error(ErrorKind::kUsage, std::move(message)); }
-
 // The command line's settings that the header has no field for, as the
 // "key=value" lines lxdump prints.
 std::string options_text(const LxrunOptions& options, const std::string& engine_path) {
@@ -36,21 +34,22 @@ std::string options_text(const LxrunOptions& options, const std::string& engine_
 Status Recording::check(const RecordOptions& options) {
   if (options.path.empty()) {
     if (options.flags_given.empty()) return ok_status();
-    return usage(fmt::format("{}: a recording flag without --record; add --record FILE.lxw",
-                             fmt::join(options.flags_given, ", ")));
+    return Status::usage(fmt::format("{}: a recording flag without --record; add --record FILE.lxw",
+                                     fmt::join(options.flags_given, ", ")));
   }
   wal::FsyncMode mode;
   if (!wal::fsync_mode_from_name(options.fsync, &mode)) {
-    return usage(
+    return Status::usage(
         fmt::format("--fsync {}: unknown mode; use never, interval or always", options.fsync));
   }
-  if (options.flush_ms == 0) return usage("--flush-ms 0: must be at least 1");
+  if (options.flush_ms == 0) return Status::usage("--flush-ms 0: must be at least 1");
   if (options.zstd_level < 1 || options.zstd_level > 19) {
-    return usage(fmt::format("--zstd-level {}: out of range; use 1 to 19", options.zstd_level));
+    return Status::usage(
+        fmt::format("--zstd-level {}: out of range; use 1 to 19", options.zstd_level));
   }
   if (options.max_log_bytes != 0 && options.max_log_bytes < 4096) {
-    return usage(fmt::format("--max-log-bytes {}: too small; use 0 (no limit) or at least 4096",
-                             options.max_log_bytes));
+    return Status::usage(fmt::format(
+        "--max-log-bytes {}: too small; use 0 (no limit) or at least 4096", options.max_log_bytes));
   }
   return ok_status();
 }

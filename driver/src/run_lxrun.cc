@@ -23,12 +23,6 @@ int fail(std::FILE* err, int code, const std::string& message) {
   return code;
 }
 
-int exit_code_for(const Status& status) {
-  return status.kind() == ErrorKind::kUsage ? kExitUsage
-         : status.kind() == ErrorKind::kIo  ? kExitIo
-                                            : kExitFailed;
-}
-
 }  // namespace
 
 int run_lxrun(const LxrunOptions& options, std::FILE* err) {

@@ -3,15 +3,12 @@
 
 #include <cstdio>
 
+#include "lx/exit_code.h"
 #include "lxrun_options.h"
 
 namespace lx::driver {
 
-// Exit codes (docs/driver.md).
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailed = 1;  // port in use, app failed to start, engine failed
-inline constexpr int kExitUsage = 2;   // bad flags, bad --listen, missing app or main.lua
-inline constexpr int kExitIo = 4;      // engine, heap region or log file unavailable; log I/O error
+// Exit codes: lx/exit_code.h (lxrun's meanings are in its table; docs/driver.md).
 
 // Loads the engine, reserves its heap, reads the app, listens, and drives the
 // engine until it stops. Diagnostics go to err, one line each, starting with

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <string>
 
-#include "lx/tools/exit_code.h"
+#include "lx/exit_code.h"
 #include "lxreplay_session.h"
 #include "run_lxdiff.h"
 #include "run_lxreplay.h"

@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "lx/tools/exit_code.h"
+#include "lx/exit_code.h"
 #include "lx/tools/figures_text.h"
 #include "lx/tools/json_line.h"
 #include "lx/tools/log_open.h"

@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   lx::tools::LxdiffOptions options;
   CLI::App app{
       "lxdiff: compares two lx logs: header, the first event that differs, the first checkpoint "
-      "that differs.\nExit codes: 0 same, 1 differ, 2 usage, 3 unreadable log, 4 other I/O."};
+      "that differs."};
   app.add_option("A.lxw", options.a_path, "first log")->required();
   app.add_option("B.lxw", options.b_path, "second log")->required();
   app.add_option("--context", options.context,
@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   app.add_flag("--json", options.json, "JSON Lines on stdout");
   app.add_flag("--full", options.full,
                "compare every event, even where both indexes agree on the checkpoints");
-  if (auto code = lx::parse_command_line(app, argc, argv, "lxdiff")) return *code;
+  if (auto code = lx::parse_command_line(app, argc, argv, "lxdiff", lx::Program::kLxdiff))
+    return *code;
   return lx::tools::run_lxdiff(options, stdout, stderr);
 }

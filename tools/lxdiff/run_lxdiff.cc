@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "log_differ.h"
-#include "lx/tools/exit_code.h"
+#include "lx/exit_code.h"
 
 namespace lx::tools {
 

@@ -33,8 +33,8 @@ int main(int argc, char** argv) {
     if (std::regex_match(args[i], kUpTo)) args[i] = "1" + args[i];
   std::vector<const char*> fixed;
   for (const std::string& a : args) fixed.push_back(a.c_str());
-  if (auto code =
-          lx::parse_command_line(app, static_cast<int>(fixed.size()), fixed.data(), "lxdump"))
+  if (auto code = lx::parse_command_line(app, static_cast<int>(fixed.size()), fixed.data(),
+                                         "lxdump", lx::Program::kLxdump))
     return *code;
   return lx::tools::run_lxdump(options, stdout, stderr);
 }

@@ -12,8 +12,7 @@ int main(int argc, char** argv) {
   lx::tools::LxreplayOptions options;
   CLI::App app{
       "lxreplay: feeds a recorded log's events into the engine through the same C ABI and checks "
-      "every recorded checkpoint.\nExit codes: 0 all checkpoints matched, 1 divergence, 2 usage, "
-      "3 unreadable log, 4 other I/O, 70 internal error."};
+      "every recorded checkpoint."};
   app.add_option("log", options.log_path, "the log to replay (FILE.lxw)")->required();
   app.add_option("--engine", options.engine_path,
                  "engine library (default: liblxengine.so beside lxreplay)");
@@ -36,7 +35,8 @@ int main(int argc, char** argv) {
       app.add_flag("--strict", strict, "any damage in the log is an error (exit 3)");
   app.add_flag("--salvage", salvage, "read past damaged spans (the replay stops at a gap)")
       ->excludes(strict_flag);
-  if (auto code = lx::parse_command_line(app, argc, argv, "lxreplay")) return *code;
+  if (auto code = lx::parse_command_line(app, argc, argv, "lxreplay", lx::Program::kLxreplay))
+    return *code;
   if (strict) options.recovery = lx::wal::Recovery::kStrict;
   if (salvage) options.recovery = lx::wal::Recovery::kSalvage;
   return lx::tools::run_lxreplay(options, stdout, stderr);

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "lx/tools/exit_code.h"
+#include "lx/exit_code.h"
 #include "replayer.h"
 
 namespace lx::tools {

@@ -3,6 +3,7 @@
 // handle. Programmer errors are LX_ASSERTs instead.
 #pragma once
 
+#include <cstring>
 #include <string>
 #include <utility>
 #include <variant>
@@ -11,7 +12,7 @@
 
 namespace lx {
 
-// What kind of failure; tools map these to exit codes (docs: STYLE.md).
+// What kind of failure; exit_code_for() (lx/exit_code.h) maps them to exit codes.
 enum class ErrorKind {
   kUsage,    // a bad flag or argument (exit 2)
   kCorrupt,  // a log that cannot be read: missing, foreign, damaged (exit 3)
@@ -30,6 +31,25 @@ class [[nodiscard]] Status {
     s.message_ = std::move(message);
     return s;
   }
+  // One factory per kind; the message is one line, "<what>: <why>".
+  static Status usage(std::string message) { return error(ErrorKind::kUsage, std::move(message)); }
+  static Status corruption(std::string message) {
+    return error(ErrorKind::kCorrupt, std::move(message));
+  }
+  static Status io(std::string message) { return error(ErrorKind::kIo, std::move(message)); }
+  // "<what>: <strerror(errno_value)>".
+  static Status io(const std::string& what, int errno_value) {
+    return error(ErrorKind::kIo, what + ": " + std::strerror(errno_value));
+  }
+  static Status engine(std::string message) {
+    return error(ErrorKind::kEngine, std::move(message));
+  }
+  static Status app(std::string message) { return error(ErrorKind::kApp, std::move(message)); }
+  // The same failure with context in front: "<context>: <message>".
+  Status with_context(const std::string& context) const {
+    return ok() ? *this : error(kind_, context + ": " + message_);
+  }
+
   bool ok() const { return !failed_; }
   ErrorKind kind() const {
     LX_ASSERT(failed_);
