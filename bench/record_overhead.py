@@ -91,8 +91,9 @@ def main():
             proc, port = start_lxrun(lxrun, ["--record", log] + args.record_flags)
             rps_on, requests = run_wrk(port, args)
             stop_lxrun(proc)
-            stats = json.loads(subprocess.run([lxdump, log, "--stats", "--json"], check=True,
-                                              capture_output=True, text=True).stdout)
+            lines = subprocess.run([lxdump, log, "--stats", "--json"], check=True,
+                                   capture_output=True, text=True).stdout.splitlines()
+            stats = next(s for s in map(json.loads, lines) if s["kind"] == "stats")
             file_bytes = os.path.getsize(log)
             off.append(rps_off)
             on.append(rps_on)

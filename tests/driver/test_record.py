@@ -48,7 +48,8 @@ def dump(log, *args):
 
 def stats(log):
     """lxdump --stats --json as a dict."""
-    return json.loads(dump(log, "--stats", "--json").splitlines()[-1])
+    lines = [json.loads(line) for line in dump(log, "--stats", "--json").splitlines()]
+    return next(line for line in lines if line["kind"] == "stats")
 
 
 def echo_round(port, payload):
@@ -99,7 +100,7 @@ def test_record_echo_50_messages_clean_log():
     check(objects[0]["kind"] == "header", f"first JSON line: {lines[0]}")
     check(any(o.get("kind") == "end" for o in objects), "no end object in --json output")
     data = [o["data"].encode("latin-1") for o in objects
-            if o.get("kind") == "event" and o.get("type") == "recv_incoming"]
+            if o.get("kind") == "event" and o.get("record_type") == "recv_incoming"]
     check(b"".join(data) == b"".join(messages), "the recorded bytes are not what was sent")
 
 

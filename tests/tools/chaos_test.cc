@@ -61,10 +61,10 @@ TEST_CASE("the chaos engine makes lxreplay name the injected event", "[chaos][lx
     o.json = true;
     Captured k = capture([&](std::FILE* out, std::FILE* err) { return run_lxreplay(o, out, err); });
     CHECK(k.code == kExitFinding);
-    CHECK(k.out.find("\"kind\":\"checkpoint\",\"checkpoint_event\":" + std::to_string(event) +
+    CHECK(k.out.find("\"kind\":\"divergence\",\"divergence\":\"checkpoint\",\"event\":" +
+                     std::to_string(event) + ",") != std::string::npos);
+    CHECK(k.out.find("\"divergence\":\"checkpoint\",\"event\":" + std::to_string(event + 1) +
                      ",") != std::string::npos);
-    CHECK(k.out.find("\"checkpoint_event\":" + std::to_string(event + 1) + ",") !=
-          std::string::npos);
   }
 }
 

@@ -92,14 +92,14 @@ TEST_CASE("lxdiff names the event whose payload differs by one byte", "[lxdiff]"
   SECTION("--json gives JSON Lines that jq reads") {
     Captured j = diff(a, b, true);
     CHECK(j.code == kExitFinding);
-    CHECK(has(j.out, "{\"type\":\"event_diff\",\"event\":" + std::to_string(event) +
+    CHECK(has(j.out, "{\"kind\":\"event_diff\",\"event\":" + std::to_string(event) +
                          ",\"what\":\"payload differs at byte 9\",\"offset\":9"));
     CHECK(json_number(j.out, "first_event_diff") == static_cast<long long>(event));
     std::string path = temp_path("diff.jsonl");
     write_file(path, j.out);
     Captured jq = run_command(
         "command -v jq >/dev/null || exit 77; jq -e -s "
-        "'length > 3 and all(.[]; has(\"type\"))' < " +
+        "'length > 3 and all(.[]; has(\"kind\"))' < " +
         path);
     if (jq.code == 77) {
       WARN("jq is not installed; JSON Lines not checked by a parser");
@@ -123,7 +123,7 @@ TEST_CASE("lxdiff reports a header difference between seeds", "[lxdiff]") {
   CHECK(has(d.out, "lxdiff: header differs: seed: A 1, B 2"));
   Captured j = diff(a, b, true);
   CHECK(has(j.out,
-            "{\"type\":\"header_diff\",\"field\":\"seed\",\"a\":\"1\",\"b\":\"2\","
+            "{\"kind\":\"header_diff\",\"field\":\"seed\",\"a\":\"1\",\"b\":\"2\","
             "\"counted\":true}"));
 }
 

@@ -1,14 +1,13 @@
 // lxdump: exact text lines, JSON Lines that a JSON parser accepts, RANGE
 // forms, filters, --stats health, exit codes, follow mode, and 80 damaged
 // copies of a log that must never crash or hang the binary.
-#include "lxdump.h"
-
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <random>
 #include <sstream>
 #include <thread>
 
+#include "run_lxdump.h"
 #include "wal_test_util.h"
 
 using namespace lx::wal;
@@ -149,12 +148,15 @@ TEST_CASE("lxdump --json prints JSON Lines a parser accepts", "[lxdump][json]") 
       "assert rows[0]['kind'] == 'header' and rows[0]['seed'] == '7', rows[0]\n"
       "ev = [r for r in rows if r['kind'] == 'event']\n"
       "assert [r['event'] for r in ev] == list(range(1, 9)), ev\n"
-      "assert ev[1]['time'] == '2026-11-23T14:05:01.250Z' and ev[1]['t'] == 1795442701.25\n"
+      "assert ev[1]['time'] == '2026-11-23T14:05:01.250Z' and ev[1]['clock_seconds'] == "
+      "1795442701.25\n"
       "assert ev[2]['port'] == 8080 and ev[2]['chid'] == 1\n"
       "assert ev[3]['data'].encode('latin-1') == b'hello \\\"you\\\"\\\\n\\\\x01', ev[3]\n"
       "assert bytes.fromhex(ev[3]['data_hex']) == ev[3]['data'].encode('latin-1')\n"
       "assert [r['event'] for r in rows if r['kind'] == 'checkpoint'] == [4, 8]\n"
-      "assert rows[-1] == {'kind': 'end', 'event': 8, 'reason': 'closed', 'detail': 0}, rows[-1]\n"
+      "assert rows[-2] == {'kind': 'end', 'event': 8, 'record_type': 'end', 'reason': 'closed', "
+      "'detail': 0}, rows[-2]\n"
+      "assert rows[-1]['kind'] == 'summary' and rows[-1]['result'] == 'ok', rows[-1]\n"
       "\" '" +
       json_path + "'";
   CHECK(run_command(check) == 0);

@@ -227,16 +227,20 @@ def test_engine_crash_is_in_the_log_and_replay_repeats_it():
     check(code == 0, f"lxdump of the crashed log exited {code}:\n{err}")
     events = [json.loads(line) for line in out.splitlines()]
     events = [e for e in events if e.get("kind") == "event"]
-    last_recv = [e for e in events if e["type"] == "recv_incoming"][-1]
+    last_recv = [e for e in events if e["record_type"] == "recv_incoming"][-1]
     check("CRASH" in json.dumps(last_recv), f"the crashing input is not in the log: {last_recv}")
     crashing = events[-1]
-    check(crashing["type"] == "invoke_event_update" and crashing["event"] > last_recv["event"],
+    check(crashing["record_type"] == "invoke_event_update" and crashing["event"] > last_recv["event"],
           f"the last event is not the update that crashed: {crashing}")
     n = crashing["event"]
     code, out, err = tool(LXREPLAY, log, "--quiet", "--engine", CHAOS)
     check(died_of_segv(code, err), f"replay did not crash: exit {code}\n{out}\n{err}")
     check(f"died of signal 11 while applying event {n} (invoke_event_update)" in err and
           f"--break-at {n}" in err, f"lxreplay did not name the crashing event:\n{err}")
+    # The hint is the command that crashed, engine included, so pasting it
+    # under gdb reaches the same crash.
+    check(f"gdb --args lxreplay {log} --engine {CHAOS} --break-at {n}" in err,
+          f"the crash hint leaves out the engine:\n{err}")
     code, out, err = tool(LXREPLAY, log, "--quiet", "--engine", CHAOS, "--until", str(n - 1))
     check(code == 0 and f"state after event {n - 1}" in out,
           f"replay up to the crash failed: exit {code}\n{out}\n{err}")

@@ -79,7 +79,7 @@ TEST_CASE("lxreplay --until stops after event N and prints the engine state", "[
     o.json = true;
     Captured j = replay(o);
     CHECK(j.code == kExitOk);
-    CHECK(j.out.find("{\"type\":\"state\",\"event_count\":30,") != std::string::npos);
+    CHECK(j.out.find("{\"kind\":\"engine_state\",\"event_count\":30,") != std::string::npos);
     CHECK(j.out.find("\"chid\":3,\"port\":7000,") != std::string::npos);
     CHECK(j.out.find("\"events_replayed\":30,") != std::string::npos);
     CHECK(j.out.find("\"stopped_at_until\":true") != std::string::npos);
@@ -88,8 +88,8 @@ TEST_CASE("lxreplay --until stops after event N and prints the engine state", "[
     o.json = true;
     o.checkpoint_every = 7;
     Captured j = replay(o);
-    CHECK(count_of(j.out, "{\"type\":\"checkpoint\"") == 4);  // after 7, 14, 21, 28
-    CHECK(j.out.find("{\"type\":\"checkpoint\",\"event\":28,\"event_count\":28,") !=
+    CHECK(count_of(j.out, "{\"kind\":\"checkpoint\"") == 4);  // after 7, 14, 21, 28
+    CHECK(j.out.find("{\"kind\":\"checkpoint\",\"event\":28,\"event_count\":28,") !=
           std::string::npos);
   }
 }

@@ -7,53 +7,47 @@
 #include "lx/tools/record_text.h"
 
 namespace lx::tools {
-namespace {
 
-struct Row {
-  const char* name;
-  std::string left;
-  std::string right;
-};
-
-}  // namespace
+std::string figure_text(const FigureInfo& figure, const EngineFigures& figures) {
+  const uint64_t value = figures.*figure.field;
+  return figure.is_hash ? hex64(value) : std::to_string(value);
+}
 
 void print_figures_side_by_side(std::FILE* out, std::string_view indent,
                                 std::string_view left_title, const EngineFigures& left,
                                 std::string_view right_title, const EngineFigures& right) {
-  const Row rows[] = {
-      {"event_count", std::to_string(left.event_count), std::to_string(right.event_count)},
-      {"memhash", hex64(left.memhash), hex64(right.memhash)},
-      {"outhash", hex64(left.outhash), hex64(right.outhash)},
-      {"heap_bytes_in_use", std::to_string(left.heap_bytes_in_use),
-       std::to_string(right.heap_bytes_in_use)},
-  };
   fmt::print(out, "{}{:<18}  {:<20}  {:<20}\n", indent, "", left_title, right_title);
-  for (const Row& row : rows) {
-    fmt::print(out, "{}{:<18}  {:<20}  {:<20}{}\n", indent, row.name, row.left, row.right,
-               row.left == row.right ? "" : "  <- differs");
+  for (const FigureInfo& figure : kEngineFigures) {
+    const std::string a = figure_text(figure, left);
+    const std::string b = figure_text(figure, right);
+    fmt::print(out, "{}{:<18}  {:<20}  {:<20}{}\n", indent, figure.name, a, b,
+               a == b ? "" : "  <- differs");
+  }
+}
+
+void add_figures(JsonLine& line, const EngineFigures& figures) {
+  for (const FigureInfo& figure : kEngineFigures) {
+    if (figure.is_hash) {
+      line.add_hash(figure.name, figures.*figure.field);
+    } else {
+      line.add_u64(figure.name, figures.*figure.field);
+    }
   }
 }
 
 std::string figures_json(const EngineFigures& figures) {
   JsonLine j;
-  j.add_u64("event_count", figures.event_count)
-      .add_hash("memhash", figures.memhash)
-      .add_hash("outhash", figures.outhash)
-      .add_u64("heap_bytes_in_use", figures.heap_bytes_in_use);
+  add_figures(j, figures);
   return j.str();
 }
 
 std::string differing_figures(const EngineFigures& a, const EngineFigures& b) {
   std::string out;
-  auto note = [&](bool differs, const char* name) {
-    if (!differs) return;
+  for (const FigureInfo& figure : kEngineFigures) {
+    if (a.*figure.field == b.*figure.field) continue;
     if (!out.empty()) out += ",";
-    out += name;
-  };
-  note(a.event_count != b.event_count, "event_count");
-  note(a.memhash != b.memhash, "memhash");
-  note(a.outhash != b.outhash, "outhash");
-  note(a.heap_bytes_in_use != b.heap_bytes_in_use, "heap_bytes_in_use");
+    out += figure.name;
+  }
   return out;
 }
 

@@ -1,7 +1,10 @@
 // JSON Lines output shared by the tools: one object per line, always valid.
 #include "lx/tools/json_line.h"
 
+#include <fmt/format.h>
+
 #include <cinttypes>
+#include <cmath>
 
 namespace lx::tools {
 
@@ -71,6 +74,19 @@ JsonLine& JsonLine::add_bool(std::string_view name, bool value) {
   return *this;
 }
 
+JsonLine& JsonLine::add_double(std::string_view name, double value) {
+  if (!std::isfinite(value)) return add_null(name);
+  key(name);
+  text_ += fmt::format("{}", value);
+  return *this;
+}
+
+JsonLine& JsonLine::add_bytes(std::string_view name, std::span<const uint8_t> bytes) {
+  key(name);
+  text_ += quote({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
+  return *this;
+}
+
 JsonLine& JsonLine::add_null(std::string_view name) {
   key(name);
   text_ += "null";
@@ -101,6 +117,15 @@ void JsonLine::print(std::FILE* out) const {
   std::string line = str();
   line.push_back('\n');
   std::fwrite(line.data(), 1, line.size(), out);
+}
+
+JsonLine summary_line(std::string_view tool, std::string_view result, int exit_code) {
+  JsonLine j;
+  j.add_str("kind", "summary")
+      .add_str("tool", tool)
+      .add_str("result", result)
+      .add_i64("exit_code", exit_code);
+  return j;
 }
 
 }  // namespace lx::tools

@@ -1,38 +1,68 @@
-// Opening logs with damage reports, shared by lxreplay and lxdiff.
+// Opening logs with damage reports, shared by lxdump, lxreplay and lxdiff.
 #include "lx/tools/log_open.h"
 
-#include <fmt/format.h>
-
 namespace lx::tools {
+namespace {
 
-Result<std::unique_ptr<wal::LogReader>> open_log(const std::string& path, wal::Recovery recovery,
-                                                 std::string_view tool, std::FILE* err) {
-  wal::ReaderOptions options;
-  options.recovery = recovery;
-  std::string name(tool);
-  options.on_damage = [err, name, path, recovery](const wal::Damage& d) {
-    const char* then = d.recovered ? "a crash flush after it holds its records"
-                       : recovery == wal::Recovery::kSalvage
-                           ? "skipped; reading resumes at the next frame"
-                       : recovery == wal::Recovery::kStrict ? "--strict makes this an error"
-                       : d.torn                             ? "the log ends there (a torn tail)"
-                                                            : "the log is read up to there";
-    fmt::print(err, "{}: warning: {}: {} at offset {} ({} bytes dropped); {}\n", name, path,
-               d.reason, d.offset, d.dropped_bytes, then);
+std::string_view damage_consequence(const wal::Damage& d, wal::Recovery recovery) {
+  if (d.recovered) return "a crash flush after it holds its records; no event lost";
+  switch (recovery) {
+    case wal::Recovery::kSalvage:
+      return "skipped; reading resumes at the next frame";
+    case wal::Recovery::kStrict:
+      return "--strict makes this an error";
+    case wal::Recovery::kTolerant:
+      break;
+  }
+  return d.torn ? "the log ends there (a torn tail)"
+                : "the log is read up to there (--salvage reads past it)";
+}
+
+}  // namespace
+
+std::string log_display_name(const std::string& path) { return path == "-" ? "<stdin>" : path; }
+
+Result<std::unique_ptr<wal::LogReader>> open_log(const std::string& path,
+                                                 wal::ReaderOptions options, Diagnostics& diag) {
+  const std::string name = log_display_name(path);
+  const wal::Recovery recovery = options.recovery;
+  options.on_damage = [&diag, name, recovery](const wal::Damage& d) {
+    // --strict reports the damage once, as the error that ends the read.
+    if (recovery == wal::Recovery::kStrict && !d.recovered) return;
+    diag.warning("{}: {} at offset {} ({} bytes dropped); {}", name, d.reason, d.offset,
+                 d.dropped_bytes, damage_consequence(d, recovery));
   };
+  if (path == "-") {
+    auto reader = wal::LogReader::open_fd(0, options);
+    if (!reader.ok()) return reader.status().with_context(name);
+    return reader;
+  }
   return wal::LogReader::open(path, options);
 }
 
-void print_log_error(std::FILE* err, std::string_view tool, const Status& status) {
-  const char* todo = "check the path and the disk";
+Result<std::unique_ptr<wal::LogReader>> open_log(const std::string& path, wal::Recovery recovery,
+                                                 Diagnostics& diag) {
+  wal::ReaderOptions options;
+  options.recovery = recovery;
+  return open_log(path, options, diag);
+}
+
+void print_log_error(Diagnostics& diag, const Status& status, bool has_recovery_flags) {
+  std::string_view todo = "check the path and the disk";
   if (status.kind() == ErrorKind::kCorrupt) {
-    todo =
-        "check that it is an lx log (lxdump --stats FILE shows what is readable; without "
-        "--strict a damaged tail is skipped)";
+    todo = has_recovery_flags
+               ? "check that it is an lx log (lxdump --stats FILE shows what is readable; "
+                 "without --strict a damaged tail is skipped)"
+               : "check that it is an lx log (lxdump --stats FILE shows what is readable)";
   } else if (status.kind() == ErrorKind::kUsage) {
     todo = "see --help";
   }
-  fmt::print(err, "{}: error: {}; {}\n", tool, status.message(), todo);
+  // A message that already says what to do keeps its own advice.
+  if (status.message().find("; ") != std::string::npos) {
+    diag.error("{}", status.message());
+    return;
+  }
+  diag.error("{}; {}", status.message(), todo);
 }
 
 }  // namespace lx::tools

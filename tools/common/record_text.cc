@@ -2,9 +2,14 @@
 #include "lx/tools/record_text.h"
 
 #include <fmt/format.h>
+#include <time.h>
 
+#include <algorithm>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
+
+#include "lx/tools/figures_text.h"
 
 namespace lx::tools {
 
@@ -106,10 +111,62 @@ std::string shell_quote(std::string_view text) {
 void add_brief(JsonLine& line, const EventBrief& brief) {
   const wal::RecordTypeInfo& info = wal::record_type_info(brief.type);
   line.add_u64("event", brief.event);
-  line.add_str("event_type", info.name);
+  line.add_str("record_type", info.name);
   if (info.has(wal::kFieldChid)) line.add_i64("chid", brief.chid);
   if (info.has(wal::kFieldPort)) line.add_i64("port", brief.port);
-  if (info.has(wal::kFieldBytes) || info.has(wal::kFieldCount)) line.add_u64("bytes", brief.bytes);
+  if (info.has(wal::kFieldBytes) || info.has(wal::kFieldCount))
+    line.add_u64("size_bytes", brief.bytes);
+}
+
+void add_record(JsonLine& line, const wal::Record& record, size_t preview_bytes) {
+  const wal::RecordTypeInfo& info = record.info();
+  line.add_u64("event", record.event);
+  line.add_str("record_type", info.name);
+  if (info.has(wal::kFieldClock)) {
+    line.add_double("clock_seconds", record.clock_seconds);
+    line.add_str("time", iso_time(record.clock_seconds));
+  }
+  if (info.has(wal::kFieldChid)) line.add_i64("chid", record.chid);
+  if (info.has(wal::kFieldPort)) line.add_i64("port", record.port);
+  if (info.has(wal::kFieldBytes) || info.has(wal::kFieldCount))
+    line.add_u64("size_bytes", record.size_bytes());
+  if (info.has(wal::kFieldBytes)) {
+    const auto shown = record.bytes.first(std::min(record.bytes.size(), preview_bytes));
+    line.add_bytes("data", shown);
+    line.add_str("data_hex", hex_bytes(shown));
+    line.add_bool("data_truncated", shown.size() < record.bytes.size());
+  }
+  if (info.has(wal::kFieldFigures)) add_figures(line, record.figures);
+  if (info.has(wal::kFieldEnd)) {
+    line.add_str("reason", wal::end_reason_name(record.end_reason));
+    line.add_i64("detail", record.end_detail);
+  }
+}
+
+std::string hex_bytes(std::span<const uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (uint8_t b : bytes) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 15]);
+  }
+  return out;
+}
+
+std::string iso_time(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0 || seconds > 253402300799.0)
+    return fmt::format("{}", seconds);
+  time_t whole = static_cast<time_t>(std::floor(seconds));
+  long ms = std::lround((seconds - static_cast<double>(whole)) * 1000.0);
+  if (ms == 1000) {
+    ++whole;
+    ms = 0;
+  }
+  tm utc{};
+  ::gmtime_r(&whole, &utc);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900,
+                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, ms);
 }
 
 }  // namespace lx::tools

@@ -37,11 +37,23 @@ std::string side_json(const std::optional<EventBrief>& brief, const std::string&
 }  // namespace
 
 int LogDiffer::run() {
-  if (int code = open_logs()) return code;
+  if (options_.a_path == "-" && options_.b_path == "-") {
+    error_ = "A and B are both standard input; at most one log can come from '-'";
+    diag_.error("{}", error_);
+    print_summary(kExitUsage);
+    return kExitUsage;
+  }
+  if (int code = open_logs()) {
+    print_summary(code);
+    return code;
+  }
   header_diffs_ = diff_headers(a_->header(), b_->header());
   for (const HeaderFieldDiff& d : header_diffs_) counted_header_diffs_ += d.counted ? 1 : 0;
   int code = walk(choose_start());
-  if (code != kExitOk) return code;
+  if (code != kExitOk) {
+    print_summary(code);
+    return code;
+  }
   print_headers();
   print_event_diff();
   print_checkpoint_diff();
@@ -54,11 +66,8 @@ int LogDiffer::run() {
 
 int LogDiffer::open_logs() {
   for (auto [path, reader] : {std::pair{&options_.a_path, &a_}, std::pair{&options_.b_path, &b_}}) {
-    auto opened = open_log(*path, wal::Recovery::kTolerant, kTool, err_);
-    if (!opened.ok()) {
-      print_log_error(err_, kTool, opened.status());
-      return exit_code_for(opened.status());
-    }
+    auto opened = open_log(*path, wal::Recovery::kTolerant, diag_);
+    if (!opened.ok()) return read_error(opened.status());
     *reader = std::move(opened).value();
   }
   return 0;
@@ -100,13 +109,19 @@ uint64_t LogDiffer::choose_start() {
   Status sa = a_->seek_to_event(from);
   Status sb = b_->seek_to_event(from);
   if (!sa.ok() || !sb.ok()) {
-    fmt::print(err_, "{}: warning: cannot seek through the indexes ({}); comparing from event 1\n",
-               kTool, !sa.ok() ? sa.message() : sb.message());
+    diag_.warning("cannot seek through the indexes ({}); comparing from event 1",
+                  !sa.ok() ? sa.message() : sb.message());
     return 0;  // the caller reopens nothing: walk() treats 0 as "reopen"
   }
   indexes_used_ = true;
   last_matched_checkpoint_ = last_match;
   return from;
+}
+
+int LogDiffer::read_error(const Status& status) {
+  error_ = status.message();
+  print_log_error(diag_, status, false);
+  return exit_code_for(status);
 }
 
 int LogDiffer::walk(uint64_t from_event) {
@@ -125,8 +140,7 @@ int LogDiffer::walk(uint64_t from_event) {
   auto read = [&](GroupReader& r, EventGroup* g, bool* has) -> int {
     Result<bool> more = r.next(g);
     if (!more.ok()) {
-      print_log_error(err_, kTool, more.status());
-      return exit_code_for(more.status());
+      return read_error(more.status());
     }
     *has = more.value();
     return 0;
@@ -273,7 +287,7 @@ void LogDiffer::print_headers() {
   if (options_.json) {
     for (const HeaderFieldDiff& d : header_diffs_) {
       JsonLine j;
-      j.add_str("type", "header_diff")
+      j.add_str("kind", "header_diff")
           .add_str("field", d.field)
           .add_str("a", d.a)
           .add_str("b", d.b)
@@ -315,7 +329,7 @@ void LogDiffer::print_event_diff() {
     if (!event_diff_) return;
     const EventDiff& d = *event_diff_;
     JsonLine j;
-    j.add_str("type", "event_diff").add_u64("event", d.event).add_str("what", d.what);
+    j.add_str("kind", "event_diff").add_u64("event", d.event).add_str("what", d.what);
     if (d.offset) {
       j.add_u64("offset", *d.offset).add_u64("preview_from", d.window_start);
     }
@@ -324,7 +338,7 @@ void LogDiffer::print_event_diff() {
     j.print(out_);
     for (const Row* r : rows) {
       JsonLine c;
-      c.add_str("type", "context").add_u64("event", r->event);
+      c.add_str("kind", "context").add_u64("event", r->event);
       c.add_optional_str("a", r->a).add_optional_str("b", r->b);
       c.add_bool("same", r->same).add_bool("first_difference", r == &*marked_);
       c.print(out_);
@@ -371,7 +385,7 @@ void LogDiffer::print_checkpoint_diff() {
   const CheckpointDiff& c = *checkpoint_diff_;
   if (options_.json) {
     JsonLine j;
-    j.add_str("type", "checkpoint_diff")
+    j.add_str("kind", "checkpoint_diff")
         .add_u64("event", c.event)
         .add_str("differs", differing_figures(c.a, c.b));
     j.add_optional_u64("last_matched_event", c.last_matched);
@@ -390,13 +404,19 @@ void LogDiffer::print_checkpoint_diff() {
 }
 
 void LogDiffer::print_summary(int exit_code) {
-  const wal::LogIndex* ia = a_->index();
-  const wal::LogIndex* ib = b_->index();
+  const wal::LogIndex* ia = a_ ? a_->index() : nullptr;
+  const wal::LogIndex* ib = b_ ? b_->index() : nullptr;
   if (options_.json) {
-    JsonLine j;
-    j.add_str("type", "summary")
-        .add_bool("same", exit_code == kExitOk)
-        .add_u64("header_differences", counted_header_diffs_);
+    const char* result = exit_code == kExitOk        ? "same"
+                         : exit_code == kExitFinding ? "differ"
+                                                     : "error";
+    JsonLine j = summary_line(kTool, result, exit_code);
+    if (!error_.empty()) {
+      j.add_str("error", error_);
+      j.print(out_);
+      return;
+    }
+    j.add_u64("header_differences", counted_header_diffs_);
     j.add_optional_u64("first_event_diff",
                        event_diff_ ? std::optional(event_diff_->event) : std::nullopt);
     j.add_optional_u64("first_checkpoint_diff",
@@ -412,10 +432,10 @@ void LogDiffer::print_summary(int exit_code) {
     if (ib != nullptr) {
       j.add_u64("record_bytes_b", ib->raw_bytes).add_u64("events_b", ib->event_count);
     }
-    j.add_i64("exit_code", exit_code);
     j.print(out_);
     return;
   }
+  if (!error_.empty()) return;  // already reported on stderr
   if (end_a_ && end_b_ && *end_a_ != *end_b_) {
     fmt::print(out_, "{}: note: the logs end differently: A {}, B {}\n", kTool,
                wal::end_reason_name(*end_a_), wal::end_reason_name(*end_b_));

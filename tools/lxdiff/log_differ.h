@@ -16,6 +16,7 @@
 
 #include "group_reader.h"
 #include "header_diff.h"
+#include "lx/tools/diagnostics.h"
 #include "lx/wal/log_reader.h"
 #include "lxdiff_options.h"
 
@@ -25,7 +26,7 @@ class LogDiffer {
  public:
   // options, out and err must outlive the LogDiffer. One run per LogDiffer.
   LogDiffer(const LxdiffOptions& options, std::FILE* out, std::FILE* err)
-      : options_(options), out_(out), err_(err) {}
+      : options_(options), out_(out), diag_("lxdiff", err) {}
 
   // @return the exit code (0 same, 1 differ, 3 unreadable, 4 I/O).
   int run();
@@ -54,6 +55,8 @@ class LogDiffer {
   };
 
   int open_logs();
+  // Prints why a read failed and returns its exit code.
+  int read_error(const Status& status);
   // The event to start decoding at: 1, or (both indexes) just before the
   // last checkpoint both agree on ahead of their first differing one.
   uint64_t choose_start();
@@ -71,7 +74,8 @@ class LogDiffer {
 
   const LxdiffOptions& options_;
   std::FILE* out_;
-  std::FILE* err_;
+  Diagnostics diag_;
+  std::string error_;  // why the run failed, for the --json summary
   std::unique_ptr<wal::LogReader> a_;
   std::unique_ptr<wal::LogReader> b_;
 

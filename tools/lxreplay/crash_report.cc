@@ -13,7 +13,8 @@ namespace {
 
 constexpr std::array<int, 5> kSignals = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
 std::array<struct sigaction, kSignals.size()> g_previous{};
-const char* g_log_path = "";
+const char* g_replay_command = "lxreplay";
+std::FILE* g_json_out = nullptr;
 volatile uint64_t g_event = 0;
 const char* volatile g_type = "";
 volatile size_t g_type_bytes = 0;
@@ -37,6 +38,25 @@ void append_number(size_t* used, uint64_t value) {
   append(used, digits + sizeof(digits) - count, count);
 }
 
+// The JSON summary of a crashed replay (docs/json.md), on the JSON stream.
+void write_json_summary(int signal_number, uint64_t event) {
+  // The engine died inside its own code, never inside stdio, so flushing the
+  // lines printed before the crash is safe enough on this dying path.
+  std::fflush(g_json_out);
+  size_t used = 0;
+  append(&used, "{\"kind\":\"summary\",\"tool\":\"lxreplay\",\"result\":\"crashed\",\"signal\":");
+  append_number(&used, static_cast<uint64_t>(signal_number));
+  append(&used, ",\"event\":");
+  append_number(&used, event);
+  append(&used, ",\"record_type\":\"");
+  append(&used, g_type, g_type_bytes);
+  append(&used, "\",\"exit_code\":");
+  append_number(&used, 128 + static_cast<uint64_t>(signal_number));
+  append(&used, "}\n");
+  ssize_t ignored = ::write(::fileno(g_json_out), g_message, used);
+  (void)ignored;
+}
+
 void on_fatal_signal(int signal_number, siginfo_t* info, void*) {
   const uint64_t event = g_event;
   size_t used = 0;
@@ -47,8 +67,8 @@ void on_fatal_signal(int signal_number, siginfo_t* info, void*) {
     append_number(&used, event);
     append(&used, " (");
     append(&used, g_type, g_type_bytes);
-    append(&used, "); to stop just before it: gdb --args lxreplay ");
-    append(&used, g_log_path);
+    append(&used, "); to stop just before it: gdb --args ");
+    append(&used, g_replay_command);
     append(&used, " --break-at ");
     append_number(&used, event);
     append(&used, " (docs/debugging.md)");
@@ -56,6 +76,7 @@ void on_fatal_signal(int signal_number, siginfo_t* info, void*) {
   append(&used, "\n");
   ssize_t ignored = ::write(STDERR_FILENO, g_message, used);
   (void)ignored;
+  if (g_json_out != nullptr) write_json_summary(signal_number, event);
   // Hand the signal on: restore the previous action. A fault repeats when the
   // faulting instruction runs again; a sent signal (si_code <= 0) is raised.
   for (size_t i = 0; i < kSignals.size(); ++i) {
@@ -66,8 +87,9 @@ void on_fatal_signal(int signal_number, siginfo_t* info, void*) {
 
 }  // namespace
 
-void install_crash_report(const char* log_path) {
-  g_log_path = log_path;
+void install_crash_report(const char* replay_command, std::FILE* json_out) {
+  g_replay_command = replay_command;
+  g_json_out = json_out;
   // The handler may run on a stack that overflowed: give it its own.
   static char alternate_stack[64 * 1024];
   stack_t current{};

@@ -64,9 +64,7 @@ void DivergenceReport::checkpoint_mismatch(const EventBrief& event_before,
   uint64_t first = first_suspect_after(last_matched);
   if (options_.json) {
     JsonLine j;
-    j.add_str("type", "divergence")
-        .add_str("kind", "checkpoint")
-        .add_u64("checkpoint_event", event);
+    j.add_str("kind", "divergence").add_str("divergence", "checkpoint");
     add_brief(j, event_before);
     j.add_str("differs", differing_figures(recorded, replayed));
     j.add_optional_u64("last_matched_event", last_matched);
@@ -99,7 +97,7 @@ void DivergenceReport::accept_mismatch(const EventBrief& event,
   uint64_t first = first_suspect_after(last_matched);
   if (options_.json) {
     JsonLine j;
-    j.add_str("type", "divergence").add_str("kind", "accept");
+    j.add_str("kind", "divergence").add_str("divergence", "accept");
     add_brief(j, event);
     j.add_i64("recorded_chid", recorded_chid).add_i64("replayed_chid", replayed_chid);
     j.add_optional_u64("last_matched_event", last_matched);

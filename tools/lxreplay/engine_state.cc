@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "lx/tools/figures_text.h"
 #include "lx/tools/json_line.h"
 #include "lx/tools/record_text.h"
 
@@ -34,22 +35,18 @@ void print_engine_state(const host::Engine& engine, bool json, std::FILE* out) {
     }
     channels += "]";
     JsonLine j;
-    j.add_str("type", "state")
-        .add_u64("event_count", engine.event_count())
-        .add_hash("memhash", engine.memhash())
-        .add_hash("outhash", engine.outhash())
-        .add_u64("heap_bytes_in_use", engine.heap_bytes_in_use())
-        .add_bool("stop_requested", engine.stop_requested())
+    j.add_str("kind", "engine_state");
+    add_figures(j, engine.figures());
+    j.add_bool("stop_requested", engine.stop_requested())
         .add_bool("rescan_requested", engine.rescan_requested())
         .add_raw("channels", channels);
     j.print(out);
     return;
   }
   fmt::print(out, "lxreplay: state after event {}\n", engine.event_count());
-  fmt::print(out, "  event_count        {}\n", engine.event_count());
-  fmt::print(out, "  memhash            {}\n", hex64(engine.memhash()));
-  fmt::print(out, "  outhash            {}\n", hex64(engine.outhash()));
-  fmt::print(out, "  heap_bytes_in_use  {}\n", engine.heap_bytes_in_use());
+  const EngineFigures figures = engine.figures();
+  for (const FigureInfo& figure : kEngineFigures)
+    fmt::print(out, "  {:<18} {}\n", figure.name, figure_text(figure, figures));
   fmt::print(out, "  stop_requested     {}\n", yes_no(engine.stop_requested()));
   fmt::print(out, "  rescan_requested   {}\n", yes_no(engine.rescan_requested()));
   fmt::print(out, "  channels           {}\n", chids.size());

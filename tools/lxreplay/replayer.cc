@@ -14,7 +14,6 @@
 #include "lx/tools/figures_text.h"
 #include "lx/tools/json_line.h"
 #include "lx/tools/log_open.h"
-#include "lx/tools/progress.h"
 #include "lx/wal/crash_flush.h"
 
 namespace lx::tools {
@@ -32,7 +31,7 @@ bool same_file(const std::string& a, const std::string& b) {
 }  // namespace
 
 Replayer::Replayer(const LxreplayOptions& options, std::FILE* out, std::FILE* err)
-    : options_(options), out_(out), err_(err), report_(options, out) {}
+    : options_(options), out_(out), diag_(kTool, err), report_(options, out) {}
 
 Replayer::~Replayer() {
   if (writer_) wal::uninstall_crash_flush();
@@ -45,17 +44,50 @@ Replayer::~Replayer() {
 }
 
 int Replayer::run() {
-  if (int code = open_log()) return code;
-  if (int code = open_engine()) return code;
-  if (int code = open_record_to()) return code;
-  install_crash_report(options_.log_path.c_str());
+  if (int code = check_options()) return finish(code);
+  if (int code = open_log()) return finish(code);
+  if (int code = open_engine()) return finish(code);
+  if (int code = open_record_to()) return finish(code);
+  replay_started_ = true;
+  crash_hint_ = replay_command();
+  install_crash_report(crash_hint_.c_str(), options_.json ? out_ : nullptr);
   return finish(replay());
 }
 
+int Replayer::check_options() {
+  auto usage = [&](std::string text) {
+    error_ = std::move(text);
+    diag_.error("{}", error_);
+    return kExitUsage;
+  };
+  if (options_.log_path.empty()) return usage("no log given; usage: lxreplay FILE.lxw [options]");
+  if (options_.until && *options_.until == 0)
+    return usage("--until 0: events are numbered from 1; give N >= 1");
+  if (options_.break_at && *options_.break_at == 0)
+    return usage("--break-at 0: events are numbered from 1; give N >= 1");
+  if (options_.break_at && options_.until && *options_.break_at > *options_.until) {
+    return usage(fmt::format(
+        "--break-at {} comes after --until {}: the replay stops before it; drop one or give "
+        "--break-at N <= --until",
+        *options_.break_at, *options_.until));
+  }
+  if (options_.log_path == "-" && options_.record_to == "-")
+    return usage("--record-to - : standard output is not a log file; name a file");
+  return 0;
+}
+
+std::string Replayer::replay_command() const {
+  std::string command = "lxreplay " + shell_quote(options_.log_path);
+  if (!options_.engine_path.empty()) command += " --engine " + shell_quote(options_.engine_path);
+  if (!options_.app_dir.empty()) command += " --app " + shell_quote(options_.app_dir);
+  return command;
+}
+
 int Replayer::open_log() {
-  auto reader = tools::open_log(options_.log_path, options_.recovery, kTool, err_);
+  auto reader = tools::open_log(options_.log_path, options_.recovery, diag_);
   if (!reader.ok()) {
-    print_log_error(err_, kTool, reader.status());
+    error_ = reader.status().message();
+    print_log_error(diag_, reader.status(), true);
     return exit_code_for(reader.status());
   }
   reader_ = std::move(reader).value();
@@ -68,41 +100,40 @@ int Replayer::open_engine() {
       options_.engine_path.empty() ? host::EngineLibrary::default_path() : options_.engine_path;
   auto library = host::EngineLibrary::open(path);
   if (!library.ok()) {
-    fmt::print(err_, "{}: error: {}; build the engine or pass --engine PATH\n", kTool,
-               library.status().message());
+    // The loader's message already says what to do.
+    error_ = library.status().message();
+    diag_.error("{}", error_);
     return kExitIo;
   }
   library_ = std::move(library).value();
   const lx_engine_wrapper& api = library_->api();
   if (header.engine_abi_version != api.abi_version) {
-    fmt::print(err_,
-               "{}: warning: the log was recorded with engine ABI {}, this engine has ABI {}; "
-               "expect a divergence\n",
-               kTool, header.engine_abi_version, api.abi_version);
+    diag_.warning(
+        "the log was recorded with engine ABI {}, this engine has ABI {}; expect a divergence",
+        header.engine_abi_version, api.abi_version);
   }
   std::string_view build_id = api.build_id != nullptr ? api.build_id : "";
   if (header.engine_build_id != build_id) {
-    fmt::print(err_,
-               "{}: warning: engine build differs: recorded with '{}', replaying with '{}' ({}); "
-               "a divergence may come from the build, not the app\n",
-               kTool, header.engine_build_id, build_id, library_->path());
+    diag_.warning(
+        "engine build differs: recorded with '{}', replaying with '{}' ({}); a divergence may "
+        "come from the build, not the app",
+        header.engine_build_id, build_id, library_->path());
   }
   auto region = host::HeapRegion::reserve(header.heap_base, header.heap_bytes);
   if (!region.ok()) {
-    fmt::print(err_,
-               "{}: error: cannot reserve the recorded heap region ({} bytes at {}): {}; the "
-               "replay needs that exact address (run without sanitizers other than ASan, and "
-               "with nothing else mapped there)\n",
-               kTool, header.heap_bytes, hex64(header.heap_base), region.status().message());
+    error_ = fmt::format("cannot reserve the recorded heap region ({} bytes at {}): {}",
+                         header.heap_bytes, hex64(header.heap_base), region.status().message());
+    diag_.error(
+        "{}; the replay needs that exact address (run without sanitizers other than ASan, and "
+        "with nothing else mapped there)",
+        error_);
     return kExitIo;
   }
   region_.emplace(std::move(region).value());
   auto engine = host::Engine::create(*library_, *region_, header.seed);
   if (!engine.ok()) {
-    fmt::print(err_,
-               "{}: error: the engine would not start from the log's header: {}; check "
-               "that the log's heap size and engine match\n",
-               kTool, engine.status().message());
+    error_ = "the engine would not start from the log's header: " + engine.status().message();
+    diag_.error("{}; check that the log's heap size and engine match", error_);
     return kExitIo;
   }
   engine_ = std::move(engine).value();
@@ -113,8 +144,8 @@ int Replayer::open_engine() {
 int Replayer::open_record_to() {
   if (options_.record_to.empty()) return 0;
   if (same_file(options_.record_to, options_.log_path)) {
-    fmt::print(err_, "{}: error: --record-to {} is the log being replayed; name another file\n",
-               kTool, options_.record_to);
+    error_ = fmt::format("--record-to {} is the log being replayed", options_.record_to);
+    diag_.error("{}; name another file", error_);
     return kExitUsage;
   }
   // The replay's own log: the original header, with this engine, fresh
@@ -141,16 +172,14 @@ int Replayer::open_record_to() {
   writer_options.force = true;
   auto writer = wal::LogWriter::open(options_.record_to, header, writer_options);
   if (!writer.ok()) {
-    fmt::print(err_, "{}: error: --record-to: {}; choose a writable path\n", kTool,
-               writer.status().message());
+    error_ = "--record-to: " + writer.status().message();
+    diag_.error("{}; choose a writable path", error_);
     return writer.status().kind() == ErrorKind::kUsage ? kExitUsage : kExitIo;
   }
   writer_ = std::move(writer).value();
   // A replay that crashes the engine still leaves every event in the new log.
   Status crash = wal::install_crash_flush(*writer_);
-  if (!crash.ok()) {
-    fmt::print(err_, "{}: warning: no crash flush for --record-to: {}\n", kTool, crash.message());
-  }
+  if (!crash.ok()) diag_.warning("no crash flush for --record-to: {}", crash.message());
   wal::RecorderOptions recorder_options;
   recorder_options.checkpoint_every = checkpoint_every;
   recorder_ = std::make_unique<wal::Recorder>(*engine_, *engine_, *writer_, recorder_options);
@@ -160,13 +189,13 @@ int Replayer::open_record_to() {
 
 int Replayer::replay() {
   const wal::LogIndex* index = reader_->index();
-  Progress progress(err_, kTool, index != nullptr ? index->event_count : 0);
+  diag_.start_progress(index != nullptr ? index->event_count : 0);
   wal::Record record;
   for (;;) {
     Result<bool> more = reader_->next(&record);
     if (!more.ok()) {
-      progress.finish();
-      print_log_error(err_, kTool, more.status());
+      error_ = more.status().message();
+      print_log_error(diag_, more.status(), true);
       return exit_code_for(more.status());
     }
     if (!more.value()) break;
@@ -176,15 +205,16 @@ int Replayer::replay() {
         break;
       }
       if (record.event != applied_ + 1) {
-        progress.finish();
-        fmt::print(err_,
-                   "{}: error: {}: events {}..{} are missing (a damaged span was skipped), so the "
-                   "replay stops after event {}; events after a gap cannot be applied faithfully\n",
-                   kTool, options_.log_path, applied_ + 1, record.event - 1, applied_);
+        error_ = fmt::format("events {}..{} are missing (a damaged span was skipped)", applied_ + 1,
+                             record.event - 1);
+        diag_.error(
+            "{}: {}, so the replay stops after event {}; events after a gap cannot be applied "
+            "faithfully",
+            options_.log_path, error_, applied_);
         return kExitUnreadable;
       }
       if (int code = apply(record)) return code;
-      progress.update(applied_);
+      diag_.progress(applied_);
       if (report_.count() > 0 && !options_.keep_going) return kExitFinding;
       continue;
     }
@@ -203,32 +233,56 @@ int Replayer::replay() {
     }
     if (report_.count() > 0 && !options_.keep_going) return kExitFinding;
   }
-  progress.finish();
-  if (options_.until && !stopped_at_until_ && applied_ < *options_.until) {
-    fmt::print(err_, "{}: warning: --until {}: the log ends after event {}\n", kTool,
-               *options_.until, applied_);
+  diag_.end_progress();
+  return verdict();
+}
+
+int Replayer::verdict() {
+  if (options_.until && !stopped_at_until_ && applied_ < *options_.until)
+    diag_.warning("--until {}: the log ends after event {}", *options_.until, applied_);
+  if (options_.break_at && *options_.break_at > applied_ && !stopped_at_until_) {
+    diag_.warning("--break-at {}: the log ends after event {}, so the replay never stopped there",
+                  *options_.break_at, applied_);
   }
-  // Tolerant mode stops at the first damage; damage before the end of the
-  // file (not a torn tail) means part of the log could not be replayed.
-  if (reader_->health() == wal::HealthState::kDamaged &&
-      options_.recovery != wal::Recovery::kSalvage) {
-    fmt::print(err_,
-               "{}: error: {}: the log is damaged before its end, so the replay stopped after "
-               "event {}; lxdump --stats shows the damage (--salvage reads past it)\n",
-               kTool, options_.log_path, applied_);
+  if (report_.count() > 0) return kExitFinding;
+  // Damage before the end of the file (not a torn tail) means events were
+  // lost: a replay that skipped them, or stopped at them, is never a match.
+  uint64_t skipped_bytes = 0;
+  std::string spans;
+  for (const wal::Damage& d : reader_->damage()) {
+    if (d.recovered || d.torn) continue;
+    skipped_bytes += d.dropped_bytes;
+    if (!spans.empty()) spans += ", ";
+    spans += fmt::format("{} bytes at offset {} ({})", d.dropped_bytes, d.offset, d.reason);
+  }
+  if (!spans.empty() && !stopped_at_until_) {
+    error_ = fmt::format("the log is damaged before its end: {}", spans);
+    if (options_.recovery == wal::Recovery::kSalvage) {
+      diag_.error(
+          "{}: {}; the replay read past it and applied {} events, but what the damage held is "
+          "lost, so this is not a verified replay",
+          options_.log_path, error_, applied_);
+    } else {
+      diag_.error(
+          "{}: {}; the replay stopped after event {} (lxdump --stats shows the damage; --salvage "
+          "reads past it)",
+          options_.log_path, error_, applied_);
+    }
     return kExitUnreadable;
   }
-  return report_.count() > 0 ? kExitFinding : kExitOk;
+  return kExitOk;
 }
 
 int Replayer::apply(const wal::Record& record) {
   if (options_.break_at && record.event == *options_.break_at) {
     std::fflush(out_);
-    break_before_event(brief_of(record), err_);
+    diag_.end_progress();
+    break_before_event(brief_of(record), diag_.stream());
   }
   last_event_ = brief_of(record);
   note_applying(record.event, wal::record_type_name(record.type));
   accept_chid_.reset();
+  int32_t result = 0;
   if (record.type == wal::RecordType::kSetLuaSource && !options_.app_dir.empty()) {
     // A what-if run: the same event with another app's source.
     std::vector<uint8_t> blob;
@@ -236,23 +290,24 @@ int Replayer::apply(const wal::Record& record) {
     if (!source_for(record.bytes, &blob, &code)) return code;
     wal::Record what_if = record;
     what_if.bytes = blob;
-    wal::apply_event(what_if, *sink_);
+    result = wal::apply_event(what_if, *sink_);
+    if (result == LX_ERR_APP) {
+      // The what-if app does not even load: say why, not only that the
+      // figures part later.
+      diag_.warning("event {}: the --app source fails to load: {}", record.event,
+                    engine_->last_error());
+    }
   } else {
-    const int32_t result = wal::apply_event(record, *sink_);
+    result = wal::apply_event(record, *sink_);
     if (record.type == wal::RecordType::kNotifyAccept) accept_chid_ = result;
   }
   applied_ = record.event;
   drain_app_log();
   if (options_.checkpoint_every != 0 && applied_ % options_.checkpoint_every == 0 &&
       options_.json) {
-    EngineFigures figures = engine_->figures();
     JsonLine j;
-    j.add_str("type", "checkpoint")
-        .add_u64("event", applied_)
-        .add_u64("event_count", figures.event_count)
-        .add_hash("memhash", figures.memhash)
-        .add_hash("outhash", figures.outhash)
-        .add_u64("heap_bytes_in_use", figures.heap_bytes_in_use);
+    j.add_str("kind", "checkpoint").add_u64("event", applied_);
+    add_figures(j, engine_->figures());
     j.print(out_);
   }
   return 0;
@@ -265,15 +320,15 @@ bool Replayer::source_for(std::span<const uint8_t> recorded, std::vector<uint8_t
   if (contents.ok()) {
     args = contents.value().args;
   } else {
-    fmt::print(err_,
-               "{}: warning: event {}: the recorded source blob does not decode ({}); the what-if "
-               "app runs without arguments\n",
-               kTool, last_event_.event, contents.status().message());
+    diag_.warning(
+        "event {}: the recorded source blob does not decode ({}); the what-if app runs without "
+        "arguments",
+        last_event_.event, contents.status().message());
   }
   auto built = host::read_app_dir(options_.app_dir, args);
   if (!built.ok()) {
-    fmt::print(err_, "{}: error: --app {}: {}; give a directory holding main.lua\n", kTool,
-               options_.app_dir, built.status().message());
+    error_ = fmt::format("--app {}: {}", options_.app_dir, built.status().message());
+    diag_.error("{}; give a directory holding main.lua", error_);
     *exit_code = built.status().kind() == ErrorKind::kIo ? kExitIo : kExitUsage;
     return false;
   }
@@ -285,8 +340,7 @@ void Replayer::check_checkpoint(const wal::Record& record) {
   if (record.event != applied_) {
     // A checkpoint always follows its event; anything else is a log that a
     // salvage read stitched together. It cannot be compared.
-    fmt::print(err_, "{}: warning: checkpoint for event {} found after event {}; skipped\n", kTool,
-               record.event, applied_);
+    diag_.warning("checkpoint for event {} found after event {}; skipped", record.event, applied_);
     return;
   }
   ++checkpoints_checked_;
@@ -296,35 +350,33 @@ void Replayer::check_checkpoint(const wal::Record& record) {
     last_matched_event_ = record.event;
     return;
   }
+  diag_.end_progress();
   report_.checkpoint_mismatch(last_event_, last_matched_event_, record.figures, replayed);
 }
 
 void Replayer::check_accept(const wal::Record& record) {
   if (record.event != applied_ || last_event_.type != wal::RecordType::kNotifyAccept ||
       !accept_chid_) {
-    fmt::print(err_,
-               "{}: warning: accept_result for event {} does not follow its notify_accept; "
-               "skipped\n",
-               kTool, record.event);
+    diag_.warning("accept_result for event {} does not follow its notify_accept; skipped",
+                  record.event);
     return;
   }
   ++accepts_checked_;
   if (*accept_chid_ == record.chid) return;
+  diag_.end_progress();
   report_.accept_mismatch(last_event_, last_matched_event_, record.chid, *accept_chid_);
 }
 
 void Replayer::note_end(const wal::Record& record) {
   end_record_ = record;
   if (record.end_reason == wal::EndReason::kCrashed) {
-    fmt::print(err_,
-               "{}: note: the recording ended with a crash (signal {}) after event {}; the "
-               "replay applied every recorded event up to there\n",
-               kTool, record.end_detail, record.event);
+    diag_.note(
+        "the recording ended with a crash (signal {}) after event {}; the replay applied every "
+        "recorded event up to there",
+        record.end_detail, record.event);
   } else if (record.end_reason == wal::EndReason::kTruncated) {
-    fmt::print(err_,
-               "{}: note: the recording was cut at event {} (--max-log-bytes); the server ran on "
-               "unrecorded\n",
-               kTool, record.event);
+    diag_.note("the recording was cut at event {} (--max-log-bytes); the server ran on unrecorded",
+               record.event);
   }
 }
 
@@ -333,53 +385,56 @@ void Replayer::drain_app_log() {
     engine_->drain_log([](std::string_view) {});
     return;
   }
-  engine_->drain_log(
-      [this](std::string_view line) { fmt::print(err_, "{}: app: {}\n", kTool, line); });
+  engine_->drain_log([this](std::string_view line) { diag_.line(fmt::format("app: {}", line)); });
 }
 
 int Replayer::finish(int exit_code) {
+  diag_.end_progress();
   if (recorder_) {
     recorder_->finish();
     Status closed = writer_->close();
     wal::uninstall_crash_flush();
     if (!closed.ok()) {
-      fmt::print(err_, "{}: error: --record-to {}: {}; check the disk\n", kTool, options_.record_to,
-                 closed.message());
+      diag_.error("--record-to {}: {}; check the disk", options_.record_to, closed.message());
       if (exit_code == kExitOk) exit_code = kExitIo;
     }
   }
-  if (options_.until && engine_) print_engine_state(*engine_, options_.json, out_);
+  if (options_.until && engine_ && replay_started_)
+    print_engine_state(*engine_, options_.json, out_);
   print_summary(exit_code);
   std::fflush(out_);
   return exit_code;
 }
 
 void Replayer::print_summary(int exit_code) {
-  const char* result = exit_code == kExitOk        ? "match"
-                       : exit_code == kExitFinding ? "diverged"
-                                                   : "error";
+  const char* result = exit_code == kExitOk                              ? "match"
+                       : exit_code == kExitFinding                       ? "diverged"
+                       : exit_code == kExitUnreadable && replay_started_ ? "damaged"
+                                                                         : "error";
   if (options_.json) {
-    JsonLine j;
-    j.add_str("type", "summary")
-        .add_str("result", result)
-        .add_str("log", options_.log_path)
+    JsonLine j = summary_line(kTool, result, exit_code);
+    j.add_str("log", options_.log_path)
         .add_u64("events_replayed", applied_)
         .add_u64("checkpoints_checked", checkpoints_checked_)
         .add_u64("checkpoints_matched", checkpoints_matched_)
         .add_u64("accepts_checked", accepts_checked_)
         .add_u64("divergences", report_.count())
-        .add_bool("stopped_at_until", stopped_at_until_)
-        .add_str("health",
-                 stopped_at_until_ ? "not_read_to_end" : wal::health_state_name(reader_->health()))
-        .add_i64("exit_code", exit_code);
+        .add_bool("stopped_at_until", stopped_at_until_);
+    if (reader_) {
+      j.add_str("health",
+                stopped_at_until_ ? "not_read_to_end" : wal::health_state_name(reader_->health()));
+    }
+    if (!error_.empty()) j.add_str("error", error_);
     j.print(out_);
     return;
   }
+  // A run that never started replaying has said what went wrong already.
+  if (!replay_started_) return;
   if (exit_code == kExitOk && checkpoints_checked_ == 0) {
-    fmt::print(err_,
-               "{}: warning: the log holds no checkpoint to compare up to event {}, so the replay "
-               "is not verified (record with --checkpoint-every N)\n",
-               kTool, applied_);
+    diag_.warning(
+        "the log holds no checkpoint to compare up to event {}, so the replay is not verified "
+        "(record with --checkpoint-every N)",
+        applied_);
   }
   fmt::print(out_,
              "{}: {}: {} events replayed; {} of {} checkpoints matched, {} accept results "

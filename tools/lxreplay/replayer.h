@@ -16,6 +16,7 @@
 #include "lx/host/engine.h"
 #include "lx/host/engine_library.h"
 #include "lx/host/heap_region.h"
+#include "lx/tools/diagnostics.h"
 #include "lx/tools/record_text.h"
 #include "lx/wal/log_reader.h"
 #include "lx/wal/log_writer.h"
@@ -37,6 +38,7 @@ class Replayer {
 
  private:
   // Each returns 0 or the exit code to stop with, after printing why.
+  int check_options();
   int open_log();
   int open_engine();
   int open_record_to();
@@ -50,12 +52,16 @@ class Replayer {
   bool source_for(std::span<const uint8_t> recorded, std::vector<uint8_t>* blob, int* exit_code);
   void drain_app_log();
   void note_end(const wal::Record& record);
+  // The exit code for the end of a replay that applied every event it could.
+  int verdict();
   int finish(int exit_code);
   void print_summary(int exit_code);
+  // The command that reruns this replay (engine and app included).
+  std::string replay_command() const;
 
   const LxreplayOptions& options_;
   std::FILE* out_;
-  std::FILE* err_;
+  Diagnostics diag_;
 
   std::unique_ptr<wal::LogReader> reader_;
   std::unique_ptr<host::EngineLibrary> library_;
@@ -76,6 +82,9 @@ class Replayer {
   uint64_t checkpoints_matched_ = 0;
   uint64_t accepts_checked_ = 0;
   bool stopped_at_until_ = false;
+  bool replay_started_ = false;  // past the checks: a summary line is due
+  std::string error_;            // why the replay stopped with an error, for --json
+  std::string crash_hint_;       // kept alive for the crash handler
   std::optional<wal::Record> end_record_;
   std::vector<char> app_line_;
 };

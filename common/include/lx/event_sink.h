@@ -23,13 +23,32 @@ class EventSink {
   virtual int invoke_event_update() = 0;
 };
 
-// The figures a checkpoint records after an event (DESIGN.md section 2).
+// The figures a checkpoint records after an event (DESIGN.md section 2),
+// defined once: X(field, is_hash). Every tool shows, compares and writes
+// them under these names, which are the engine ABI's (engine_api.h).
+#define LX_ENGINE_FIGURES(X) \
+  X(event_count, false)      \
+  X(memhash, true)           \
+  X(outhash, true)           \
+  X(heap_bytes_in_use, false)
+
 struct EngineFigures {
-  uint64_t event_count = 0;
-  uint64_t memhash = 0;
-  uint64_t outhash = 0;
-  uint64_t heap_bytes_in_use = 0;
+#define LX_FIGURE_FIELD(name, is_hash) uint64_t name = 0;
+  LX_ENGINE_FIGURES(LX_FIGURE_FIELD)
+#undef LX_FIGURE_FIELD
   bool operator==(const EngineFigures&) const = default;
+};
+
+// One figure's name, whether it is a hash (shown in hex), and where it lives.
+struct FigureInfo {
+  const char* name;
+  bool is_hash;
+  uint64_t EngineFigures::*field;
+};
+inline constexpr FigureInfo kEngineFigures[] = {
+#define LX_FIGURE_INFO(name, is_hash) {#name, is_hash, &EngineFigures::name},
+    LX_ENGINE_FIGURES(LX_FIGURE_INFO)
+#undef LX_FIGURE_INFO
 };
 
 // Reads the current figures without changing the engine.

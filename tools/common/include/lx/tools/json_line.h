@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,11 @@ class JsonLine {
   JsonLine& add_u64(std::string_view key, uint64_t value);
   JsonLine& add_i64(std::string_view key, int64_t value);
   JsonLine& add_bool(std::string_view key, bool value);
+  // A finite double in its shortest exact form; NaN and infinities as null.
+  JsonLine& add_double(std::string_view key, double value);
+  // Raw bytes as a string: each byte as the code point of its value
+  // (printable ASCII as is, others \u00XX), so bytes round trip via Latin-1.
+  JsonLine& add_bytes(std::string_view key, std::span<const uint8_t> bytes);
   JsonLine& add_null(std::string_view key);
   // The value, or null when absent (empty for the string form).
   JsonLine& add_optional_u64(std::string_view key, std::optional<uint64_t> value);
@@ -39,5 +45,9 @@ class JsonLine {
   void key(std::string_view name);
   std::string text_ = "{";
 };
+
+// The start of a tool's one summary line (docs/json.md): "kind":"summary",
+// "tool", "result" and "exit_code"; the tool adds its own figures.
+JsonLine summary_line(std::string_view tool, std::string_view result, int exit_code);
 
 }  // namespace lx::tools

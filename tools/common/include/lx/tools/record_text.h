@@ -43,7 +43,21 @@ std::string hex64(uint64_t value);
 // characters, else in single quotes.
 std::string shell_quote(std::string_view text);
 
-// Adds "event", "event_type", and "chid"/"port"/"bytes" when they apply.
+// Adds "event", "record_type", and "chid"/"port"/"size_bytes" when the type
+// carries them (docs/json.md).
 void add_brief(JsonLine& line, const EventBrief& brief);
+
+// Adds a whole record under the keys of docs/json.md: "event",
+// "record_type", then what its type carries ("clock_seconds" and "time",
+// "chid", "port", "size_bytes", "data"/"data_hex"/"data_truncated" with at
+// most preview_bytes bytes, the figures, "reason" and "detail").
+void add_record(JsonLine& line, const wal::Record& record, size_t preview_bytes);
+
+// Lower-case hex, two digits a byte.
+std::string hex_bytes(std::span<const uint8_t> bytes);
+
+// 2026-11-23T14:05:01.250Z (UTC, milliseconds), or the number itself when it
+// is no sensible time.
+std::string iso_time(double seconds);
 
 }  // namespace lx::tools

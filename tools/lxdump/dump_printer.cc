@@ -1,0 +1,176 @@
+// The text and JSON lines of lxdump.
+#include "dump_printer.h"
+
+#include <fmt/format.h>
+
+#include "lx/tools/json_line.h"
+#include "lx/tools/record_text.h"
+
+namespace lx::tools {
+namespace {
+
+std::string escape_text(std::string_view text) {
+  return escape_bytes({reinterpret_cast<const uint8_t*>(text.data()), text.size()}, text.size());
+}
+
+}  // namespace
+
+DumpPrinter::DumpPrinter(const LxdumpOptions& options, const EventRange& range, std::FILE* out,
+                         DumpStats* stats)
+    : options_(options), range_(range), out_(out), stats_(stats) {
+  wal::RecordType type;
+  if (!options.type.empty() && wal::record_type_from_name(options.type, &type)) type_ = type;
+}
+
+void DumpPrinter::print_header(const wal::LogHeader& h, const std::string& name) {
+  if (stats_ != nullptr) return;
+  if (options_.json) {
+    JsonLine j;
+    j.add_str("kind", "header")
+        .add_str("file", name)
+        .add_str("format", fmt::format("{}.{}", h.version_major, h.version_minor))
+        .add_u64("engine_abi_version", h.engine_abi_version)
+        .add_str("engine_build_id", h.engine_build_id)
+        .add_str("seed", std::to_string(h.seed))
+        .add_str("heap_base", fmt::format("0x{:x}", h.heap_base))
+        .add_u64("heap_bytes", h.heap_bytes)
+        .add_str("app_source_digest", hex_bytes(h.app_source_digest))
+        .add_str("host_name", h.host_name)
+        .add_str("start_time", iso_time(static_cast<double>(h.start_wall_time_ns) / 1e9))
+        .add_u64("checkpoint_every", h.checkpoint_every)
+        .add_u64("flush_ms", h.flush_ms)
+        .add_str("fsync", wal::fsync_mode_name(h.fsync))
+        .add_i64("zstd_level", h.zstd_level)
+        .add_u64("max_log_bytes", h.max_log_bytes)
+        .add_u64("frame_restart_bytes", h.frame_restart_bytes)
+        .add_str("options", h.options_text);
+    j.print(out_);
+    return;
+  }
+  fmt::print(out_, "# lx log {} (format {}.{})\n", name, h.version_major, h.version_minor);
+  fmt::print(out_, "# engine abi {}, build {}\n", h.engine_abi_version,
+             h.engine_build_id.empty() ? "-" : escape_text(h.engine_build_id));
+  fmt::print(out_, "# seed {}, heap 0x{:x} + {} bytes, app source digest {}\n", h.seed, h.heap_base,
+             h.heap_bytes, h.app_source_digest.empty() ? "-" : hex_bytes(h.app_source_digest));
+  fmt::print(out_, "# recorded on {} at {}\n", escape_text(h.host_name),
+             iso_time(static_cast<double>(h.start_wall_time_ns) / 1e9));
+  fmt::print(out_,
+             "# recorder: checkpoint_every={} flush_ms={} fsync={} zstd_level={} "
+             "max_log_bytes={} frame_restart_bytes={}\n",
+             h.checkpoint_every, h.flush_ms, wal::fsync_mode_name(h.fsync), h.zstd_level,
+             h.max_log_bytes, h.frame_restart_bytes);
+  size_t at = 0;
+  while (at < h.options_text.size()) {
+    size_t nl = h.options_text.find('\n', at);
+    if (nl == std::string::npos) nl = h.options_text.size();
+    const std::string_view line(h.options_text.data() + at, nl - at);
+    if (!line.empty()) fmt::print(out_, "# option {}\n", escape_text(line));
+    at = nl + 1;
+  }
+}
+
+bool DumpPrinter::selected(const wal::Record& r, std::optional<int32_t> accepted_chid) const {
+  if (type_) {
+    if (r.type != *type_) return false;
+  } else if (r.type == wal::RecordType::kCheckpoint) {
+    if (!options_.checkpoints && stats_ == nullptr) return false;
+  } else if (r.type == wal::RecordType::kAcceptResult) {
+    return false;  // shown on its notify_accept's line
+  }
+  // The end record follows the last event: it is shown whatever the range.
+  if (r.type != wal::RecordType::kEnd && !range_.contains(r.event)) return false;
+  if (options_.channel) {
+    if (r.type == wal::RecordType::kNotifyAccept) return accepted_chid == *options_.channel;
+    if (!r.info().has(wal::kFieldChid)) return false;
+    return r.chid == *options_.channel;
+  }
+  return true;
+}
+
+void DumpPrinter::take(const wal::Record& r) {
+  if (pending_accept_) {
+    const wal::Record accept = *pending_accept_;
+    pending_accept_.reset();
+    if (r.type == wal::RecordType::kAcceptResult && r.event == accept.event) {
+      if (selected(accept, r.chid)) emit(accept, r.chid);
+      if (selected(r, std::nullopt)) emit(r, std::nullopt);
+      return;
+    }
+    if (selected(accept, std::nullopt)) emit(accept, std::nullopt);
+  }
+  if (r.type == wal::RecordType::kNotifyAccept) {
+    pending_accept_ = r;
+    return;
+  }
+  if (selected(r, std::nullopt)) emit(r, std::nullopt);
+}
+
+void DumpPrinter::finish() {
+  if (!pending_accept_) return;
+  const wal::Record accept = *pending_accept_;
+  pending_accept_.reset();
+  if (selected(accept, std::nullopt)) emit(accept, std::nullopt);
+}
+
+void DumpPrinter::emit(const wal::Record& r, std::optional<int32_t> accepted_chid) {
+  if (stats_ != nullptr) {
+    stats_->count(r, accepted_chid);
+    return;
+  }
+  std::string line = options_.json ? json_line(r, accepted_chid) : text_line(r, accepted_chid);
+  line.push_back('\n');
+  std::fwrite(line.data(), 1, line.size(), out_);
+  if (options_.follow) std::fflush(out_);
+  ++printed_;
+}
+
+std::string DumpPrinter::text_line(const wal::Record& r,
+                                   std::optional<int32_t> accepted_chid) const {
+  const wal::RecordTypeInfo& info = r.info();
+  if (r.type == wal::RecordType::kEnd) {
+    if (r.end_reason == wal::EndReason::kCrashed)
+      return fmt::format("# end: crashed (signal {}) after #{}", r.end_detail, r.event);
+    return fmt::format("# end: {} after #{}", wal::end_reason_name(r.end_reason), r.event);
+  }
+  std::string line = fmt::format("#{} {}", r.event, info.name);
+  if (info.has(wal::kFieldClock)) line += fmt::format(" t={}", iso_time(r.clock_seconds));
+  if (info.has(wal::kFieldPort)) {
+    line += fmt::format(" port={} ch={}", r.port,
+                        accepted_chid ? std::to_string(*accepted_chid) : std::string("?"));
+  }
+  if (info.has(wal::kFieldChid)) line += fmt::format(" ch={}", r.chid);
+  if (info.has(wal::kFieldBytes) || info.has(wal::kFieldCount))
+    line += fmt::format(" {}B", r.size_bytes());
+  if (info.has(wal::kFieldBytes)) {
+    const size_t n = std::min(r.bytes.size(), options_.max_bytes);
+    line += fmt::format(" \"{}\"{}", escape_bytes(r.bytes.first(n), n),
+                        n < r.bytes.size() ? "..." : "");
+  }
+  if (info.has(wal::kFieldFigures)) {
+    line += fmt::format(" events={} memhash={} outhash={} heap={}B", r.figures.event_count,
+                        hex64(r.figures.memhash), hex64(r.figures.outhash),
+                        r.figures.heap_bytes_in_use);
+  }
+  return line;
+}
+
+std::string DumpPrinter::json_line(const wal::Record& r,
+                                   std::optional<int32_t> accepted_chid) const {
+  JsonLine j;
+  const wal::RecordType t = r.type;
+  j.add_str("kind", t == wal::RecordType::kCheckpoint ? "checkpoint"
+                    : t == wal::RecordType::kEnd      ? "end"
+                    : wal::is_event(t)                ? "event"
+                                                      : "record");
+  add_record(j, r, options_.max_bytes);
+  if (t == wal::RecordType::kNotifyAccept) {
+    if (accepted_chid) {
+      j.add_i64("chid", *accepted_chid);
+    } else {
+      j.add_null("chid");
+    }
+  }
+  return j.str();
+}
+
+}  // namespace lx::tools

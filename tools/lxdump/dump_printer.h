@@ -1,0 +1,50 @@
+// DumpPrinter: lxdump's output for one log: the header, then one line per
+// selected record (text or JSON Lines), in log order. The text form is
+// documented in docs/recording.md ("Reading a log with lxdump"), the JSON
+// form in docs/json.md.
+#pragma once
+
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "dump_stats.h"
+#include "event_range.h"
+#include "lx/wal/format.h"
+#include "lx/wal/log_header.h"
+#include "lxdump_options.h"
+
+namespace lx::tools {
+
+class DumpPrinter {
+ public:
+  // options and out must outlive the printer. With stats, selected records
+  // are counted there instead of printed (--stats).
+  DumpPrinter(const LxdumpOptions& options, const EventRange& range, std::FILE* out,
+              DumpStats* stats = nullptr);
+
+  void print_header(const wal::LogHeader& header, const std::string& name);
+  // Takes every record in log order; prints the selected ones. A
+  // notify_accept waits for its accept_result, whose chid its line shows.
+  void take(const wal::Record& record);
+  // Prints a notify_accept still waiting (the log ended after it).
+  void finish();
+  // Lines printed so far.
+  uint64_t printed() const { return printed_; }
+
+ private:
+  bool selected(const wal::Record& record, std::optional<int32_t> accepted_chid) const;
+  void emit(const wal::Record& record, std::optional<int32_t> accepted_chid);
+  std::string text_line(const wal::Record& record, std::optional<int32_t> accepted_chid) const;
+  std::string json_line(const wal::Record& record, std::optional<int32_t> accepted_chid) const;
+
+  const LxdumpOptions& options_;
+  const EventRange range_;
+  std::FILE* out_;
+  DumpStats* stats_;
+  std::optional<wal::RecordType> type_;  // --type
+  std::optional<wal::Record> pending_accept_;
+  uint64_t printed_ = 0;
+};
+
+}  // namespace lx::tools

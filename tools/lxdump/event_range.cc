@@ -1,0 +1,48 @@
+// Parsing lxdump's RANGE.
+#include "event_range.h"
+
+#include <fmt/format.h>
+
+namespace lx::tools {
+namespace {
+
+bool parse_number(const std::string& text, uint64_t* value) {
+  if (text.empty() || text.size() > 19) return false;
+  uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  *value = v;
+  return true;
+}
+
+}  // namespace
+
+Result<EventRange> parse_event_range(const std::string& text) {
+  EventRange range;
+  if (text.empty()) return range;
+  if (text == "end") {
+    range.end = true;
+    return range;
+  }
+  auto bad = [&](std::string_view why) {
+    return Status::usage(fmt::format("bad range '{}': {}; use N, N-M, N-, -M or end", text, why));
+  };
+  const size_t dash = text.find('-');
+  if (dash == std::string::npos) {
+    if (!parse_number(text, &range.first)) return bad("not a number");
+    range.last = range.first;
+  } else {
+    const std::string a = text.substr(0, dash);
+    const std::string b = text.substr(dash + 1);
+    if (a.empty() && b.empty()) return bad("no numbers");
+    if (!a.empty() && !parse_number(a, &range.first)) return bad("not a number");
+    if (!b.empty() && !parse_number(b, &range.last)) return bad("not a number");
+  }
+  if (range.first == 0 || range.last == 0) return bad("events are numbered from 1");
+  if (range.first > range.last) return bad("the first event is after the last");
+  return range;
+}
+
+}  // namespace lx::tools
