@@ -1,0 +1,158 @@
+"""The contract every tool keeps with its user, one test per defect a new user
+hit (issue 8): flags named, help texts, exit codes, '-' for standard input,
+lxdump's --type and RANGE edge cases, and a replay that skipped damage never
+reported as a match. Runs like tests/driver: `python3 FILE TEST` with LXRUN,
+LXREPLAY, LXDIFF, LXDUMP and LX_TEST_DATA (tests/data) in the environment."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "driver"))
+import lxtest  # noqa: E402
+from lxtest import check  # noqa: E402
+
+LXRUN = os.environ.get("LXRUN", "lxrun")
+LXREPLAY = os.environ.get("LXREPLAY", "lxreplay")
+LXDIFF = os.environ.get("LXDIFF", "lxdiff")
+LXDUMP = os.environ.get("LXDUMP", "lxdump")
+DATA = os.environ.get("LX_TEST_DATA", os.path.join(os.path.dirname(__file__), "..", "data"))
+WORK = tempfile.mkdtemp(prefix="lx_contract_")
+HTTP_LOG = os.path.join(DATA, "format-1.0", "http.lxw")  # 140 events, 3 checkpoints, indexed
+TOOLS = {"lxrun": LXRUN, "lxreplay": LXREPLAY, "lxdiff": LXDIFF, "lxdump": LXDUMP}
+
+
+def run(*args, stdin=None, timeout=60):
+    done = subprocess.run(list(args), capture_output=True, timeout=timeout,
+                          stdin=stdin if stdin is not None else subprocess.DEVNULL)
+    return done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode(
+        "utf-8", "replace")
+
+
+def copy_of(path, name):
+    target = os.path.join(WORK, name)
+    shutil.copyfile(path, target)
+    return target
+
+
+def test_a_lone_bad_flag_is_named():
+    # CLI11 checks required arguments first: a bad flag used to be reported
+    # as "file is required" / "--app is required".
+    for name, binary in TOOLS.items():
+        code, out, err = run(binary, "--bogus")
+        check(code == 2, f"{name} --bogus exited {code}")
+        check(f"{name}: error: unknown option --bogus" in err, f"{name} --bogus said:\n{err}")
+
+
+def test_help_names_the_program_and_lists_its_exit_codes():
+    for name, binary in TOOLS.items():
+        code, out, err = run(binary, "--help")
+        check(code == 0, f"{name} --help exited {code}")
+        check(f"Usage: {name} " in out, f"{name} --help does not name itself:\n{out[:300]}")
+        check("Exit codes:" in out and "\n  2   usage error" in out and "\n  70  internal" in out,
+              f"{name} --help does not list its exit codes:\n{out}")
+    code, out, _ = run(LXDUMP, "--help")
+    check("accept_result" in out and "end" in out, f"--type does not list its names:\n{out}")
+
+
+def test_lxdump_type_accept_result_and_end():
+    code, out, err = run(LXDUMP, HTTP_LOG, "--type", "accept_result")
+    lines = [l for l in out.splitlines() if not l.startswith("# ")]  # after the header
+    check(code == 0 and len(lines) == 4 and all(" accept_result ch=" in l for l in lines),
+          f"--type accept_result printed:\n{out}\n{err}")
+    code, out, err = run(LXDUMP, HTTP_LOG, "--type", "end")
+    body = [l for l in out.splitlines() if not l.startswith("# ") or l.startswith("# end")]
+    check(code == 0 and body == ["# end: closed after #140"], f"--type end printed:\n{out}")
+    code, out, err = run(LXDUMP, HTTP_LOG, "--type", "nonsense")
+    check(code == 2 and "accept_result" in err and "end" in err,
+          f"an unknown type does not list every valid one:\n{err}")
+
+
+def test_lxdump_range_beyond_the_end_warns_and_shows_the_end():
+    code, out, err = run(LXDUMP, HTTP_LOG, "500-")
+    check(code == 0, f"exit {code}")
+    check("the log's last event is 140" in err, f"no warning for a range past the end:\n{err}")
+    check("# end: closed after #140" in out, f"no end line:\n{out}")
+
+
+def test_lxdump_minus_zero_is_reported_as_typed():
+    code, out, err = run(LXDUMP, HTTP_LOG, "-0")
+    check(code == 2 and "'-0'" in err and "numbered from 1" in err,
+          f"-0 was reported as:\n{err}")
+
+
+def test_every_reader_takes_standard_input():
+    with open(HTTP_LOG, "rb") as f:
+        code, out, err = run(LXREPLAY, "-", "--quiet", stdin=f)
+    check(code == 0 and "match: 140 events replayed" in out, f"lxreplay -: {code}\n{out}\n{err}")
+    with open(HTTP_LOG, "rb") as f:
+        code, out, err = run(LXDIFF, "-", HTTP_LOG, stdin=f)
+    check(code == 0 and "lxdiff: same" in out, f"lxdiff - LOG: {code}\n{out}\n{err}")
+    code, out, err = run(LXDIFF, "-", "-")
+    check(code == 2 and "standard input" in err, f"lxdiff - -: {code}\n{err}")
+
+
+def test_a_salvaged_replay_of_a_damaged_middle_never_matches():
+    # 60 of 60 random single-byte flips of an http log used to end "match"
+    # with exit 0 under --salvage.
+    data = bytearray(open(HTTP_LOG, "rb").read())
+    seen_exit_3 = 0
+    for offset in range(400, len(data) - 400, (len(data) - 800) // 12):
+        damaged = bytearray(data)
+        damaged[offset] ^= 0x5A
+        path = os.path.join(WORK, f"flip{offset}.lxw")
+        open(path, "wb").write(damaged)
+        code, out, err = run(LXREPLAY, path, "--salvage", "--quiet")
+        check("match" not in out or code != 0 or "damaged" not in err,
+              f"flip at {offset}: exit {code} claims a match after damage:\n{out}\n{err}")
+        if code == 0:
+            # A flip zstd's own checks cannot see leaves every record valid.
+            code2, out2, _ = run(LXDUMP, path, "--stats", "--strict")
+            check(code2 == 0, f"flip at {offset}: replay says clean, lxdump --strict exits {code2}")
+        else:
+            check(code in (1, 3), f"flip at {offset}: exit {code}\n{err}")
+            seen_exit_3 += code == 3
+    check(seen_exit_3 > 0, "no flip was caught at all")
+
+
+def test_break_at_after_until_or_past_the_end_is_reported():
+    code, out, err = run(LXREPLAY, HTTP_LOG, "--until", "10", "--break-at", "20")
+    check(code == 2 and "--break-at 20 comes after --until 10" in err, f"{code}\n{err}")
+    check("lxreplay: error" in err and out == "", f"a usage error printed a summary:\n{out}")
+    code, out, err = run(LXREPLAY, HTTP_LOG, "--break-at", "5000", "--quiet")
+    check(code == 0 and "--break-at 5000: the log ends after event 140" in err, f"{code}\n{err}")
+
+
+def test_json_summary_even_for_errors():
+    code, out, err = run(LXREPLAY, os.path.join(WORK, "missing.lxw"), "--json")
+    lines = [json.loads(l) for l in out.splitlines()]
+    check(code == 3 and lines and lines[-1]["kind"] == "summary" and
+          lines[-1]["result"] == "error" and lines[-1]["exit_code"] == 3, f"{code}\n{out}\n{err}")
+    code, out, err = run(LXDUMP, os.path.join(WORK, "missing.lxw"), "--json")
+    lines = [json.loads(l) for l in out.splitlines()]
+    check(code == 3 and lines[-1]["result"] == "error", f"{code}\n{out}")
+
+
+def test_what_if_app_with_a_syntax_error_shows_the_lua_error():
+    app = os.path.join(WORK, "broken_app")
+    os.makedirs(app, exist_ok=True)
+    with open(os.path.join(app, "main.lua"), "w") as f:
+        f.write("function update(\n")
+    code, out, err = run(LXREPLAY, HTTP_LOG, "--app", app, "--quiet")
+    check(code == 1, f"exit {code}")
+    check("the --app source fails to load" in err and "main.lua" in err,
+          f"the Lua error is not shown:\n{err}")
+
+
+def test_error_texts_say_each_thing_once():
+    code, out, err = run(LXREPLAY, HTTP_LOG, "--engine", os.path.join(WORK, "no-engine.so"))
+    check(code == 4 and err.count("--engine PATH") == 1, f"the advice repeats:\n{err}")
+    code, out, err = run(LXDIFF, os.path.join(WORK, "missing.lxw"), HTTP_LOG)
+    check(code == 3 and "--strict" not in err, f"lxdiff mentions a flag it lacks:\n{err}")
+
+
+if __name__ == "__main__":
+    lxtest.main(globals())

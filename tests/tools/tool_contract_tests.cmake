@@ -1,0 +1,22 @@
+# The tools' command-line contract (issue 8's defects), end to end.
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_Interpreter_FOUND AND TARGET lxrun AND TARGET lxreplay AND TARGET lxdiff
+   AND TARGET lxdump)
+  foreach(test test_a_lone_bad_flag_is_named test_help_names_the_program_and_lists_its_exit_codes
+               test_lxdump_type_accept_result_and_end
+               test_lxdump_range_beyond_the_end_warns_and_shows_the_end
+               test_lxdump_minus_zero_is_reported_as_typed test_every_reader_takes_standard_input
+               test_a_salvaged_replay_of_a_damaged_middle_never_matches
+               test_break_at_after_until_or_past_the_end_is_reported
+               test_json_summary_even_for_errors
+               test_what_if_app_with_a_syntax_error_shows_the_lua_error
+               test_error_texts_say_each_thing_once)
+    string(REGEX REPLACE "^test_" "" short "${test}")
+    string(REPLACE "_" " " short "${short}")
+    add_test(NAME "tools: ${short}"
+             COMMAND Python3::Interpreter "${CMAKE_CURRENT_LIST_DIR}/test_tool_contract.py" ${test})
+    set_tests_properties("tools: ${short}" PROPERTIES
+      ENVIRONMENT "LXRUN=$<TARGET_FILE:lxrun>;LXREPLAY=$<TARGET_FILE:lxreplay>;LXDIFF=$<TARGET_FILE:lxdiff>;LXDUMP=$<TARGET_FILE:lxdump>;LX_TEST_DATA=${PROJECT_SOURCE_DIR}/tests/data"
+      TIMEOUT 120 SKIP_RETURN_CODE 77)
+  endforeach()
+endif()
