@@ -123,7 +123,7 @@ TEST_CASE("lxdiff reports a header difference between seeds", "[lxdiff]") {
   CHECK(has(d.out, "lxdiff: header differs: seed: A 1, B 2"));
   Captured j = diff(a, b, true);
   CHECK(has(j.out,
-            "{\"kind\":\"header_diff\",\"field\":\"seed\",\"a\":\"1\",\"b\":\"2\","
+            "{\"kind\":\"header_diff\",\"field\":\"seed\",\"a_value\":\"1\",\"b_value\":\"2\","
             "\"counted\":true}"));
 }
 

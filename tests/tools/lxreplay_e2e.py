@@ -241,6 +241,12 @@ def test_engine_crash_is_in_the_log_and_replay_repeats_it():
     # under gdb reaches the same crash.
     check(f"gdb --args lxreplay {log} --engine {CHAOS} --break-at {n}" in err,
           f"the crash hint leaves out the engine:\n{err}")
+    # With --json the run still ends with its one summary line: "crashed".
+    code, out, err = tool(LXREPLAY, log, "--quiet", "--engine", CHAOS, "--json")
+    summary = json.loads(out.splitlines()[-1])
+    check(summary["kind"] == "summary" and summary["result"] == "crashed" and
+          summary["event"] == n and summary["signal"] == signal.SIGSEGV,
+          f"no crashed summary line:\n{out}")
     code, out, err = tool(LXREPLAY, log, "--quiet", "--engine", CHAOS, "--until", str(n - 1))
     check(code == 0 and f"state after event {n - 1}" in out,
           f"replay up to the crash failed: exit {code}\n{out}\n{err}")

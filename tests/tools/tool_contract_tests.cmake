@@ -20,3 +20,15 @@ if(Python3_Interpreter_FOUND AND TARGET lxrun AND TARGET lxreplay AND TARGET lxd
       TIMEOUT 120 SKIP_RETURN_CODE 77)
   endforeach()
 endif()
+
+# Every --json line of every tool against docs/json.md.
+if(Python3_Interpreter_FOUND AND TARGET lxreplay AND TARGET lxdiff AND TARGET lxdump)
+  foreach(tool lxdump lxreplay lxdiff)
+    add_test(NAME "tools: ${tool} --json lines follow docs/json.md"
+             COMMAND Python3::Interpreter "${CMAKE_CURRENT_LIST_DIR}/test_json_schema.py"
+                     test_${tool}_lines_follow_the_schema)
+    set_tests_properties("tools: ${tool} --json lines follow docs/json.md" PROPERTIES
+      ENVIRONMENT "LXREPLAY=$<TARGET_FILE:lxreplay>;LXDIFF=$<TARGET_FILE:lxdiff>;LXDUMP=$<TARGET_FILE:lxdump>;LX_TEST_DATA=${PROJECT_SOURCE_DIR}/tests/data;LX_DOCS=${PROJECT_SOURCE_DIR}/docs;LX_SAMPLES=${PROJECT_SOURCE_DIR}/samples"
+      TIMEOUT 120)
+  endforeach()
+endif()

@@ -289,8 +289,8 @@ void LogDiffer::print_headers() {
       JsonLine j;
       j.add_str("kind", "header_diff")
           .add_str("field", d.field)
-          .add_str("a", d.a)
-          .add_str("b", d.b)
+          .add_str("a_value", d.a)
+          .add_str("b_value", d.b)
           .add_bool("counted", d.counted);
       j.print(out_);
     }
@@ -333,13 +333,13 @@ void LogDiffer::print_event_diff() {
     if (d.offset) {
       j.add_u64("offset", *d.offset).add_u64("preview_from", d.window_start);
     }
-    j.add_raw("a", side_json(d.a_brief, d.a_text, d.a_window))
-        .add_raw("b", side_json(d.b_brief, d.b_text, d.b_window));
+    j.add_raw("a_event", side_json(d.a_brief, d.a_text, d.a_window))
+        .add_raw("b_event", side_json(d.b_brief, d.b_text, d.b_window));
     j.print(out_);
     for (const Row* r : rows) {
       JsonLine c;
       c.add_str("kind", "context").add_u64("event", r->event);
-      c.add_optional_str("a", r->a).add_optional_str("b", r->b);
+      c.add_optional_str("a_text", r->a).add_optional_str("b_text", r->b);
       c.add_bool("same", r->same).add_bool("first_difference", r == &*marked_);
       c.print(out_);
     }
@@ -389,7 +389,7 @@ void LogDiffer::print_checkpoint_diff() {
         .add_u64("event", c.event)
         .add_str("differs", differing_figures(c.a, c.b));
     j.add_optional_u64("last_matched_event", c.last_matched);
-    j.add_raw("a", figures_json(c.a)).add_raw("b", figures_json(c.b));
+    j.add_raw("a_figures", figures_json(c.a)).add_raw("b_figures", figures_json(c.b));
     j.print(out_);
     return;
   }

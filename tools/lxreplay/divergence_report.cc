@@ -69,8 +69,8 @@ void DivergenceReport::checkpoint_mismatch(const EventBrief& event_before,
     j.add_str("differs", differing_figures(recorded, replayed));
     j.add_optional_u64("last_matched_event", last_matched);
     j.add_u64("first_suspect_event", first)
-        .add_raw("recorded", figures_json(recorded))
-        .add_raw("replayed", figures_json(replayed))
+        .add_raw("recorded_figures", figures_json(recorded))
+        .add_raw("replayed_figures", figures_json(replayed))
         .add_raw("next", next_json(first, event));
     j.print(out_);
     return;
