@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "lx/wal/crc32c.h"
+#include "lx/wal/damage.h"
 
 namespace lx::wal {
 namespace {
@@ -116,6 +117,39 @@ PayloadPrefix encode_prefix(const Record& r) {
   return prefix;
 }
 
+static_assert(kRawFrameHeader[0] == (kZstdFrameMagic & 0xFFu) &&
+                  kRawFrameHeader[1] == ((kZstdFrameMagic >> 8) & 0xFFu) &&
+                  kRawFrameHeader[2] == ((kZstdFrameMagic >> 16) & 0xFFu) &&
+                  kRawFrameHeader[3] == (kZstdFrameMagic >> 24),
+              "the crash flush's frame starts with the zstd magic");
+// Window descriptor 0x38: exponent 7, mantissa 0: 2^(10+7) = 128 KiB.
+static_assert(kRawBlockMaxBytes == (size_t{1} << (10 + (kRawFrameHeader[5] >> 3))),
+              "the raw frame's window holds its largest block");
+static_assert(kCrashPayloadBytes == sizeof kCrashMagic + 4 + 4,
+              "crash marker payload: magic, signal, CRC");
+
+void encode_crash_marker(int signo, uint8_t out[kCrashFrameBytes]) {
+  put_u32(out, kCrashFrameMagic);
+  put_u32(out + 4, kCrashPayloadBytes);
+  std::memcpy(out + 8, kCrashMagic, sizeof kCrashMagic);
+  put_u32(out + 16, static_cast<uint32_t>(signo));
+  put_u32(out + 20, crc32c(out + 8, 12));
+}
+
+bool is_crash_marker(const uint8_t* p, size_t avail) {
+  return avail >= kCrashFrameBytes && get_u32(p) == kCrashFrameMagic &&
+         get_u32(p + 4) == kCrashPayloadBytes && std::memcmp(p + 8, kCrashMagic, 8) == 0 &&
+         crc32c(p + 8, 12) == get_u32(p + 20);
+}
+
+void encode_raw_block_header(uint8_t out[kBlockHeaderBytes], size_t bytes, bool last) {
+  // Block_Header: bit 0 Last_Block, bits 1-2 Block_Type (0: raw), bits 3-23 Block_Size.
+  const uint32_t header = (static_cast<uint32_t>(bytes) << 3) | (last ? 1u : 0u);
+  out[0] = static_cast<uint8_t>(header);
+  out[1] = static_cast<uint8_t>(header >> 8);
+  out[2] = static_cast<uint8_t>(header >> 16);
+}
+
 size_t encode_record(uint8_t* dst, RecordType type, uint64_t event, std::span<const uint8_t> prefix,
                      std::span<const uint8_t> data) {
   const uint64_t payload_bytes = prefix.size() + data.size();
@@ -141,7 +175,7 @@ ParseStatus parse_record(const uint8_t* p, size_t avail, RawRecord* out, const c
       case VarintStatus::kNeedMore:
         return ParseStatus::kNeedMore;
       case VarintStatus::kBad:
-        *reason = "bad varint in record header";
+        *reason = reason::kBadVarint.data();
         return ParseStatus::kCorrupt;
       case VarintStatus::kOk:
         pos += used;
@@ -149,18 +183,23 @@ ParseStatus parse_record(const uint8_t* p, size_t avail, RawRecord* out, const c
     }
   }
   if (fields[0] == 0 || fields[0] > 127) {
-    *reason = "bad record type";
+    *reason = reason::kBadRecordType.data();
     return ParseStatus::kCorrupt;
   }
   if (fields[2] > kMaxPayloadBytes) {
-    *reason = "record length over the 64 MiB limit";
+    *reason = reason::kRecordTooLong.data();
+    return ParseStatus::kCorrupt;
+  }
+  if (const RecordTypeInfo* info = find_record_type(fields[0]);
+      info != nullptr && fields[2] > info->max_payload_bytes()) {
+    *reason = reason::kRecordTooLongForType.data();
     return ParseStatus::kCorrupt;
   }
   const size_t total = pos + static_cast<size_t>(fields[2]) + kRecordCrcBytes;
   if (avail < total) return ParseStatus::kNeedMore;
   const size_t crc_at = total - kRecordCrcBytes;
   if (crc32c(p, crc_at) != get_u32(p + crc_at)) {
-    *reason = "record checksum mismatch";
+    *reason = reason::kRecordChecksum.data();
     return ParseStatus::kCorrupt;
   }
   out->type = fields[0];
@@ -175,7 +214,7 @@ bool decode_record(const RawRecord& raw, Record* out, const char** reason) {
   *out = Record{};
   const RecordTypeInfo* info = find_record_type(raw.type);
   if (info == nullptr) {
-    *reason = "unknown record type";
+    *reason = reason::kUnknownRecordType.data();
     return false;
   }
   out->type = info->type;
@@ -210,7 +249,7 @@ bool decode_record(const RawRecord& raw, Record* out, const char** reason) {
     p = end;
   }
   if (!ok || p != end) {
-    *reason = "record payload does not match its type";
+    *reason = reason::kBadPayload.data();
     return false;
   }
   return true;

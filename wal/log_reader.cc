@@ -1,26 +1,31 @@
-// The reader's state machine: frames (zstd data frames, lx skippable frames)
-// then records inside them, with one recovery path for every kind of damage
-// (docs/wal-format.md, "Reading").
+// The reader's state machine: frames (zstd data frames, lx skippable frames),
+// zstd units inside a data frame (decoded one at a time with zstd's
+// buffer-less API, so a unit that fails never takes the output of the ones
+// before it), then records inside the decoded bytes, with one recovery path
+// for every kind of damage (docs/wal-format.md, "Reading").
 #include "lx/wal/log_reader.h"
 
-// For ZSTD_nextSrcSizeToDecompress (exported by libzstd, documented as
-// the buffer-less streaming API).
+// The buffer-less streaming API (ZSTD_decompressBegin, ZSTD_decompressContinue,
+// ZSTD_nextSrcSizeToDecompress, ZSTD_getFrameHeader) is exported by libzstd
+// and documented in zstd.h's advanced section.
 #define ZSTD_STATIC_LINKING_ONLY
 #include <fmt/format.h>
 #include <zstd.h>
 
 #include <algorithm>
 
-#include "byte_source.h"
 #include "lx/wal/crc32c.h"
+#include "source_window.h"
 
 namespace lx::wal {
 namespace {
 
 // Largest zstd window a reader accepts: the writer's levels 1..19 stay at or
 // under 8 MiB; a hostile frame asking for more allocates nothing.
-constexpr int kMaxWindowLog = 25;
-constexpr size_t kOutputStepBytes = 128u << 10;
+constexpr uint64_t kMaxWindowBytes = uint64_t{1} << 25;
+// Largest index frame a reader loads (about a million checkpoints).
+constexpr uint64_t kMaxIndexFrameBytes = uint64_t{64} << 20;
+constexpr size_t kBlockMaxBytes = ZSTD_BLOCKSIZE_MAX;
 
 bool is_lx_skippable(uint32_t magic) {
   return magic >= kHeaderFrameMagic && magic <= kCrashFrameMagic;
@@ -38,6 +43,8 @@ std::string_view health_state_name(HealthState state) {
       return "crashed";
     case HealthState::kLogError:
       return "log_error";
+    case HealthState::kNoIndex:
+      return "no_index";
     case HealthState::kTornTail:
       return "torn_tail";
     case HealthState::kDamaged:
@@ -46,42 +53,52 @@ std::string_view health_state_name(HealthState state) {
   return "unknown";
 }
 
-LogReader::LogReader(std::unique_ptr<ByteSource> source, const ReaderOptions& options)
-    : source_(std::move(source)), options_(options) {
+LogReader::LogReader(std::unique_ptr<ByteSource> source, uint64_t start_offset,
+                     const ReaderOptions& options)
+    : source_(std::make_unique<SourceWindow>(std::move(source), start_offset)), options_(options) {
   dctx_ = ZSTD_createDCtx();
   LX_ASSERT(dctx_ != nullptr);
-  ZSTD_DCtx_setParameter(dctx_, ZSTD_d_windowLogMax, kMaxWindowLog);
   source_->set_follow(options.follow, options.follow_poll_ms, options.follow_timeout_ms);
 }
 
 LogReader::~LogReader() { ZSTD_freeDCtx(dctx_); }
 
-Result<std::unique_ptr<LogReader>> LogReader::open(const std::string& path,
-                                                   const ReaderOptions& options) {
-  auto source = ByteSource::open_path(path);
-  if (!source.ok()) return source.status();
-  std::unique_ptr<LogReader> reader(new LogReader(std::move(source).value(), options));
-  Status header = reader->read_header();
-  if (!header.ok()) return Status::error(header.kind(), path + ": " + header.message());
-  reader->load_index();
-  return reader;
-}
-
-Result<std::unique_ptr<LogReader>> LogReader::open_fd(int fd, const ReaderOptions& options) {
-  std::unique_ptr<LogReader> reader(new LogReader(ByteSource::from_fd(fd), options));
+Result<std::unique_ptr<LogReader>> LogReader::finish_open(std::unique_ptr<LogReader> reader) {
   Status header = reader->read_header();
   if (!header.ok()) return header;
   reader->load_index();
   return reader;
 }
 
+Result<std::unique_ptr<LogReader>> LogReader::open(const std::string& path,
+                                                   const ReaderOptions& options) {
+  auto source = open_file_source(path);
+  if (!source.ok()) return source.status();
+  auto reader =
+      finish_open(std::unique_ptr<LogReader>(new LogReader(std::move(source).value(), 0, options)));
+  if (!reader.ok()) return reader.status().with_context(path);
+  return reader;
+}
+
+Result<std::unique_ptr<LogReader>> LogReader::open_fd(int fd, const ReaderOptions& options) {
+  const off_t at = ::lseek(fd, 0, SEEK_CUR);
+  const uint64_t start = at > 0 ? static_cast<uint64_t>(at) : 0;
+  return finish_open(std::unique_ptr<LogReader>(new LogReader(fd_source(fd), start, options)));
+}
+
+Result<std::unique_ptr<LogReader>> LogReader::open_source(std::unique_ptr<ByteSource> source,
+                                                          const ReaderOptions& options) {
+  return finish_open(std::unique_ptr<LogReader>(new LogReader(std::move(source), 0, options)));
+}
+
 Status LogReader::read_header() {
-  ByteSource& src = *source_;
+  SourceWindow& src = *source_;
   // In follow mode the header may not be written yet: fill() waits for it.
   const size_t n = src.fill(8);
   if (!src.error().ok()) return src.error();
-  if (n < 8)
+  if (n < 8) {
     return Status::corruption(n == 0 ? "empty file: not an lx log" : "not an lx log (too short)");
+  }
   const uint32_t magic = get_u32(src.data());
   if (magic != kHeaderFrameMagic) {
     if (magic == kZstdFrameMagic)
@@ -91,38 +108,55 @@ Status LogReader::read_header() {
   const uint32_t size = get_u32(src.data() + 4);
   if (size > kMaxHeaderPayloadBytes)
     return Status::corruption("not an lx log (header frame too large)");
-  if (src.fill(8 + size) < 8 + size)
+  if (src.fill(8 + size) < 8 + size) {
+    if (!src.error().ok()) return src.error();
     return Status::corruption("torn header: the file ends inside it");
+  }
   auto header = parse_header_payload({src.data() + 8, size});
   if (!header.ok()) return header.status();
   header_ = std::move(header).value();
   src.consume(8 + size);
-  good_offset_ = src.offset();
   return ok_status();
 }
 
 void LogReader::load_index() {
-  ByteSource& src = *source_;
+  SourceWindow& src = *source_;
   if (!src.seekable() || options_.follow) return;
   const int64_t size = src.size();
   if (size < static_cast<int64_t>(kTrailerFrameBytes) + static_cast<int64_t>(src.offset())) return;
+  const uint64_t trailer_at = static_cast<uint64_t>(size) - kTrailerFrameBytes;
   uint8_t trailer_bytes[kTrailerFrameBytes];
+  if (!src.read_at(trailer_at, trailer_bytes, kTrailerFrameBytes)) return;
+  // No trailer magic at the end: a log without one (a crash); the front-to-
+  // back read decides whether it was due.
+  if (get_u32(trailer_bytes) != kTrailerFrameMagic) return;
   Trailer trailer;
-  if (!src.read_at(static_cast<uint64_t>(size) - kTrailerFrameBytes, trailer_bytes,
-                   kTrailerFrameBytes) ||
-      !parse_trailer_frame(trailer_bytes, &trailer))
+  if (!parse_trailer_frame(trailer_bytes, &trailer)) {
+    damaged_metadata(trailer_at, kTrailerFrameBytes, reason::kBadTrailer, true);
     return;
+  }
   // The index must lie between the header and the trailer, exactly.
   if (trailer.index_offset < src.offset() || trailer.index_frame_bytes < 8 ||
-      trailer.index_offset + trailer.index_frame_bytes !=
-          static_cast<uint64_t>(size) - kTrailerFrameBytes)
+      trailer.index_offset + trailer.index_frame_bytes != trailer_at) {
+    damaged_metadata(trailer_at, kTrailerFrameBytes, reason::kBadTrailer, true);
     return;
-  std::vector<uint8_t> frame(trailer.index_frame_bytes);  // bounded by the file's size
-  if (!src.read_at(trailer.index_offset, frame.data(), frame.size())) return;
-  if (get_u32(frame.data()) != kIndexFrameMagic || get_u32(frame.data() + 4) != frame.size() - 8)
+  }
+  if (trailer.index_frame_bytes > kMaxIndexFrameBytes) {
+    damaged_metadata(trailer.index_offset, trailer.index_frame_bytes, reason::kIndexTooLarge, true);
     return;
+  }
+  std::vector<uint8_t> frame(trailer.index_frame_bytes);  // bounded above
+  if (!src.read_at(trailer.index_offset, frame.data(), frame.size()) ||
+      get_u32(frame.data()) != kIndexFrameMagic || get_u32(frame.data() + 4) != frame.size() - 8) {
+    damaged_metadata(trailer.index_offset, frame.size(), reason::kBadIndex, true);
+    return;
+  }
   auto index = parse_index_payload({frame.data() + 8, frame.size() - 8});
-  if (index.ok()) index_ = std::move(index).value();
+  if (!index.ok()) {
+    damaged_metadata(trailer.index_offset, frame.size(), reason::kBadIndex, true);
+    return;
+  }
+  index_ = std::move(index).value();
 }
 
 uint64_t LogReader::file_offset() const { return source_->offset(); }
@@ -134,12 +168,18 @@ uint64_t LogReader::file_bytes() const {
 
 HealthState LogReader::health() const {
   bool torn = false;
+  bool metadata = false;
   for (const Damage& d : damage_) {
+    if (d.metadata) {
+      metadata = true;
+      continue;
+    }
     if (d.recovered) continue;
     if (!d.torn) return HealthState::kDamaged;
     torn = true;
   }
   if (torn || !end_) return HealthState::kTornTail;
+  if (metadata) return HealthState::kNoIndex;
   switch (end_->end_reason) {
     case EndReason::kClosed:
       return HealthState::kClean;
@@ -160,20 +200,22 @@ Status LogReader::seek_to_event(uint64_t event) {
   in_frame_ = false;
   ended_ = false;
   rpos_ = wpos_ = 0;
+  units_.clear();
   last_event_ = frame.first_event == 0 ? 0 : frame.first_event - 1;
   last_rank_ = 0;
   skip_below_event_ = event;
-  good_offset_ = frame.file_offset;
   return ok_status();
 }
 
 Result<bool> LogReader::next(Record* out) {
   for (;;) {
     if (ended_) {
-      for (const Damage& d : damage_) {
-        if (options_.recovery == Recovery::kStrict)
+      if (options_.recovery == Recovery::kStrict) {
+        for (const Damage& d : damage_) {
+          if (d.crash_flush && d.recovered) continue;  // what any crash leaves, repaired
           return Status::corruption(fmt::format("damaged log at offset {}: {} ({} bytes dropped)",
                                                 d.offset, d.reason, d.dropped_bytes));
+        }
       }
       if (!source_->error().ok()) return source_->error();
       return false;
@@ -185,48 +227,87 @@ Result<bool> LogReader::next(Record* out) {
   }
 }
 
+uint64_t LogReader::unit_offset_of(size_t pos) const {
+  uint64_t offset = frame_offset_;
+  for (const UnitStart& u : units_) {
+    if (u.pos > pos) break;
+    offset = u.offset;
+  }
+  return offset;
+}
+
 Status LogReader::step(Record* out, bool* delivered) {
   if (rpos_ < wpos_) {
     RawRecord raw;
-    const char* reason = nullptr;
-    switch (parse_record(records_.data() + rpos_, wpos_ - rpos_, &raw, &reason)) {
+    const char* why = nullptr;
+    switch (parse_record(records_.data() + rpos_, wpos_ - rpos_, &raw, &why)) {
       case ParseStatus::kOk:
         rpos_ += raw.record_bytes;
         raw_bytes_ += raw.record_bytes;
-        if (rpos_ == wpos_) good_offset_ = source_->offset();
         return accept(raw, out, delivered);
-      case ParseStatus::kCorrupt:
-        return damaged(good_offset_, reason, false);
+      case ParseStatus::kCorrupt: {
+        const uint64_t offset = unit_offset_of(rpos_);
+        return damaged(offset, why, false, frame_offset_ + 1);
+      }
       case ParseStatus::kNeedMore:
-        if (!in_frame_ && frame_error_ == nullptr)
-          return damaged(good_offset_, "frame ends inside a record", false);
+        if (!in_frame_) {
+          return damaged(unit_offset_of(rpos_), reason::kFrameEndsInRecord, false,
+                         frame_offset_ + 1);
+        }
         break;
     }
   }
-  if (frame_error_ != nullptr) return damaged(good_offset_, frame_error_, false);
-  if (in_frame_) return decompress_step();
+  if (in_frame_) return decode_unit();
   return read_frame_start();
 }
 
 Status LogReader::accept(const RawRecord& raw, Record* out, bool* delivered) {
+  const uint64_t unit_offset = unit_offset_of(rpos_ - raw.record_bytes);
   if (!is_known_type(raw.type)) {
-    if (raw.type >= 64) return ok_status();  // ignorable: added by a newer minor version
-    return damaged(good_offset_, "unknown record type", false);
+    if (raw.type >= kFirstIgnorableType) return ok_status();  // added by a newer minor version
+    return damaged(unit_offset, reason::kUnknownRecordType, false, frame_offset_ + 1);
   }
   Record record;
-  const char* reason = nullptr;
-  if (!decode_record(raw, &record, &reason)) return damaged(good_offset_, reason, false);
+  const char* why = nullptr;
+  if (!decode_record(raw, &record, &why)) {
+    return damaged(unit_offset, why, false, frame_offset_ + 1);
+  }
   const int rank = record_rank(record.type);
   const bool after =
       record.event > last_event_ || (record.event == last_event_ && rank > last_rank_);
+  const bool in_sequence = is_event(record.type) ? record.event == last_event_ + 1
+                                                 : record.event == last_event_ && after;
   if (resynced_) {
-    if (!after) return ok_status();  // already delivered before the damaged span
-  } else {
-    const bool in_sequence = is_event(record.type) ? record.event == last_event_ + 1
-                                                   : record.event == last_event_ && after;
-    if (!in_sequence) return damaged(good_offset_, "record out of sequence", false);
+    // A crash flush repeats records already read; skip them. The first new
+    // record must continue the sequence, or events were lost.
+    if (!after) return ok_status();
+    resynced_ = false;
+    if (!in_sequence) {
+      Damage gap;
+      gap.offset = unit_offset;
+      gap.reason = reason::kEventGap;
+      gap.dropped_bytes = 0;
+      if (pending_recovery_) {
+        // The crash flush did not hold what the damage took.
+        damage_[*pending_recovery_].recovered = false;
+        report(*pending_recovery_);
+        pending_recovery_.reset();
+      }
+      damage_.push_back(gap);
+      report(damage_.size() - 1);
+      if (options_.recovery != Recovery::kSalvage) {
+        ended_ = true;
+        return ok_status();
+      }
+    } else if (pending_recovery_) {
+      damage_[*pending_recovery_].recovered = true;
+      report(*pending_recovery_);
+      pending_recovery_.reset();
+    }
+  } else if (!in_sequence) {
+    return damaged(unit_offset, reason::kOutOfSequence, false, frame_offset_ + 1);
   }
-  if (end_) return damaged(good_offset_, "record after the end record", false);
+  if (end_) return damaged(unit_offset, reason::kAfterEnd, false, frame_offset_ + 1);
   last_event_ = record.event;
   last_rank_ = rank;
   record.frame_offset = frame_offset_;
@@ -240,109 +321,174 @@ Status LogReader::accept(const RawRecord& raw, Record* out, bool* delivered) {
   return ok_status();
 }
 
-Status LogReader::decompress_step() {
-  ByteSource& src = *source_;
-  if (rpos_ > 0) {
+Status LogReader::begin_zstd_frame() {
+  SourceWindow& src = *source_;
+  frame_offset_ = src.offset();
+  // The frame header says how large a window the frame needs: check it
+  // before anything is allocated for it.
+  ZSTD_frameHeader zfh;
+  size_t need = ZSTD_FRAMEHEADERSIZE_MAX;
+  size_t got = src.fill(need);
+  const size_t rc = ZSTD_getFrameHeader(&zfh, src.data(), got);
+  if (ZSTD_isError(rc))
+    return damaged(frame_offset_, reason::kCorruptFrame, false, frame_offset_ + 1);
+  if (rc > 0) {
+    if (!src.error().ok()) return src.error();
+    return damaged(frame_offset_, reason::kTornFrame, true, frame_offset_ + 1);
+  }
+  if (zfh.frameType != ZSTD_frame || zfh.windowSize > kMaxWindowBytes)
+    return damaged(frame_offset_, reason::kWindowTooLarge, false, frame_offset_ + 1);
+  const size_t window_bytes = ZSTD_decodingBufferSize_min(zfh.windowSize, zfh.frameContentSize);
+  if (ZSTD_isError(window_bytes) || window_bytes > kMaxWindowBytes + 4 * kBlockMaxBytes)
+    return damaged(frame_offset_, reason::kWindowTooLarge, false, frame_offset_ + 1);
+  // Grows to the largest window seen; never shrinks (a log uses one level).
+  if (window_.size() < window_bytes) window_.resize(window_bytes);
+  window_pos_ = 0;
+  raw_block_ = false;
+  block_started_ = false;
+  const size_t begun = ZSTD_decompressBegin(dctx_);
+  LX_ASSERT(!ZSTD_isError(begun));
+  in_frame_ = true;
+  return ok_status();
+}
+
+Status LogReader::decode_unit() {
+  SourceWindow& src = *source_;
+  const size_t need = ZSTD_nextSrcSizeToDecompress(dctx_);
+  if (need == 0) {  // the frame is complete
+    in_frame_ = false;
+    return ok_status();
+  }
+  const uint64_t unit_offset = src.offset();
+  const ZSTD_nextInputType_e unit = ZSTD_nextInputType(dctx_);
+  const bool block = unit == ZSTDnit_block || unit == ZSTDnit_lastBlock;
+  size_t feed = need;
+  if (src.fill(need) < need) {
+    if (!src.error().ok()) return src.error();
+    // A raw block may be taken in part (zstd copies it as it comes): what a
+    // torn raw block holds is not lost. Any other unit needs all its bytes.
+    if (!(block && raw_block_ && src.available() > 0))
+      return damaged(unit_offset, reason::kTornFrame, true, frame_offset_ + 1);
+    feed = src.available();
+  }
+  // A round buffer of the window: each block goes next to the previous one,
+  // or back at the start when it would not fit (zstd.h, buffer-less API); a
+  // block taken in parts stays where it began.
+  if (block && !block_started_ && window_.size() - window_pos_ < kBlockMaxBytes) window_pos_ = 0;
+  const size_t produced = ZSTD_decompressContinue(dctx_, window_.data() + window_pos_,
+                                                  window_.size() - window_pos_, src.data(), feed);
+  if (ZSTD_isError(produced)) {
+    if (unit == ZSTDnit_checksum && rpos_ == wpos_) {
+      // Every record of the frame was delivered and verified by its own CRC:
+      // only the frame's checksum bytes are bad. Nothing is lost.
+      src.consume(need);
+      in_frame_ = false;
+      damaged_metadata(unit_offset, need, reason::kFrameChecksum, false);
+      return ok_status();
+    }
+    return damaged(unit_offset, reason::kCorruptFrame, false, frame_offset_ + 1);
+  }
+  if (unit == ZSTDnit_blockHeader) raw_block_ = ((src.data()[0] >> 1) & 3u) == 0;  // Block_Type 0
+  block_started_ = block && feed < need;
+  src.consume(feed);
+  if (produced == 0) return ok_status();
+  // Append the block's output to the bytes waiting to be parsed.
+  if (rpos_ > 0 && rpos_ == wpos_) {
+    rpos_ = wpos_ = 0;
+    units_.clear();
+  } else if (rpos_ > (records_.size() / 2)) {
     std::memmove(records_.data(), records_.data() + rpos_, wpos_ - rpos_);
+    for (UnitStart& u : units_) u.pos = u.pos >= rpos_ ? u.pos - rpos_ : 0;
     wpos_ -= rpos_;
     rpos_ = 0;
   }
-  // Grows only as decompressed bytes arrive: a length field never sizes it.
-  if (records_.size() - wpos_ < kOutputStepBytes) records_.resize(wpos_ + kOutputStepBytes);
-  // Feed one decoding step (a block header or a block) per call: when a call
-  // fails, zstd does not report the output it already wrote, so a call must
-  // never hold a good block and a bad one together.
-  const size_t step_bytes = std::max<size_t>(1, ZSTD_nextSrcSizeToDecompress(dctx_));
-  ZSTD_inBuffer in{src.data(), std::min(src.available(), step_bytes), 0};
-  ZSTD_outBuffer outb{records_.data() + wpos_, records_.size() - wpos_, 0};
-  const size_t result = ZSTD_decompressStream(dctx_, &outb, &in);
-  wpos_ += outb.pos;
-  if (ZSTD_isError(result)) {
-    // Deliver the records that came out before the error, then report it.
-    in_frame_ = false;
-    frame_error_ = "corrupt zstd frame";
-    return ok_status();
-  }
-  src.consume(in.pos);
-  if (result == 0) {
-    in_frame_ = false;
-    if (rpos_ == wpos_) good_offset_ = src.offset();
-    return ok_status();
-  }
-  if (in.pos == 0 && outb.pos == 0 && src.fill_more() == 0) {
-    if (!src.error().ok()) return src.error();
-    return damaged(good_offset_, "torn frame at end of file", true);
-  }
+  // Only units that still hold unparsed bytes are kept.
+  while (units_.size() > 1 && units_[1].pos <= rpos_) units_.erase(units_.begin());
+  if (records_.size() - wpos_ < produced)
+    records_.resize(std::max(wpos_ + produced, std::max(2 * records_.size(), kBlockMaxBytes)));
+  std::memcpy(records_.data() + wpos_, window_.data() + window_pos_, produced);
+  units_.push_back(UnitStart{wpos_, unit_offset});
+  wpos_ += produced;
+  window_pos_ += produced;
   return ok_status();
 }
 
 Status LogReader::skip_bytes(uint64_t n) {
-  ByteSource& src = *source_;
+  SourceWindow& src = *source_;
+  const uint64_t start = src.offset();
   while (n > 0) {
-    if (src.available() == 0 && src.fill_more() == 0)
-      return damaged(good_offset_, "torn frame at end of file", true);
+    if (src.available() == 0 && src.fill_more() == 0) {
+      if (!src.error().ok()) return src.error();
+      return damaged(start, reason::kTornFrame, true, start + 1);
+    }
     const size_t step = static_cast<size_t>(std::min<uint64_t>(n, src.available()));
     src.consume(step);
     n -= step;
   }
-  good_offset_ = src.offset();
   return ok_status();
 }
 
 Status LogReader::at_end_of_input() {
   if (!source_->error().ok()) return source_->error();
-  if (!end_) return damaged(source_->offset(), "log ends without an end record", true);
-  if (!trailer_seen_ && end_->end_reason != EndReason::kCrashed &&
-      end_->end_reason != EndReason::kLogError)
-    return damaged(source_->offset(), "log ends without its index and trailer", true);
+  if (pending_recovery_) {
+    // The crash flush held only records already read: nothing was lost.
+    damage_[*pending_recovery_].recovered = true;
+    report(*pending_recovery_);
+    pending_recovery_.reset();
+  }
+  if (!end_) return damaged(source_->offset(), reason::kNoEndRecord, true, source_->offset());
+  if (!trailer_seen_ && !index_problem_reported_ && end_->end_reason != EndReason::kCrashed &&
+      end_->end_reason != EndReason::kLogError) {
+    // The file ends early (torn), but every record is there.
+    damaged_metadata(source_->offset(), 0, reason::kNoIndex, true, true);
+  }
   ended_ = true;
   return ok_status();
 }
 
 Status LogReader::read_frame_start() {
-  ByteSource& src = *source_;
+  SourceWindow& src = *source_;
   const size_t n = src.fill(8);
   if (n == 0) return at_end_of_input();
-  if (n < 4) return damaged(src.offset(), "torn frame at end of file", true);
-  if (trailer_seen_) return damaged(src.offset(), "bytes after the trailer", false);
+  const uint64_t at = src.offset();
+  if (n < 4) return damaged(at, reason::kTornFrame, true, at + 1);
+  if (trailer_seen_) return damaged(at, reason::kBytesAfterTrailer, false, at + 1);
   const uint32_t magic = get_u32(src.data());
-  if (magic == kZstdFrameMagic) {
-    ZSTD_DCtx_reset(dctx_, ZSTD_reset_session_only);
-    in_frame_ = true;
-    frame_offset_ = src.offset();
-    return ok_status();
-  }
+  if (magic == kZstdFrameMagic) return begin_zstd_frame();
   if ((magic & 0xFFFFFFF0u) != kSkippableMagicFirst)
-    return damaged(src.offset(), "not a zstd frame", false);
-  if (n < 8) return damaged(src.offset(), "torn frame at end of file", true);
+    return damaged(at, reason::kNotAFrame, false, at + 1);
+  if (n < 8) return damaged(at, reason::kTornFrame, true, at + 1);
+  frame_offset_ = at;
   const uint64_t size = get_u32(src.data() + 4);
   const int64_t file_size = src.size();
-  if (file_size >= 0 && !src.following() &&
-      src.offset() + 8 + size > static_cast<uint64_t>(file_size))
-    return damaged(src.offset(), "torn frame at end of file", true);
+  if (file_size >= 0 && !src.following() && at + 8 + size > static_cast<uint64_t>(file_size))
+    return damaged(at, reason::kTornFrame, true, at + 1);
   switch (magic) {
     case kHeaderFrameMagic:
-      return damaged(src.offset(), "a second header frame", false);
+      return damaged(at, reason::kSecondHeader, false, at + 1);
     case kTrailerFrameMagic: {
-      if (size != kTrailerPayloadBytes) return damaged(src.offset(), "bad trailer", false);
-      if (src.fill(kTrailerFrameBytes) < kTrailerFrameBytes)
-        return damaged(src.offset(), "torn frame at end of file", true);
       Trailer trailer;
-      if (!parse_trailer_frame(src.data(), &trailer))
-        return damaged(src.offset(), "bad trailer", false);
+      const bool whole =
+          size == kTrailerPayloadBytes && src.fill(kTrailerFrameBytes) >= kTrailerFrameBytes;
+      if (!whole || !parse_trailer_frame(src.data(), &trailer)) {
+        // Reported once: at open, when load_index found the same trailer bad.
+        if (index_problem_reported_) {
+          src.consume(8);
+          return skip_bytes(size);
+        }
+        return damaged(at, reason::kBadTrailer, false, at + 1);
+      }
       src.consume(kTrailerFrameBytes);
-      good_offset_ = src.offset();
       trailer_seen_ = true;
       return ok_status();
     }
     case kCrashFrameMagic: {
       if (src.fill(kCrashFrameBytes) < kCrashFrameBytes)
-        return damaged(src.offset(), "torn frame at end of file", true);
-      if (!crash_marker_at(src.data(), src.available()))
-        return damaged(src.offset(), "bad crash marker", false);
+        return damaged(at, reason::kTornFrame, true, at + 1);
+      if (!is_crash_marker(src.data(), src.available()))
+        return damaged(at, reason::kBadCrashMarker, false, at + 1);
       src.consume(kCrashFrameBytes);
       resynced_ = true;  // the raw frame after it repeats records already read
-      good_offset_ = src.offset();
       return ok_status();
     }
     default:  // the index (read through the trailer) and unknown skippable frames
@@ -351,16 +497,10 @@ Status LogReader::read_frame_start() {
   }
 }
 
-bool LogReader::crash_marker_at(const uint8_t* p, size_t avail) const {
-  return avail >= kCrashFrameBytes && get_u32(p) == kCrashFrameMagic &&
-         get_u32(p + 4) == kCrashPayloadBytes && std::memcmp(p + 8, kCrashMagic, 8) == 0 &&
-         crc32c(p + 8, 12) == get_u32(p + 20);
-}
-
 bool LogReader::scan_for_resume(bool any_frame) {
-  ByteSource& src = *source_;
+  SourceWindow& src = *source_;
   for (;;) {
-    const size_t avail = src.fill(ByteSource::kWindowBytes);
+    const size_t avail = src.fill(SourceWindow::kWindowBytes);
     if (avail < 4) return false;
     const uint8_t* p = src.data();
     size_t i = 0;
@@ -369,8 +509,9 @@ bool LogReader::scan_for_resume(bool any_frame) {
       const bool candidate = magic == kCrashFrameMagic ||
                              (any_frame && (magic == kZstdFrameMagic || is_lx_skippable(magic)));
       if (!candidate) continue;
-      if (avail - i < kCrashFrameBytes && avail == ByteSource::kWindowBytes) break;  // refill
-      if (magic == kCrashFrameMagic && crash_marker_at(p + i, avail - i)) {
+      // Near the end of a full window, refill before deciding.
+      if (avail - i < kCrashFrameBytes && avail == SourceWindow::kWindowBytes) break;
+      if (magic == kCrashFrameMagic && is_crash_marker(p + i, avail - i)) {
         src.consume(i);
         return true;
       }
@@ -384,37 +525,60 @@ bool LogReader::scan_for_resume(bool any_frame) {
   }
 }
 
-Status LogReader::damaged(uint64_t offset, std::string_view reason, bool torn) {
-  ByteSource& src = *source_;
+void LogReader::report(size_t damage_index) {
+  if (options_.on_damage) options_.on_damage(damage_[damage_index]);
+}
+
+void LogReader::damaged_metadata(uint64_t offset, uint64_t bytes, std::string_view why,
+                                 bool metadata, bool torn) {
+  Damage d;
+  d.torn = torn;
+  d.offset = offset;
+  d.dropped_bytes = bytes;
+  d.reason = why;
+  d.recovered = true;
+  d.metadata = metadata;
+  if (metadata) index_problem_reported_ = true;
+  damage_.push_back(d);
+  report(damage_.size() - 1);
+}
+
+Status LogReader::damaged(uint64_t offset, std::string_view why, bool torn, uint64_t rescan_from) {
+  SourceWindow& src = *source_;
   in_frame_ = false;
-  frame_error_ = nullptr;
   rpos_ = wpos_ = 0;
+  units_.clear();
   Damage d;
   d.offset = offset;
-  d.reason = reason;
+  d.reason = why;
   d.torn = torn;
+  if (pending_recovery_) {
+    // A second damage before the crash flush proved it held everything.
+    report(*pending_recovery_);
+    pending_recovery_.reset();
+  }
   bool resumed = false;
   if (options_.recovery != Recovery::kStrict && !(options_.follow && torn)) {
-    // Look again from just after where the damaged frame began: a crash
-    // flush (or, salvaging, any frame) may start inside what the decoder
-    // swallowed.
-    // Strictly after the damaged frame's start and the last resume point,
-    // so every damage moves the reader forward.
-    const uint64_t from = std::max({frame_offset_ + 1, good_offset_, last_resume_ + 1});
+    // Look again from just after where the damage began (a crash flush, or
+    // when salvaging any frame, may start inside what the decoder took in),
+    // but always past the last resume point: every damage moves the reader
+    // forward.
+    const uint64_t from = std::max(rescan_from, last_resume_ + 1);
+    LX_ASSERT_OP(from, >, last_resume_);
     if (src.offset() >= from) {
       src.rewind(from);
     } else {
-      const uint64_t ahead = from - src.offset();  // at most one byte past a frame start
-      src.consume(std::min<uint64_t>(ahead, src.fill(static_cast<size_t>(ahead))));
+      const uint64_t ahead = from - src.offset();
+      src.consume(static_cast<size_t>(std::min<uint64_t>(
+          ahead,
+          src.fill(static_cast<size_t>(std::min<uint64_t>(ahead, SourceWindow::kWindowBytes))))));
     }
-    const bool any = options_.recovery == Recovery::kSalvage;
-    resumed = scan_for_resume(any);
+    resumed = scan_for_resume(options_.recovery == Recovery::kSalvage);
     if (resumed) {
+      LX_ASSERT_OP(src.offset(), >, last_resume_);
       last_resume_ = src.offset();
       d.dropped_bytes = src.offset() > offset ? src.offset() - offset : 0;
-      d.recovered = crash_marker_at(src.data(), src.available());
       resynced_ = true;
-      good_offset_ = src.offset();
     }
   }
   if (!resumed) {
@@ -423,7 +587,14 @@ Status LogReader::damaged(uint64_t offset, std::string_view reason, bool torn) {
     ended_ = true;
   }
   damage_.push_back(d);
-  if (options_.on_damage) options_.on_damage(d);
+  if (resumed && is_crash_marker(src.data(), src.available())) {
+    // Recovered only if the crash flush continues the sequence: decided at
+    // its first new record (accept) or at the end of the input.
+    damage_.back().crash_flush = true;
+    pending_recovery_ = damage_.size() - 1;
+  } else {
+    report(damage_.size() - 1);
+  }
   return ok_status();
 }
 

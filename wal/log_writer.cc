@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,6 +73,17 @@ Result<std::unique_ptr<LogWriter>> LogWriter::open(const std::string& path, cons
                            "to overwrite it");
     }
     return Status::io("cannot create log file " + path, errno);
+  }
+  // Held while the writer writes; the kernel drops it when the process dies
+  // (even by SIGKILL), which is how a follower knows the writer is gone.
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int e = errno;
+    ::close(fd);
+    if (e == EWOULDBLOCK) {
+      return Status::usage("log file " + path +
+                           " is being written by another process; choose another name");
+    }
+    return Status::io("cannot lock log file " + path, e);
   }
   if (options.force && ::fchmod(fd, 0600) != 0) {
     const int e = errno;
@@ -538,23 +550,18 @@ void LogWriter::write_raw_frame_from_signal(int signo) noexcept {
   const uint64_t tail = tail_.load(std::memory_order_acquire);
   int e = 0;
   uint8_t marker[kCrashFrameBytes];
-  put_u32(marker, kCrashFrameMagic);
-  put_u32(marker + 4, kCrashPayloadBytes);
-  std::memcpy(marker + 8, kCrashMagic, 8);
-  put_u32(marker + 16, static_cast<uint32_t>(signo));
-  put_u32(marker + 20, crc32c(marker + 8, 12));
+  encode_crash_marker(signo, marker);
   // A zstd frame of raw blocks: no checksum, 128 KiB window (the block limit).
-  const uint8_t frame_header[6] = {0x28, 0xB5, 0x2F, 0xFD, 0x00, 0x38};
   if (!write_fully(fd_, marker, sizeof marker, &e) ||
-      !write_fully(fd_, frame_header, sizeof frame_header, &e))
+      !write_fully(fd_, kRawFrameHeader, sizeof kRawFrameHeader, &e))
     return;
   auto write_block = [&](const uint8_t* data, size_t bytes, bool last) {
-    const uint32_t block = (static_cast<uint32_t>(bytes) << 3) | (last ? 1u : 0u);  // type 0: raw
-    const uint8_t block_header[3] = {static_cast<uint8_t>(block), static_cast<uint8_t>(block >> 8),
-                                     static_cast<uint8_t>(block >> 16)};
-    return write_fully(fd_, block_header, 3, &e) && write_fully(fd_, data, bytes, &e);
+    uint8_t block_header[kBlockHeaderBytes];
+    encode_raw_block_header(block_header, bytes, last);
+    return write_fully(fd_, block_header, sizeof block_header, &e) &&
+           write_fully(fd_, data, bytes, &e);
   };
-  constexpr size_t kBlockMax = 128u << 10;
+  constexpr size_t kBlockMax = kRawBlockMaxBytes;
   uint64_t last_event = last_event_.load();
   uint64_t t = tail;
   while (t < head) {

@@ -154,5 +154,21 @@ def test_error_texts_say_each_thing_once():
     check(code == 3 and "--strict" not in err, f"lxdiff mentions a flag it lacks:\n{err}")
 
 
+def test_regression_crash_marker_gap_is_reported_by_both_readers():
+    # ../shared/regress/crash-marker-gap.lxw: one byte changed in a crashed
+    # log; the reader jumped to the crash marker and said "no event lost".
+    log = os.path.join(DATA, "regress", "crash-marker-gap.lxw")
+    code, out, err = run(LXDUMP, log, "--stats")
+    check(code == 0 and "health: damaged" in out and "events missing after damage" in err,
+          f"lxdump --stats: {code}\n{out}\n{err}")
+    code, out, err = run(LXDUMP, log, "--strict")
+    check(code == 3, f"lxdump --strict exited {code}:\n{err}")
+    code, out, err = run(LXREPLAY, log, "--keep-going", "--quiet")
+    check(code == 3 and "events missing after damage" in err, f"lxreplay: {code}\n{err}")
+    code, out, err = run(LXDUMP, os.path.join(DATA, "regress", "crash-marker-gap.original.lxw"),
+                         "--stats")
+    check(code == 0 and "health: crashed" in out and "no event lost" in err, f"{out}\n{err}")
+
+
 if __name__ == "__main__":
     lxtest.main(globals())

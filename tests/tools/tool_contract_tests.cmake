@@ -10,7 +10,8 @@ if(Python3_Interpreter_FOUND AND TARGET lxrun AND TARGET lxreplay AND TARGET lxd
                test_break_at_after_until_or_past_the_end_is_reported
                test_json_summary_even_for_errors
                test_what_if_app_with_a_syntax_error_shows_the_lua_error
-               test_error_texts_say_each_thing_once)
+               test_error_texts_say_each_thing_once
+               test_regression_crash_marker_gap_is_reported_by_both_readers)
     string(REGEX REPLACE "^test_" "" short "${test}")
     string(REPLACE "_" " " short "${short}")
     add_test(NAME "tools: ${short}"

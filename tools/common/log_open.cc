@@ -5,6 +5,8 @@ namespace lx::tools {
 namespace {
 
 std::string_view damage_consequence(const wal::Damage& d, wal::Recovery recovery) {
+  if (d.metadata) return "every record is still read, front to back, without the index";
+  if (d.reason == wal::reason::kFrameChecksum) return "no record is lost";
   if (d.recovered) return "a crash flush after it holds its records; no event lost";
   switch (recovery) {
     case wal::Recovery::kSalvage:

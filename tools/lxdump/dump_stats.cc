@@ -50,6 +50,13 @@ std::string health_detail(const wal::LogReader& reader) {
                          end ? end->end_detail : 0);
     case wal::HealthState::kLogError:
       return "recording stopped on an I/O error";
+    case wal::HealthState::kNoIndex: {
+      std::string why = "every record was read; the index and trailer are missing";
+      for (const wal::Damage& d : reader.damage())
+        if (d.metadata)
+          why = fmt::format("every record was read; {} at offset {}", d.reason, d.offset);
+      return why;
+    }
     case wal::HealthState::kTornTail:
       return fmt::format("the file stops mid-write; {} bytes dropped", dropped_bytes(reader));
     case wal::HealthState::kDamaged:

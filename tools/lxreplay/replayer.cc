@@ -244,9 +244,9 @@ int Replayer::verdict() {
     diag_.warning("--break-at {}: the log ends after event {}, so the replay never stopped there",
                   *options_.break_at, applied_);
   }
-  if (report_.count() > 0) return kExitFinding;
   // Damage before the end of the file (not a torn tail) means events were
-  // lost: a replay that skipped them, or stopped at them, is never a match.
+  // lost: a replay that skipped them, or stopped at them, is never a match,
+  // and it outranks a divergence found before it (the replay is incomplete).
   uint64_t skipped_bytes = 0;
   std::string spans;
   for (const wal::Damage& d : reader_->damage()) {
@@ -270,7 +270,7 @@ int Replayer::verdict() {
     }
     return kExitUnreadable;
   }
-  return kExitOk;
+  return report_.count() > 0 ? kExitFinding : kExitOk;
 }
 
 int Replayer::apply(const wal::Record& record) {

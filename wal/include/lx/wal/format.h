@@ -37,8 +37,13 @@ inline constexpr char kCrashMagic[8] = {'L', 'X', 'W', 'C', 'R', 'A', 'S', 'H'};
 // ---- Limits every reader checks before it trusts a length ----
 
 // Largest record payload: a 64 MiB source blob (docs/source-blob.md) is the
-// largest thing an event carries.
+// largest thing an event carries. Types carry less (RecordTypeInfo::max_payload_bytes).
 inline constexpr uint64_t kMaxPayloadBytes = 64ull << 20;
+// Largest recv_incoming payload: lxrun reads 64 KiB at a time; 1 MiB leaves
+// room for other drivers and bounds what a hostile log can make a replay hold.
+inline constexpr uint64_t kMaxRecvPayloadBytes = 1ull << 20;
+// Largest payload of the types without bulk bytes (their fixed fields).
+inline constexpr uint64_t kMaxFieldsPayloadBytes = 64;
 // type (1 byte) + event (at most 10) + length (at most 4) + CRC (4), rounded up.
 inline constexpr size_t kMaxRecordOverheadBytes = 24;
 inline constexpr size_t kRecordCrcBytes = 4;
@@ -94,6 +99,12 @@ struct RecordTypeInfo {
   int rank;
   uint8_t fields;  // RecordField bits
   std::string_view description;
+  // The largest payload a record of this type may have; a reader treats a
+  // longer one as damage, and the writer refuses to append it.
+  constexpr uint64_t max_payload_bytes() const {
+    if (type == RecordType::kRecvIncoming) return kMaxRecvPayloadBytes;
+    return (fields & kFieldBytes) != 0 ? kMaxPayloadBytes : kMaxFieldsPayloadBytes;
+  }
   constexpr bool is_event() const { return rank == 0; }
   constexpr bool has(RecordField field) const { return (fields & field) != 0; }
 };
@@ -149,6 +160,25 @@ enum class EndReason : uint8_t {
 };
 inline constexpr uint8_t kLastEndReason = 4;
 std::string_view end_reason_name(EndReason reason);
+
+// ---- The crash flush's frames (written from a signal handler) ----
+
+// The crash marker: a skippable frame (kCrashFrameMagic) whose payload is
+// kCrashMagic, the signal number (u32) and a CRC32C of those 12 bytes.
+// Async-signal-safe.
+void encode_crash_marker(int signo, uint8_t out[kCrashFrameBytes]);
+// True when p[0..avail) starts with a whole, valid crash marker.
+bool is_crash_marker(const uint8_t* p, size_t avail);
+
+// The frame header of the crash flush's zstd frame: magic, a frame header
+// descriptor of 0 (no checksum, no content size, not single-segment) and a
+// window descriptor for 128 KiB (the largest raw block).
+inline constexpr uint8_t kRawFrameHeader[6] = {0x28, 0xB5, 0x2F, 0xFD, 0x00, 0x38};
+inline constexpr size_t kRawBlockMaxBytes = 128u << 10;
+inline constexpr size_t kBlockHeaderBytes = 3;
+// Writes the 3-byte header of a raw block of `bytes` (<= kRawBlockMaxBytes).
+// Async-signal-safe.
+void encode_raw_block_header(uint8_t out[kBlockHeaderBytes], size_t bytes, bool last);
 
 // ---- Little-endian fixed fields and LEB128 varints ----
 

@@ -1,7 +1,18 @@
-// LogReader: reads a log front to back from a file or a pipe, tolerant of a
-// torn tail by default (every record before the damage, and a report of what
-// was dropped), strict or salvaging on request, seeking through the index
-// when the log has one, and following a log that is still being written.
+// LogReader: reads a log front to back from a file, a pipe or any ByteSource,
+// tolerant of a torn tail by default (every record before the damage, and a
+// report of what was dropped), strict or salvaging on request, seeking
+// through the index when the log has one, and following a log that is still
+// being written. The contract (docs/wal-format.md, "Reading"):
+//
+// - Everything zstd can decode up to a damaged unit comes back: frames are
+//   decoded one unit (frame header, block, checksum) at a time, so a good
+//   block is never lost to a bad one after it.
+// - Event numbers are consecutive across any recovery; a gap is reported as
+//   damage (reason::kEventGap), never skipped silently.
+// - Every damage moves the reader forward; memory stays bounded (under 200
+//   MiB: a 32 MiB zstd window, twice the 64 MiB record limit, a 1.25 MiB
+//   input window, a 64 MiB index) whatever the length fields say.
+// - The same bytes give the same records and the same damage every time.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +24,8 @@
 #include <vector>
 
 #include "lx/status.h"
+#include "lx/wal/byte_source.h"
+#include "lx/wal/damage.h"
 #include "lx/wal/format.h"
 #include "lx/wal/log_header.h"
 #include "lx/wal/log_index.h"
@@ -21,32 +34,25 @@ struct ZSTD_DCtx_s;
 
 namespace lx::wal {
 
-class ByteSource;
-
-// A span of the file the reader could not use.
-struct Damage {
-  uint64_t offset = 0;         // file offset where usable data stopped (zstd block granularity)
-  uint64_t dropped_bytes = 0;  // file bytes skipped from there (to the end, or to a resync point)
-  std::string_view reason;     // a fixed string, e.g. "torn frame at end of file"
-  bool torn = false;           // the input ended inside it (a torn tail, not corruption)
-  bool recovered = false;      // a crash flush after it holds its records
-};
+class SourceWindow;
 
 enum class Recovery {
   kTolerant,  // stop at the first damage (a crash flush that follows is used), report it
-  kStrict,    // any damage makes next() fail (kCorrupt)
+  kStrict,    // any damage a crash flush does not repair makes next() fail (kCorrupt)
   kSalvage,   // skip a damaged span and resynchronise at the next frame
 };
 
 struct ReaderOptions {
   Recovery recovery = Recovery::kTolerant;
-  // Follow a log being written: at the end of the file wait for more; stop
-  // after the end record. follow_timeout_ms > 0 gives up after that long
-  // without growth.
+  // Follow a log being written: at the end of the file wait for more while
+  // its writer is alive (it holds a lock on the file); stop after the end
+  // record, or when the writer is gone. follow_timeout_ms > 0 also gives up
+  // after that long without growth.
   bool follow = false;
   uint32_t follow_poll_ms = 100;
   uint32_t follow_timeout_ms = 0;
-  // Called once per damaged span as it is found (also kept in damage()).
+  // Called once per damaged span as soon as its outcome is known (also kept
+  // in damage()).
   std::function<void(const Damage&)> on_damage;
 };
 
@@ -56,8 +62,9 @@ enum class HealthState {
   kTruncated,  // end record "truncated" (max_log_bytes), no damage
   kCrashed,    // end record "crashed" (a fatal signal; the crash flush ran)
   kLogError,   // end record "log_error"
+  kNoIndex,    // every record to the end record, but the index or trailer is missing or damaged
   kTornTail,   // the file stops inside a frame or record, or has no end record
-  kDamaged,    // corruption before the end of the file
+  kDamaged,    // corruption before the end of the file: records were lost
 };
 std::string_view health_state_name(HealthState state);
 
@@ -72,6 +79,9 @@ class LogReader {
   // The same over fd (not owned; e.g. 0 for standard input), from its current
   // position. A pipe cannot seek: index() is null.
   static Result<std::unique_ptr<LogReader>> open_fd(int fd, const ReaderOptions& options = {});
+  // The same over any source (memory, faults injected), read from its start.
+  static Result<std::unique_ptr<LogReader>> open_source(std::unique_ptr<ByteSource> source,
+                                                        const ReaderOptions& options = {});
   ~LogReader();
 
   const LogHeader& header() const { return header_; }
@@ -82,7 +92,7 @@ class LogReader {
   // on a read error.
   Result<bool> next(Record* out);
 
-  // The index of a cleanly closed regular file, else null.
+  // The index of a cleanly closed seekable log, else null.
   const LogIndex* index() const { return index_ ? &*index_ : nullptr; }
   // Positions the reader so that next() returns the records of event
   // `event` and after. Needs index(); kUsage without one.
@@ -93,50 +103,73 @@ class LogReader {
   // The end record seen, if any.
   std::optional<Record> end_record() const { return end_; }
   bool trailer_seen() const { return trailer_seen_; }
-  // Record bytes decoded and file bytes consumed so far.
+  // Record bytes decoded so far.
   uint64_t raw_bytes() const { return raw_bytes_; }
   uint64_t file_offset() const;
-  // Size of the file (regular files), else the bytes read.
+  // Size of the file (seekable sources), else the bytes read.
   uint64_t file_bytes() const;
 
  private:
-  LogReader(std::unique_ptr<ByteSource> source, const ReaderOptions& options);
+  LogReader(std::unique_ptr<ByteSource> source, uint64_t start_offset,
+            const ReaderOptions& options);
+  static Result<std::unique_ptr<LogReader>> finish_open(std::unique_ptr<LogReader> reader);
   Status read_header();
   void load_index();
   // One step of the state machine; sets *delivered when *out holds a record.
   Status step(Record* out, bool* delivered);
   Status accept(const RawRecord& raw, Record* out, bool* delivered);
   Status read_frame_start();
-  Status decompress_step();
+  Status begin_zstd_frame();
+  Status decode_unit();
   Status at_end_of_input();
   Status skip_bytes(uint64_t n);
-  // Reports damage at `offset` and recovers per the mode (ends the log,
-  // resumes after a crash flush, or resynchronises).
-  Status damaged(uint64_t offset, std::string_view reason, bool torn);
+  // Records damage at `offset` and recovers per the mode: ends the log,
+  // resumes at a crash flush (tolerant), or at the next frame (salvage),
+  // scanning from rescan_from.
+  Status damaged(uint64_t offset, std::string_view why, bool torn, uint64_t rescan_from);
+  // Damage that loses no record (index, trailer, a frame checksum): reported,
+  // and the read goes on.
+  void damaged_metadata(uint64_t offset, uint64_t bytes, std::string_view why, bool metadata,
+                        bool torn = false);
   bool scan_for_resume(bool any_frame);
-  bool crash_marker_at(const uint8_t* p, size_t avail) const;
+  void report(size_t damage_index);
+  // The file offset of the unit that decoded the byte at records_ position pos.
+  uint64_t unit_offset_of(size_t pos) const;
 
-  std::unique_ptr<ByteSource> source_;
+  std::unique_ptr<SourceWindow> source_;
   ReaderOptions options_;
   LogHeader header_;
   std::optional<LogIndex> index_;
   ZSTD_DCtx_s* dctx_ = nullptr;
 
-  std::vector<uint8_t> records_;  // decompressed, not yet parsed
+  // zstd output: a round buffer of the frame's window (ZSTD_decodingBufferSize_min).
+  std::vector<uint8_t> window_;
+  size_t window_pos_ = 0;
+  bool raw_block_ = false;      // the block being decoded is raw (Block_Type 0)
+  bool block_started_ = false;  // part of it was taken already
+  // Decoded bytes not yet parsed into records, and where they came from.
+  std::vector<uint8_t> records_;
   size_t rpos_ = 0;
   size_t wpos_ = 0;
+  struct UnitStart {
+    size_t pos;       // position in records_ of the unit's first byte
+    uint64_t offset;  // its file offset
+  };
+  std::vector<UnitStart> units_;
+
   bool in_frame_ = false;
-  const char* frame_error_ = nullptr;  // the frame failed after the records in records_
   bool ended_ = false;
   uint64_t frame_offset_ = 0;
-  uint64_t good_offset_ = 0;
-  uint64_t last_resume_ = 0;  // where the last resynchronisation resumed  // file offset up to
-                              // which every record was delivered
+  uint64_t last_resume_ = 0;  // where the last resynchronisation resumed
   uint64_t last_event_ = 0;
   int last_rank_ = 3;
-  bool resynced_ = false;  // after a skip: drop records already delivered
+  // After a resynchronisation: records already delivered are skipped, and
+  // the first new one must continue the sequence.
+  bool resynced_ = false;
+  std::optional<size_t> pending_recovery_;  // damage resumed at a crash flush, not yet confirmed
   uint64_t skip_below_event_ = 0;
   bool trailer_seen_ = false;
+  bool index_problem_reported_ = false;
   std::optional<Record> end_;
   std::vector<Damage> damage_;
   uint64_t raw_bytes_ = 0;
