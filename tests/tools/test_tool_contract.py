@@ -170,5 +170,52 @@ def test_regression_crash_marker_gap_is_reported_by_both_readers():
     check(code == 0 and "health: crashed" in out and "no event lost" in err, f"{out}\n{err}")
 
 
+def test_a_damaged_index_is_reported_and_strict_fails():
+    data = bytearray(open(HTTP_LOG, "rb").read())
+    data[len(data) - 40 - 5] ^= 0x01  # inside the index frame, before the trailer
+    log = os.path.join(WORK, "bad-index.lxw")
+    open(log, "wb").write(data)
+    code, out, err = run(LXDUMP, log, "--stats")
+    check(code == 0 and "health: no_index" in out and "the index is damaged" in out,
+          f"lxdump --stats: {code}\n{out}\n{err}")
+    check(err.count("warning") == 1, f"want one warning:\n{err}")
+    code, out, err = run(LXDUMP, log, "--stats", "--strict")
+    check(code == 3 and "the index is damaged" in err, f"--strict: {code}\n{out}\n{err}")
+
+
+def test_a_damaged_trailer_replays_like_a_missing_one():
+    data = open(HTTP_LOG, "rb").read()
+    damaged = bytearray(data)
+    damaged[-1] ^= 0x01
+    missing = data[:-40]
+    for name, bytes_ in (("bad-trailer.lxw", damaged), ("no-trailer.lxw", missing)):
+        log = os.path.join(WORK, name)
+        open(log, "wb").write(bytes_)
+        code, out, err = run(LXREPLAY, log, "--quiet")
+        check(code == 0 and "match: 140 events replayed" in out, f"{name}: {code}\n{out}\n{err}")
+        check(err.count("warning") == 1, f"{name}: want one warning:\n{err}")
+
+
+def test_follow_ends_when_the_recorder_is_killed():
+    log = os.path.join(WORK, "follow-killed.lxw")
+    run_ = lxtest.Lxrun(lxtest.sample("echo"), extra=["--record", log, "--flush-ms", "5"])
+    with lxtest.connect(run_.port) as sock:
+        sock.sendall(b"hello\n")
+        lxtest.recv_line(sock, bytearray())
+    follower = subprocess.Popen([LXDUMP, log, "--follow"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+    import time
+    time.sleep(0.5)
+    run_.proc.kill()
+    run_.proc.wait()
+    try:
+        out, err = follower.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        follower.kill()
+        raise lxtest.TestFailure("lxdump --follow did not end after its writer was killed")
+    check(follower.returncode == 0 and b"recv_incoming" in out, f"{follower.returncode}: {out}")
+    check(b"torn" in err or b"without an end record" in err, f"no torn-tail warning: {err}")
+
+
 if __name__ == "__main__":
     lxtest.main(globals())

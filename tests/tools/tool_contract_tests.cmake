@@ -11,13 +11,16 @@ if(Python3_Interpreter_FOUND AND TARGET lxrun AND TARGET lxreplay AND TARGET lxd
                test_json_summary_even_for_errors
                test_what_if_app_with_a_syntax_error_shows_the_lua_error
                test_error_texts_say_each_thing_once
-               test_regression_crash_marker_gap_is_reported_by_both_readers)
+               test_regression_crash_marker_gap_is_reported_by_both_readers
+               test_a_damaged_index_is_reported_and_strict_fails
+               test_a_damaged_trailer_replays_like_a_missing_one
+               test_follow_ends_when_the_recorder_is_killed)
     string(REGEX REPLACE "^test_" "" short "${test}")
     string(REPLACE "_" " " short "${short}")
     add_test(NAME "tools: ${short}"
              COMMAND Python3::Interpreter "${CMAKE_CURRENT_LIST_DIR}/test_tool_contract.py" ${test})
     set_tests_properties("tools: ${short}" PROPERTIES
-      ENVIRONMENT "LXRUN=$<TARGET_FILE:lxrun>;LXREPLAY=$<TARGET_FILE:lxreplay>;LXDIFF=$<TARGET_FILE:lxdiff>;LXDUMP=$<TARGET_FILE:lxdump>;LX_TEST_DATA=${PROJECT_SOURCE_DIR}/tests/data"
+      ENVIRONMENT "LX_SAMPLES=${PROJECT_SOURCE_DIR}/samples;LXRUN=$<TARGET_FILE:lxrun>;LXREPLAY=$<TARGET_FILE:lxreplay>;LXDIFF=$<TARGET_FILE:lxdiff>;LXDUMP=$<TARGET_FILE:lxdump>;LX_TEST_DATA=${PROJECT_SOURCE_DIR}/tests/data"
       TIMEOUT 120 SKIP_RETURN_CODE 77)
   endforeach()
 endif()
