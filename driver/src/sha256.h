@@ -1,5 +1,6 @@
-// SHA-256 (FIPS 180-4), so lxrun can put a digest of the app's source blob in
-// the log header without a crypto library: lxdiff compares it between logs.
+// The SHA-256 of the app's source blob, which lxrun puts in the log header
+// (lxdiff compares it between logs). Computed by OpenSSL's libcrypto (EVP):
+// nothing hand-written that a well-kept library does.
 #pragma once
 
 #include <array>
@@ -15,17 +16,6 @@ class Sha256 {
 
   // The digest of bytes, in one call (the blob is in memory anyway).
   static Digest of(std::span<const uint8_t> bytes);
-
- private:
-  Sha256();
-  void update(std::span<const uint8_t> bytes);
-  Digest finish();
-  void compress(const uint8_t* block);
-
-  std::array<uint32_t, 8> state_;
-  std::array<uint8_t, 64> block_{};
-  size_t block_used_ = 0;
-  uint64_t total_bytes_ = 0;
 };
 
 }  // namespace lx::driver
