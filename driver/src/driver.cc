@@ -14,9 +14,8 @@
 
 namespace lx::driver {
 
-Driver::Driver(uv_loop_t* loop, const LxrunOptions& options, host::Engine& engine, EventSink& sink,
-               std::FILE* err)
-    : loop_(loop), options_(options), engine_(engine), sink_(sink), err_(err) {
+Driver::Driver(uv_loop_t* loop, const LxrunOptions& options, host::Engine& engine, std::FILE* err)
+    : loop_(loop), options_(options), engine_(engine), sink_(&engine), err_(err) {
   LX_ASSERT(uv_check_init(loop_, &check_) == 0);
   LX_ASSERT(uv_idle_init(loop_, &idle_) == 0);
   LX_ASSERT(uv_timer_init(loop_, &tick_) == 0);
@@ -38,7 +37,9 @@ Driver::~Driver() {
   LX_ASSERT(closing_.empty());
 }
 
-Status Driver::start(std::span<const uint8_t> blob) {
+Status Driver::listen() {
+  if (listening_) return ok_status();
+  listening_ = true;
   for (const std::string& text : options_.listen) {
     auto address = HostPort::parse_listen(text);
     LX_ASSERT(address.ok());  // run_lxrun checked the syntax
@@ -50,8 +51,19 @@ Status Driver::start(std::span<const uint8_t> blob) {
       return status;
     }
   }
+  return ok_status();
+}
+
+std::vector<std::string> Driver::listen_addresses() const {
+  std::vector<std::string> addresses;
+  for (const auto& listener : listeners_) addresses.push_back(listener->address());
+  return addresses;
+}
+
+Status Driver::start(std::span<const uint8_t> blob) {
+  if (Status listened = listen(); !listened.ok()) return listened;
   feed_clock();
-  int rc = sink_.set_lua_source(blob);
+  int rc = sink_->set_lua_source(blob);
   drain_log();
   if (rc != LX_OK) {
     std::string why(engine_.last_error());
@@ -86,13 +98,13 @@ int Driver::run() {
 // ---- Events reported by endpoints ----
 
 void Driver::received(int32_t chid, std::span<const uint8_t> bytes) {
-  check(sink_.recv_incoming(chid, bytes), "recv_incoming");
+  check(sink_->recv_incoming(chid, bytes), "recv_incoming");
   update_wanted_ = true;
 }
 
 void Driver::sent(int32_t chid, uint64_t byte_count) {
   // Not a reason to run update(): the app cannot observe it.
-  check(sink_.sent_outgoing(chid, byte_count), "sent_outgoing");
+  check(sink_->sent_outgoing(chid, byte_count), "sent_outgoing");
 }
 
 void Driver::remote_closed(int32_t chid) {
@@ -103,10 +115,10 @@ void Driver::remote_closed(int32_t chid) {
 void Driver::output_failed(int32_t chid) {
   auto info = engine_.info(chid);
   if (!info) return;
-  if (!info->closed) check(sink_.notify_close(chid), "notify_close");
+  if (!info->closed) check(sink_->notify_close(chid), "notify_close");
   info = engine_.info(chid);
   // On a closed channel notify_close drops the output nobody can deliver.
-  if (info && info->outgoing_bytes > 0) check(sink_.notify_close(chid), "notify_close");
+  if (info && info->outgoing_bytes > 0) check(sink_->notify_close(chid), "notify_close");
   update_wanted_ = true;
 }
 
@@ -142,7 +154,7 @@ void Driver::feed_clock() {
   uv_timeval64_t now;
   LX_ASSERT(uv_gettimeofday(&now) == 0);
   double seconds = static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_usec) / 1e6;
-  check(sink_.set_clock(seconds), "set_clock");
+  check(sink_->set_clock(seconds), "set_clock");
   update_wanted_ = true;
 }
 
@@ -175,7 +187,7 @@ void Driver::on_connection(Listener& listener) {
     retire(std::move(connection), false);
     return;
   }
-  int32_t chid = sink_.notify_accept(listener.port());
+  int32_t chid = sink_->notify_accept(listener.port());
   update_wanted_ = true;
   if (chid < 0) {
     check(chid, "notify_accept");
@@ -201,7 +213,7 @@ void Driver::run_turn() {
   wake_wanted_ = false;
   if (update_wanted_ && !stopping_ && !engine_failed_) {
     update_wanted_ = false;
-    check(sink_.invoke_event_update(), "invoke_event_update");
+    check(sink_->invoke_event_update(), "invoke_event_update");
   }
   // Closes seen this turn go in after update(), so the app has already
   // answered what arrived with them (a request followed by a half-close).
@@ -210,7 +222,7 @@ void Driver::run_turn() {
     closes.swap(deferred_closes_);
     for (int32_t chid : closes) {
       auto info = engine_.info(chid);
-      if (info && !info->closed) check(sink_.notify_close(chid), "notify_close");
+      if (info && !info->closed) check(sink_->notify_close(chid), "notify_close");
     }
     update_wanted_ = true;
   }
@@ -316,7 +328,7 @@ void Driver::rescan() {
     report_rescan_error(blob.status().message());
     return;
   }
-  int rc = sink_.set_lua_source(blob.value());
+  int rc = sink_->set_lua_source(blob.value());
   update_wanted_ = true;
   drain_log();
   if (rc == LX_ERR_APP) {

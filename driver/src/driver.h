@@ -37,18 +37,29 @@ class Driver final : public EndpointHost {
   // How long a released socket may wait for its last writes before it is cut.
   static constexpr uint64_t kLingerMs = 10000;
 
-  // engine answers queries; sink takes events (it may be the engine itself).
-  // Both, and loop, outlive the Driver. Diagnostics go to err.
-  Driver(uv_loop_t* loop, const LxrunOptions& options, host::Engine& engine, EventSink& sink,
-         std::FILE* err);
+  // engine answers queries and takes events until set_sink names another
+  // sink (a Recorder in front of it). Both, and loop, outlive the Driver.
+  // Diagnostics go to err.
+  Driver(uv_loop_t* loop, const LxrunOptions& options, host::Engine& engine, std::FILE* err);
   ~Driver() override;
   Driver(const Driver&) = delete;
   Driver& operator=(const Driver&) = delete;
 
-  // Opens the listeners, feeds set_clock then set_lua_source(blob), opens
-  // stdio, and starts the tick and the signal handlers. On failure the
-  // returned status says why (kIo: a port; kApp: the app's start failed) and
-  // run() must still be called to close what was opened.
+  // Opens the listeners (before any event, so a log's header can name the
+  // ports they bound). On failure (kIo: a port) run() must still be called.
+  Status listen();
+  // "host:port" of every listener, with the port it bound.
+  std::vector<std::string> listen_addresses() const;
+  // Where events go from now on. Call before start().
+  void set_sink(EventSink& sink) { sink_ = &sink; }
+  // Closes what listen() opened without starting; run() must still be called.
+  void abandon() { finish(); }
+
+  // Opens the listeners unless listen() did, feeds set_clock then
+  // set_lua_source(blob), opens stdio, and starts the tick and the signal
+  // handlers. On failure the returned status says why (kIo: a port; kApp:
+  // the app's start failed) and run() must still be called to close what
+  // was opened.
   Status start(std::span<const uint8_t> blob);
   // Runs the loop until the driver stops (SIGINT, SIGTERM, lx.stop(), a
   // failed engine, or a failed start) and every handle is closed. Returns
@@ -94,7 +105,8 @@ class Driver final : public EndpointHost {
   uv_loop_t* loop_;
   const LxrunOptions& options_;
   host::Engine& engine_;
-  EventSink& sink_;
+  EventSink* sink_;
+  bool listening_ = false;
   std::FILE* err_;
   LoopWatcher* watcher_ = nullptr;
 

@@ -20,9 +20,11 @@ namespace {
 
 // The command line's settings that the header has no field for, as the
 // "key=value" lines lxdump prints.
-std::string options_text(const LxrunOptions& options, const std::string& engine_path) {
+std::string options_text(const LxrunOptions& options,
+                         const std::vector<std::string>& listen_addresses,
+                         const std::string& engine_path) {
   std::string text = fmt::format("app={}\n", options.app_dir);
-  for (const std::string& listen : options.listen) text += fmt::format("listen={}\n", listen);
+  for (const std::string& listen : listen_addresses) text += fmt::format("listen={}\n", listen);
   text += fmt::format("tick_ms={}\nengine={}\n", options.tick_ms, engine_path);
   text += fmt::format("on_log_error={}\n",
                       options.record.on_log_error == OnLogError::kStop ? "stop" : "continue");
@@ -36,6 +38,11 @@ Status Recording::check(const RecordOptions& options) {
     if (options.flags_given.empty()) return ok_status();
     return Status::usage(fmt::format("{}: a recording flag without --record; add --record FILE.lxw",
                                      fmt::join(options.flags_given, ", ")));
+  }
+  if (options.path == "-") {
+    return Status::usage(
+        "--record -: standard output is the app's stdio channel, so the log cannot go there; "
+        "give a file path (lxdump, lxreplay and lxdiff read a log from - )");
   }
   wal::FsyncMode mode;
   if (!wal::fsync_mode_from_name(options.fsync, &mode)) {
@@ -55,6 +62,7 @@ Status Recording::check(const RecordOptions& options) {
 }
 
 Result<std::unique_ptr<Recording>> Recording::open(const LxrunOptions& options,
+                                                   const std::vector<std::string>& listen_addresses,
                                                    const host::EngineLibrary& library,
                                                    host::Engine& engine,
                                                    const host::HeapRegion& region,
@@ -78,7 +86,7 @@ Result<std::unique_ptr<Recording>> Recording::open(const LxrunOptions& options,
   LX_ASSERT(uv_gettimeofday(&now) == 0);
   header.start_wall_time_ns = now.tv_sec * 1000000000 + int64_t{now.tv_usec} * 1000;
   header.checkpoint_every = record.checkpoint_every;
-  header.options_text = options_text(options, library.path());
+  header.options_text = options_text(options, listen_addresses, library.path());
 
   wal::WriterOptions writer_options;
   writer_options.flush_ms = record.flush_ms;

@@ -22,7 +22,8 @@ namespace lx::driver {
 class Recording final : public LoopWatcher {
  public:
   // Checks the recording flags without touching any file: a recording flag
-  // without --record, an unknown --fsync mode, a zstd level outside 1..19, a
+  // without --record, --record - (standard output belongs to the app's
+  // stdio channel), an unknown --fsync mode, a zstd level outside 1..19, a
   // --flush-ms of 0, a --max-log-bytes under 4096. @return kUsage with the
   // reason, or ok.
   static Status check(const RecordOptions& options);
@@ -35,7 +36,9 @@ class Recording final : public LoopWatcher {
   // error rather than the end of the server.
   // @return kUsage (the file exists without --force, bad options) or kIo
   // (cannot create or write it).
+  // listen_addresses are the addresses the listeners bound (the header keeps them).
   static Result<std::unique_ptr<Recording>> open(const LxrunOptions& options,
+                                                 const std::vector<std::string>& listen_addresses,
                                                  const host::EngineLibrary& library,
                                                  host::Engine& engine,
                                                  const host::HeapRegion& region,

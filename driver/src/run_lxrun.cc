@@ -57,29 +57,35 @@ int run_lxrun(const LxrunOptions& options, std::FILE* err) {
   ::signal(SIGPIPE, SIG_IGN);
   ::signal(SIGTTIN, SIG_IGN);
 
-  // With --record, every event goes through the Recorder, which logs it and
-  // then hands it to the engine; without, straight to the engine.
-  std::unique_ptr<Recording> recording;
-  if (!options.record.path.empty()) {
-    auto opened = Recording::open(options, *library.value(), *engine.value(), region.value(),
-                                  blob.value(), err);
-    if (!opened.ok()) {
-      const Status& status = opened.status();
-      return fail(err, exit_code_for(status),
-                  status.kind() == ErrorKind::kIo ? status.message() + "; choose a writable path"
-                                                  : status.message());
-    }
-    recording = std::move(opened).value();
-  }
-
   uv_loop_t loop;
   LX_ASSERT(uv_loop_init(&loop) == 0);
   int code = kExitOk;
+  std::unique_ptr<Recording> recording;
   {
-    EventSink& sink = recording ? recording->sink() : *engine.value();
-    Driver driver(&loop, options, *engine.value(), sink, err);
-    driver.set_watcher(recording.get());
-    Status started = driver.start(blob.value());
+    Driver driver(&loop, options, *engine.value(), err);
+    // Listen first: a busy port ends the run before a log exists, and the
+    // log's header names the ports that were bound.
+    Status started = driver.listen();
+    if (started.ok() && !options.record.path.empty()) {
+      // With --record, every event goes through the Recorder, which logs it
+      // and then hands it to the engine; without, straight to the engine.
+      auto opened = Recording::open(options, driver.listen_addresses(), *library.value(),
+                                    *engine.value(), region.value(), blob.value(), err);
+      if (opened.ok()) {
+        recording = std::move(opened).value();
+        driver.set_sink(recording->sink());
+        driver.set_watcher(recording.get());
+      } else {
+        const Status& status = opened.status();
+        driver.abandon();
+        driver.run();
+        uv_loop_close(&loop);
+        return fail(err, exit_code_for(status),
+                    status.kind() == ErrorKind::kIo ? status.message() + "; choose a writable path"
+                                                    : status.message());
+      }
+    }
+    if (started.ok()) started = driver.start(blob.value());
     code = driver.run();
     // A busy port or an app that fails at start: the server could not start.
     if (!started.ok()) code = fail(err, kExitFailed, started.message());

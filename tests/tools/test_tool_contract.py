@@ -217,5 +217,11 @@ def test_follow_ends_when_the_recorder_is_killed():
     check(b"torn" in err or b"without an end record" in err, f"no torn-tail warning: {err}")
 
 
+def test_lxrun_record_to_standard_output_is_refused():
+    code, out, err = run(LXRUN, "--app", lxtest.sample("echo"), "--record", "-")
+    check(code == 2 and "--record -" in err and "give a file path" in err, f"{code}\n{err}")
+    check(not os.path.exists("-"), "lxrun created a file named '-'")
+
+
 if __name__ == "__main__":
     lxtest.main(globals())

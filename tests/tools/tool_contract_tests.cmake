@@ -14,7 +14,8 @@ if(Python3_Interpreter_FOUND AND TARGET lxrun AND TARGET lxreplay AND TARGET lxd
                test_regression_crash_marker_gap_is_reported_by_both_readers
                test_a_damaged_index_is_reported_and_strict_fails
                test_a_damaged_trailer_replays_like_a_missing_one
-               test_follow_ends_when_the_recorder_is_killed)
+               test_follow_ends_when_the_recorder_is_killed
+               test_lxrun_record_to_standard_output_is_refused)
     string(REGEX REPLACE "^test_" "" short "${test}")
     string(REPLACE "_" " " short "${short}")
     add_test(NAME "tools: ${short}"
