@@ -150,13 +150,18 @@ void encode_raw_block_header(uint8_t out[kBlockHeaderBytes], size_t bytes, bool 
   out[2] = static_cast<uint8_t>(header >> 16);
 }
 
-size_t encode_record(uint8_t* dst, RecordType type, uint64_t event, std::span<const uint8_t> prefix,
-                     std::span<const uint8_t> data) {
-  const uint64_t payload_bytes = prefix.size() + data.size();
+size_t encode_record_header(uint8_t* dst, RecordType type, uint64_t event, uint64_t payload_bytes) {
   uint8_t* p = dst;
   p += put_varint(p, static_cast<uint8_t>(type));
   p += put_varint(p, event);
   p += put_varint(p, payload_bytes);
+  return static_cast<size_t>(p - dst);
+}
+
+size_t encode_record(uint8_t* dst, RecordType type, uint64_t event, std::span<const uint8_t> prefix,
+                     std::span<const uint8_t> data) {
+  const uint64_t payload_bytes = prefix.size() + data.size();
+  uint8_t* p = dst + encode_record_header(dst, type, event, payload_bytes);
   if (!prefix.empty()) std::memcpy(p, prefix.data(), prefix.size());
   p += prefix.size();
   if (!data.empty()) std::memcpy(p, data.data(), data.size());

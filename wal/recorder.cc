@@ -11,7 +11,18 @@ Recorder::Recorder(EventSink& engine, const FiguresSource& figures, LogWriter& w
 int32_t Recorder::forward(Record& event) {
   LX_ASSERT(!finished_);
   event.event = ++event_count_;
-  (void)writer_.append(event.type, event.event, encode_prefix(event).span(),
+  if (ended_early_) return apply_event(event, engine_);
+  const PayloadPrefix prefix = encode_prefix(event);
+  if (!writer_.has_room(record_bytes(event.type, event.event, prefix.size + event.bytes.size()))) {
+    // Near max_log_bytes: end the log at the last recorded event, with its
+    // checkpoint, while both still fit; this event and later ones go
+    // unrecorded.
+    --event_count_;
+    end_log(EndReason::kTruncated);
+    ++event_count_;
+    return apply_event(event, engine_);
+  }
+  (void)writer_.append(event.type, event.event, prefix.span(),
                        event.bytes);  // false: not recording
   const int32_t result = apply_event(event, engine_);
   if (event.type == RecordType::kNotifyAccept) {
@@ -79,11 +90,16 @@ int Recorder::invoke_event_update() {
   return forward(r);
 }
 
+void Recorder::end_log(EndReason reason) {
+  if (event_count_ != 0 && last_checkpoint_event_ != event_count_) append_checkpoint();
+  const PayloadPrefix prefix = prefix_end(reason, 0);
+  (void)writer_.append(RecordType::kEnd, event_count_, prefix.span(), {});
+  ended_early_ = reason != EndReason::kClosed;
+}
+
 void Recorder::finish() {
   if (finished_) return;
-  if (event_count_ != 0 && last_checkpoint_event_ != event_count_) append_checkpoint();
-  const PayloadPrefix prefix = prefix_end(EndReason::kClosed, 0);
-  (void)writer_.append(RecordType::kEnd, event_count_, prefix.span(), {});
+  if (!ended_early_) end_log(EndReason::kClosed);
   finished_ = true;
 }
 

@@ -10,7 +10,8 @@ namespace lx::driver {
 Sha256::Digest Sha256::of(std::span<const uint8_t> bytes) {
   Digest digest{};
   unsigned int size = 0;
-  const int ok = EVP_Digest(bytes.data(), bytes.size(), digest.data(), &size, EVP_sha256(), nullptr);
+  const int ok =
+      EVP_Digest(bytes.data(), bytes.size(), digest.data(), &size, EVP_sha256(), nullptr);
   // Only a broken libcrypto fails here: there is nothing to recover.
   LX_ASSERT(ok == 1);
   LX_ASSERT_OP(size, ==, kDigestBytes);

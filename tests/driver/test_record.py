@@ -322,6 +322,29 @@ def test_record_max_log_bytes_truncates_and_keeps_serving():
     check(code == 0, f"lxreplay of a truncated log exited {code}:\n{out}\n{err}")
 
 
+def test_record_max_log_bytes_ends_with_a_checkpoint_of_the_last_event():
+    # The log used to stop at --max-log-bytes with its last checkpoint up to
+    # checkpoint_every events before its last event, so the end went unverified.
+    log = log_path("max-checkpoint.lxw")
+    run = record_echo(log, ["--max-log-bytes", "16K", "--checkpoint-every", "1000"])
+    for i in range(3000):
+        echo_round(run.port, f"message {i} {os.urandom(6).hex()}\n".encode())
+        if any("recording stopped" in line for line in run.lines):
+            break
+    check(any("recording stopped" in line for line in run.lines), "the log never filled up")
+    check(run.stop() == 0, "lxrun did not exit 0:\n" + run.stderr_text())
+    records = [json.loads(line) for line in dump(log, "--json", "--checkpoints").splitlines()]
+    events = [r["event"] for r in records if r["kind"] == "event"]
+    checkpoints = [r["event"] for r in records if r["kind"] == "checkpoint"]
+    check(events and checkpoints and checkpoints[-1] == events[-1],
+          f"last event {events[-1] if events else None}, last checkpoint "
+          f"{checkpoints[-1] if checkpoints else None}")
+    check(stats(log)["health"] == "truncated", "not truncated")
+    code, out, err = tool(LXREPLAY, log, "--quiet")
+    check(code == 0 and f"{len(checkpoints)} of {len(checkpoints)} checkpoints" in out,
+          f"lxreplay: {code}\n{out}\n{err}")
+
+
 def test_record_damaged_copies_never_crash_tools():
     log = log_path("source.lxw")
     run = record_echo(log, ["--checkpoint-every", "5"])

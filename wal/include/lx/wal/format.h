@@ -321,6 +321,10 @@ inline size_t record_bytes(RecordType type, uint64_t event, uint64_t payload_byt
          varint_bytes(payload_bytes) + static_cast<size_t>(payload_bytes) + kRecordCrcBytes;
 }
 
+// Encodes a record's header (type, event, payload length) at dst, which must
+// hold kMaxRecordOverheadBytes. Async-signal-safe. @return the bytes written.
+size_t encode_record_header(uint8_t* dst, RecordType type, uint64_t event, uint64_t payload_bytes);
+
 // Encodes one record (type, event, length, prefix then data, CRC32C) at dst,
 // which must hold record_bytes(type, event, prefix.size() + data.size()).
 // Async-signal-safe. @return the bytes written.

@@ -1,24 +1,22 @@
 // LogWriter: the driver thread appends records into a bounded staging ring
-// with no lock, no allocation and no system call; a writer thread compresses
-// them into zstd frames, writes, flushes and fsyncs, and on close writes the
-// index and trailer (docs/recording.md explains the design and the numbers).
+// (staging_ring.h) with no lock, no allocation and no system call; a writer
+// thread compresses them into zstd frames, writes, flushes and fsyncs
+// (frame_writer.h), and on close writes the index and trailer; a fatal
+// signal gets every staged record into the file (crash_frame.h).
+// docs/recording.md explains the design and the numbers.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "lx/status.h"
 #include "lx/wal/format.h"
 #include "lx/wal/log_header.h"
 #include "lx/wal/log_index.h"
-
-struct ZSTD_CCtx_s;
 
 namespace lx::wal {
 
@@ -48,13 +46,18 @@ enum class WriterState : int {
   kClosed = 3,     // close() ran
 };
 
+class StagingRing;
+class FrameWriter;
+class WriterShared;
+
 class LogWriter {
  public:
-  // Creates `path` (mode 0600; O_EXCL unless options.force), writes the header
-  // and starts the writer thread. Fills header.host_name and
+  // Creates `path` (mode 0600; O_EXCL unless options.force), locks it (a
+  // follower sees the writer alive while the lock is held), writes the
+  // header and starts the writer thread. Fills header.host_name and
   // start_wall_time_ns when empty and the writer fields from options.
   // @return the writer, or kUsage (bad options; the file exists without
-  // force) or kIo (cannot create or write the file).
+  // force; another process writes it) or kIo (cannot create or write it).
   static Result<std::unique_ptr<LogWriter>> open(const std::string& path, const LogHeader& header,
                                                  const WriterOptions& options);
 
@@ -72,6 +75,14 @@ class LogWriter {
   bool append(RecordType type, uint64_t event, std::span<const uint8_t> prefix,
               std::span<const uint8_t> data);
 
+  // False when record_bytes more bytes of records might not fit under
+  // max_log_bytes (a pessimistic bound): the producer then ends the log
+  // with a last checkpoint and an end record "truncated", for which the
+  // bound keeps room. Always true without max_log_bytes. (Recorder does.)
+  bool has_room(size_t record_bytes) const;
+  // Bytes the bound keeps for that last checkpoint and end record.
+  static constexpr size_t kEndRecordsBytes = 128;
+
   // Drains every appended record, writes an end record (kClosed) unless one
   // was appended, ends the frame, writes the index and trailer, fsyncs
   // (unless kNever) and closes the file. Idempotent. @return the first I/O
@@ -81,14 +92,14 @@ class LogWriter {
   // ---- Any thread ----
 
   // True while appends are written (state() == kRecording).
-  bool accepting() const { return state_.load(std::memory_order_relaxed) == kRecordingValue; }
-  WriterState state() const { return static_cast<WriterState>(state_.load()); }
+  bool accepting() const;
+  WriterState state() const;
   // The first I/O error (one line: "<what>: <why>"), or ok.
   Status error() const;
   const LogHeader& header() const { return header_; }
   const std::string& path() const { return path_; }
   // Record bytes and file bytes so far (exact after close()).
-  uint64_t raw_bytes() const { return raw_bytes_total_.load(); }
+  uint64_t raw_bytes() const { return raw_bytes_published_.load(); }
   uint64_t file_bytes() const { return file_bytes_published_.load(); }
 
   // ---- Crash path (crash_flush.cc) ----
@@ -99,17 +110,10 @@ class LogWriter {
   void flush_for_signal(int signo, int wait_ms) noexcept;
 
  private:
-  static constexpr int kRecordingValue = 0;
-  struct Part {
-    const uint8_t* data;
-    size_t bytes;
-  };
-
   LogWriter(std::string path, const LogHeader& header, const WriterOptions& options);
   Status start(int fd);
 
   // Producer side.
-  void wait_for_space(size_t bytes);
   bool append_oversize(RecordType type, uint64_t event, std::span<const uint8_t> prefix,
                        std::span<const uint8_t> data);
   void wake_writer() noexcept;
@@ -118,23 +122,10 @@ class LogWriter {
   void run();
   void process_ring();
   void process_oversize();
-  void consume_record(RecordType type, uint64_t event, std::span<const Part> parts,
-                      size_t record_bytes, std::span<const uint8_t> payload);
-  bool fits(size_t record_bytes);
-  void compress(const uint8_t* data, size_t bytes, int directive);
-  void write_out();
-  void write_raw(const uint8_t* data, size_t bytes);
-  void flush_frame();
-  void end_frame();
-  void finish_log(EndReason reason, int32_t detail, bool write_index);
-  void fail(std::string what, int errno_value);
-  void sync_if_due(bool force);
-  void release_ring();
+  void publish();
+  // The fit limit for the current position (UINT64_MAX without max_log_bytes).
+  uint64_t fit_limit() const;
   void crash_cooperate();
-  size_t reserve_bytes() const;
-
-  // Signal path.
-  void write_raw_frame_from_signal(int signo) noexcept;
 
   const std::string path_;
   LogHeader header_;
@@ -144,22 +135,16 @@ class LogWriter {
   int wake_fd_ = -1;
   std::thread thread_;
   std::atomic<int> writer_tid_{0};
+  std::unique_ptr<WriterShared> shared_;
+  std::unique_ptr<StagingRing> ring_;
+  std::unique_ptr<FrameWriter> frames_;  // writer thread only
 
-  // Staging ring: head_ counts bytes committed by the producer, tail_ bytes
-  // whose records are in the file. Records are contiguous; a 0 byte pads to
-  // the ring's end.
-  std::unique_ptr<uint8_t[]> ring_;
-  size_t capacity_ = 0;
-  std::atomic<uint64_t> head_{0};
-  std::atomic<uint64_t> tail_{0};
-  // Producer-only copies.
-  uint64_t head_local_ = 0;
-  uint64_t tail_seen_ = 0;
+  // Producer-only.
   uint64_t wake_mark_ = 0;
   size_t wake_bytes_ = 0;
   bool closed_ = false;
 
-  // Oversize hand-over (producer waits on oversize_pending_).
+  // Oversize hand-over (the producer waits on oversize_pending_).
   struct Oversize {
     RecordType type;
     uint64_t event;
@@ -167,31 +152,13 @@ class LogWriter {
   } oversize_{};
   std::atomic<uint32_t> oversize_pending_{0};
 
-  std::atomic<int> state_{kRecordingValue};
   std::atomic<bool> closing_{false};
   std::atomic<int> crash_signal_{0};
   std::atomic<int> crash_done_{0};
-  std::atomic<bool> crash_fallback_{false};
-  mutable std::mutex error_mutex_;
-  Status error_;
-
-  // Writer-thread state.
-  ZSTD_CCtx_s* cctx_ = nullptr;
-  std::vector<uint8_t> out_;
-  size_t out_used_ = 0;
-  uint64_t tail_local_ = 0;
-  uint64_t file_bytes_ = 0;  // emitted: written plus waiting in out_
-  bool frame_open_ = false;
-  uint64_t frame_raw_bytes_ = 0;
-  uint64_t unflushed_raw_bytes_ = 0;
-  int64_t frame_started_ms_ = 0;
-  int64_t last_sync_ms_ = 0;
-  bool wrote_since_sync_ = false;
-  bool end_seen_ = false;
-  bool first_event_pending_ = false;
+  // The last event the writer thread has taken into the file.
   std::atomic<uint64_t> last_event_{0};
-  LogIndex index_;
-  std::atomic<uint64_t> raw_bytes_total_{0};
+  uint64_t tail_local_ = 0;  // writer thread: ring position taken
+  std::atomic<uint64_t> raw_bytes_published_{0};
   std::atomic<uint64_t> file_bytes_published_{0};
 };
 

@@ -44,6 +44,10 @@ class Recorder : public EventSink {
   // Appends a checkpoint after the last event (unless one is already there)
   // and the end record (kClosed). Call once, before LogWriter::close().
   void finish();
+  // True once the log was ended early because the writer asked (near
+  // max_log_bytes): it ends with a checkpoint of its last event and an end
+  // record "truncated"; later events are forwarded unrecorded.
+  bool ended_early() const { return ended_early_; }
 
   // True while records reach the log. Once false it stays false: read
   // writer().state() (kTruncated, kFailed) and writer().error() to say why.
@@ -65,6 +69,9 @@ class Recorder : public EventSink {
   uint64_t event_count_ = 0;
   uint64_t last_checkpoint_event_ = 0;
   bool finished_ = false;
+  bool ended_early_ = false;
+  // Ends the log with a checkpoint of the last event and an end record.
+  void end_log(EndReason reason);
 };
 
 // Makes the EventSink call that `event` (a record of one of the seven event

@@ -1,0 +1,93 @@
+// FrameWriter: the writer thread's side of a log: streams records into zstd
+// frames (a flush makes everything so far decodable; a frame ends every
+// frame_restart_bytes or frame_restart_ms), writes them to the file, keeps
+// the index, applies the fsync policy and --max-log-bytes, and ends the log
+// (end record, index, trailer). Used from the writer thread only.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "lx/wal/format.h"
+#include "lx/wal/log_index.h"
+#include "lx/wal/log_writer.h"
+#include "writer_shared.h"
+
+struct ZSTD_CCtx_s;
+
+namespace lx::wal {
+
+class FrameWriter {
+ public:
+  // A piece of one encoded record (a record arrives whole, or in pieces
+  // when it was handed over without being staged).
+  struct Part {
+    const uint8_t* data;
+    size_t bytes;
+  };
+
+  // fd is the log, positioned after its header of header_bytes. fd, path,
+  // options and shared must outlive the FrameWriter.
+  FrameWriter(int fd, const std::string& path, const WriterOptions& options, uint64_t header_bytes,
+              WriterShared& shared);
+  ~FrameWriter();
+  FrameWriter(const FrameWriter&) = delete;
+  FrameWriter& operator=(const FrameWriter&) = delete;
+
+  // Takes one encoded record. payload is its payload when the caller has it
+  // in one piece (the index needs a checkpoint's figures). Ends the log
+  // "truncated" when the record would take the file past max_log_bytes.
+  // Does nothing once the log is not recording, or after the end record.
+  void add(RecordType type, uint64_t event, std::span<const Part> parts, size_t record_bytes,
+           std::span<const uint8_t> payload);
+  // Makes every record so far decodable and writes it out (the flush
+  // point), or ends the frame when it is older than frame_restart_ms.
+  void flush_point(int64_t now_ms);
+  void sync_if_due(int64_t now_ms, bool force);
+  // Ends the log: an end record (unless one was added), the frame, and with
+  // write_index the index and trailer; then a sync unless fsync is never.
+  void finish(EndReason reason, int32_t detail, bool write_index, int64_t now_ms);
+
+  uint64_t last_event() const { return last_event_; }
+  uint64_t raw_bytes() const { return index_.raw_bytes; }
+  uint64_t file_bytes() const { return file_bytes_; }
+  bool end_seen() const { return end_seen_; }
+  // Record bytes that surely still fit under max_log_bytes (with room for
+  // the end of the log), however badly they compress; 0 when full.
+  uint64_t room_raw_bytes() const;
+  // The reason of the end record added (when end_seen()).
+  EndReason end_reason() const { return end_reason_; }
+
+ private:
+  bool fits(size_t record_bytes);
+  void compress(const uint8_t* data, size_t bytes, int directive);
+  void write_out();
+  void write_raw(const uint8_t* data, size_t bytes);
+  void flush_frame();
+  void end_frame();
+  size_t reserve_bytes() const;
+
+  const int fd_;
+  const std::string& path_;
+  const WriterOptions& options_;
+  WriterShared& shared_;
+  ZSTD_CCtx_s* cctx_ = nullptr;
+  std::vector<uint8_t> out_;
+  size_t out_used_ = 0;
+  uint64_t file_bytes_ = 0;  // emitted: written plus waiting in out_
+  bool frame_open_ = false;
+  uint64_t frame_raw_bytes_ = 0;
+  uint64_t unflushed_raw_bytes_ = 0;
+  int64_t frame_started_ms_ = 0;
+  int64_t last_sync_ms_ = 0;
+  bool wrote_since_sync_ = false;
+  bool end_seen_ = false;
+  EndReason end_reason_ = EndReason::kClosed;
+  bool first_event_pending_ = false;
+  uint64_t last_event_ = 0;
+  LogIndex index_;
+};
+
+}  // namespace lx::wal

@@ -1,0 +1,55 @@
+// WriterShared: the little state a LogWriter's threads share: whether the log
+// still takes records, its first error, whether the crash path owns the file
+// now, and whether the writer asks the producer to end the log soon (it is
+// near --max-log-bytes). Every member is safe to use from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <string>
+
+#include "lx/status.h"
+#include "lx/wal/log_writer.h"
+
+namespace lx::wal {
+
+class WriterShared {
+ public:
+  WriterState state() const { return static_cast<WriterState>(state_.load()); }
+  bool recording() const { return state_.load(std::memory_order_relaxed) == kRecording; }
+  // kRecording -> next; a failed log stays failed.
+  void set_state(WriterState next) {
+    if (state() != WriterState::kFailed) state_.store(static_cast<int>(next));
+  }
+  // Ends recording with an I/O error (errno_value 0: what says it all). The
+  // first error is kept.
+  void fail(const std::string& what, int errno_value) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (error_.ok()) error_ = errno_value != 0 ? Status::io(what, errno_value) : Status::io(what);
+    }
+    state_.store(static_cast<int>(WriterState::kFailed));
+  }
+  bool failed() const { return state() == WriterState::kFailed; }
+  Status error() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return error_;
+  }
+
+  // The crash path writes the file itself from now on: nobody else may.
+  std::atomic<bool> crash_fallback{false};
+  // With max_log_bytes: the staging ring position up to which staged records
+  // surely fit in the file (a pessimistic bound the writer thread raises as
+  // it writes), so the producer can end the log while its last checkpoint
+  // and end record still fit.
+  std::atomic<uint64_t> fit_limit{UINT64_MAX};
+
+ private:
+  static constexpr int kRecording = static_cast<int>(WriterState::kRecording);
+  std::atomic<int> state_{kRecording};
+  mutable std::mutex mutex_;
+  Status error_;
+};
+
+}  // namespace lx::wal
