@@ -16,28 +16,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstring>
 
 #include "crash_flush_internal.h"
 #include "crash_frame.h"
 #include "frame_writer.h"
+#include "lx/monotonic_clock.h"
 #include "lx/wal/crc32c.h"
 #include "staging_ring.h"
 #include "write_fully.h"
 #include "writer_shared.h"
 
 namespace lx::wal {
-namespace {
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
 LogWriter::LogWriter(std::string path, const LogHeader& header, const WriterOptions& options)
     : path_(std::move(path)),
       header_(header),
@@ -215,9 +205,9 @@ void LogWriter::run() {
   pthread_sigmask(SIG_BLOCK, &block, nullptr);
   ThreadAltStack alt_stack;
 
-  int64_t next_flush_ms = now_ms() + options_.flush_ms;
+  int64_t next_flush_ms = monotonic_ms() + options_.flush_ms;
   for (;;) {
-    const int64_t wait_ms = next_flush_ms - now_ms();
+    const int64_t wait_ms = next_flush_ms - monotonic_ms();
     pollfd pfd{wake_fd_, POLLIN, 0};
     if (wait_ms > 0) ::poll(&pfd, 1, static_cast<int>(wait_ms));
     uint64_t count = 0;
@@ -230,7 +220,7 @@ void LogWriter::run() {
     const bool closing = closing_.load();
     process_ring();
     if (oversize_pending_.load(std::memory_order_acquire) != 0) process_oversize();
-    const int64_t now = now_ms();
+    const int64_t now = monotonic_ms();
     if (shared_->recording() && frames_->end_seen()) {
       // The producer ended the log (closing, or a truncated log's last
       // checkpoint and end record): finish it now, index and all.
@@ -242,7 +232,7 @@ void LogWriter::run() {
     if (now >= next_flush_ms) next_flush_ms = now + options_.flush_ms;
     if (closing && ring_->head() == tail_local_ && oversize_pending_.load() == 0) break;
   }
-  if (shared_->recording()) frames_->finish(EndReason::kClosed, 0, true, now_ms());
+  if (shared_->recording()) frames_->finish(EndReason::kClosed, 0, true, monotonic_ms());
   publish();
 }
 
@@ -285,7 +275,7 @@ void LogWriter::process_oversize() {
   // Only set_lua_source and recv_incoming get this large; neither is read
   // back by the writer, so the payload span may stay empty.
   frames_->add(o.type, o.event, parts, n + payload_bytes + kRecordCrcBytes, {});
-  frames_->flush_point(now_ms());
+  frames_->flush_point(monotonic_ms());
   oversize_pending_.store(0, std::memory_order_release);
   oversize_pending_.notify_all();
 }
@@ -295,7 +285,7 @@ void LogWriter::crash_cooperate() {
   process_ring();
   if (shared_->recording()) {
     // No index: a crashed log is read front to back. fsync unless "never".
-    frames_->finish(EndReason::kCrashed, signo, false, now_ms());
+    frames_->finish(EndReason::kCrashed, signo, false, monotonic_ms());
   }
   crash_done_.store(1);
 }

@@ -20,42 +20,17 @@ using namespace lx::wal::test;
 
 namespace {
 
-struct Read {
-  std::vector<OwnedRecord> records;
-  std::vector<Damage> damage;
-  bool opened = false;
-  bool failed = false;
-  std::string error;
-  HealthState health = HealthState::kDamaged;
-};
+using Read = ReadResult;
 
 Read read_bytes(std::vector<uint8_t> bytes, Recovery recovery = Recovery::kTolerant,
                 ReadFaults faults = {}) {
-  Read r;
   ReaderOptions options;
   options.recovery = recovery;
   std::unique_ptr<ByteSource> source = memory_source(std::move(bytes));
   if (faults.fail_read != 0 || faults.max_read_bytes != 0)
     source = faulty_source(std::move(source), faults);
-  auto reader = LogReader::open_source(std::move(source), options);
-  if (!reader.ok()) {
-    r.error = reader.status().message();
-    return r;
-  }
-  r.opened = true;
-  Record record;
-  for (;;) {
-    auto more = reader.value()->next(&record);
-    if (!more.ok()) {
-      r.failed = true;
-      r.error = more.status().message();
-      break;
-    }
-    if (!more.value()) break;
-    r.records.push_back({record, {record.bytes.begin(), record.bytes.end()}});
-  }
-  r.damage = reader.value()->damage();
-  r.health = reader.value()->health();
+  Read r = read_source(std::move(source), options);
+  if (!r.opened) r.error = r.open_error;
   return r;
 }
 

@@ -122,8 +122,18 @@ void write_sample_log(const std::string& path, uint64_t event_count, uint32_t se
 }
 
 ReadResult read_log(const std::string& path, ReaderOptions options) {
+  auto source = open_file_source(path);
+  if (!source.ok()) {
+    ReadResult result;
+    result.open_error = source.status().message();
+    return result;
+  }
+  return read_source(std::move(source).value(), options);
+}
+
+ReadResult read_source(std::unique_ptr<ByteSource> source, ReaderOptions options) {
   ReadResult result;
-  auto reader = LogReader::open(path, options);
+  auto reader = LogReader::open_source(std::move(source), options);
   if (!reader.ok()) {
     result.open_error = reader.status().message();
     return result;
@@ -134,6 +144,7 @@ ReadResult read_log(const std::string& path, ReaderOptions options) {
     auto more = reader.value()->next(&record);
     if (!more.ok()) {
       result.failed = true;
+      result.error = more.status().message();
       break;
     }
     if (!more.value()) break;

@@ -65,9 +65,11 @@ struct ReadResult {
   std::vector<OwnedRecord> records;
   std::vector<Damage> damage;
   bool failed = false;  // next() returned an error
+  std::string error;    // its message
   HealthState health = HealthState::kDamaged;
 };
 ReadResult read_log(const std::string& path, ReaderOptions options = {});
+ReadResult read_source(std::unique_ptr<ByteSource> source, ReaderOptions options = {});
 
 std::vector<uint8_t> read_file(const std::string& path);
 void write_file(const std::string& path, const std::vector<uint8_t>& bytes);

@@ -3,19 +3,9 @@
 
 #include <unistd.h>
 
-#include <chrono>
+#include "lx/monotonic_clock.h"
 
 namespace lx::tools {
-namespace {
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
 Diagnostics::Diagnostics(std::string_view tool, std::FILE* err)
     : tool_(tool), err_(err), terminal_(::isatty(::fileno(err)) == 1) {}
 
@@ -36,11 +26,11 @@ void Diagnostics::start_progress(uint64_t total, std::string_view unit) {
   progress_total_ = total;
   progress_unit_ = unit;
   progress_calls_ = 0;
-  last_draw_ms_ = now_ms();
+  last_draw_ms_ = monotonic_ms();
 }
 
 void Diagnostics::redraw(uint64_t done) {
-  const int64_t now = now_ms();
+  const int64_t now = monotonic_ms();
   if (now - last_draw_ms_ < 200) return;
   last_draw_ms_ = now;
   if (progress_total_ > 0) {
