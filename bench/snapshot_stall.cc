@@ -13,9 +13,8 @@
 // --small-pages measures without.
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
-
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -146,16 +145,16 @@ int main(int argc, char** argv) {
   if (counts.size() < sizes.size()) counts.resize(sizes.size(), counts.back());
   auto library = must(lx::host::EngineLibrary::open(engine_path));
   auto blob = must(lx::host::SourceBlob::encode(
-      {{"main.lua", std::vector<uint8_t>(kApp, kApp + std::char_traits<char>::length(kApp))}},
-      {}));
+      {{"main.lua", std::vector<uint8_t>(kApp, kApp + std::char_traits<char>::length(kApp))}}, {}));
   int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
   lx::host::SnapshotTaker::Options options;
   options.zstd_level = level;
   auto taker = must(lx::host::SnapshotTaker::create(options));
 
-  fmt::print("snapshot stall: fork (SnapshotTaker::start) against a copy in place "
-             "(Engine::snapshot); {} pages, zstd level {}, child writes to /dev/null\n",
-             huge_pages ? "huge (2 MiB)" : "small (4 KiB)", level);
+  fmt::print(
+      "snapshot stall: fork (SnapshotTaker::start) against a copy in place "
+      "(Engine::snapshot); {} pages, zstd level {}, child writes to /dev/null\n",
+      huge_pages ? "huge (2 MiB)" : "small (4 KiB)", level);
   fmt::print("{:>9} {:>5} | {:>9} {:>9} {:>9} | {:>9} {:>9} | {:>9} {:>9} | {:>9} {:>9} | {:>6}\n",
              "snapshot", "runs", "fork med", "fork p99", "fork max", "cpu med", "cpu p99",
              "copy med", "copy/fork", "event", "event+CoW", "child MB/s");
@@ -201,18 +200,20 @@ int main(int argc, char** argv) {
       }
     }
     Stats stall = stats_of(stall_ms), cpu = stats_of(stall_cpu_ms), copy = stats_of(copy_ms);
-    fmt::print("{:>6} MB {:>5} | {:>6.3f} ms {:>6.3f} ms {:>6.3f} ms | {:>6.3f} ms {:>6.3f} ms | "
-               "{:>6.1f} ms {:>8.0f}x | {:>6.2f} ms {:>6.2f} ms | {:>6.0f}\n",
-               used / 1000000, counts[s], stall.median, stall.p99, stall.max, cpu.median, cpu.p99,
-               copy.median, copy.median / stall.median, stats_of(event_ms).median,
-               stats_of(cow_event_ms).median, stats_of(child_mbps).median);
+    fmt::print(
+        "{:>6} MB {:>5} | {:>6.3f} ms {:>6.3f} ms {:>6.3f} ms | {:>6.3f} ms {:>6.3f} ms | "
+        "{:>6.1f} ms {:>8.0f}x | {:>6.2f} ms {:>6.2f} ms | {:>6.0f}\n",
+        used / 1000000, counts[s], stall.median, stall.p99, stall.max, cpu.median, cpu.p99,
+        copy.median, copy.median / stall.median, stats_of(event_ms).median,
+        stats_of(cow_event_ms).median, stats_of(child_mbps).median);
   }
-  fmt::print("snapshot: bytes in the snapshot; fork: wall time of SnapshotTaker::start, cpu: "
-             "its thread CPU time (the same without waiting for a CPU); copy: Engine::snapshot "
-             "(copy and hash in place); event: a 'touch {}' update, alone and while a child "
-             "runs (its copy-on-write faults); child MB/s: snapshot bytes over the time from "
-             "the fork to the child's end\n",
-             touch);
+  fmt::print(
+      "snapshot: bytes in the snapshot; fork: wall time of SnapshotTaker::start, cpu: "
+      "its thread CPU time (the same without waiting for a CPU); copy: Engine::snapshot "
+      "(copy and hash in place); event: a 'touch {}' update, alone and while a child "
+      "runs (its copy-on-write faults); child MB/s: snapshot bytes over the time from "
+      "the fork to the child's end\n",
+      touch);
   ::close(null_fd);
   return 0;
 }
