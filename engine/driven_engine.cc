@@ -63,6 +63,10 @@ int DrivenEngine::adopt(const lx_engine_config& config, DrivenEngine** out, std:
   const RegionHeader* header = RegionHeader::check(config, error);
   if (header == nullptr) return LX_ERR_SNAPSHOT;
   auto* region = static_cast<unsigned char*>(config.heap_base);
+  if (header->engine_offset > config.heap_bytes - sizeof(DrivenEngine)) {
+    *error = "the snapshot is damaged: its engine would end past the region; take it again";
+    return LX_ERR_SNAPSHOT;
+  }
   auto* engine = reinterpret_cast<DrivenEngine*>(region + header->engine_offset);
   if (!engine->valid() || engine->heap_ != reinterpret_cast<Heap*>(region + RegionHeader::kBytes) ||
       engine->off_heap_ != nullptr || engine->seed_ != config.seed ||
