@@ -3,6 +3,16 @@
 # errors unwind C++ frames as exceptions) with a fixed hash seed and no sort
 # pivot randomisation. Nothing of Lua is committed to this repository.
 
+include(CheckCXXCompilerFlag)
+check_cxx_compiler_flag(-ftrivial-auto-var-init=zero LX_HAVE_ZERO_INIT_LOCALS)
+if(NOT LX_HAVE_ZERO_INIT_LOCALS)
+  message(FATAL_ERROR "the engine needs a compiler with -ftrivial-auto-var-init=zero "
+                      "(GCC 12 or later, Clang 16 or later): see docs/snapshots.md")
+endif()
+# Zero-filled locals for the engine and Lua, so no stack garbage reaches the
+# heap region (see lx_lua below and engine/CMakeLists.txt).
+set(LX_ZERO_INIT_LOCALS -ftrivial-auto-var-init=zero)
+
 set(LX_LUA_SOURCE_DIR "${PROJECT_SOURCE_DIR}/.cache/lua/src"
     CACHE PATH "Unpacked Lua 5.4 src/ directory (filled by scripts/setup)")
 
@@ -24,11 +34,19 @@ foreach(name IN LISTS LX_LUA_FILES)
   list(APPEND LX_LUA_SOURCES "${LX_LUA_SOURCE_DIR}/${name}.c")
 endforeach()
 set_source_files_properties(${LX_LUA_SOURCES} PROPERTIES LANGUAGE CXX)
+# lauxlib.c's buffer placeholder must not be a C stack address (lua_determinism.h).
+set_property(SOURCE "${LX_LUA_SOURCE_DIR}/lauxlib.c" APPEND PROPERTY COMPILE_DEFINITIONS
+             LX_LUA_LAUXLIB)
 
 add_library(lx_lua STATIC ${LX_LUA_SOURCES})
 target_include_directories(lx_lua SYSTEM PUBLIC "${LX_LUA_SOURCE_DIR}")
+# -ftrivial-auto-var-init=zero: Lua copies whole TValues from C locals whose
+# value half it never set (nilK and boolF in lcode.c set only the type tag of
+# the constant they store in a function's constant array), so without it the
+# heap region would hold whatever the C stack held there: an address that
+# moves with ASLR, in every snapshot and state hash (docs/snapshots.md).
 target_compile_options(lx_lua PRIVATE
-  -w -include "${PROJECT_SOURCE_DIR}/cmake/lua_determinism.h")
+  -w -include "${PROJECT_SOURCE_DIR}/cmake/lua_determinism.h" ${LX_ZERO_INIT_LOCALS})
 set_target_properties(lx_lua PROPERTIES
   POSITION_INDEPENDENT_CODE ON
   CXX_VISIBILITY_PRESET hidden

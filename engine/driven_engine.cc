@@ -3,10 +3,12 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <new>
 
 #include "engine_assert.h"
+#include "region_header.h"
 #include "source_blob_reader.h"
 #ifdef LX_CHAOS
 #include "chaos/chaos_hook.h"
@@ -26,27 +28,53 @@ std::string decimal(int64_t value) {
 
 }  // namespace
 
-int DrivenEngine::create(const lx_engine_config& config, DrivenEngine** out, std::string* error) {
+int DrivenEngine::create(const lx_engine_config& config, OffHeap* off_heap, DrivenEngine** out,
+                         std::string* error) {
   *out = nullptr;
-  Heap* heap = Heap::create_in(config.heap_base, config.heap_bytes);
-  auto* off_heap = new OffHeap();
+  RegionHeader* header = RegionHeader::stamp(config);
+  Heap* heap = Heap::create_in(static_cast<unsigned char*>(config.heap_base) + RegionHeader::kBytes,
+                               config.heap_bytes - RegionHeader::kBytes);
   void* memory = heap->allocate(sizeof(DrivenEngine), Heap::Budget::kInternal);
   if (memory == nullptr) {
-    delete off_heap;
     *error = "the heap region cannot hold the engine";
     return LX_ERR_NO_MEMORY;
   }
   DrivenEngine* engine = nullptr;
   try {
-    engine = new (memory) DrivenEngine(*heap, config.seed, off_heap);
+    engine = new (memory) DrivenEngine(*heap, config.seed);
   } catch (const std::bad_alloc&) {
-    delete off_heap;
     *error = "the heap region cannot hold the engine's tables";
     return LX_ERR_NO_MEMORY;
   }
+  engine->attach(off_heap);
   if (!engine->lua_.open(*heap, *engine, config.seed, error)) {
     destroy(engine);
     return LX_ERR_NO_MEMORY;
+  }
+  engine->detach();
+  header->engine_offset = static_cast<uint64_t>(reinterpret_cast<unsigned char*>(engine) -
+                                                static_cast<unsigned char*>(config.heap_base));
+  *out = engine;
+  return LX_OK;
+}
+
+int DrivenEngine::adopt(const lx_engine_config& config, DrivenEngine** out, std::string* error) {
+  *out = nullptr;
+  const RegionHeader* header = RegionHeader::check(config, error);
+  if (header == nullptr) return LX_ERR_SNAPSHOT;
+  auto* region = static_cast<unsigned char*>(config.heap_base);
+  if (header->engine_offset > config.heap_bytes - sizeof(DrivenEngine)) {
+    *error = "the snapshot is damaged: its engine would end past the region; take it again";
+    return LX_ERR_SNAPSHOT;
+  }
+  auto* engine = reinterpret_cast<DrivenEngine*>(region + header->engine_offset);
+  if (!engine->valid() || engine->heap_ != reinterpret_cast<Heap*>(region + RegionHeader::kBytes) ||
+      engine->off_heap_ != nullptr || engine->seed_ != config.seed ||
+      engine->snapshot_bytes() > config.heap_bytes) {
+    *error =
+        "the snapshot is damaged: no engine at the offset its header names; take the snapshot "
+        "again";
+    return LX_ERR_SNAPSHOT;
   }
   *out = engine;
   return LX_OK;
@@ -59,49 +87,51 @@ void DrivenEngine::destroy(DrivenEngine* engine) noexcept {
   heap.deallocate(engine, sizeof(DrivenEngine));
 }
 
-DrivenEngine::DrivenEngine(Heap& heap, uint64_t seed, OffHeap* off_heap)
-    : heap_(&heap),
-      off_heap_(off_heap),
-      seed_(seed),
-      random_(seed),
-      channels_(heap),
-      source_(heap) {}
+uint64_t DrivenEngine::snapshot_bytes() const {
+  return RegionHeader::kBytes + heap_->high_water_offset();
+}
+
+DrivenEngine::DrivenEngine(Heap& heap, uint64_t seed)
+    : heap_(&heap), seed_(seed), random_(seed), channels_(heap), source_(heap) {}
 
 DrivenEngine::~DrivenEngine() {
   closing_ = true;
   lua_.close();  // before the channels: finalizers look channels up
   magic_ = 0;
-  delete off_heap_;
+}
+
+DrivenEngine::OffHeap& DrivenEngine::attached() const {
+  LX_ENGINE_ASSERT_MSG(off_heap_ != nullptr, "the engine is used outside a call of its C ABI");
+  return *off_heap_;
 }
 
 void DrivenEngine::fail(bool out_of_memory, std::string_view reason) {
   if (failed_) return;
   failed_ = true;
   failed_out_of_memory_ = out_of_memory;
-  try {
-    off_heap_->failure.assign(reason);
-  } catch (...) {
-  }
+  std::size_t n = reason.size() < kFailureTextBytes - 1 ? reason.size() : kFailureTextBytes - 1;
+  std::memcpy(failure_text_, reason.data(), n);
+  failure_text_[n] = '\0';
 }
 
 void DrivenEngine::lua_warning(const char* piece, bool to_be_continued) noexcept {
   try {
-    std::string& text = off_heap_->warning;
+    std::string& text = attached().warning;
     if (text.empty() && !to_be_continued && piece[0] == '@') return;  // control message
     text += piece;
     if (to_be_continued) return;
-    off_heap_->log.push("Lua warning: " + text);
+    attached().log.push("Lua warning: " + text);
     text.clear();
   } catch (...) {
-    off_heap_->warning.clear();
+    attached().warning.clear();
   }
 }
 
 int DrivenEngine::set_error(int code, std::string_view text) {
   try {
-    off_heap_->last_error.assign(text);
+    attached().last_error.assign(text);
   } catch (...) {
-    off_heap_->last_error.clear();
+    attached().last_error.clear();
   }
   return code;
 }
@@ -111,7 +141,7 @@ int DrivenEngine::run_event(const char* name, Body&& body) {
   ++event_count_;
   if (failed_) {
     return set_error(LX_ERR_FAILED, std::string(name) + ": the engine failed earlier (" +
-                                        off_heap_->failure + "); recreate it");
+                                        failure_text_ + "); recreate it");
   }
   int code = LX_OK;
   try {
@@ -123,7 +153,7 @@ int DrivenEngine::run_event(const char* name, Body&& body) {
   }
   if (failed_) {
     return set_error(failed_out_of_memory_ ? LX_ERR_NO_MEMORY : LX_ERR_FAILED,
-                     std::string(name) + ": " + off_heap_->failure +
+                     std::string(name) + ": " + failure_text_ +
                          "; the engine is failed and refuses further events");
   }
   channels_.settle();
@@ -162,7 +192,7 @@ int DrivenEngine::report_lua_failure(const char* where, const LuaSandbox::Failur
           entry += c;
         }
       }
-      off_heap_->log.push(entry);
+      attached().log.push(entry);
       first = false;
       if (newline == std::string_view::npos) break;
       text.remove_prefix(newline + 1);
@@ -269,8 +299,9 @@ int DrivenEngine::notify_close(int32_t chid) {
 int DrivenEngine::invoke_event_update() {
   return run_event("invoke_event_update", [&] {
 #ifdef LX_CHAOS
-    chaos_before_update(*heap_, ++off_heap_->chaos_updates);  // tests only: engine/chaos
+    chaos_before_update(*heap_, update_count_ + 1);  // tests only: engine/chaos
 #endif
+    ++update_count_;
     return apply_update();
   });
 }
@@ -290,7 +321,7 @@ int DrivenEngine::apply_update() {
     missing_update_reported_ = true;
     std::string text =
         "main.lua defines no global function update(); the engine has nothing to run";
-    off_heap_->log.push("error: " + text);
+    attached().log.push("error: " + text);
     return set_error(LX_ERR_APP, text);
   }
   return LX_OK;
@@ -332,10 +363,6 @@ int DrivenEngine::peek_outgoing(int32_t chid, const uint8_t** bytes,
   *bytes = run.data();
   *byte_count = run.size();
   return LX_OK;
-}
-
-int64_t DrivenEngine::pop_log_line(char* buffer, std::size_t capacity) noexcept {
-  return off_heap_->log.pop(buffer, capacity);
 }
 
 }  // namespace lx::engine

@@ -23,11 +23,38 @@ class DrivenEngine {
  public:
   static constexpr uint64_t kMagic = 0x6c78'2d65'6e67'696eull;
 
-  // Builds an engine in config.heap_base (already checked by the ABI layer).
-  // Returns LX_OK and stores it in *out, or an error with the reason in *error.
-  static int create(const lx_engine_config& config, DrivenEngine** out, std::string* error);
-  // Tears down an engine made by create(). Null is ignored.
+  // What the engine keeps on the system heap: debug output and the last
+  // error text, which are not engine state and may not touch the region. Its
+  // owner (the ABI's handle) lives outside the region; the engine sees it
+  // only while attached (see attach()).
+  struct OffHeap {
+    LogQueue log;
+    std::string last_error;
+    std::string warning;  // pieces of a warning; always empty between calls
+  };
+
+  // Builds an engine in config.heap_base (already checked by the ABI layer),
+  // attached to off_heap. Returns LX_OK and stores it in *out, or an error
+  // with the reason in *error.
+  static int create(const lx_engine_config& config, OffHeap* off_heap, DrivenEngine** out,
+                    std::string* error);
+  // Adopts the engine of a region whose used bytes were copied from another
+  // one (a snapshot): checks the region header (RegionHeader::check) and the
+  // engine inside. Returns LX_OK and stores it, detached, in *out, or
+  // LX_ERR_SNAPSHOT with the reason in *error.
+  static int adopt(const lx_engine_config& config, DrivenEngine** out, std::string* error);
+  // Tears down an engine made by create() or adopt(); it must be attached.
+  // Null is ignored.
   static void destroy(DrivenEngine* engine) noexcept;
+
+  // Binds the engine to its off-heap part for the length of one call, and
+  // unbinds it. Between calls the region holds no pointer outside itself, so
+  // its bytes are the same in every process (a snapshot, the state hash).
+  void attach(OffHeap* off_heap) { off_heap_ = off_heap; }
+  void detach() { off_heap_ = nullptr; }
+  // Bytes of the region, from its base, that hold all of the engine's state
+  // (the region header and the heap up to its high-water mark).
+  uint64_t snapshot_bytes() const;
 
   DrivenEngine(const DrivenEngine&) = delete;
   DrivenEngine& operator=(const DrivenEngine&) = delete;
@@ -54,16 +81,13 @@ class DrivenEngine {
   uint64_t outhash() const { return channels_.outhash(); }
   uint64_t heap_bytes_in_use() const { return heap_->bytes_in_use(); }
   uint64_t event_count() const { return event_count_; }
-  const char* last_error() const { return off_heap_->last_error.c_str(); }
-  // Not an event: moves a log line out of the off-heap queue.
-  int64_t pop_log_line(char* buffer, std::size_t capacity) noexcept;
 
   // ---- For the Lua bindings ----
   Heap& heap() { return *heap_; }
   ChannelTable& channels() { return channels_; }
   const AppSource& source() const { return source_; }
   EngineRandom& random() { return random_; }
-  LogQueue& log() { return off_heap_->log; }
+  LogQueue& log() { return attached().log; }
   double clock_seconds() const { return clock_seconds_; }
   // A piece of a Lua warning (warn()); a complete warning becomes a log line.
   void lua_warning(const char* piece, bool to_be_continued) noexcept;
@@ -78,20 +102,14 @@ class DrivenEngine {
   bool failed() const { return failed_; }
 
  private:
-  // What the engine keeps on the system heap: debug output and error text,
-  // which are not engine state and may not touch the region.
-  struct OffHeap {
-    LogQueue log;
-    std::string last_error;
-    std::string failure;
-    std::string warning;  // pieces of a warning still being continued
-#ifdef LX_CHAOS
-    uint64_t chaos_updates = 0;  // invoke_event_update calls (engine/chaos); off the heap
-#endif
-  };
+  // The failure reason is state (later events repeat it), so it lives in the
+  // region, cut to this many bytes.
+  static constexpr std::size_t kFailureTextBytes = 256;
 
-  DrivenEngine(Heap& heap, uint64_t seed, OffHeap* off_heap);
+  DrivenEngine(Heap& heap, uint64_t seed);
   ~DrivenEngine();
+
+  OffHeap& attached() const;
 
   // Runs one event: counts it, refuses it when failed, turns exceptions into
   // the failed state, and settles the channel table afterwards.
@@ -104,9 +122,10 @@ class DrivenEngine {
 
   uint64_t magic_ = kMagic;
   Heap* heap_;
-  OffHeap* off_heap_;
+  OffHeap* off_heap_ = nullptr;  // set only while a call runs (attach)
   uint64_t seed_;
   uint64_t event_count_ = 0;
+  uint64_t update_count_ = 0;  // invoke_event_update calls (the chaos engine counts on it)
   double clock_seconds_ = 0;
   bool rescan_requested_ = false;
   bool stop_requested_ = false;
@@ -115,6 +134,7 @@ class DrivenEngine {
   bool failed_ = false;
   bool failed_out_of_memory_ = false;
   bool closing_ = false;
+  char failure_text_[kFailureTextBytes] = {};
   EngineRandom random_;
   ChannelTable channels_;
   AppSource source_;

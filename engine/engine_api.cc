@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <new>
 #include <string>
 
@@ -15,15 +16,39 @@
 namespace lx::engine {
 namespace {
 
-DrivenEngine* unwrap(lx_engine* engine) {
-  auto* e = reinterpret_cast<DrivenEngine*>(engine);
-  return e != nullptr && e->valid() ? e : nullptr;
+// What an lx_engine* points at. It lives on the system heap, never in the
+// region: it owns the engine's off-heap part (log lines, error text), which
+// the engine sees only while one of the calls below runs (Attached).
+struct Handle {
+  static constexpr uint64_t kMagic = 0x6c78'6861'6e64'6c65ull;  // "lxhandle"
+  uint64_t magic = kMagic;
+  DrivenEngine* engine = nullptr;
+  DrivenEngine::OffHeap off_heap;
+};
+
+// The handle behind an lx_engine*, or null when it is not a live one. (The
+// C ABI's const on queries is kept: they only read through it.)
+Handle* handle_of(const lx_engine* engine) {
+  auto* h = reinterpret_cast<Handle*>(const_cast<lx_engine*>(engine));
+  return h != nullptr && h->magic == Handle::kMagic && h->engine->valid() ? h : nullptr;
 }
 
 const DrivenEngine* unwrap(const lx_engine* engine) {
-  auto* e = reinterpret_cast<const DrivenEngine*>(engine);
-  return e != nullptr && e->valid() ? e : nullptr;
+  Handle* h = handle_of(engine);
+  return h != nullptr ? h->engine : nullptr;
 }
+
+// Binds an engine to its handle's off-heap part for one call.
+class Attached {
+ public:
+  explicit Attached(Handle& handle) : engine_(*handle.engine) { engine_.attach(&handle.off_heap); }
+  ~Attached() { engine_.detach(); }
+  Attached(const Attached&) = delete;
+  Attached& operator=(const Attached&) = delete;
+
+ private:
+  DrivenEngine& engine_;
+};
 
 void write_error(char* error_text, size_t error_cap, std::string_view text) {
   if (error_text == nullptr || error_cap == 0) return;
@@ -35,8 +60,10 @@ void write_error(char* error_text, size_t error_cap, std::string_view text) {
 // Runs an event body with the engine checked and every exception caught.
 template <typename Body>
 int guard_event(lx_engine* engine, Body&& body) noexcept {
-  DrivenEngine* e = unwrap(engine);
-  if (e == nullptr) return LX_ERR_ARGUMENT;
+  Handle* h = handle_of(engine);
+  if (h == nullptr) return LX_ERR_ARGUMENT;
+  DrivenEngine* e = h->engine;
+  Attached attached(*h);
   try {
     return body(*e);
   } catch (const std::bad_alloc&) {
@@ -55,64 +82,100 @@ bool all_zero(const unsigned char* bytes, std::size_t count) {
   return true;
 }
 
-int api_create(const lx_engine_config* config, lx_engine** out, char* error_text,
-               size_t error_cap) noexcept {
+// Checks what create and restore both need of a config. Returns LX_OK, or an
+// error with the reason (prefixed with call) in error_text.
+int check_config(const char* call, const lx_engine_config* config, lx_engine** out,
+                 char* error_text, size_t error_cap) {
+  if (out != nullptr) *out = nullptr;
+  std::string prefix = std::string(call) + ": ";
+  if (config == nullptr || out == nullptr) {
+    write_error(error_text, error_cap, prefix + "config and out must not be null");
+    return LX_ERR_ARGUMENT;
+  }
+  if (config->struct_size != sizeof(lx_engine_config)) {
+    write_error(error_text, error_cap,
+                prefix +
+                    "config->struct_size does not match this engine's lx_engine_config "
+                    "(built against another engine_api.h?)");
+    return LX_ERR_VERSION;
+  }
+  if (config->reserved != 0) {
+    write_error(error_text, error_cap, prefix + "config->reserved must be zero");
+    return LX_ERR_ARGUMENT;
+  }
+  auto base = reinterpret_cast<uintptr_t>(config->heap_base);
+  if (base == 0 || base % Heap::kRegionAlignBytes != 0) {
+    write_error(error_text, error_cap,
+                prefix + "heap_base must be a non-null, 4096-aligned address");
+    return LX_ERR_ARGUMENT;
+  }
+  if (config->heap_bytes < Heap::kMinRegionBytes ||
+      config->heap_bytes % Heap::kRegionAlignBytes != 0 ||
+      config->heap_bytes > (uint64_t{1} << 46) || base + config->heap_bytes < base) {
+    write_error(error_text, error_cap,
+                prefix + "heap_bytes must be a multiple of 4096 from 8 MiB to 64 TiB");
+    return LX_ERR_ARGUMENT;
+  }
+  return LX_OK;
+}
+
+// The body of create and restore: make a handle, let make_engine fill it.
+template <typename MakeEngine>
+int open_engine(const char* call, const lx_engine_config* config, lx_engine** out, char* error_text,
+                size_t error_cap, MakeEngine&& make_engine) noexcept {
   try {
-    if (out != nullptr) *out = nullptr;
-    if (config == nullptr || out == nullptr) {
-      write_error(error_text, error_cap, "create: config and out must not be null");
-      return LX_ERR_ARGUMENT;
-    }
-    if (config->struct_size != sizeof(lx_engine_config)) {
-      write_error(error_text, error_cap,
-                  "create: config->struct_size does not match this engine's lx_engine_config "
-                  "(built against another engine_api.h?)");
-      return LX_ERR_VERSION;
-    }
-    if (config->reserved != 0) {
-      write_error(error_text, error_cap, "create: config->reserved must be zero");
-      return LX_ERR_ARGUMENT;
-    }
-    auto base = reinterpret_cast<uintptr_t>(config->heap_base);
-    if (base == 0 || base % Heap::kRegionAlignBytes != 0) {
-      write_error(error_text, error_cap,
-                  "create: heap_base must be a non-null, 4096-aligned address");
-      return LX_ERR_ARGUMENT;
-    }
-    if (config->heap_bytes < Heap::kMinRegionBytes ||
-        config->heap_bytes % Heap::kRegionAlignBytes != 0 ||
-        config->heap_bytes > (uint64_t{1} << 46) || base + config->heap_bytes < base) {
-      write_error(error_text, error_cap,
-                  "create: heap_bytes must be a multiple of 4096 from 8 MiB to 64 TiB");
-      return LX_ERR_ARGUMENT;
-    }
-    if (!all_zero(static_cast<const unsigned char*>(config->heap_base), 4096)) {
-      write_error(error_text, error_cap,
-                  "create: the heap region is not fresh (its first page is not zero); map a new "
-                  "region for every engine");
-      return LX_ERR_ARGUMENT;
-    }
-    DrivenEngine* engine = nullptr;
+    int code = check_config(call, config, out, error_text, error_cap);
+    if (code != LX_OK) return code;
+    auto handle = std::make_unique<Handle>();
     std::string error;
-    int code = DrivenEngine::create(*config, &engine, &error);
+    code = make_engine(*config, *handle, &error);
     if (code != LX_OK) {
-      write_error(error_text, error_cap, "create: " + error);
+      write_error(error_text, error_cap, std::string(call) + ": " + error);
       return code;
     }
-    *out = reinterpret_cast<lx_engine*>(engine);
+    *out = reinterpret_cast<lx_engine*>(handle.release());
     return LX_OK;
   } catch (const std::bad_alloc&) {
-    write_error(error_text, error_cap, "create: out of memory");
+    write_error(error_text, error_cap, std::string(call) + ": out of memory");
     return LX_ERR_NO_MEMORY;
   } catch (...) {
-    write_error(error_text, error_cap, "create: unexpected exception");
+    write_error(error_text, error_cap, std::string(call) + ": unexpected exception");
     return LX_ERR_FAILED;
   }
 }
 
+int api_create(const lx_engine_config* config, lx_engine** out, char* error_text,
+               size_t error_cap) noexcept {
+  return open_engine(
+      "create", config, out, error_text, error_cap,
+      [](const lx_engine_config& c, Handle& handle, std::string* error) {
+        if (!all_zero(static_cast<const unsigned char*>(c.heap_base), 4096)) {
+          *error =
+              "the heap region is not fresh (its first page is not zero); map a new region for "
+              "every engine";
+          return LX_ERR_ARGUMENT;
+        }
+        return DrivenEngine::create(c, &handle.off_heap, &handle.engine, error);
+      });
+}
+
+int api_restore(const lx_engine_config* config, lx_engine** out, char* error_text,
+                size_t error_cap) noexcept {
+  return open_engine("restore", config, out, error_text, error_cap,
+                     [](const lx_engine_config& c, Handle& handle, std::string* error) {
+                       return DrivenEngine::adopt(c, &handle.engine, error);
+                     });
+}
+
 void api_destroy(lx_engine* engine) noexcept {
-  DrivenEngine* e = unwrap(engine);
-  if (e != nullptr) DrivenEngine::destroy(e);
+  Handle* h = handle_of(engine);
+  if (h == nullptr) return;
+  {
+    Attached attached(*h);  // finalizers run and may log
+    DrivenEngine::destroy(h->engine);
+  }
+  h->magic = 0;
+  delete h;
 }
 
 int api_set_clock(lx_engine* engine, double seconds) noexcept {
@@ -190,14 +253,19 @@ uint64_t api_figure(const lx_engine* engine) noexcept {
 }
 
 const char* api_last_error(const lx_engine* engine) noexcept {
-  const DrivenEngine* e = unwrap(engine);
-  return e != nullptr ? e->last_error() : "not a live engine handle";
+  Handle* h = handle_of(engine);
+  return h != nullptr ? h->off_heap.last_error.c_str() : "not a live engine handle";
 }
 
 int64_t api_pop_log_line(lx_engine* engine, char* buffer, size_t capacity) noexcept {
-  DrivenEngine* e = unwrap(engine);
-  if (e == nullptr) return -1;
-  return e->pop_log_line(buffer, capacity);
+  Handle* h = handle_of(engine);
+  if (h == nullptr) return -1;
+  return h->off_heap.log.pop(buffer, capacity);
+}
+
+uint64_t api_snapshot_bytes(const lx_engine* engine) noexcept {
+  const DrivenEngine* e = unwrap(engine);
+  return e != nullptr ? e->snapshot_bytes() : 0;
 }
 
 }  // namespace
@@ -228,6 +296,8 @@ const lx_engine_wrapper* api_table() noexcept {
       api_figure<&DrivenEngine::event_count>,
       api_last_error,
       api_pop_log_line,
+      api_snapshot_bytes,
+      api_restore,
   };
   return &table;
 }

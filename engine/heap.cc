@@ -39,8 +39,8 @@ constexpr uint64_t round_up(uint64_t value, uint64_t align) {
 
 Heap* Heap::create_in(void* base, uint64_t region_bytes) noexcept {
   LX_ENGINE_ASSERT(base != nullptr);
-  LX_ENGINE_ASSERT(reinterpret_cast<uintptr_t>(base) % kRegionAlignBytes == 0);
-  LX_ENGINE_ASSERT(region_bytes >= kMinRegionBytes);
+  LX_ENGINE_ASSERT(reinterpret_cast<uintptr_t>(base) % kBaseAlignBytes == 0);
+  LX_ENGINE_ASSERT(region_bytes >= kMinHeapBytes);
   return new (base) Heap(static_cast<unsigned char*>(base), region_bytes);
 }
 
@@ -48,6 +48,7 @@ Heap::Heap(unsigned char* base, uint64_t region_bytes)
     : base_(base),
       start_(base + round_up(sizeof(Heap), 64)),
       top_(start_),
+      high_water_(start_),
       app_limit_(nullptr),
       end_(base + region_bytes),
       classes_{},
@@ -223,7 +224,7 @@ Heap::BlockHeader* Heap::allocate_large(uint64_t need, Budget budget) {
   // The block below the top is always in use (free neighbours merge into the top).
   auto* b = reinterpret_cast<BlockHeader*>(top_);
   b->size_flags = need | kInUse | kPrevInUse;
-  top_ += need;
+  set_top(top_ + need);
   return b;
 }
 
@@ -311,7 +312,7 @@ bool Heap::resize_large_in_place(BlockHeader* b, uint64_t need, Budget budget) {
     unsigned char* limit = limit_for(budget);
     unsigned char* new_end = reinterpret_cast<unsigned char*>(b);
     if (new_end > limit || static_cast<uint64_t>(limit - new_end) < need) return false;
-    top_ = new_end + need;
+    set_top(new_end + need);
     b->size_flags = need | kInUse | prev_flag;
     return true;
   }
@@ -320,6 +321,11 @@ bool Heap::resize_large_in_place(BlockHeader* b, uint64_t need, Budget budget) {
   b->size_flags = (size + block_size(next)) | prev_flag;  // one free block for occupy()
   occupy(b, need);
   return true;
+}
+
+void Heap::set_top(unsigned char* new_top) {
+  top_ = new_top;
+  if (top_ > high_water_) high_water_ = top_;
 }
 
 void Heap::link(BlockHeader* b) {

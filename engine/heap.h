@@ -29,10 +29,14 @@ class Heap {
   static constexpr std::size_t kSmallMaxBytes = 4096;
   static constexpr uint64_t kMinRegionBytes = uint64_t{8} << 20;
   static constexpr uint64_t kRegionAlignBytes = 4096;
+  // What create_in needs: the engine puts its region header in front of the
+  // heap, so the heap's own range is a little smaller than the region.
+  static constexpr uint64_t kMinHeapBytes = uint64_t{4} << 20;
+  static constexpr uint64_t kBaseAlignBytes = 64;
 
-  // Constructs a Heap at base and lets it manage the rest of the region.
-  // base must be kRegionAlignBytes-aligned, region_bytes >= kMinRegionBytes,
-  // and the region all zero. Never fails.
+  // Constructs a Heap at base and lets it manage the rest of the range.
+  // base must be kBaseAlignBytes-aligned, region_bytes >= kMinHeapBytes,
+  // and the range all zero. Never fails.
   static Heap* create_in(void* base, uint64_t region_bytes) noexcept;
 
   Heap(const Heap&) = delete;
@@ -58,9 +62,13 @@ class Heap {
   uint64_t live_allocations() const { return live_allocations_; }
   // Requests refused because the budget was exhausted.
   uint64_t failed_allocation_count() const { return failed_allocation_count_; }
-  // Offset of the untouched top of the region: no byte at or beyond it has
-  // ever been written by the heap (an upper bound of the memory touched).
+  // Offset of the top of the region: every block lies below it, and nothing
+  // at or beyond it is in use. Freeing the block below the top lowers it.
   uint64_t top_offset() const { return static_cast<uint64_t>(top_ - base_); }
+  // The highest top_offset() ever reached: no byte at or beyond it has ever
+  // been written, so it is still zero as mapped. [base, base + this) is
+  // everything the heap (and whatever it handed out) holds: a snapshot.
+  uint64_t high_water_offset() const { return static_cast<uint64_t>(high_water_ - base_); }
   uint64_t region_bytes() const { return static_cast<uint64_t>(end_ - base_); }
   uint64_t reserve_bytes() const { return static_cast<uint64_t>(end_ - app_limit_); }
   bool contains(const void* p) const;
@@ -111,6 +119,8 @@ class Heap {
   void occupy(BlockHeader* b, uint64_t need);
   void free_large(BlockHeader* b);
   bool resize_large_in_place(BlockHeader* b, uint64_t need, Budget budget);
+  // Moves top_ to new_top and raises high_water_ with it.
+  void set_top(unsigned char* new_top);
   void link(BlockHeader* b);
   void unlink(BlockHeader* b);
   // Folds (operation, offset of block, size) into memhash_.
@@ -121,6 +131,7 @@ class Heap {
   unsigned char* base_;
   unsigned char* start_;
   unsigned char* top_;
+  unsigned char* high_water_;  // max of top_ over the heap's life
   unsigned char* app_limit_;
   unsigned char* end_;
   SmallClass classes_[kClassCount];

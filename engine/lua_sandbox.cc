@@ -203,7 +203,9 @@ void open_libraries(lua_State* L, uint64_t seed) {
 // engine and becomes a Lua error instead.
 template <typename Fn>
 int trampoline(lua_State* L) {
-  Fn* body = static_cast<Fn*>(lua_touserdata(L, 1));
+  // The argument points at LuaSandbox::pending_body_ (in the region), not at
+  // the body (on the C stack): no C stack address may enter Lua's memory.
+  Fn* body = static_cast<Fn*>(*static_cast<void**>(lua_touserdata(L, 1)));
   lua_settop(L, 0);
   bool out_of_memory = false;
   try {
@@ -258,8 +260,11 @@ bool LuaSandbox::protect(Fn& body, Failure* failure) {
   int base = lua_gettop(L);
   lua_pushcfunction(L, traceback_handler);
   lua_pushcfunction(L, trampoline<Fn>);
-  lua_pushlightuserdata(L, &body);
+  void* outer_body = pending_body_;
+  pending_body_ = &body;
+  lua_pushlightuserdata(L, &pending_body_);
   int status = lua_pcall(L, 1, 0, base + 1);
+  pending_body_ = outer_body;
   if (status == LUA_OK) {
     lua_settop(L, base);
     return true;

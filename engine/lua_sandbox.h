@@ -52,6 +52,10 @@ class LuaSandbox {
   bool protect(Fn& body, Failure* failure);
 
   lua_State* state_ = nullptr;
+  // The body of the protected call running now; null between calls. The
+  // region holds a C stack address only while the call runs, so the bytes
+  // of the region between events are the same in every process.
+  void* pending_body_ = nullptr;
 };
 
 // The engine a Lua state belongs to (kept in the state's extra space).

@@ -3,7 +3,35 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
+#include "lx/assert.h"
+
 namespace lx::host {
+namespace {
+
+using OpenCall = int (*)(const lx_engine_config*, lx_engine**, char*, size_t);
+
+// Calls create or restore with the config for region and seed.
+Result<lx_engine*> open_engine(OpenCall call, const char* verb, const HeapRegion& region,
+                               uint64_t seed) {
+  lx_engine_config config{};
+  config.struct_size = sizeof(config);
+  config.heap_base = region.base();
+  config.heap_bytes = region.bytes();
+  config.seed = seed;
+  char why[512] = {};
+  lx_engine* engine = nullptr;
+  int rc = call(&config, &engine, why, sizeof(why));
+  if (rc != LX_OK || engine == nullptr) {
+    return Status::error(ErrorKind::kEngine,
+                         fmt::format("cannot {} the engine (status {}): {}", verb, rc,
+                                     why[0] != 0 ? why : "no reason given"));
+  }
+  return engine;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Engine>> Engine::create(const EngineLibrary& library, HeapRegion& region,
                                                uint64_t seed) {
@@ -13,20 +41,67 @@ Result<std::unique_ptr<Engine>> Engine::create(const EngineLibrary& library, Hea
                          "fresh region for each engine");
   }
   region.mark_used();
-  lx_engine_config config{};
-  config.struct_size = sizeof(config);
-  config.heap_base = region.base();
-  config.heap_bytes = region.bytes();
-  config.seed = seed;
-  char why[512] = {};
-  lx_engine* engine = nullptr;
-  int rc = library.api().create(&config, &engine, why, sizeof(why));
-  if (rc != LX_OK || engine == nullptr) {
+  auto engine = open_engine(library.api().create, "create", region, seed);
+  if (!engine.ok()) return engine.status();
+  return std::unique_ptr<Engine>(new Engine(library.api(), engine.value(), region, seed));
+}
+
+Result<std::unique_ptr<Engine>> Engine::restore(const EngineLibrary& library, HeapRegion& region,
+                                                const Snapshot& snapshot) {
+  const SnapshotInfo& info = snapshot.info;
+  const char* own_build = library.api().build_id != nullptr ? library.api().build_id : "";
+  if (info.build_id != own_build) {
     return Status::error(ErrorKind::kEngine,
-                         fmt::format("cannot create the engine (status {}): {}", rc,
-                                     why[0] != 0 ? why : "no reason given"));
+                         fmt::format("cannot restore the snapshot of event {}: it was taken by "
+                                     "engine build {}, and {} is build {}; restore it with the "
+                                     "engine library of build {}",
+                                     info.figures.event_count, info.build_id, library.path(),
+                                     own_build, info.build_id));
   }
-  return std::unique_ptr<Engine>(new Engine(library.api(), engine));
+  if (!region.fresh()) {
+    return Status::error(ErrorKind::kEngine,
+                         "cannot restore the snapshot: its heap region was used before; reserve "
+                         "a fresh region for each engine");
+  }
+  region.mark_used();
+  if (reinterpret_cast<uint64_t>(region.base()) != info.base ||
+      region.bytes() != info.region_bytes) {
+    return Status::error(
+        ErrorKind::kEngine,
+        fmt::format("cannot restore the snapshot: it needs a region of {} bytes "
+                    "at {:#x}, this one is {} bytes at {}; reserve one at the "
+                    "snapshot's base and size",
+                    info.region_bytes, info.base, region.bytes(), fmt::ptr(region.base())));
+  }
+  if (snapshot.bytes.size() != info.snapshot_bytes || info.snapshot_bytes > region.bytes()) {
+    return Status::error(ErrorKind::kCorrupt,
+                         fmt::format("cannot restore the snapshot: it holds {} bytes but says {} "
+                                     "(region of {}); take it again",
+                                     snapshot.bytes.size(), info.snapshot_bytes, region.bytes()));
+  }
+  if (host::state_hash(snapshot.bytes) != info.state_hash) {
+    return Status::error(ErrorKind::kCorrupt,
+                         fmt::format("cannot restore the snapshot of event {}: its bytes do not "
+                                     "match its state hash {:016x}; it is damaged, take it again",
+                                     info.figures.event_count, info.state_hash));
+  }
+  std::memcpy(region.base(), snapshot.bytes.data(), snapshot.bytes.size());
+  auto engine = open_engine(library.api().restore, "restore", region, info.seed);
+  if (!engine.ok()) return engine.status();
+  std::unique_ptr<Engine> restored(new Engine(library.api(), engine.value(), region, info.seed));
+  if (restored->figures() != info.figures) {
+    EngineFigures got = restored->figures();
+    return Status::error(
+        ErrorKind::kCorrupt,
+        fmt::format("the restored engine's figures (event {}, memhash {:016x}, outhash {:016x}, "
+                    "heap {} bytes) are not the snapshot's (event {}, memhash {:016x}, outhash "
+                    "{:016x}, heap {} bytes); the snapshot's description does not belong to its "
+                    "bytes",
+                    got.event_count, got.memhash, got.outhash, got.heap_bytes_in_use,
+                    info.figures.event_count, info.figures.memhash, info.figures.outhash,
+                    info.figures.heap_bytes_in_use));
+  }
+  return restored;
 }
 
 Engine::~Engine() { api_.destroy(engine_); }
@@ -112,6 +187,36 @@ std::string_view Engine::last_error() const {
 
 std::string_view Engine::build_id() const {
   return api_.build_id == nullptr ? std::string_view() : std::string_view(api_.build_id);
+}
+
+uint64_t Engine::snapshot_bytes() const { return api_.snapshot_bytes(engine_); }
+
+std::span<const uint8_t> Engine::snapshot_span() const {
+  uint64_t used = snapshot_bytes();
+  LX_ASSERT(used <= region_bytes_);
+  return {region_base_, static_cast<size_t>(used)};
+}
+
+SnapshotInfo Engine::snapshot_info() const {
+  SnapshotInfo info;
+  info.build_id = std::string(build_id());
+  info.base = reinterpret_cast<uint64_t>(region_base_);
+  info.region_bytes = region_bytes_;
+  info.seed = seed_;
+  info.snapshot_bytes = snapshot_bytes();
+  info.figures = figures();
+  return info;
+}
+
+uint64_t Engine::state_hash() const { return host::state_hash(snapshot_span()); }
+
+Snapshot Engine::snapshot() const {
+  Snapshot snapshot;
+  snapshot.info = snapshot_info();
+  std::span<const uint8_t> bytes = snapshot_span();
+  snapshot.bytes.assign(bytes.begin(), bytes.end());
+  snapshot.info.state_hash = host::state_hash(snapshot.bytes);
+  return snapshot;
 }
 
 size_t Engine::drain_log(const std::function<void(std::string_view)>& emit) {

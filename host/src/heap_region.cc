@@ -53,6 +53,17 @@ Result<HeapRegion> HeapRegion::reserve(uint64_t base, uint64_t bytes) {
   return HeapRegion(got, bytes);
 }
 
+Status HeapRegion::advise_huge_pages() {
+  LX_ASSERT(base_ != nullptr);
+  if (::madvise(base_, bytes_, MADV_HUGEPAGE) != 0) {
+    return Status::error(ErrorKind::kIo,
+                         fmt::format("cannot ask for huge pages in the engine heap at {}: {}; "
+                                     "snapshots will stall the server longer (docs/snapshots.md)",
+                                     base_, std::strerror(errno)));
+  }
+  return Status();
+}
+
 HeapRegion::HeapRegion(HeapRegion&& other) noexcept
     : base_(std::exchange(other.base_, nullptr)),
       bytes_(std::exchange(other.bytes_, 0)),

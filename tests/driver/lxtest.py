@@ -141,6 +141,19 @@ def run_lxrun(args, timeout=10.0, stdin=subprocess.DEVNULL, input_bytes=None):
     return done.returncode, done.stdout, done.stderr.decode("utf-8", "replace")
 
 
+def record_http_session(log, requests=("/", "/stats", "/nope", "/"), extra=()):
+    """Records samples/http into log while one client per path GETs it (one
+    connection each, Connection: close). Returns the log's path."""
+    run = Lxrun(sample("http"), extra=["--record", log, "--checkpoint-every", "50"] + list(extra))
+    for path in requests:
+        with connect(run.port) as sock:
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            recv_until_eof(sock)
+    code = run.stop()
+    check(code == 0, f"lxrun exited {code} while recording {log}:\n{run.stderr_text()}")
+    return log
+
+
 def make_app(files):
     """A temporary app directory holding files (name -> text)."""
     directory = tempfile.mkdtemp(prefix="lxrun-test-")

@@ -72,10 +72,15 @@ TEST_CASE("create checks its configuration", "[abi]") {
   }
   SECTION("a good config creates an engine whose state lives in the region") {
     REQUIRE(api->create(&config, &engine, error, sizeof(error)) == LX_OK);
+    // The handle is the driver's, on the system heap (it holds the log
+    // queue); the state is the region's first snapshot_bytes bytes, which
+    // start with the region header.
     auto address = reinterpret_cast<uintptr_t>(engine);
     auto base = reinterpret_cast<uintptr_t>(region.base());
-    CHECK(address > base);
-    CHECK(address < base + region.bytes());
+    CHECK((address < base || address >= base + region.bytes()));
+    CHECK(api->snapshot_bytes(engine) > 256);
+    CHECK(api->snapshot_bytes(engine) < region.bytes());
+    CHECK(std::memcmp(region.base(), "lxregn01", 8) == 0);
     CHECK(api->event_count(engine) == 0);
     CHECK(api->heap_bytes_in_use(engine) > 0);
     CHECK(std::string(api->last_error(engine)).empty());

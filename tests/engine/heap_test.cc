@@ -96,9 +96,32 @@ TEST_CASE("large blocks coalesce with free neighbours and the top", "[heap]") {
   CHECK(a.heap->top_offset() == top);
   a.heap->deallocate(merged, 60000);
   a.heap->deallocate(guard, 5000);
-  // Everything large was freed, so it all returned to the untouched top.
+  // Everything large was freed, so it all returned to the top.
   CHECK(a.heap->top_offset() == a.heap->offset_of(p1) - 16);
   CHECK(a.heap->bytes_in_use() == 0);
+}
+
+TEST_CASE("the high-water mark covers every byte ever handed out, after the top drops",
+          "[heap][snapshot]") {
+  Arena a(1);
+  CHECK(a.heap->high_water_offset() == a.heap->top_offset());
+  void* big = a.heap->allocate(1 << 20, Heap::Budget::kApp);
+  std::memset(big, 0xab, 1 << 20);
+  uint64_t end = a.heap->offset_of(big) + (1 << 20);
+  CHECK(a.heap->high_water_offset() >= end);
+  a.heap->deallocate(big, 1 << 20);
+  CHECK(a.heap->top_offset() < end);          // the block went back to the top...
+  CHECK(a.heap->high_water_offset() >= end);  // ...but its bytes are not zero any more
+  // Everything at or beyond the mark is still as mapped.
+  const auto* region = static_cast<const unsigned char*>(a.region.base());
+  for (uint64_t at = a.heap->high_water_offset(); at < a.heap->high_water_offset() + 65536; ++at) {
+    REQUIRE(region[at] == 0);
+  }
+  // Growing in place at the top raises it too.
+  void* p = a.heap->allocate(10000, Heap::Budget::kApp);
+  void* grown = a.heap->reallocate(p, 10000, 3 << 20, Heap::Budget::kApp);
+  CHECK(grown == p);
+  CHECK(a.heap->high_water_offset() >= a.heap->offset_of(p) + (3 << 20));
 }
 
 TEST_CASE("reallocate grows at the top and shrinks in place", "[heap]") {

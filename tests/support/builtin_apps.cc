@@ -97,8 +97,8 @@ return M
 )lua";
 
 // One line per key type: the pairs order of a table keyed by values of that
-// type. Light C functions hash by their code address, which moves with the
-// library's load address: the one known unsafe key type.
+// type. Light C functions hash by their code address: it repeats because the
+// engine library is loaded at the address it was linked at ("linked" lines).
 const char* const kKeysMain = R"lua(
 local out = lx.stdio()
 local function order_of(keys)
@@ -120,8 +120,8 @@ out:write("safe c-closure " .. order_of({load, collectgarbage, math.randomseed, 
 out:write("safe table-address " .. string.format("%p", {}) .. "\n")
 local light = {print, math.sin, math.cos, string.len, string.sub, table.insert, table.concat,
                coroutine.wrap, os.time, os.date, utf8.char, tostring, pairs, ipairs, select, type}
-out:write("unsafe light-c-function " .. order_of(light) .. "\n")
-out:write("unsafe light-c-function-address " .. string.format("%p", print) .. "\n")
+out:write("linked light-c-function " .. order_of(light) .. "\n")
+out:write("linked light-c-function-address " .. string.format("%p", print) .. "\n")
 function update() end
 )lua";
 

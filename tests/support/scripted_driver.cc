@@ -2,6 +2,7 @@
 // through the C ABI only.
 #include "scripted_driver.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "source_blob_builder.h"
@@ -10,20 +11,42 @@ namespace lx::test {
 
 ScriptedDriver::ScriptedDriver() : ScriptedDriver(Options{}) {}
 
-ScriptedDriver::ScriptedDriver(Options options) : api_(lx_engine_api()) {
-  if (api_->abi_version != LX_ENGINE_ABI_VERSION ||
-      api_->struct_size != sizeof(lx_engine_wrapper)) {
+namespace {
+
+const lx_engine_wrapper* checked_api() {
+  const lx_engine_wrapper* api = lx_engine_api();
+  if (api->abi_version != LX_ENGINE_ABI_VERSION || api->struct_size != sizeof(lx_engine_wrapper)) {
     throw std::runtime_error("liblxengine.so was built with another engine_api.h");
   }
+  return api;
+}
+
+}  // namespace
+
+ScriptedDriver::ScriptedDriver(Options options) : ScriptedDriver(options, {}) {}
+
+ScriptedDriver::ScriptedDriver(Options options, const std::vector<uint8_t>& snapshot)
+    : api_(checked_api()) {
   region_ = std::make_unique<Region>(options.base, options.heap_bytes);
+  if (snapshot.size() > options.heap_bytes) throw std::runtime_error("the snapshot is too big");
+  std::copy(snapshot.begin(), snapshot.end(), static_cast<uint8_t*>(region_->base()));
   lx_engine_config config{};
   config.struct_size = sizeof(config);
   config.heap_base = region_->base();
   config.heap_bytes = options.heap_bytes;
   config.seed = options.seed;
   char error[512] = {0};
-  int code = api_->create(&config, &engine_, error, sizeof(error));
-  if (code != LX_OK) throw std::runtime_error(std::string("engine create failed: ") + error);
+  bool restoring = !snapshot.empty();
+  int code = (restoring ? api_->restore : api_->create)(&config, &engine_, error, sizeof(error));
+  if (code != LX_OK) {
+    throw std::runtime_error(
+        std::string(restoring ? "engine restore failed: " : "engine create failed: ") + error);
+  }
+}
+
+std::vector<uint8_t> ScriptedDriver::snapshot() const {
+  const auto* base = static_cast<const uint8_t*>(region_->base());
+  return std::vector<uint8_t>(base, base + snapshot_bytes());
 }
 
 ScriptedDriver::~ScriptedDriver() {

@@ -28,6 +28,10 @@ class ScriptedDriver {
   // Maps the region and creates the engine; throws std::runtime_error with
   // the engine's reason when create fails.
   explicit ScriptedDriver(Options options);
+  // Maps a fresh region at options.base, copies a snapshot (bytes from
+  // snapshot()) to its start and restores the engine from it; throws
+  // std::runtime_error with the engine's reason when restore refuses.
+  ScriptedDriver(Options options, const std::vector<uint8_t>& snapshot);
   ScriptedDriver();
   ~ScriptedDriver();
   ScriptedDriver(const ScriptedDriver&) = delete;
@@ -68,6 +72,9 @@ class ScriptedDriver {
   uint64_t outhash() const { return api_->outhash(engine_); }
   uint64_t heap_bytes() const { return api_->heap_bytes_in_use(engine_); }
   uint64_t events() const { return api_->event_count(engine_); }
+  uint64_t snapshot_bytes() const { return api_->snapshot_bytes(engine_); }
+  // A copy of the region's first snapshot_bytes() bytes: a snapshot.
+  std::vector<uint8_t> snapshot() const;
   std::string last_error() const { return api_->last_error(engine_); }
 
  private:

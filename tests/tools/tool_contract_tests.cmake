@@ -33,7 +33,7 @@ if(Python3_Interpreter_FOUND AND TARGET lxreplay AND TARGET lxdiff AND TARGET lx
              COMMAND Python3::Interpreter "${CMAKE_CURRENT_LIST_DIR}/test_json_schema.py"
                      test_${tool}_lines_follow_the_schema)
     set_tests_properties("tools: ${tool} --json lines follow docs/json.md" PROPERTIES
-      ENVIRONMENT "LXREPLAY=$<TARGET_FILE:lxreplay>;LXDIFF=$<TARGET_FILE:lxdiff>;LXDUMP=$<TARGET_FILE:lxdump>;LX_TEST_DATA=${PROJECT_SOURCE_DIR}/tests/data;LX_DOCS=${PROJECT_SOURCE_DIR}/docs;LX_SAMPLES=${PROJECT_SOURCE_DIR}/samples"
+      ENVIRONMENT "LXRUN=$<TARGET_FILE:lxrun>;LXREPLAY=$<TARGET_FILE:lxreplay>;LXDIFF=$<TARGET_FILE:lxdiff>;LXDUMP=$<TARGET_FILE:lxdump>;LX_TEST_DATA=${PROJECT_SOURCE_DIR}/tests/data;LX_DOCS=${PROJECT_SOURCE_DIR}/docs;LX_SAMPLES=${PROJECT_SOURCE_DIR}/samples"
       TIMEOUT 120)
   endforeach()
 endif()

@@ -13,7 +13,7 @@ extern "C" {
 
 /* Bumped on every change to lx_engine_wrapper or lx_engine_config, and to the
  * meaning of any call. A loader refuses an engine whose abi_version differs. */
-#define LX_ENGINE_ABI_VERSION 1u
+#define LX_ENGINE_ABI_VERSION 2u
 
 /* Channel 0 is always stdio. It cannot be deleted. */
 #define LX_STDIO_CHID 0
@@ -26,8 +26,12 @@ extern "C" {
 #define LX_ERR_APP (-4)        /* the Lua app raised an error; see last_error */
 #define LX_ERR_FAILED (-5)     /* an earlier fatal error left the engine unusable */
 #define LX_ERR_VERSION (-6)    /* a struct_size or version the engine does not know */
+#define LX_ERR_SNAPSHOT (-7)   /* restore: a region this engine cannot adopt (see error_text) */
 
-typedef struct lx_engine lx_engine; /* opaque; lives inside the heap region */
+/* Opaque. The handle itself lives on the system heap (it holds the lx.log
+ * queue and the last error text); everything that is engine state lives
+ * inside the heap region. */
+typedef struct lx_engine lx_engine;
 
 /* Everything the engine needs to start. The same config gives the same
  * engine: lxreplay rebuilds it from a log's header. */
@@ -58,7 +62,7 @@ typedef struct lx_channel_info {
 /* The engine's C ABI (the "EngineWrapper" of the original design): a table of
  * function pointers, fetched once with lx_engine_api(). Every call is synchronous and must be made
  * from one thread at a time. No call throws, calls back, allocates outside the heap region (except
- * lx.log lines), reads a clock, or does I/O.
+ * the handle, its lx.log lines and error text), reads a clock, or does I/O.
  *
  * Events (set_clock .. invoke_event_update) are the only calls that change
  * engine state; each one counts as one event, even when it fails. Queries
@@ -164,6 +168,32 @@ typedef struct lx_engine_wrapper {
    * region. Lines beyond a bound are dropped and replaced by one line that
    * says how many were dropped. */
   int64_t (*pop_log_line)(lx_engine* engine, char* buffer, size_t capacity);
+
+  /* ---- Snapshots ---- */
+
+  /* The engine's complete state is the first snapshot_bytes() bytes of its
+   * region: [heap_base, heap_base + snapshot_bytes) holds a header (naming
+   * the engine build, the region's base and size, and the seed; see
+   * docs/snapshots.md) and every byte the heap ever handed out; every byte
+   * beyond is still zero as mapped. Copying those bytes between two calls is
+   * a snapshot. Nothing else is state: the lx.log lines not yet popped and
+   * last_error belong to the handle and are not part of it. The bytes are
+   * only valid with this very build of the engine, loaded at the address it
+   * was linked at. A query: changes nothing. Returns 0 for a null engine. */
+  uint64_t (*snapshot_bytes)(const lx_engine* engine);
+  /* Adopts the engine whose snapshot the caller copied to the start of a
+   * fresh region: config->heap_base must hold the snapshot's bytes and be
+   * zero beyond them, and config must name the base, size and seed the
+   * snapshot was taken with. Checks the header (this build, base, size,
+   * seed, the library's code address) and stores the engine in *out; every
+   * later event then gives the same results and figures as it gave after
+   * the snapshot in the engine that took it. Its log queue and last_error
+   * start empty. On failure returns LX_ERR_SNAPSHOT (or LX_ERR_ARGUMENT /
+   * LX_ERR_VERSION for a bad config), leaves *out null and writes the reason
+   * and what to do into error_text (at most error_cap bytes). The caller
+   * owns the region as with create. */
+  int (*restore)(const lx_engine_config* config, lx_engine** out, char* error_text,
+                 size_t error_cap);
 } lx_engine_wrapper;
 
 /* The one exported symbol of liblxengine.so. Returns a static table; never

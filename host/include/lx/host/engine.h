@@ -16,6 +16,7 @@
 #include "lx/event_sink.h"
 #include "lx/host/engine_library.h"
 #include "lx/host/heap_region.h"
+#include "lx/host/snapshot.h"
 #include "lx/status.h"
 
 namespace lx::host {
@@ -28,6 +29,17 @@ class Engine final : public EventSink, public FiguresSource {
   // the engine's own reason.
   static Result<std::unique_ptr<Engine>> create(const EngineLibrary& library, HeapRegion& region,
                                                 uint64_t seed);
+  // Rebuilds the engine a snapshot was taken of, in region: checks that the
+  // region is fresh and has the snapshot's base and size, that the library
+  // is the snapshot's build and that the bytes match their state hash,
+  // copies them in and lets the engine adopt them (the engine checks its
+  // region header again), then checks that the figures are the snapshot's.
+  // The library and the region must outlive the Engine; the region is
+  // marked used even when restoring fails. Errors are ErrorKind::kEngine
+  // (another build, a region that does not fit) or kCorrupt (bytes that do
+  // not match their hash or figures), each saying what to do.
+  static Result<std::unique_ptr<Engine>> restore(const EngineLibrary& library, HeapRegion& region,
+                                                 const Snapshot& snapshot);
   ~Engine() override;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -67,15 +79,39 @@ class Engine final : public EventSink, public FiguresSource {
   std::string_view last_error() const;
   std::string_view build_id() const;
 
+  // ---- Snapshots: queries too ----
+
+  // Bytes of the region, from its base, that hold the engine's whole state.
+  uint64_t snapshot_bytes() const;
+  // Those bytes, valid until the next event.
+  std::span<const uint8_t> snapshot_span() const;
+  // The snapshot's description without its state hash (0): what a
+  // SnapshotTaker knows before its child has read the bytes.
+  SnapshotInfo snapshot_info() const;
+  // The state hash of the region now (reads snapshot_bytes() bytes).
+  uint64_t state_hash() const;
+  // A copy of the state: the bytes, their description and state hash. Takes
+  // as long as copying and hashing the bytes; SnapshotTaker does it without
+  // stalling the caller.
+  Snapshot snapshot() const;
+
   // Hands every pending lx.log line, oldest first, to emit; returns how many.
   // Not an event: it touches nothing in the heap region.
   size_t drain_log(const std::function<void(std::string_view)>& emit);
 
  private:
-  Engine(const lx_engine_wrapper& api, lx_engine* engine) : api_(api), engine_(engine) {}
+  Engine(const lx_engine_wrapper& api, lx_engine* engine, const HeapRegion& region, uint64_t seed)
+      : api_(api),
+        engine_(engine),
+        region_base_(static_cast<const uint8_t*>(region.base())),
+        region_bytes_(region.bytes()),
+        seed_(seed) {}
 
   const lx_engine_wrapper& api_;
   lx_engine* engine_;
+  const uint8_t* region_base_;
+  uint64_t region_bytes_;
+  uint64_t seed_;
   std::vector<char> log_line_;  // reused by drain_log
 };
 

@@ -35,6 +35,15 @@ class HeapRegion {
 
   void* base() const { return base_; }
   uint64_t bytes() const { return bytes_; }
+  // Asks the kernel for transparent huge pages (2 MiB) in the region
+  // (madvise MADV_HUGEPAGE). Call it on a fresh region, before the engine
+  // touches it. Bytes stay the same (fresh pages are zero either way); what
+  // changes is cost: fork, and so SnapshotTaker::start, copies one page-table
+  // entry per 2 MiB instead of per 4 KiB (at 100 MB in use: about 0.15 ms
+  // instead of 4 ms, docs/snapshots.md), and the heap's memory grows 2 MiB at
+  // a time. Fails (kIo) only when the kernel refuses the advice; with THP
+  // "never" it succeeds and changes nothing.
+  Status advise_huge_pages();
   // False once an engine has been created in the region.
   bool fresh() const { return fresh_; }
   void mark_used() { fresh_ = false; }
