@@ -14,6 +14,7 @@
 #include <memory>
 #include <vector>
 
+#include "lx/timeline/log_views.h"
 #include "lx/wal/log_reader.h"
 
 namespace lx::tools {
@@ -500,6 +501,12 @@ int run_lxdump(const LxdumpOptions& options, std::FILE* out, std::FILE* err) {
                     "or checkpoint",
                     options.type));
   if (options.path.empty()) return usage("no log file given");
+  const bool views = !options.trace_events.empty() || !options.timeline.empty();
+  if (views && (options.json || options.stats || options.follow || options.checkpoints ||
+                options.channel || !options.type.empty() || !options.range.empty()))
+    return usage(
+        "--trace-events and --timeline take the whole log: drop the range and the "
+        "other output flags");
 
   const std::string name = options.path == "-" ? "<stdin>" : options.path;
   wal::ReaderOptions reader_options;
@@ -532,6 +539,18 @@ int run_lxdump(const LxdumpOptions& options, std::FILE* out, std::FILE* err) {
     return s.kind() == ErrorKind::kIo ? kExitIo : kExitUnreadable;
   }
   wal::LogReader& reader = *opened.value();
+  if (views) {
+    std::string summary;
+    Status s = timeline::write_log_views(reader, name, options.path,
+                                         {options.trace_events, options.timeline}, &summary);
+    if (!s.ok()) {
+      fmt::print(err, "lxdump: error: {}\n", s.message());
+      return s.kind() == ErrorKind::kCorrupt ? kExitUnreadable : kExitIo;
+    }
+    for (size_t at = 0, nl; (nl = summary.find('\n', at)) != std::string::npos; at = nl + 1)
+      fmt::print(err, "lxdump: {}\n", summary.substr(at, nl - at));
+    return kExitOk;
+  }
   if (range.end && reader.index() != nullptr) {
     range.first = range.last = reader.index()->event_count;
     range.end = false;

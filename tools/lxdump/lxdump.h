@@ -21,6 +21,9 @@ struct LxdumpOptions {
   std::optional<int32_t> channel;
   std::string type;  // a record type name; empty: every type
   size_t max_bytes = 64;
+  // Write views of the whole log instead of printing it (docs/timeline.md).
+  std::string trace_events;  // --trace-events OUT.json
+  std::string timeline;      // --timeline OUT.html
 };
 
 // Prints the log as options say to `out`; diagnostics go to `err`, one line
