@@ -77,6 +77,20 @@ void append_json_text(std::string& out, std::string_view text) {
   append_escaped(out, text, valid_utf8(text));
 }
 
+void append_varint_string(std::string& out, const std::vector<uint64_t>& values) {
+  static const char kLast[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef";
+  static const char kMore[] = "ghijklmnopqrstuvwxyz0123456789-_";
+  out.push_back('"');
+  for (uint64_t v : values) {
+    while (v >= 32) {
+      out.push_back(kMore[v & 31]);
+      v >>= 5;
+    }
+    out.push_back(kLast[v]);
+  }
+  out.push_back('"');
+}
+
 std::string json_double(double value, int decimals) {
   if (!std::isfinite(value)) return "0";
   char buf[64];

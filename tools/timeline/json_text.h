@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace lx::timeline {
 
@@ -17,6 +18,10 @@ void append_json_string(std::string& out, std::string_view bytes);
 // The same for text a person wrote (titles, paths, reports): valid UTF-8
 // passes through as characters; anything else is escaped as bytes.
 void append_json_text(std::string& out, std::string_view text);
+// Appends non-negative integers as one quoted JSON string of base-32 digit
+// groups (5 bits a character, low digits first; 'A'-'f' end a number, 'g'-'_'
+// go on), so 0..31 take one character and no commas. web/timeline.js (V) decodes it.
+void append_varint_string(std::string& out, const std::vector<uint64_t>& values);
 // A finite double with up to `decimals` decimals, trailing zeros dropped;
 // "0" for NaN and infinities (JSON has neither).
 std::string json_double(double value, int decimals);

@@ -51,7 +51,7 @@ class DataWriter {
     first_ = false;
     out_.maybe_flush();
   }
-  // A JSON array of integers.
+  // A JSON array of integers (small tables).
   template <typename T>
   void ints(std::string_view key_name, const std::vector<T>& values) {
     key(key_name);
@@ -59,20 +59,28 @@ class DataWriter {
     for (size_t i = 0; i < values.size(); ++i) {
       if (i) t() += ',';
       t() += std::to_string(values[i]);
-      if ((i & 4095) == 0) out_.maybe_flush();
     }
     close(']');
   }
-  // A JSON array of strings, each cut to max_bytes; bytes: one code point
-  // per byte (request and reply bytes), else UTF-8 text.
+  // Non-negative integers as a varint string (the large columns).
+  void varints(std::string_view key_name, const std::vector<uint64_t>& values) {
+    key(key_name);
+    begin_value();
+    append_varint_string(t(), values);
+    out_.maybe_flush();
+  }
+  // A JSON array of strings, each cut to max_bytes, and "" where keep(i)
+  // is false; bytes: one code point per byte (request and reply bytes),
+  // else UTF-8 text.
   void strings(std::string_view key_name, const std::vector<std::string>& values, bool bytes,
-               size_t max_bytes = SIZE_MAX) {
+               size_t max_bytes = SIZE_MAX, uint64_t keep_every = 1) {
     key(key_name);
     open('[');
     for (size_t i = 0; i < values.size(); ++i) {
       if (i) t() += ',';
       const std::string& v = values[i];
-      const std::string_view cut = std::string_view(v).substr(0, std::min(max_bytes, v.size()));
+      const size_t n = i % keep_every == 0 ? std::min(max_bytes, v.size()) : 0;
+      const std::string_view cut = std::string_view(v).substr(0, n);
       if (bytes) {
         append_json_string(t(), cut);
       } else {
@@ -114,40 +122,63 @@ std::string subtitle(const SessionModel& m) {
   return s;
 }
 
-// Bytes kept per head so that the distinct heads of every session fit the budget.
-size_t head_cap(const std::vector<const SessionModel*>& sessions) {
+// How much of the heads a page keeps: each cut to `cap` bytes, and only
+// every keep_every-th one when even kMinHeadBytes each is over the budget.
+struct HeadPlan {
+  size_t cap = kHeadBytes;
+  uint64_t keep_every = 1;
+};
+constexpr size_t kMinHeadBytes = 32;
+
+uint64_t head_total(const std::vector<const SessionModel*>& sessions, size_t cap) {
   uint64_t total = 0;
   for (const SessionModel* m : sessions)
-    for (const std::string& h : m->heads) total += h.size();
-  if (total <= kPageHeadBudgetBytes) return kHeadBytes;
-  const uint64_t cap = kHeadBytes * kPageHeadBudgetBytes / total;
-  return static_cast<size_t>(std::clamp<uint64_t>(cap, 16, kHeadBytes));
+    for (const std::string& h : m->heads) total += std::min(cap, h.size());
+  return total;
 }
 
-// 0 for none, else value - base + 1.
-int64_t rel(uint64_t value, uint64_t base) {
-  return value == 0 ? 0 : static_cast<int64_t>(value - base) + 1;
+HeadPlan plan_heads(const std::vector<const SessionModel*>& sessions) {
+  HeadPlan plan;
+  if (head_total(sessions, kHeadBytes) <= kPageHeadBudgetBytes) return plan;
+  size_t lo = kMinHeadBytes, hi = kHeadBytes;  // the largest cap that fits
+  while (lo < hi) {
+    const size_t mid = (lo + hi + 1) / 2;
+    if (head_total(sessions, mid) <= kPageHeadBudgetBytes) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  plan.cap = lo;
+  const uint64_t total = head_total(sessions, lo);
+  if (total > kPageHeadBudgetBytes)
+    plan.keep_every = (total + kPageHeadBudgetBytes - 1) / kPageHeadBudgetBytes;
+  return plan;
 }
+
+// 0 for none, else value - base + 1 (value >= base: base is the exchange's first event).
+uint64_t rel(uint64_t value, uint64_t base) { return value == 0 ? 0 : value - base + 1; }
 
 void write_flow(DataWriter& w, char p, const std::vector<Exchange>& xs, const Flow Exchange::*flow,
                 bool heads) {
-  std::vector<int64_t> a, b, n, l, h;
+  std::vector<uint64_t> a, b, n, l, h;
   for (const Exchange& x : xs) {
     const Flow& f = x.*flow;
     a.push_back(f.empty() ? 0 : rel(f.first_event, x.first_event()));
-    b.push_back(f.empty() ? 0 : static_cast<int64_t>(f.last_event - f.first_event));
+    b.push_back(f.empty() ? 0 : f.last_event - f.first_event);
     n.push_back(f.event_count);
-    l.push_back(static_cast<int64_t>(f.byte_count));
-    if (heads) h.push_back(f.head == kNoHead ? 0 : static_cast<int64_t>(f.head) + 1);
+    l.push_back(f.byte_count);
+    if (heads) h.push_back(f.head == kNoHead ? 0 : uint64_t{f.head} + 1);
   }
-  w.ints(std::string{p, 'a'}, a);
-  w.ints(std::string{p, 'b'}, b);
-  w.ints(std::string{p, 'n'}, n);
-  w.ints(std::string{p, 'l'}, l);
-  if (heads) w.ints(std::string{p, 'h'}, h);
+  w.varints(std::string{p, 'a'}, a);
+  w.varints(std::string{p, 'b'}, b);
+  w.varints(std::string{p, 'n'}, n);
+  w.varints(std::string{p, 'l'}, l);
+  if (heads) w.varints(std::string{p, 'h'}, h);
 }
 
-void write_session(DataWriter& w, const SessionModel& m, const std::string& name, size_t cap) {
+void write_session(DataWriter& w, const SessionModel& m, const std::string& name,
+                   const HeadPlan& heads) {
   w.open('{');
   w.str("name", name);
   w.str("title", m.title);
@@ -155,21 +186,22 @@ void write_session(DataWriter& w, const SessionModel& m, const std::string& name
   w.str("subtitle", subtitle(m));
   w.raw("events", std::to_string(m.event_count));
   w.raw("regenerated", m.replies_regenerated ? "true" : "false");
-  w.raw("headCap", std::to_string(cap));
+  w.raw("headCap", std::to_string(heads.cap));
+  w.raw("headEvery", std::to_string(heads.keep_every));
   // The clock: event deltas, axis microseconds from t0 as deltas, and the
   // recorded values where they differ from the axis (a clock that stepped back).
   {
     const double t0 = m.clock.empty() ? 0.0 : m.clock.front().axis_seconds;
-    std::vector<int64_t> e, t;
+    std::vector<uint64_t> e, t;
     std::string exceptions = "[";
     uint64_t last_e = 0;
     int64_t last_t = 0;
     for (size_t i = 0; i < m.clock.size(); ++i) {
       const ClockStep& c = m.clock[i];
-      e.push_back(static_cast<int64_t>(c.event - last_e));
+      e.push_back(c.event - last_e);
       last_e = c.event;
       const int64_t us = std::llround((c.axis_seconds - t0) * 1e6);
-      t.push_back(us - last_t);
+      t.push_back(static_cast<uint64_t>(std::max<int64_t>(0, us - last_t)));
       last_t = us;
       if (!std::isfinite(c.seconds) || std::fabs(c.seconds - c.axis_seconds) > 5e-7) {
         exceptions += fmt::format("{}[{},{}]", exceptions.size() > 1 ? "," : "", i,
@@ -180,8 +212,8 @@ void write_session(DataWriter& w, const SessionModel& m, const std::string& name
     w.key("clock");
     w.open('{');
     w.raw("t0", json_double(t0, 6));
-    w.ints("e", e);
-    w.ints("t", t);
+    w.varints("e", e);
+    w.varints("t", t);
     w.raw("x", exceptions);
     w.close('}');
   }
@@ -215,7 +247,7 @@ void write_session(DataWriter& w, const SessionModel& m, const std::string& name
   {
     // Exchanges are grouped by lane (SessionModel's order); starts are
     // deltas within a lane, so each lane's first one is its event number.
-    std::vector<int64_t> s, d;
+    std::vector<uint64_t> s, d;
     uint32_t lane = UINT32_MAX;
     uint64_t prev = 0;
     for (const Exchange& x : m.exchanges) {
@@ -224,49 +256,49 @@ void write_session(DataWriter& w, const SessionModel& m, const std::string& name
         prev = 0;
       }
       const uint64_t first = x.first_event();
-      s.push_back(static_cast<int64_t>(first - prev));
-      d.push_back(static_cast<int64_t>(x.last_event() - first));
+      s.push_back(first - prev);
+      d.push_back(x.last_event() - first);
       prev = first;
     }
     w.key("x");
     w.open('{');
-    w.ints("s", s);
-    w.ints("d", d);
+    w.varints("s", s);
+    w.varints("d", d);
     write_flow(w, 'i', m.exchanges, &Exchange::in, true);
     if (m.replies_regenerated) write_flow(w, 'q', m.exchanges, &Exchange::queued, true);
     write_flow(w, 'o', m.exchanges, &Exchange::sent, false);
     w.close('}');
   }
-  w.strings("heads", m.heads, true, cap);
+  w.strings("heads", m.heads, true, heads.cap, heads.keep_every);
   {
-    std::vector<int64_t> u;
+    std::vector<uint64_t> u;
     uint64_t prev = 0;
     for (uint64_t e : m.updates) {
-      u.push_back(static_cast<int64_t>(e - prev));
+      u.push_back(e - prev);
       prev = e;
     }
-    w.ints("u", u);
+    w.varints("u", u);
   }
   {
-    std::vector<int64_t> k, e, l, t;
+    std::vector<uint64_t> k, e, l, t;  // l: lane + 1, 0 for the whole session
     std::vector<std::string> texts;
-    std::map<std::string_view, int64_t> text_index;
+    std::map<std::string_view, uint64_t> text_index;
     uint64_t prev = 0;
     for (const Mark& mark : m.marks) {
-      k.push_back(static_cast<int64_t>(mark.kind));
-      e.push_back(static_cast<int64_t>(mark.event - prev));
+      k.push_back(static_cast<uint64_t>(mark.kind));
+      e.push_back(mark.event - prev);
       prev = mark.event;
-      l.push_back(mark.lane);
-      auto [it, inserted] = text_index.emplace(mark.text, static_cast<int64_t>(texts.size()));
+      l.push_back(static_cast<uint64_t>(mark.lane + 1));
+      auto [it, inserted] = text_index.emplace(mark.text, texts.size());
       if (inserted) texts.push_back(mark.text);
       t.push_back(it->second);
     }
     w.key("m");
     w.open('{');
-    w.ints("k", k);
-    w.ints("e", e);
-    w.ints("l", l);
-    w.ints("t", t);
+    w.varints("k", k);
+    w.varints("e", e);
+    w.varints("l", l);
+    w.varints("t", t);
     w.close('}');
     w.strings("texts", texts, false);
   }
@@ -315,7 +347,7 @@ Status write_timeline_html(const TimelinePage& page, std::FILE* out, PageCounts*
     return Status::error(ErrorKind::kUsage, "a timeline page shows one or two sessions");
   for (const SessionModel* m : page.sessions) LX_ASSERT(m != nullptr);
   const std::string title = page.title.empty() ? page.sessions.front()->title : page.title;
-  const size_t cap = head_cap(page.sessions);
+  const HeadPlan heads = plan_heads(page.sessions);
 
   BufferedOut buf(out);
   std::string_view tpl = web::kTimelineHtml;
@@ -342,7 +374,7 @@ Status write_timeline_html(const TimelinePage& page, std::FILE* out, PageCounts*
       w.open('[');
       for (size_t i = 0; i < page.sessions.size(); ++i) {
         const std::string name = i < page.session_names.size() ? page.session_names[i] : "";
-        write_session(w, *page.sessions[i], name, cap);
+        write_session(w, *page.sessions[i], name, heads);
       }
       w.close(']');
       w.key("notes");
@@ -371,7 +403,8 @@ Status write_timeline_html(const TimelinePage& page, std::FILE* out, PageCounts*
       c.exchanges += m->exchanges.size();
       c.marks += m->marks.size();
     }
-    c.head_bytes_max = cap;
+    c.head_bytes_max = heads.cap;
+    c.head_keep_every = heads.keep_every;
     c.page_bytes = buf.bytes_written();
     *counts = c;
   }

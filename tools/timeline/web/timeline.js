@@ -7,7 +7,25 @@
   const page = JSON.parse(document.getElementById('lx-data').textContent);
 
   // ---------- decoding ----------
+  // Varint strings (json_text.cc, append_varint_string): 5 bits a character,
+  // low digits first; 'A'-'f' end a number, 'g'-'_' carry on.
+  const DIGIT = new Int8Array(128).fill(-1);
+  'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef'.split('').forEach(function (c, i) { DIGIT[c.charCodeAt(0)] = i; });
+  'ghijklmnopqrstuvwxyz0123456789-_'.split('').forEach(function (c, i) { DIGIT[c.charCodeAt(0)] = 32 + i; });
+  function V(str) {
+    if (typeof str !== 'string') return Float64Array.from(str || []);
+    let n = 0;
+    for (let i = 0; i < str.length; i++) if (DIGIT[str.charCodeAt(i)] < 32) n++;
+    const out = new Float64Array(n);
+    let v = 0, scale = 1, k = 0;
+    for (let i = 0; i < str.length; i++) {
+      const d = DIGIT[str.charCodeAt(i)];
+      if (d >= 32) { v += (d - 32) * scale; scale *= 32; } else { out[k++] = v + d * scale; v = 0; scale = 1; }
+    }
+    return out;
+  }
   function cum(a) {
+    a = V(a);
     const out = new Float64Array(a.length);
     let v = 0;
     for (let i = 0; i < a.length; i++) { v += a[i]; out[i] = v; }
@@ -25,17 +43,17 @@
   }
   function decodeFlow(x, p, s) {
     if (!x[p + 'a']) return null;
-    const first = plus(s, x[p + 'a']);
+    const first = plus(s, V(x[p + 'a']));
     return {
-      first: first, last: offset(first, x[p + 'b']), n: Float64Array.from(x[p + 'n']),
-      bytes: Float64Array.from(x[p + 'l']), head: x[p + 'h'] ? Int32Array.from(x[p + 'h']) : null,
+      first: first, last: offset(first, V(x[p + 'b'])), n: V(x[p + 'n']),
+      bytes: V(x[p + 'l']), head: x[p + 'h'] ? Int32Array.from(V(x[p + 'h'])) : null,
     };
   }
 
   function decodeSession(S, index) {
     const s = {
       index: index, name: S.name || '', title: S.title, log: S.log, sub: S.subtitle, events: S.events,
-      regenerated: S.regenerated, headCap: S.headCap, heads: S.heads, texts: S.texts,
+      regenerated: S.regenerated, headCap: S.headCap, headEvery: S.headEvery || 1, heads: S.heads, texts: S.texts,
       t0: S.clock.t0,
     };
     s.clockE = cum(S.clock.e);
@@ -53,7 +71,7 @@
       xoff += L.n[i];
     }
     // exchanges: starts are deltas within each lane
-    const X = S.x;
+    const X = { s: V(S.x.s), d: V(S.x.d) };
     const n = X.s.length;
     const xs = new Float64Array(n), xe = new Float64Array(n), xl = new Int32Array(n), maxe = new Float64Array(n);
     for (const lane of s.lanes) {
@@ -65,16 +83,18 @@
     }
     s.lanes.forEach(function (lane, li) { for (let i = lane.lo; i < lane.hi; i++) xl[i] = li; });
     s.xs = xs; s.xe = xe; s.xl = xl; s.maxe = maxe; s.count = n;
-    s.fin = decodeFlow(X, 'i', xs);
-    s.fq = decodeFlow(X, 'q', xs);
-    s.fo = decodeFlow(X, 'o', xs);
+    s.fin = decodeFlow(S.x, 'i', xs);
+    s.fq = decodeFlow(S.x, 'q', xs);
+    s.fo = decodeFlow(S.x, 'o', xs);
     s.updates = cum(S.u);
     // marks
     const M = S.m;
-    s.marks = { k: Int32Array.from(M.k), e: cum(M.e), l: Int32Array.from(M.l), t: Int32Array.from(M.t) };
+    const ml = V(M.l);
+    s.marks = { k: Int32Array.from(V(M.k)), e: cum(M.e), l: new Int32Array(ml.length), t: Int32Array.from(V(M.t)) };
     s.globalMarks = [];
-    for (let i = 0; i < M.k.length; i++) {
-      if (M.l[i] >= 0) s.lanes[M.l[i]].marks.push(i); else s.globalMarks.push(i);
+    for (let i = 0; i < ml.length; i++) {
+      s.marks.l[i] = ml[i] - 1;
+      if (ml[i] > 0) s.lanes[ml[i] - 1].marks.push(i); else s.globalMarks.push(i);
     }
     // axis positions: microseconds from t0 per event (time axis)
     s.axis = axisTimes(s);
@@ -511,7 +531,11 @@
     return bad > h.length / 8;
   }
   let byteMode = 'auto';
-  function bytesBlock(id, h, total) {
+  function bytesBlock(id, h, total, s, event) {
+    if (!h && total > 0) {
+      return '<div class="note" id="' + id + '">' + total.toLocaleString('en-US') + ' bytes, not kept in this page (a large session keeps only some); <code>lxdump ' +
+        esc(shellQuote(s.log)) + ' ' + event + '</code> prints what arrived at event ' + event + '</div>';
+    }
     const hexMode = byteMode === 'hex' || (byteMode === 'auto' && looksBinary(h));
     let html = '<pre class="bytes" id="' + id + '">' + (hexMode ? bytesHex(h) : bytesText(h)) + '</pre>';
     if (total > h.length) html += '<div class="note">the first ' + h.length + ' of ' + total.toLocaleString('en-US') + ' bytes</div>';
@@ -562,12 +586,12 @@
     html += '</table>';
     html += '<h3>' + reqName + tabs() + '</h3>';
     const reqHead = flowHead(s, reqF, i);
-    if (reqF && reqF.first[i]) html += bytesBlock('d-request', reqHead, reqF.bytes[i]);
+    if (reqF && reqF.first[i]) html += bytesBlock('d-request', reqHead, reqF.bytes[i], s, reqF.first[i]);
     else if (out && s.fo && s.fo.first[i]) html += '<div class="note" id="d-request">' + s.fo.bytes[i] + ' bytes sent; not regenerated: the log keeps only the count (lxreplay --timeline regenerates it)</div>';
     else html += '<div class="note" id="d-request">none</div>';
     html += '<h3>' + repName + '</h3>';
     if (repF && repF.first[i]) {
-      html += bytesBlock('d-reply', flowHead(s, repF, i), repF.bytes[i]);
+      html += bytesBlock('d-reply', flowHead(s, repF, i), repF.bytes[i], s, repF.first[i]);
     } else if (!out && s.fo && s.fo.first[i]) {
       html += '<div class="note" id="d-reply">' + s.fo.bytes[i].toLocaleString('en-US') + ' bytes sent (sent_outgoing); not regenerated: the log keeps only the count of reply bytes. <code>lxreplay --timeline</code> regenerates replies.</div>';
     } else {
@@ -617,7 +641,7 @@
       html += '<tr><td>exchanges</td><td>' + s.count.toLocaleString('en-US') + '</td></tr>';
       html += '<tr><td>update() calls</td><td>' + s.updates.length.toLocaleString('en-US') + '</td></tr>';
       html += '<tr><td>replies</td><td>' + (s.regenerated ? 'regenerated by replay' : 'byte counts only: the log keeps no reply bytes; <code>lxreplay --timeline</code> regenerates them') + '</td></tr>';
-      if (s.headCap < 256) html += '<tr><td>bytes kept</td><td>the first ' + s.headCap + ' of each request and reply (a large session)</td></tr>';
+      if (s.headCap < 256 || s.headEvery > 1) html += '<tr><td>bytes kept</td><td>the first ' + s.headCap + ' of ' + (s.headEvery > 1 ? 'one in ' + s.headEvery + ' distinct requests and replies' : 'each request and reply') + ' (a large session)</td></tr>';
       html += '</table>';
     }
     if (page.notes && page.notes.length) {

@@ -38,14 +38,17 @@ struct PageCounts {
   uint64_t lanes = 0;
   uint64_t exchanges = 0;
   uint64_t marks = 0;
-  uint64_t head_bytes_max =
-      0;  // bytes kept of each request and reply (kHeadBytes, less when large)
+  // Bytes kept of each request and reply: kHeadBytes, less in a large session.
+  uint64_t head_bytes_max = 0;
+  // 1: every distinct head kept; k: only every k-th (a very large session).
+  uint64_t head_keep_every = 1;
   uint64_t page_bytes = 0;
 };
 
 // Requests and replies keep at most this many bytes in all (after dropping
-// repeats); past it every head is cut shorter so that a session of a million
-// events stays near 20 MB (docs/timeline.md, "Large sessions").
+// repeats); past it every head is cut shorter (to 32 bytes at the least),
+// then only every k-th is kept, so that a session of a million events stays
+// under 20 MB (docs/timeline.md, "Large sessions").
 inline constexpr uint64_t kPageHeadBudgetBytes = 6u << 20;
 
 // Writes the page to out. Needs one or two sessions. @return kUsage for
