@@ -11,6 +11,7 @@
 #include <ctime>
 #include <map>
 #include <string_view>
+#include <unordered_map>
 
 #include "json_text.h"
 #include "web_assets.h"
@@ -69,18 +70,14 @@ class DataWriter {
     append_varint_string(t(), values);
     out_.maybe_flush();
   }
-  // A JSON array of strings, each cut to max_bytes, and "" where keep(i)
-  // is false; bytes: one code point per byte (request and reply bytes),
-  // else UTF-8 text.
-  void strings(std::string_view key_name, const std::vector<std::string>& values, bool bytes,
-               size_t max_bytes = SIZE_MAX, uint64_t keep_every = 1) {
+  // A JSON array of strings; bytes: one code point per byte (request and
+  // reply bytes), else UTF-8 text.
+  void strings(std::string_view key_name, const std::vector<std::string>& values, bool bytes) {
     key(key_name);
     open('[');
     for (size_t i = 0; i < values.size(); ++i) {
       if (i) t() += ',';
-      const std::string& v = values[i];
-      const size_t n = i % keep_every == 0 ? std::min(max_bytes, v.size()) : 0;
-      const std::string_view cut = std::string_view(v).substr(0, n);
+      const std::string_view cut = values[i];
       if (bytes) {
         append_json_string(t(), cut);
       } else {
@@ -122,12 +119,9 @@ std::string subtitle(const SessionModel& m) {
   return s;
 }
 
-// How much of the heads a page keeps: each cut to `cap` bytes, and only
-// every keep_every-th one when even kMinHeadBytes each is over the budget.
-struct HeadPlan {
-  size_t cap = kHeadBytes;
-  uint64_t keep_every = 1;
-};
+// How much of the heads a page keeps: each cut to `cap` bytes (the cut
+// copies that became equal share one entry), and only every keep_every-th
+// entry when even kMinHeadBytes each is over the budget.
 constexpr size_t kMinHeadBytes = 32;
 
 uint64_t head_total(const std::vector<const SessionModel*>& sessions, size_t cap) {
@@ -137,10 +131,10 @@ uint64_t head_total(const std::vector<const SessionModel*>& sessions, size_t cap
   return total;
 }
 
-HeadPlan plan_heads(const std::vector<const SessionModel*>& sessions) {
-  HeadPlan plan;
-  if (head_total(sessions, kHeadBytes) <= kPageHeadBudgetBytes) return plan;
-  size_t lo = kMinHeadBytes, hi = kHeadBytes;  // the largest cap that fits
+// The largest cap whose heads (before sharing) fit the budget, at least kMinHeadBytes.
+size_t plan_head_cap(const std::vector<const SessionModel*>& sessions) {
+  if (head_total(sessions, kHeadBytes) <= kPageHeadBudgetBytes) return kHeadBytes;
+  size_t lo = kMinHeadBytes, hi = kHeadBytes;
   while (lo < hi) {
     const size_t mid = (lo + hi + 1) / 2;
     if (head_total(sessions, mid) <= kPageHeadBudgetBytes) {
@@ -149,18 +143,51 @@ HeadPlan plan_heads(const std::vector<const SessionModel*>& sessions) {
       hi = mid - 1;
     }
   }
-  plan.cap = lo;
-  const uint64_t total = head_total(sessions, lo);
-  if (total > kPageHeadBudgetBytes)
-    plan.keep_every = (total + kPageHeadBudgetBytes - 1) / kPageHeadBudgetBytes;
-  return plan;
+  return lo;
+}
+
+// One session's heads as the page writes them.
+struct PageHeads {
+  std::vector<std::string> texts;  // distinct cut heads; "" where not kept
+  std::vector<uint32_t> remap;     // model head index -> texts index
+  uint64_t keep_every = 1;         // of the heads no two exchanges share, one in this many is kept
+};
+
+PageHeads page_heads(const SessionModel& m, size_t cap, uint64_t budget) {
+  PageHeads out;
+  std::unordered_map<std::string_view, uint32_t> index;
+  std::vector<uint64_t> uses;  // how many model heads share each entry
+  out.remap.reserve(m.heads.size());
+  for (const std::string& h : m.heads) {
+    const std::string_view cut = std::string_view(h).substr(0, std::min(cap, h.size()));
+    auto [it, inserted] = index.emplace(cut, static_cast<uint32_t>(out.texts.size()));
+    if (inserted) {
+      out.texts.emplace_back(cut);
+      uses.push_back(0);
+    }
+    ++uses[it->second];
+    out.remap.push_back(it->second);
+  }
+  // Over the budget: keep every shared entry (each serves many exchanges),
+  // and every k-th of the others in what is left.
+  uint64_t shared = 0, single = 0;
+  for (size_t i = 0; i < out.texts.size(); ++i)
+    (uses[i] > 1 ? shared : single) += out.texts[i].size();
+  if (shared + single > budget) {
+    const uint64_t room = budget > shared ? budget - shared : 1;
+    out.keep_every = (single + room - 1) / room;
+    uint64_t k = 0;
+    for (size_t i = 0; i < out.texts.size(); ++i)
+      if (uses[i] == 1 && k++ % out.keep_every != 0) out.texts[i].clear();
+  }
+  return out;
 }
 
 // 0 for none, else value - base + 1 (value >= base: base is the exchange's first event).
 uint64_t rel(uint64_t value, uint64_t base) { return value == 0 ? 0 : value - base + 1; }
 
 void write_flow(DataWriter& w, char p, const std::vector<Exchange>& xs, const Flow Exchange::*flow,
-                bool heads) {
+                const PageHeads* heads) {
   std::vector<uint64_t> a, b, n, l, h;
   for (const Exchange& x : xs) {
     const Flow& f = x.*flow;
@@ -168,7 +195,7 @@ void write_flow(DataWriter& w, char p, const std::vector<Exchange>& xs, const Fl
     b.push_back(f.empty() ? 0 : f.last_event - f.first_event);
     n.push_back(f.event_count);
     l.push_back(f.byte_count);
-    if (heads) h.push_back(f.head == kNoHead ? 0 : uint64_t{f.head} + 1);
+    if (heads) h.push_back(f.head == kNoHead ? 0 : uint64_t{heads->remap[f.head]} + 1);
   }
   w.varints(std::string{p, 'a'}, a);
   w.varints(std::string{p, 'b'}, b);
@@ -178,7 +205,7 @@ void write_flow(DataWriter& w, char p, const std::vector<Exchange>& xs, const Fl
 }
 
 void write_session(DataWriter& w, const SessionModel& m, const std::string& name,
-                   const HeadPlan& heads) {
+                   const PageHeads& heads, size_t cap) {
   w.open('{');
   w.str("name", name);
   w.str("title", m.title);
@@ -186,7 +213,7 @@ void write_session(DataWriter& w, const SessionModel& m, const std::string& name
   w.str("subtitle", subtitle(m));
   w.raw("events", std::to_string(m.event_count));
   w.raw("regenerated", m.replies_regenerated ? "true" : "false");
-  w.raw("headCap", std::to_string(heads.cap));
+  w.raw("headCap", std::to_string(cap));
   w.raw("headEvery", std::to_string(heads.keep_every));
   // The clock: event deltas, axis microseconds from t0 as deltas, and the
   // recorded values where they differ from the axis (a clock that stepped back).
@@ -264,12 +291,12 @@ void write_session(DataWriter& w, const SessionModel& m, const std::string& name
     w.open('{');
     w.varints("s", s);
     w.varints("d", d);
-    write_flow(w, 'i', m.exchanges, &Exchange::in, true);
-    if (m.replies_regenerated) write_flow(w, 'q', m.exchanges, &Exchange::queued, true);
-    write_flow(w, 'o', m.exchanges, &Exchange::sent, false);
+    write_flow(w, 'i', m.exchanges, &Exchange::in, &heads);
+    if (m.replies_regenerated) write_flow(w, 'q', m.exchanges, &Exchange::queued, &heads);
+    write_flow(w, 'o', m.exchanges, &Exchange::sent, nullptr);
     w.close('}');
   }
-  w.strings("heads", m.heads, true, heads.cap, heads.keep_every);
+  w.strings("heads", heads.texts, true);
   {
     std::vector<uint64_t> u;
     uint64_t prev = 0;
@@ -347,7 +374,8 @@ Status write_timeline_html(const TimelinePage& page, std::FILE* out, PageCounts*
     return Status::error(ErrorKind::kUsage, "a timeline page shows one or two sessions");
   for (const SessionModel* m : page.sessions) LX_ASSERT(m != nullptr);
   const std::string title = page.title.empty() ? page.sessions.front()->title : page.title;
-  const HeadPlan heads = plan_heads(page.sessions);
+  const size_t cap = plan_head_cap(page.sessions);
+  uint64_t keep_every = 1;
 
   BufferedOut buf(out);
   std::string_view tpl = web::kTimelineHtml;
@@ -374,7 +402,10 @@ Status write_timeline_html(const TimelinePage& page, std::FILE* out, PageCounts*
       w.open('[');
       for (size_t i = 0; i < page.sessions.size(); ++i) {
         const std::string name = i < page.session_names.size() ? page.session_names[i] : "";
-        write_session(w, *page.sessions[i], name, heads);
+        const PageHeads heads =
+            page_heads(*page.sessions[i], cap, kPageHeadBudgetBytes / page.sessions.size());
+        keep_every = std::max(keep_every, heads.keep_every);
+        write_session(w, *page.sessions[i], name, heads, cap);
       }
       w.close(']');
       w.key("notes");
@@ -403,8 +434,8 @@ Status write_timeline_html(const TimelinePage& page, std::FILE* out, PageCounts*
       c.exchanges += m->exchanges.size();
       c.marks += m->marks.size();
     }
-    c.head_bytes_max = heads.cap;
-    c.head_keep_every = heads.keep_every;
+    c.head_bytes_max = cap;
+    c.head_keep_every = keep_every;
     c.page_bytes = buf.bytes_written();
     *counts = c;
   }
