@@ -26,7 +26,7 @@ async function main() {
   const context = await playwright.chromium.launchPersistentContext(userDir, {
     executablePath: spec.chromium,
     headless: true,
-    viewport: { width: 1400, height: 820 },
+    viewport: spec.viewport || { width: 1400, height: 820 },
     deviceScaleFactor: 1,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -65,6 +65,10 @@ async function main() {
       if (info.exchanges !== spec.expect.exchanges || info.dom_exchanges !== spec.expect.exchanges)
         result.errors.push('exchanges ' + info.exchanges + ', want ' + spec.expect.exchanges);
     }
+    if (spec.summary_has) {
+      const summary = await page.$eval('#details', function (e) { return e.textContent; });
+      if (!summary.includes(spec.summary_has)) result.errors.push('the summary pane lacks ' + JSON.stringify(spec.summary_has));
+    }
     if (spec.box) {
       // Bring the box into view, then click it as a person would.
       const pt = await page.evaluate(function (b) { return window.lxTimeline.boxPoint(b.session, b.index); }, spec.box);
@@ -73,7 +77,7 @@ async function main() {
       await page.mouse.click(rect.x + pt.x, rect.y + pt.y);
       const sel = await page.evaluate(function () { return window.lxTimeline.selected(); });
       result.clicked = sel;
-      if (!sel || sel.kind !== 'x' || sel.index !== spec.box.index)
+      if (!sel || sel.kind !== 'x' || sel.index !== spec.box.index || sel.session !== spec.box.session)
         result.errors.push('the click selected ' + JSON.stringify(sel) + ', want exchange ' + spec.box.index);
       result.request_text = await page.$eval('#d-request', function (e) { return e.textContent; }).catch(function () { return null; });
       result.reply_text = await page.$eval('#d-reply', function (e) { return e.textContent; }).catch(function () { return null; });
@@ -118,11 +122,14 @@ async function main() {
     }
     if (spec.screenshot) {
       await page.keyboard.press('Escape');
+      await page.mouse.move(0, 0);
       if (spec.select_for_screenshot) {
         await page.evaluate(function (b) { const p = window.lxTimeline.boxPoint(b.session, b.index); return p; }, spec.select_for_screenshot);
         const pt = await page.evaluate(function (b) { return window.lxTimeline.boxPoint(b.session, b.index); }, spec.select_for_screenshot);
         const rect = await (await page.$('#canvas')).boundingBox();
         await page.mouse.click(rect.x + pt.x, rect.y + pt.y);
+        await page.mouse.move(0, 0);
+        await page.keyboard.press('0');  // the whole session, the box still selected
       }
       await page.screenshot({ path: spec.screenshot });
     }

@@ -21,21 +21,27 @@ using wal::RecordType;
 class Feed {
  public:
   Feed() : builder_("test", "t.lxw") {}
-  uint64_t next() { return ++event_; }
-  uint64_t clock(double t) {
+  // The next event's record of `type`.
+  Record event(RecordType type, int32_t chid = 0) {
     Record r;
-    r.type = RecordType::kSetClock;
-    r.event = next();
-    r.clock_seconds = t;
+    r.type = type;
+    r.event = ++event_;
+    r.chid = chid;
+    return r;
+  }
+  uint64_t add(const Record& r) {
     builder_.add(r);
     return r.event;
   }
+  uint64_t clock(double t) {
+    Record r = event(RecordType::kSetClock);
+    r.clock_seconds = t;
+    return add(r);
+  }
   uint64_t accept(int32_t port, int32_t chid) {
-    Record r;
-    r.type = RecordType::kNotifyAccept;
-    r.event = next();
+    Record r = event(RecordType::kNotifyAccept);
     r.port = port;
-    builder_.add(r);
+    add(r);
     Record result;
     result.type = RecordType::kAcceptResult;
     result.event = r.event;
@@ -45,39 +51,18 @@ class Feed {
   }
   uint64_t recv(int32_t chid, const std::string& bytes) {
     bytes_.push_back(bytes);
-    Record r;
-    r.type = RecordType::kRecvIncoming;
-    r.event = next();
-    r.chid = chid;
+    Record r = event(RecordType::kRecvIncoming, chid);
     r.bytes = {reinterpret_cast<const uint8_t*>(bytes_.back().data()), bytes_.back().size()};
     r.byte_count = r.bytes.size();
-    builder_.add(r);
-    return r.event;
+    return add(r);
   }
   uint64_t sent(int32_t chid, uint64_t n) {
-    Record r;
-    r.type = RecordType::kSentOutgoing;
-    r.event = next();
-    r.chid = chid;
+    Record r = event(RecordType::kSentOutgoing, chid);
     r.byte_count = n;
-    builder_.add(r);
-    return r.event;
+    return add(r);
   }
-  uint64_t update() {
-    Record r;
-    r.type = RecordType::kInvokeEventUpdate;
-    r.event = next();
-    builder_.add(r);
-    return r.event;
-  }
-  uint64_t close(int32_t chid) {
-    Record r;
-    r.type = RecordType::kNotifyClose;
-    r.event = next();
-    r.chid = chid;
-    builder_.add(r);
-    return r.event;
-  }
+  uint64_t update() { return add(event(RecordType::kInvokeEventUpdate)); }
+  uint64_t close(int32_t chid) { return add(event(RecordType::kNotifyClose, chid)); }
   void checkpoint() {
     Record r;
     r.type = RecordType::kCheckpoint;

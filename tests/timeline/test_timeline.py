@@ -235,5 +235,23 @@ def test_browser_million_event_page():
           f"{result['response_end_ms']:.0f} ms, script {result['script_ms']:.0f} ms)")
 
 
+def test_browser_two_session_page():
+    """The page lxdiff --html will write: two sessions on one event axis."""
+    driver = browser_or_skip()
+    page = os.path.join(OUT, "two.html")
+    code, out, err = tool(SYNTH, "20000", page, "--diff")
+    check(code == 0, f"timeline_synth --diff exited {code}: {err}")
+    made = json.loads(out)
+    result = run_browser({
+        "name": "two", "page": page, "driver": driver, "chromium": CHROMIUM,
+        "expect": {"lanes": made["lanes"], "exchanges": made["exchanges"]},
+        "summary_has": "sessions[42].total: 17 (A) vs 18 (B)",
+        "box": {"session": 1, "index": 10},
+        "reply_has": "HTTP/1.1 200 OK",
+        "screenshot": os.path.join(OUT, "two.png"),
+    })
+    check(result["lanes"] == made["lanes"], "lane count")
+
+
 if __name__ == "__main__":
     lxtest.main(globals(), time_limit_s=170)

@@ -2,12 +2,14 @@
 // replay would (records plus the replies it regenerates), and writes its HTML
 // page and, optionally, its trace. The large-session browser test uses it;
 // it also shows a replay's page (regenerated replies, snapshots, a divergence)
-// before lxreplay --timeline exists.
-//   timeline_synth EVENTS OUT.html [OUT.json]
+// before lxreplay --timeline exists, and with --diff the two-session page
+// lxdiff --html will write (the same session twice, a note and a list).
+//   timeline_synth EVENTS OUT.html [OUT.json | --diff]
 // Prints {"events":..,"lanes":..,"exchanges":..,"page_bytes":..} on stdout.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lx/timeline/session_model.h"
@@ -68,13 +70,8 @@ class Synth {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: timeline_synth EVENTS OUT.html [OUT.json]\n");
-    return 2;
-  }
-  const uint64_t target = std::strtoull(argv[1], nullptr, 10);
-  SessionBuilder builder("synthetic session", "synthetic.lxw");
+lx::timeline::SessionModel synthetic_session(uint64_t target, const char* name) {
+  SessionBuilder builder("synthetic session", name);
   Synth s(builder);
   s.tick();
   // Connections come and go: 64 open at a time, each for 150 requests; each
@@ -119,19 +116,44 @@ int main(int argc, char** argv) {
     }
     ++request;
   }
-  const lx::timeline::SessionModel model = std::move(builder).finish();
+  return std::move(builder).finish();
+}
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: timeline_synth EVENTS OUT.html [OUT.json | --diff]\n");
+    return 2;
+  }
+  const uint64_t target = std::strtoull(argv[1], nullptr, 10);
+  const bool diff = argc > 3 && std::string(argv[3]) == "--diff";
+  const lx::timeline::SessionModel model = synthetic_session(target, "synthetic.lxw");
+  lx::timeline::TimelinePage page;
+  page.sessions.push_back(&model);
+  lx::timeline::SessionModel second;
+  if (diff) {
+    second = synthetic_session(target, "synthetic-replayed.lxw");
+    page.title = "synthetic.lxw vs synthetic-replayed.lxw";
+    page.sessions.push_back(&second);
+    page.session_names = {"A", "B"};
+    page.notes.push_back({target / 2, "first differing event", "outhash differs after it",
+                          lx::timeline::PageNote::Kind::kDifference});
+    page.notes.push_back({target / 2 + 1000 - target / 2 % 1000, "first differing checkpoint", "",
+                          lx::timeline::PageNote::Kind::kCheckpoint});
+    page.list_title = "State paths that differ";
+    page.list = {"sessions[42].total: 17 (A) vs 18 (B)", "stats.requests: 900 (A) vs 901 (B)"};
+  }
   std::FILE* out = std::fopen(argv[2], "w");
   if (out == nullptr) {
     std::perror(argv[2]);
     return 4;
   }
   lx::timeline::PageCounts counts;
-  lx::Status st = lx::timeline::write_timeline_html(model, out, &counts);
+  lx::Status st = lx::timeline::write_timeline_html(page, out, &counts);
   if (std::fclose(out) != 0 || !st.ok()) {
     std::fprintf(stderr, "timeline_synth: error: cannot write %s\n", argv[2]);
     return 4;
   }
-  if (argc > 3) {
+  if (argc > 3 && !diff) {
     std::FILE* trace = std::fopen(argv[3], "w");
     if (trace == nullptr || !lx::timeline::write_trace_events(model, trace).ok() ||
         std::fclose(trace) != 0) {
@@ -142,7 +164,7 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"events\":%llu,\"lanes\":%llu,\"exchanges\":%llu,\"page_bytes\":%llu,\"head_bytes\":%llu}"
       "\n",
-      static_cast<unsigned long long>(model.event_count),
+      static_cast<unsigned long long>(model.event_count),  // of one session
       static_cast<unsigned long long>(counts.lanes),
       static_cast<unsigned long long>(counts.exchanges),
       static_cast<unsigned long long>(counts.page_bytes),

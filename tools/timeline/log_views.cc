@@ -64,26 +64,34 @@ Status write_log_views(wal::LogReader& reader, const std::string& title,
   if (!model.ok()) return model.status();
   const SessionModel& m = model.value();
   std::string lines;
-  if (!paths.trace_events.empty()) {
-    TraceCounts n;
-    Status s =
-        write_file(paths.trace_events, [&](std::FILE* f) { return write_trace_events(m, f, &n); });
-    if (!s.ok()) return s;
-    lines += fmt::format(
-        "wrote {}: {} tracks, {} spans, {} instants (open it in Perfetto's UI "
-        "or chrome://tracing)\n",
-        paths.trace_events, n.tracks, n.spans, n.instants);
-  }
-  if (!paths.timeline.empty()) {
-    PageCounts n;
-    Status s =
-        write_file(paths.timeline, [&](std::FILE* f) { return write_timeline_html(m, f, &n); });
-    if (!s.ok()) return s;
-    lines += fmt::format(
-        "wrote {}: {} lanes, {} exchanges, {} marks, {} bytes (replies as byte "
-        "counts: lxdump does not replay)\n",
-        paths.timeline, n.lanes, n.exchanges, n.marks, n.page_bytes);
-  }
+  // Writes one view if its path is set and adds its summary line.
+  auto view = [&](const std::string& path, const std::function<Status(std::FILE*)>& write,
+                  const std::function<std::string()>& what) {
+    if (path.empty()) return ok_status();
+    Status s = write_file(path, write);
+    if (s.ok()) lines += fmt::format("wrote {}: {}\n", path, what());
+    return s;
+  };
+  TraceCounts trace;
+  Status s = view(
+      paths.trace_events, [&](std::FILE* f) { return write_trace_events(m, f, &trace); },
+      [&] {
+        return fmt::format(
+            "{} tracks, {} spans, {} instants (open it in Perfetto's UI or "
+            "chrome://tracing)",
+            trace.tracks, trace.spans, trace.instants);
+      });
+  if (!s.ok()) return s;
+  PageCounts page;
+  s = view(
+      paths.timeline, [&](std::FILE* f) { return write_timeline_html(m, f, &page); },
+      [&] {
+        return fmt::format(
+            "{} lanes, {} exchanges, {} marks, {} bytes (replies as byte counts: "
+            "lxdump does not replay)",
+            page.lanes, page.exchanges, page.marks, page.page_bytes);
+      });
+  if (!s.ok()) return s;
   if (summary != nullptr) *summary = std::move(lines);
   return ok_status();
 }

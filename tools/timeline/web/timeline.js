@@ -264,7 +264,7 @@
       else if (r.type === 'session') drawSessionRow(r, y, stats);
       else { drawLane(r, y, stats); stats.lanes++; }
     }
-    drawLines();
+    ctx.save(); clipPlot(AXIS_H, H - AXIS_H); drawLines(); ctx.restore();
     ctx.restore();
     // axis
     ctx.fillStyle = '#ffffff'; ctx.fillRect(0, 0, W, AXIS_H);
@@ -312,6 +312,7 @@
     ctx.fillStyle = '#f3f5f8'; ctx.fillRect(0, y, state.width, r.h);
     ctx.fillStyle = '#e3e6eb'; ctx.fillRect(0, y + r.h - 1, state.width, 1);
     label('session: update(), marks', 10, y + r.h / 2, GUTTER - 16, C.muted, true);
+    ctx.save(); clipPlot(y, r.h);
     // update() calls, one bar per pixel column
     const U = s.updates;
     let i = lowerBound(U, eventAt(s, state.v0));
@@ -328,6 +329,7 @@
     }
     if (count) drawUpdates(col, base, count);
     for (const m of s.globalMarks) stats.marks += drawMark(s, m, y, r.h, true) ? 1 : 0;
+    ctx.restore();
   }
   function drawUpdates(x, base, count) {
     if (x < GUTTER) return;
@@ -365,6 +367,7 @@
     ctx.fillStyle = r.li % 2 ? C.laneB : C.laneA; ctx.fillRect(0, y, state.width, h);
     const selLane = state.sel && state.sel.kind === 'lane' && state.sel.s === s && state.sel.li === r.li;
     label(laneLabel(lane), 10, y + h / 2, GUTTER - 16, selLane ? C.checkpoint : C.text, selLane);
+    ctx.save(); clipPlot(y, h);
     // life line
     const a = Math.max(GUTTER, X(pos(s, lane.first))), b = Math.min(state.width, X(pos(s, lane.last)));
     if (b >= a) { ctx.fillStyle = C.life; ctx.fillRect(a, y + h / 2, Math.max(1, b - a), 1); }
@@ -410,7 +413,10 @@
       const x0 = X(pos(s, s.xs[sel.i])), x1 = Math.max(x0 + 3, X(pos(s, s.xe[sel.i])));
       ctx.strokeStyle = C.sel; ctx.lineWidth = 2; ctx.strokeRect(x0 - 2, top - 2, x1 - x0 + 4, bh + 4);
     }
+    ctx.restore();
   }
+  // Confines drawing to the plot (right of the lane labels), rows y to y + h.
+  function clipPlot(y, h) { ctx.beginPath(); ctx.rect(GUTTER, y, state.width - GUTTER, h); ctx.clip(); }
 
   // Vertical lines: divergences (each session) and the page's notes (lxdiff).
   function drawLines() {
@@ -749,7 +755,7 @@
           'event ' + n + ': ' + (isUpdate ? 'an update() call' : isClock ? 'a set_clock' : 'on no exchange');
         const p = pos(s, n), span = state.v1 - state.v0;
         state.v0 = p - span / 2; state.v1 = p + span / 2;
-        draw();
+        select(null, false);
         return 0;
       }
     } else if ((m = /^(?:ch|chid|c)\s*[:=]?\s*(\d+)$/i.exec(text))) {
