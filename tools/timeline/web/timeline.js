@@ -96,11 +96,23 @@
       s.marks.l[i] = ml[i] - 1;
       if (ml[i] > 0) s.lanes[ml[i] - 1].marks.push(i); else s.globalMarks.push(i);
     }
-    // axis positions: microseconds from t0 per event (time axis)
-    s.axis = axisTimes(s);
+    // axis positions: microseconds from t0 per event (time axis), as a table
+    // up to kAxisTable events; past that (event numbers with gaps in a
+    // damaged log) each is computed when asked.
+    s.axis = s.events + 2 <= kAxisTable ? axisTimes(s) : null;
     return s;
   }
 
+  const kAxisTable = 1 << 25;
+  function axisTimeOf(s, e) {
+    const E = s.clockE, T = s.clockT, m = E.length;
+    if (m === 0) return e * 1000;
+    if (e < E[0]) return T[0] - (E[0] - e);
+    let lo = 0, hi = m - 1;
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (E[mid] <= e) lo = mid; else hi = mid - 1; }
+    if (lo + 1 === m) return T[lo] + (e - E[lo]);
+    return T[lo] + (T[lo + 1] - T[lo]) * (e - E[lo]) / (E[lo + 1] - E[lo]);
+  }
   // The same rule as SessionModel::axis_time_of: events between two clocks
   // spread evenly across that tick; before the first and after the last 1 us apart.
   function axisTimes(s) {
@@ -154,7 +166,11 @@
     axis: two ? 'event' : 'time', v0: 0, v1: 1, scrollY: 0, width: 0, height: 0,
     sel: null, hover: null, matches: [], matchAt: -1, stats: { boxes: 0, columns: 0, lanes: 0 },
   };
-  function pos(s, e) { return state.axis === 'time' ? s.axis[Math.max(0, Math.min(s.axis.length - 1, e))] : e; }
+  function pos(s, e) {
+    if (state.axis !== 'time') return e;
+    if (!s.axis) return axisTimeOf(s, e);
+    return s.axis[Math.max(0, Math.min(s.axis.length - 1, e))];
+  }
   function extent() {
     let lo = Infinity, hi = -Infinity;
     for (const s of sessions) {
@@ -459,7 +475,10 @@
   // The first event at or after axis position p.
   function eventAt(s, p) {
     if (state.axis === 'event') return Math.max(0, Math.floor(p));
-    return lowerBound(s.axis, p);
+    if (s.axis) return lowerBound(s.axis, p);
+    let lo = 0, hi = s.events + 1;  // the first event whose axis position is at least p
+    while (lo < hi) { const m = Math.floor((lo + hi) / 2); if (axisTimeOf(s, m) < p) lo = m + 1; else hi = m; }
+    return lo;
   }
   function firstVisible(s, lane) {
     const e0 = eventAt(s, state.v0) - 1;
