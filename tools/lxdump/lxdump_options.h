@@ -20,6 +20,9 @@ struct LxdumpOptions {
   std::optional<int32_t> channel;
   std::string type;  // a record type name; empty: events, the end (and --checkpoints)
   size_t max_bytes = 64;
+  // Write views of the whole log instead of printing it (docs/timeline.md).
+  std::string trace_events;  // --trace-events OUT.json
+  std::string timeline;      // --timeline OUT.html
 };
 
 }  // namespace lx::tools

@@ -28,6 +28,10 @@ int main(int argc, char** argv) {
   app.add_option("--max-bytes", options.max_bytes, "bytes of payload to preview (default 64)");
   app.add_flag("--checkpoints", options.checkpoints, "also print checkpoints");
   app.add_flag("--strict", options.strict, "any damage is an error (exit 3)");
+  app.add_option("--trace-events", options.trace_events,
+                 "write the session as a Chrome trace (Perfetto, chrome://tracing) to this file");
+  app.add_option("--timeline", options.timeline,
+                 "write the session's HTML timeline (replies as byte counts) to this file");
   app.add_flag("--salvage", options.salvage, "skip damaged spans and go on at the next frame");
   // A range "-M" (events 1 to M) would read as a flag: take it out before
   // CLI11 sees it.

@@ -11,6 +11,7 @@
 #include "dump_stats.h"
 #include "event_range.h"
 #include "lx/exit_code.h"
+#include "lx/timeline/log_views.h"
 #include "lx/tools/diagnostics.h"
 #include "lx/tools/json_line.h"
 #include "lx/tools/log_open.h"
@@ -65,6 +66,12 @@ int Dump::dump() {
     return usage(
         fmt::format("unknown type '{}': use one of {}", options_.type, wal::record_type_names()));
   if (options_.path.empty()) return usage("no log file given");
+  const bool views = !options_.trace_events.empty() || !options_.timeline.empty();
+  if (views && (options_.json || options_.stats || options_.follow || options_.checkpoints ||
+                options_.channel || !options_.type.empty() || !options_.range.empty()))
+    return usage(
+        "--trace-events and --timeline take the whole log: drop the range and the other output "
+        "flags");
 
   wal::ReaderOptions reader_options;
   reader_options.recovery = options_.strict    ? wal::Recovery::kStrict
@@ -74,6 +81,15 @@ int Dump::dump() {
   auto opened = open_log(options_.path, reader_options, diag_);
   if (!opened.ok()) return read_error(opened.status());
   wal::LogReader& reader = *opened.value();
+  if (views) {
+    std::string summary;
+    Status s = timeline::write_log_views(reader, log_display_name(options_.path), options_.path,
+                                         {options_.trace_events, options_.timeline}, &summary);
+    if (!s.ok()) return read_error(s);
+    for (size_t at = 0, nl; (nl = summary.find('\n', at)) != std::string::npos; at = nl + 1)
+      diag_.line(summary.substr(at, nl - at));
+    return kExitOk;
+  }
   const wal::LogIndex* index = reader.index();
   if (range.end && index != nullptr) {
     range.first = range.last = index->event_count;
