@@ -16,7 +16,12 @@ namespace lx::driver {
 
 Driver::Driver(uv_loop_t* loop, const LxrunOptions& options, host::Engine& engine, EventSink& sink,
                std::FILE* err)
-    : loop_(loop), options_(options), engine_(engine), sink_(sink), err_(err) {
+    : loop_(loop),
+      options_(options),
+      engine_(engine),
+      sink_(sink),
+      err_(err),
+      gate_(AdmissionGate::create(loop, options.max_connections, err)) {
   LX_ASSERT(uv_check_init(loop_, &check_) == 0);
   LX_ASSERT(uv_idle_init(loop_, &idle_) == 0);
   LX_ASSERT(uv_timer_init(loop_, &tick_) == 0);
@@ -42,8 +47,8 @@ Status Driver::start(std::span<const uint8_t> blob) {
   for (const std::string& text : options_.listen) {
     auto address = HostPort::parse_listen(text);
     LX_ASSERT(address.ok());  // run_lxrun checked the syntax
-    listeners_.push_back(
-        std::make_unique<Listener>(loop_, [this](Listener& listener) { on_connection(listener); }));
+    listeners_.push_back(std::make_unique<Listener>(
+        loop_, gate_, [this](Listener& listener) { on_connection(listener); }));
     Status status = listeners_.back()->listen(address.value());
     if (!status.ok()) {
       finish();
@@ -169,9 +174,7 @@ void Driver::on_signal(uv_signal_t* handle, int signum) {
 void Driver::on_connection(Listener& listener) {
   if (stopping_ || finished_) return;
   auto connection = std::make_unique<Connection>(*this, -1);
-  if (int rc = connection->accept_from(listener.stream()); rc != 0) {
-    std::fprintf(err_, "lxrun: error: accept on %s: %s\n", listener.address().c_str(),
-                 uv_strerror(rc));
+  if (!connection->accept_from(listener)) {  // refused or failed: the listener's gate said so
     retire(std::move(connection), false);
     return;
   }
@@ -271,6 +274,7 @@ void Driver::reconcile() {
       if (!info) continue;
     }
     total_outgoing_bytes += info->outgoing_bytes;
+    if (info->shut_down && info->outgoing_bytes == 0) endpoint->shutdown_write();
     if (!stopping_) endpoint->set_reading(!over_bounds(*info));
   }
   total_paused_ = total_outgoing_bytes >= kTotalOutgoingPauseBytes;

@@ -106,6 +106,7 @@ class Driver final : public EndpointHost {
   uv_signal_t sigterm_{};
   std::vector<uv_handle_t*> handles_;  // the above, once initialised
 
+  std::shared_ptr<AdmissionGate> gate_;  // --max-connections, shared by listeners and connections
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::map<int32_t, std::unique_ptr<Endpoint>> endpoints_;  // by chid; 0 is stdio
   struct Closing {

@@ -18,6 +18,10 @@ class Endpoint {
   virtual bool can_write() const = 0;
   // True when output can never be written again (reset, failed connect or write).
   virtual bool broken() const = 0;
+  // The app shut the channel down (ch:shutdown()) and the engine holds no
+  // more of its output: once the queued writes are done, shut the write side
+  // (the peer reads EOF) and go on reading. Called again, does nothing.
+  virtual void shutdown_write() = 0;
   // Bytes copied into driver memory and not yet written to the kernel.
   virtual uint64_t pending_write_bytes() const = 0;
   // The engine dropped the channel (or the driver is stopping): no more

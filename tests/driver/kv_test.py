@@ -12,7 +12,7 @@ import tempfile
 import time
 
 import lxtest
-from lxtest import Lxrun, SkipTest, check, connect, recv_exactly, recv_until_eof
+from lxtest import Lxrun, SkipTest, check, connect, recv_exactly, recv_until_eof, run_tool
 
 
 def kv():
@@ -207,12 +207,6 @@ def tool_path(variable, name):
     if not os.access(path, os.X_OK):
         raise SkipTest(f"{name} not found at {path}")
     return path
-
-
-def run_tool(*args):
-    done = subprocess.run(list(args), capture_output=True, timeout=120)
-    return (done.returncode, done.stdout.decode("utf-8", "replace"),
-            done.stderr.decode("utf-8", "replace"))
 
 
 def test_kv_redis_benchmark_record_and_replay():

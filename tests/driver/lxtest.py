@@ -5,6 +5,7 @@ Each test file ends with `lxtest.main(globals())`; ctest runs
 `python3 FILE TEST_NAME` with LXRUN (the binary) and LX_SAMPLES (the samples
 directory) in the environment. Standard library only."""
 
+import json
 import os
 import re
 import signal
@@ -17,6 +18,8 @@ import time
 import traceback
 
 LXRUN = os.environ.get("LXRUN", "lxrun")
+LXDUMP = os.environ.get("LXDUMP", "lxdump")
+LXREPLAY = os.environ.get("LXREPLAY", "lxreplay")
 SAMPLES = os.environ.get("LX_SAMPLES", os.path.join(os.path.dirname(__file__), "../../samples"))
 LISTEN_RE = re.compile(r"^lxrun: listening on (\S+):(\d+)$")
 
@@ -139,6 +142,47 @@ def run_lxrun(args, timeout=10.0, stdin=subprocess.DEVNULL, input_bytes=None):
     except subprocess.TimeoutExpired:
         raise TestFailure(f"lxrun {' '.join(args)} did not finish in {timeout} s")
     return done.returncode, done.stdout, done.stderr.decode("utf-8", "replace")
+
+
+def run_tool(*args, timeout=60):
+    """Runs a tool to completion; returns (exit code, stdout, stderr) as text.
+    A hang is a failure."""
+    try:
+        done = subprocess.run(list(args), capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise TestFailure(f"{' '.join(args)} did not finish in {timeout} s")
+    return (done.returncode, done.stdout.decode("utf-8", "replace"),
+            done.stderr.decode("utf-8", "replace"))
+
+
+def work_path(name):
+    """A path for name in a temporary directory of this test process."""
+    global _work_dir
+    if _work_dir is None:
+        _work_dir = tempfile.mkdtemp(prefix="lx_e2e_")
+    return os.path.join(_work_dir, name)
+
+
+_work_dir = None
+
+
+def check_replays(log):
+    """lxreplay LOG --quiet must exit 0 with every checkpoint matching; returns
+    its summary line."""
+    code, out, err = run_tool(LXREPLAY, log, "--quiet", timeout=120)
+    check(code == 0 and "match:" in err + out,
+          f"lxreplay {log} exited {code}:\n{out}\n{err[-2000:]}")
+    return (err + out).strip().splitlines()[-1]
+
+
+def last_checkpoint(log):
+    """The last checkpoint of a log as lxdump --checkpoints --json prints it
+    (keys event_count, memhash, outhash, heap_bytes)."""
+    code, out, err = run_tool(LXDUMP, log, "end", "--checkpoints", "--json")
+    check(code == 0, f"lxdump {log} exited {code}: {err}")
+    points = [obj for obj in map(json.loads, out.splitlines()) if obj.get("kind") == "checkpoint"]
+    check(points, f"no checkpoint in {log}")
+    return points[-1]
 
 
 def make_app(files):
