@@ -243,6 +243,15 @@ def run_clients(count, client, join_timeout_s=60):
     check(not errors, "; ".join(errors[:5]))
 
 
+def resp_command(*args):
+    """One Redis command as a RESP array of bulk strings (bytes, str or numbers)."""
+    out = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = arg if isinstance(arg, bytes) else str(arg).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
 def recv_exactly(sock, size):
     chunks = []
     got = 0
