@@ -3,21 +3,43 @@
 -- split across reads and many requests in one read both work.
 --   GET /       200, a short text
 --   GET /stats  200, JSON with the request count and the uptime (lx.now())
---   other paths 404; malformed requests 400 and close; headers over 8 KiB 431
---   and close; bodies (Content-Length) up to 1 MiB, larger 413 and close.
+--   other paths 404, other methods 405; malformed requests 400 and close
+-- Each connection is bounded (docs/hostile-clients.md): headers over 8 KiB
+-- get 431, a Content-Length over 1 MiB 413, Transfer-Encoding 501, each and
+-- close; a request whose headers take over header_timeout seconds, or which
+-- is not complete after request_timeout, gets 408 and close; a connection
+-- with no request and no progress for idle_timeout is closed; a client that
+-- does not read its answers gets no more answered while 256 KiB wait unsent.
+-- Timeouts (seconds, by lx.now()) may be set after "--":
+--   lxrun --app samples/http --listen 8080 -- header_timeout=10 request_timeout=30 idle_timeout=60
 -- Run: lxrun --app samples/http --listen 8080   Talk: curl -v localhost:8080/
 
 local kMaxHeaderBytes = 8 * 1024
 local kMaxBodyBytes = 1024 * 1024
+local kMaxQueuedBytes = 256 * 1024
+
+local timeouts = { header_timeout = 10, request_timeout = 30, idle_timeout = 60 }
+for _, arg in ipairs(lx.args) do
+  local name, value = arg:match("^([%w_]+)=(.+)$")
+  if not (name and timeouts[name] and tonumber(value) and tonumber(value) > 0) then
+    error("http: bad argument '" .. arg .. "': use header_timeout=S, request_timeout=S or "
+          .. "idle_timeout=S (seconds, above 0)")
+  end
+  timeouts[name] = tonumber(value)
+end
 
 local started = lx.now()
 local request_count = 0
-local conns = {}  -- chid -> { ch = channel, buf = unparsed bytes }
+-- chid -> { ch, buf (unparsed bytes), parts and parts_bytes (received, not
+-- yet in buf), need (bytes buf must hold for the request being read),
+-- request_since (when its first byte came), progress_since, last_queued }
+local conns = {}
 
 local reasons = {
   [200] = "OK", [400] = "Bad Request", [404] = "Not Found", [405] = "Method Not Allowed",
-  [413] = "Content Too Large", [431] = "Request Header Fields Too Large",
-  [501] = "Not Implemented", [505] = "HTTP Version Not Supported",
+  [408] = "Request Timeout", [413] = "Content Too Large",
+  [431] = "Request Header Fields Too Large", [501] = "Not Implemented",
+  [505] = "HTTP Version Not Supported",
 }
 
 local function respond(conn, status, content_type, body, keep_alive, head_only)
@@ -38,6 +60,24 @@ local function fail(conn, status)
   respond(conn, status, "text/plain", reasons[status] .. "\n", false, false)
   conn.ch:close()
   conn.done = true
+end
+
+-- Bytes received for requests not parsed yet.
+local function pending_bytes(conn)
+  return #conn.buf + conn.parts_bytes
+end
+
+-- Adds received bytes. They join buf once it would hold `need` bytes, so a
+-- body arriving in many reads is copied once, not once per read.
+local function take(conn, data)
+  if data == "" then return end
+  conn.parts[#conn.parts + 1] = data
+  conn.parts_bytes = conn.parts_bytes + #data
+  if pending_bytes(conn) >= conn.need then
+    table.insert(conn.parts, 1, conn.buf)
+    conn.buf = table.concat(conn.parts)
+    conn.parts, conn.parts_bytes = {}, 0
+  end
 end
 
 -- Returns a request table, nil when more bytes are needed, or false and an
@@ -61,18 +101,32 @@ local function parse(conn)
     if line ~= "" then
       local name, value = line:match("^([%w!#$%%&'*+.^_`|~-]+):[ \t]*(.-)[ \t]*$")
       if not name then return false, 400 end
-      headers[name:lower()] = value
+      name = name:lower()
+      -- Two different lengths would let a proxy and this server disagree on
+      -- where the request ends.
+      if name == "content-length" and headers[name] and headers[name] ~= value then
+        return false, 400
+      end
+      headers[name] = value
     end
   end
   if headers["transfer-encoding"] then return false, 501 end
   local body_bytes = 0
-  if headers["content-length"] then
-    if not headers["content-length"]:match("^%d+$") then return false, 400 end
-    body_bytes = tonumber(headers["content-length"])
+  local length = headers["content-length"]
+  if length then
+    if not length:match("^%d+$") then return false, 400 end
+    -- More digits than any allowed length: refused before tonumber turns it
+    -- into a float.
+    if #length > 15 then return false, 413 end
+    body_bytes = tonumber(length)
     if body_bytes > kMaxBodyBytes then return false, 413 end
   end
-  if #buf < body_start + body_bytes then return nil end
+  if #buf < body_start + body_bytes then
+    conn.need = body_start + body_bytes
+    return nil
+  end
   conn.buf = buf:sub(body_start + body_bytes + 1)
+  conn.need = 0
   local connection = (headers["connection"] or ""):lower()
   local keep_alive
   if version == "1.1" then
@@ -104,28 +158,65 @@ local function serve(conn, request)
   end
 end
 
+-- Reads and answers what the connection sent, unless its answers wait
+-- unsent (then its input stays in the channel and the driver stops reading
+-- it). Returns true when it stopped for that reason.
+local function advance(conn, now)
+  if conn.ch:queued() >= kMaxQueuedBytes then return true end
+  local had_request = pending_bytes(conn) > 0
+  local data = conn.ch:read()
+  take(conn, data)
+  if data ~= "" then conn.progress_since = now end
+  if not had_request and data ~= "" then conn.request_since = now end
+  while not conn.done and pending_bytes(conn) >= conn.need and #conn.buf > 0 do
+    if conn.ch:queued() >= kMaxQueuedBytes then return true end
+    local request, status = parse(conn)
+    if request then
+      serve(conn, request)
+      conn.request_since = now  -- the next request's clock (if its bytes are here)
+    else
+      if request == false then fail(conn, status) end
+      break
+    end
+  end
+  return false
+end
+
+-- Enforces the timeouts; the connection may be closed on the way. A stalled
+-- connection (answers waiting unsent) has complete requests waiting: only
+-- its progress counts, not their age.
+local function watch(conn, now, stalled)
+  local queued = conn.ch:queued()
+  if queued < conn.last_queued then conn.progress_since = now end  -- the client reads
+  conn.last_queued = queued
+  if pending_bytes(conn) > 0 and not stalled then
+    local waited = now - conn.request_since
+    local reading_headers = conn.need == 0
+    if (reading_headers and waited > timeouts.header_timeout)
+        or waited > timeouts.request_timeout then
+      fail(conn, 408)
+    end
+  elseif now - conn.progress_since > timeouts.idle_timeout then
+    conn.ch:close()
+    conn.done = true
+  end
+end
+
 function update()
+  local now = lx.now()
   local ch = lx.accept()
   while ch do
-    conns[ch:id()] = { ch = ch, buf = "" }
+    conns[ch:id()] = { ch = ch, buf = "", parts = {}, parts_bytes = 0, need = 0,
+                       request_since = now, progress_since = now, last_queued = 0 }
     ch = lx.accept()
   end
   for id, conn in pairs(conns) do
-    local data = conn.ch:read()
-    if data ~= "" then conn.buf = conn.buf .. data end
-    while not conn.done do
-      local request, status = parse(conn)
-      if request then
-        serve(conn, request)
-      else
-        if request == false then fail(conn, status) end
-        break
-      end
-    end
+    local stalled = advance(conn, now)
+    if not conn.done then watch(conn, now, stalled) end
     if conn.done then
       conns[id] = nil
-    elseif conn.ch:closed() then
-      conn.ch:close()
+    elseif conn.ch:closed() and not stalled then
+      conn.ch:close()  -- a half-closed client has had its answers; they are still sent
       conns[id] = nil
     end
   end

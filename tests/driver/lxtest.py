@@ -185,6 +185,19 @@ def last_checkpoint(log):
     return points[-1]
 
 
+def stop_and_replay(run, log, heap_bytes_max=None):
+    """Stops a recording lxrun (exit 0), replays its log (every checkpoint
+    matching), and returns the heap figure of the log's last checkpoint,
+    checked against heap_bytes_max when given."""
+    check(run.stop() == 0, "lxrun did not exit 0:\n" + run.stderr_text())
+    check_replays(log)
+    heap = last_checkpoint(log)["heap_bytes"]
+    if heap_bytes_max is not None:
+        check(heap <= heap_bytes_max,
+              f"the engine holds {heap} bytes at the end, over {heap_bytes_max}")
+    return heap
+
+
 def make_app(files):
     """A temporary app directory holding files (name -> text)."""
     directory = tempfile.mkdtemp(prefix="lxrun-test-")
@@ -271,6 +284,56 @@ def recv_until_eof(sock):
         if not chunk:
             return b"".join(chunks)
         chunks.append(chunk)
+
+
+def read_response(sock, pending):
+    """Reads one HTTP response (with Content-Length) from sock; pending is a
+    bytearray of leftovers. Returns (status, headers dict, body bytes)."""
+    while b"\r\n\r\n" not in pending:
+        chunk = sock.recv(4096)
+        check(chunk, f"connection closed inside a response head: {bytes(pending)!r}")
+        pending += chunk
+    head, _, rest = bytes(pending).partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    size = int(headers.get("content-length", "0"))
+    while len(rest) < size:
+        chunk = sock.recv(4096)
+        check(chunk, "connection closed inside a body")
+        rest += chunk
+    pending[:] = rest[size:]
+    return status, headers, rest[:size]
+
+
+def send_ignoring_close(sock, data):
+    """Sends data from a thread; lxrun may close the connection half way (it
+    refused the request), which is not an error here."""
+    def run():
+        try:
+            sock.sendall(data)
+        except OSError:
+            pass
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def read_until_closed(sock):
+    """What lxrun sent before it closed the connection (EOF or reset)."""
+    chunks = []
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def recv_line(sock, pending):

@@ -11,8 +11,8 @@ import threading
 import time
 
 import lxtest
-from lxtest import (Lxrun, check, check_replays, connect, last_checkpoint, recv_exactly,
-                    recv_until_eof, work_path)
+from lxtest import (Lxrun, check, connect, read_until_closed, recv_exactly, recv_until_eof,
+                    send_ignoring_close, stop_and_replay, work_path)
 from lxtest import resp_command as command
 
 MIB = 1024 * 1024
@@ -30,45 +30,6 @@ def ping(port):
     with connect(port, timeout=10) as sock:
         sock.sendall(command("PING"))
         return recv_exactly(sock, 7) == b"+PONG\r\n"
-
-
-def finish(run, log, heap_bytes_max=None):
-    """Stops lxrun, replays its log, and returns the heap figure of the log's
-    last checkpoint (checked against heap_bytes_max when given)."""
-    check(run.stop() == 0, "lxrun did not exit 0:\n" + run.stderr_text())
-    check_replays(log)
-    heap = last_checkpoint(log)["heap_bytes"]
-    if heap_bytes_max is not None:
-        check(heap <= heap_bytes_max, f"the engine holds {heap} bytes at the end, over "
-                                      f"{heap_bytes_max}")
-    return heap
-
-
-def send_ignoring_close(sock, data):
-    """Sends data from a thread; lxrun may close the connection half way (it
-    refused the request), which is not an error here."""
-    def run():
-        try:
-            sock.sendall(data)
-        except OSError:
-            pass
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
-
-
-def read_until_closed(sock):
-    """What lxrun sent before it closed the connection (EOF or reset)."""
-    chunks = []
-    while True:
-        try:
-            chunk = sock.recv(65536)
-        except ConnectionResetError:
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 # ---- globs ----
@@ -151,7 +112,7 @@ def test_kv_glob_that_backtracked_answers_at_once():
         want = b"+OK\r\n*0\r\n*1\r\n$300\r\n" + key + b"\r\n"
         check(recv_exactly(sock, len(want)) == want, "KEYS answers differ")
     check(ping(run.port), "the server stopped answering")
-    finish(run, log)
+    stop_and_replay(run, log)
 
 
 def test_kv_glob_cases_match_as_redis_does():
@@ -183,7 +144,7 @@ def test_kv_glob_cases_match_as_redis_does():
         # CONFIG GET takes globs too.
         sock.sendall(command("CONFIG", "GET", "app*"))
         check(read_array(sock) == [b"appendonly", b"no"], "CONFIG GET app*")
-    finish(run, log)
+    stop_and_replay(run, log)
 
 
 def read_array(sock):
@@ -223,7 +184,7 @@ def test_kv_unfinished_64mib_bulks_are_refused_at_the_header():
         answer = read_until_closed(sock)
     check(answer == b"-ERR Protocol error: invalid bulk length\r\n", f"answer {answer!r}")
     check(ping(run.port), "the server stopped answering")
-    finish(run, log, heap_bytes_max=2 * MIB)
+    stop_and_replay(run, log, heap_bytes_max=2 * MIB)
 
 
 def test_kv_request_over_the_pending_limit_is_refused_and_freed():
@@ -245,7 +206,7 @@ def test_kv_request_over_the_pending_limit_is_refused_and_freed():
     print(f"peak RSS during the attack: {rss_kb_max // 1024} MiB")
     # The request may hold 32 MiB, copied about three times on its way in.
     check(rss_kb_max < 256 * 1024, f"lxrun grew to {rss_kb_max // 1024} MiB")
-    finish(run, log, heap_bytes_max=2 * MIB)
+    stop_and_replay(run, log, heap_bytes_max=2 * MIB)
 
 
 def test_kv_unfinished_request_is_freed_when_the_client_leaves():
@@ -255,7 +216,7 @@ def test_kv_unfinished_request_is_freed_when_the_client_leaves():
         time.sleep(0.3)  # lxrun has it all: the request waits for 4 MB more
     check(ping(run.port), "the server stopped answering")
     # Without the collection at disconnect this figure stayed above 12 MiB.
-    finish(run, log, heap_bytes_max=2 * MIB)
+    stop_and_replay(run, log, heap_bytes_max=2 * MIB)
 
 
 def test_kv_many_tiny_arguments_hit_the_pending_limit():
@@ -268,7 +229,7 @@ def test_kv_many_tiny_arguments_hit_the_pending_limit():
     check(answer.startswith(b"-ERR Protocol error: ") and b"over the 33554432-byte limit" in answer,
           f"answer {answer[:200]!r}")
     check(ping(run.port), "the server stopped answering")
-    finish(run, log, heap_bytes_max=2 * MIB)
+    stop_and_replay(run, log, heap_bytes_max=2 * MIB)
 
 
 def test_kv_malformed_and_huge_length_resp_closes_only_that_client():
@@ -292,7 +253,7 @@ def test_kv_malformed_and_huge_length_resp_closes_only_that_client():
                       f"{request[:40]!r} -> {answer[:200]!r}")
             bystander.sendall(command("INCR", "served"))
             check(recv_exactly(bystander, 4) == b":%d\r\n" % served, "the bystander was not served")
-    finish(run, log, heap_bytes_max=2 * MIB)
+    stop_and_replay(run, log, heap_bytes_max=2 * MIB)
 
 
 # ---- clients that do not read, and half-closes ----
@@ -317,7 +278,7 @@ def test_kv_pipelining_without_reading_stays_bounded_and_half_close_gets_everyth
         sender.join(10)
     print(f"RSS while the client did not read: {rss_kb // 1024} MiB")
     check(rss_kb < 128 * 1024, f"lxrun grew to {rss_kb // 1024} MiB for a client that did not read")
-    finish(run, log)
+    stop_and_replay(run, log)
 
 
 def test_kv_half_closed_client_gets_every_reply():
@@ -328,7 +289,7 @@ def test_kv_half_closed_client_gets_every_reply():
         want = b"".join(b":%d\r\n" % i for i in range(1, 1001))
         check(recv_until_eof(sock) == want, "replies after the half-close differ")
     check(ping(run.port), "the server stopped answering")
-    finish(run, log)
+    stop_and_replay(run, log)
 
 
 lxtest.main(globals())
