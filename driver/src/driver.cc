@@ -265,8 +265,13 @@ void Driver::reconcile() {
       endpoint = open_outgoing(chid);
     }
     if (info->outgoing_bytes > 0) {
-      if (endpoint->broken()) {
+      // A channel the app closed whose peer takes nothing (it does not read)
+      // would hold its output, and its connection, for ever: give it up.
+      const bool stuck = info->deleted &&
+                         endpoint->output_stuck_ms(uv_now(loop_), info->outgoing_bytes) > kLingerMs;
+      if (endpoint->broken() || stuck) {
         output_failed(chid);
+        if (stuck) endpoint->release(false);  // cut at once: its peer takes nothing
       } else if (endpoint->can_write()) {
         endpoint->flush();
       }

@@ -34,7 +34,9 @@ class Driver final : public EndpointHost {
   static constexpr uint64_t kTotalOutgoingPauseBytes = 64 << 20;
   // How long stopping waits for output to drain.
   static constexpr uint64_t kStopGraceMs = 1000;
-  // How long a released socket may wait for its last writes before it is cut.
+  // How long a released socket may wait for its last writes before it is cut,
+  // and how long a channel the app closed may hold output its peer does not
+  // take before the driver gives that output up (notify_close).
   static constexpr uint64_t kLingerMs = 10000;
 
   // engine answers queries; sink takes events (it may be the engine itself).

@@ -1,14 +1,15 @@
 -- chat: a line protocol. A client's first line is its nickname; each later
 -- line goes to every other client as "<nick>: <line>". Others see
--- "* <nick> joined" and "* <nick> left". Bounds (docs/hostile-clients.md): a
--- line over 64 KiB ends its sender's session; while a client is over 1 MiB
--- behind on what the others say (it does not read), nobody's lines are read
--- (the driver then stops reading the talkers), and a client that stays behind
--- for slow_timeout seconds (default 5, settable after "--") is dropped.
+-- "* <nick> joined" and "* <nick> left". Bounds (docs/hostile-clients.md), as
+-- Redis bounds its pub/sub clients: a line over 64 KiB ends its sender's
+-- session; a client that falls 16 MiB behind on what the others say (it does
+-- not read) is dropped at once, and one that stays over 1 MiB behind for
+-- slow_timeout seconds (default 5, settable after "--") is dropped then.
 -- Run: lxrun --app samples/chat --listen 7001   Talk: nc 127.0.0.1 7001
 
 local kMaxLineBytes = 64 * 1024
-local kMaxQueuedBytes = 1024 * 1024
+local kSoftQueuedBytes = 1024 * 1024
+local kHardQueuedBytes = 16 * 1024 * 1024
 
 local slow_timeout = 5
 for _, arg in ipairs(lx.args) do
@@ -19,12 +20,19 @@ for _, arg in ipairs(lx.args) do
   slow_timeout = value
 end
 
--- chid -> { ch = channel, nick = string or nil, behind_since = lx.now() or nil }
+-- chid -> { ch = channel, nick = string or nil, behind_since = lx.now() or
+-- nil, too_slow = true once it must go }
 local clients = {}
 
 local function broadcast(from, text)
   for id, c in pairs(clients) do
-    if id ~= from and c.nick then c.ch:write(text) end
+    if id ~= from and c.nick and not c.too_slow then
+      if c.ch:queued() + #text > kHardQueuedBytes then
+        c.too_slow = true  -- it leaves at its turn in update()
+      else
+        c.ch:write(text)
+      end
+    end
   end
 end
 
@@ -34,23 +42,17 @@ local function leave(id, c)
   c.ch:close()
 end
 
--- True while some client is too far behind for more lines to be passed on;
--- drops the ones that have been behind for slow_timeout.
-local function held_back(now)
-  local held = false
-  for id, c in pairs(clients) do
-    if c.ch:queued() <= kMaxQueuedBytes then
+-- Marks the clients that have been over the soft limit for slow_timeout.
+local function watch_slow(now)
+  for _, c in pairs(clients) do
+    if c.ch:queued() <= kSoftQueuedBytes then
       c.behind_since = nil
     elseif not c.behind_since then
       c.behind_since = now
-      held = true
     elseif now - c.behind_since > slow_timeout then
-      leave(id, c)
-    else
-      held = true
+      c.too_slow = true
     end
   end
-  return held
 end
 
 function update()
@@ -59,9 +61,9 @@ function update()
     clients[ch:id()] = { ch = ch }
     ch = lx.accept()
   end
-  local held = held_back(lx.now())
+  watch_slow(lx.now())
   for id, c in pairs(clients) do
-    local line = not held and c.ch:readline()
+    local line = c.ch:readline()
     while line do
       if not c.nick then
         c.nick = line:match("^%s*(.-)%s*$")
@@ -72,12 +74,10 @@ function update()
       end
       line = c.ch:readline()
     end
-    -- While held, its input waits in the channel (the driver stops reading
-    -- it at 1 MiB); otherwise what is left is one unfinished line.
-    if not held and c.ch:available() > kMaxLineBytes then
+    if c.ch:available() > kMaxLineBytes then
       c.ch:write("* line too long, bye\n")
       leave(id, c)
-    elseif not held and c.ch:closed() then  -- its complete lines were passed on
+    elseif c.ch:closed() or c.too_slow then
       leave(id, c)
     end
   end

@@ -17,6 +17,9 @@
 local kMaxHeaderBytes = 8 * 1024
 local kMaxBodyBytes = 1024 * 1024
 local kMaxQueuedBytes = 256 * 1024
+-- At most this many of one connection's pipelined requests are answered per
+-- update, so one client cannot hold up the others; the rest wait their turn.
+local kMaxRequestsPerUpdate = 100
 
 local timeouts = { header_timeout = 10, request_timeout = 30, idle_timeout = 60 }
 for _, arg in ipairs(lx.args) do
@@ -30,9 +33,10 @@ end
 
 local started = lx.now()
 local request_count = 0
--- chid -> { ch, buf (unparsed bytes), parts and parts_bytes (received, not
--- yet in buf), need (bytes buf must hold for the request being read),
--- request_since (when its first byte came), progress_since, last_queued }
+-- chid -> { ch, buf and pos (unparsed bytes: buf from pos on), parts and
+-- parts_bytes (received, not yet in buf), need (bytes from pos that buf must
+-- hold for the request being read), request_since (when its first byte
+-- came), progress_since, last_queued, stalled }
 local conns = {}
 
 local reasons = {
@@ -62,35 +66,36 @@ local function fail(conn, status)
   conn.done = true
 end
 
--- Bytes received for requests not parsed yet.
+-- Bytes received for requests not parsed yet: buf from pos on, and parts.
 local function pending_bytes(conn)
-  return #conn.buf + conn.parts_bytes
+  return #conn.buf - conn.pos + 1 + conn.parts_bytes
 end
 
--- Adds received bytes. They join buf once it would hold `need` bytes, so a
--- body arriving in many reads is copied once, not once per read.
+-- Adds received bytes. They join buf once it would hold `need` bytes (from
+-- pos), so a body arriving in many reads is copied once, not once per read;
+-- joining drops what was parsed already.
 local function take(conn, data)
   if data == "" then return end
   conn.parts[#conn.parts + 1] = data
   conn.parts_bytes = conn.parts_bytes + #data
   if pending_bytes(conn) >= conn.need then
-    table.insert(conn.parts, 1, conn.buf)
-    conn.buf = table.concat(conn.parts)
+    table.insert(conn.parts, 1, conn.buf:sub(conn.pos))
+    conn.buf, conn.pos = table.concat(conn.parts), 1
     conn.parts, conn.parts_bytes = {}, 0
   end
 end
 
--- Returns a request table, nil when more bytes are needed, or false and an
--- error status.
+-- Parses the request at conn.pos: returns a request table (and moves pos
+-- past it), nil when more bytes are needed, or false and an error status.
 local function parse(conn)
-  local buf = conn.buf
-  local head_end, body_start = buf:find("\r\n\r\n", 1, true)
+  local buf, pos = conn.buf, conn.pos
+  local head_end, body_start = buf:find("\r\n\r\n", pos, true)
   if not head_end then
-    if #buf > kMaxHeaderBytes then return false, 431 end
+    if #buf - pos + 1 > kMaxHeaderBytes then return false, 431 end
     return nil
   end
-  if head_end > kMaxHeaderBytes then return false, 431 end
-  local head = buf:sub(1, head_end - 1)
+  if head_end - pos + 1 > kMaxHeaderBytes then return false, 431 end
+  local head = buf:sub(pos, head_end - 1)
   local request_line, rest = head:match("^([^\r\n]*)\r\n(.*)$")
   if not request_line then request_line, rest = head, "" end
   local method, target, version = request_line:match("^(%u+) (%S+) HTTP/(%d%.%d)$")
@@ -121,12 +126,13 @@ local function parse(conn)
     body_bytes = tonumber(length)
     if body_bytes > kMaxBodyBytes then return false, 413 end
   end
-  if #buf < body_start + body_bytes then
-    conn.need = body_start + body_bytes
+  local body_end = body_start + body_bytes
+  if #buf < body_end then
+    conn.need = body_end - pos + 1
     return nil
   end
-  conn.buf = buf:sub(body_start + body_bytes + 1)
-  conn.need = 0
+  conn.pos, conn.need = body_end + 1, 0
+  if conn.pos > #buf then conn.buf, conn.pos = "", 1 end
   local connection = (headers["connection"] or ""):lower()
   local keep_alive
   if version == "1.1" then
@@ -135,7 +141,7 @@ local function parse(conn)
     keep_alive = connection == "keep-alive"
   end
   return { method = method, target = target, keep_alive = keep_alive,
-           body = buf:sub(body_start + 1, body_start + body_bytes) }
+           body = buf:sub(body_start + 1, body_end) }
 end
 
 local function serve(conn, request)
@@ -159,17 +165,22 @@ local function serve(conn, request)
 end
 
 -- Reads and answers what the connection sent, unless its answers wait
--- unsent (then its input stays in the channel and the driver stops reading
--- it). Returns true when it stopped for that reason.
+-- unsent or it had kMaxRequestsPerUpdate answered in this update (then its
+-- input stays in the channel, and the driver stops reading it once that is
+-- large). Returns true when it stopped for one of those reasons.
 local function advance(conn, now)
   if conn.ch:queued() >= kMaxQueuedBytes then return true end
-  local had_request = pending_bytes(conn) > 0
-  local data = conn.ch:read()
-  take(conn, data)
-  if data ~= "" then conn.progress_since = now end
-  if not had_request and data ~= "" then conn.request_since = now end
-  while not conn.done and pending_bytes(conn) >= conn.need and #conn.buf > 0 do
-    if conn.ch:queued() >= kMaxQueuedBytes then return true end
+  if not conn.stalled then
+    local had_request = pending_bytes(conn) > 0
+    local data = conn.ch:read()
+    take(conn, data)
+    if data ~= "" then conn.progress_since = now end
+    if not had_request and data ~= "" then conn.request_since = now end
+  end
+  local count = 0
+  while not conn.done and pending_bytes(conn) >= conn.need and conn.pos <= #conn.buf do
+    if conn.ch:queued() >= kMaxQueuedBytes or count >= kMaxRequestsPerUpdate then return true end
+    count = count + 1
     local request, status = parse(conn)
     if request then
       serve(conn, request)
@@ -206,16 +217,18 @@ function update()
   local now = lx.now()
   local ch = lx.accept()
   while ch do
-    conns[ch:id()] = { ch = ch, buf = "", parts = {}, parts_bytes = 0, need = 0,
-                       request_since = now, progress_since = now, last_queued = 0 }
+    conns[ch:id()] = { ch = ch, buf = "", pos = 1, parts = {}, parts_bytes = 0, need = 0,
+                       request_since = now, progress_since = now, last_queued = 0,
+                       stalled = false }
     ch = lx.accept()
   end
   for id, conn in pairs(conns) do
     local stalled = advance(conn, now)
+    conn.stalled = stalled
     if not conn.done then watch(conn, now, stalled) end
     if conn.done then
       conns[id] = nil
-    elseif conn.ch:closed() and not stalled then
+    elseif conn.ch:closed() and not stalled and conn.ch:available() == 0 then
       conn.ch:close()  -- a half-closed client has had its answers; they are still sent
       conns[id] = nil
     end

@@ -19,23 +19,30 @@ local ctx = {
 -- commands run until they drop below this; its input then stays in the
 -- channel, so the driver stops reading it too (docs/hostile-clients.md).
 local kMaxQueuedReplyBytes = 1024 * 1024
+-- At most this many of one client's commands run per update, so a client
+-- that pipelines thousands cannot hold the others up; the rest wait their
+-- turn in the next update.
+local kMaxCommandsPerUpdate = 1000
 -- A client that goes away holding this much of an unfinished request has
 -- its memory collected at once instead of waiting for the next GC cycle.
 local kCollectAfterBytes = 1024 * 1024
 
 -- Runs the complete commands the connection has received, until its queued
--- replies reach kMaxQueuedReplyBytes (conn.stalled), and sends the replies in
--- one write. Returns false when the connection must close.
+-- replies reach kMaxQueuedReplyBytes or it had its kMaxCommandsPerUpdate
+-- (conn.stalled: it has more to do), and sends the replies in one write.
+-- Returns false when the connection must close.
 local function serve(conn)
   local replies, reply_bytes = {}, conn.ch:queued()
   local keep = true
+  local count = 0
   conn.stalled = false
   ctx.conn = conn
   while true do
-    if reply_bytes >= kMaxQueuedReplyBytes then
+    if reply_bytes >= kMaxQueuedReplyBytes or count >= kMaxCommandsPerUpdate then
       conn.stalled = true
       break
     end
+    count = count + 1
     local args, reason = conn.parser:next()
     if args == nil then break end
     if args == false then
@@ -78,10 +85,14 @@ function update()
   for id, conn in pairs(conns) do
     local keep = true
     if conn.ch:queued() < kMaxQueuedReplyBytes then
-      conn.parser:feed(conn.ch:read())
+      -- New input only once what was read before is parsed: until then it
+      -- waits in the channel, and the driver stops reading at 1 MiB.
+      if not conn.stalled then conn.parser:feed(conn.ch:read()) end
       keep = serve(conn)
     end
     -- A client that half-closed still gets the answers to all it sent.
-    if not keep or (conn.ch:closed() and not conn.stalled) then drop(id, conn) end
+    if not keep or (conn.ch:closed() and not conn.stalled and conn.ch:available() == 0) then
+      drop(id, conn)
+    end
   end
 end

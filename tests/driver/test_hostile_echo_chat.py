@@ -1,13 +1,14 @@
 """samples/echo and samples/chat against hostile clients (issue 9): a chat
-client that never reads while others talk holds the talkers back (1 MiB
-behind) and is dropped after slow_timeout, instead of being buffered for
-without end; an over-long line ends only its sender; half-closed sockets get
+client that never reads while others talk is dropped (over 1 MiB behind for
+slow_timeout, or 16 MiB behind) instead of being buffered for without end,
+and the megabytes it never took are given up so its connection comes back; an over-long line ends only its sender; half-closed sockets get
 everything they are owed. Each runs against a recording lxrun whose log
 replays with every checkpoint matching."""
 
 import os
 import socket
 import threading
+import time
 
 import lxtest
 from lxtest import (Lxrun, check, connect, recv_line, recv_until_eof, stop_and_replay,
@@ -16,9 +17,10 @@ from lxtest import (Lxrun, check, connect, recv_line, recv_until_eof, stop_and_r
 MIB = 1024 * 1024
 
 
-def recorded(sample, name, app_args=()):
+def recorded(sample, name, app_args=(), extra=()):
     log = work_path(name + ".lxw")
-    return Lxrun(lxtest.sample(sample), extra=["--record", log], app_args=list(app_args)), log
+    return Lxrun(lxtest.sample(sample), extra=["--record", log] + list(extra),
+                 app_args=list(app_args)), log
 
 
 def join(port, nick, others):
@@ -32,18 +34,18 @@ def join(port, nick, others):
 
 
 def test_chat_client_that_never_reads_is_dropped():
-    run, log = recorded("chat", "chat-no-read", ["slow_timeout=1"])
+    run, log = recorded("chat", "chat-no-read", ["slow_timeout=1"])  # over 1 MiB behind for 1 s
     listener_pending = bytearray()
     listener = join(run.port, "listener", [])
     mute = join(run.port, "mute", [(listener, listener_pending)])  # never reads
     talker = join(run.port, "talker", [(listener, listener_pending)])
     line = b"x" * 99 + b"\n"
-    lines = 100000  # 10 MB: the mute client falls 1 MiB behind and holds everyone back
+    lines = 100000  # 10 MB: the mute client falls megabytes behind
     heard = bytearray(listener_pending)
     said = b"talker: " + line
 
     def listen():  # in big reads, so this client keeps up
-        while heard.count(said) < lines:
+        while heard.count(said) < lines or b"* mute left\n" not in heard:
             chunk = listener.recv(1 << 20)
             if not chunk:
                 return
@@ -62,6 +64,55 @@ def test_chat_client_that_never_reads_is_dropped():
     for sock in (listener, mute, talker):
         sock.close()
     stop_and_replay(run, log)
+
+
+def test_chat_dropped_client_that_never_reads_gives_its_connection_back():
+    # Slow (about 12 s): lxrun waits 10 s before it gives up output nobody takes.
+    run, log = recorded("chat", "chat-stuck", ["slow_timeout=1"], ["--max-connections", "2"])
+    mute = socket.socket()
+    mute.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)  # so the kernel holds little
+    mute.connect(("127.0.0.1", run.port))
+    mute.sendall(b"mute\n")
+    talker = join(run.port, "talker", [])
+    with connect(run.port) as sock:
+        check(recv_until_eof(sock) == b"", "a third connection was not refused")
+    talker.sendall((b"x" * 99 + b"\n") * 100000)  # 10 MB the mute one never reads
+    # It is dropped after a second behind, with megabytes still queued that it
+    # will not take; 10 s later lxrun gives them up, which frees its connection.
+    heard = bytearray()
+    deadline = time.monotonic() + 30
+    while b"* mute left\n" not in heard:
+        chunk = talker.recv(1 << 16)
+        check(chunk and time.monotonic() < deadline, "the mute client was not dropped")
+        heard.extend(chunk)
+    while True:
+        check(time.monotonic() < deadline, "the dropped client's connection was never given back")
+        time.sleep(0.5)
+        newcomer = connect(run.port)
+        newcomer.sendall(b"newcomer\n")
+        if not _refused(newcomer):
+            break
+        newcomer.close()
+    heard.clear()
+    while b"* newcomer joined\n" not in heard:
+        heard.extend(talker.recv(1 << 16))
+    newcomer.close()
+    mute.close()
+    talker.close()
+    stop_and_replay(run, log)
+
+
+def _refused(sock):
+    """True when lxrun closed sock at once (shed); chat sends a newcomer nothing."""
+    sock.settimeout(0.3)
+    try:
+        return sock.recv(1) == b""
+    except socket.timeout:
+        return False
+    except ConnectionResetError:
+        return True
+    finally:
+        sock.settimeout(10)
 
 
 def test_chat_over_long_line_ends_only_its_sender():
