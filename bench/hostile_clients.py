@@ -11,6 +11,7 @@ them rather than judging them. Loopback only; standard library only (it uses
 tests/driver/lxtest.py to start lxrun)."""
 
 import argparse
+import multiprocessing
 import os
 import socket
 import statistics
@@ -28,6 +29,14 @@ MIB = 1024 * 1024
 GET = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
 
 
+def drain(sock):
+    """Reads and drops everything until the socket ends or is closed."""
+    try:
+        read_until_closed(sock)
+    except OSError:
+        pass
+
+
 class Probe:
     """The well-behaved client: one request, its answer, 10 ms pause, again."""
 
@@ -35,6 +44,9 @@ class Probe:
         self.port, self.kind = port, kind
         self.latencies_ms = []
         self.error = None
+        self._cond = threading.Condition()
+        self._heard = 0  # chat: times the peer heard the probe
+        self._peer_gone = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -51,16 +63,13 @@ class Probe:
                 raise RuntimeError("no PONG")
         elif self.kind == "chat":
             # Timed until another member hears it, behind whatever else is said.
+            heard = self._heard
             sock.sendall(b"ping\n")
-            want = b"probe: ping\n"
-            tail = b""
-            while True:
-                chunk = peer.recv(1 << 20)
-                if not chunk:
+            with self._cond:
+                if not self._cond.wait_for(lambda: self._heard > heard or self._peer_gone, 30):
+                    raise RuntimeError("the peer never heard the probe")
+                if self._peer_gone:
                     raise RuntimeError("the peer was dropped")
-                if want in tail + chunk:
-                    break
-                tail = chunk[-len(want):]
         else:
             sock.sendall(b"ping\n")
             if lxtest.recv_exactly(sock, 5) != b"ping\n":
@@ -76,8 +85,9 @@ class Probe:
                     peer = connect(self.port, timeout=30)
                     peer.sendall(b"peer\n")
                     lxtest.recv_line(sock, pending)  # "* peer joined"
-                    # The probe hears everything said too: it must keep up.
-                    threading.Thread(target=lambda: read_until_closed(sock), daemon=True).start()
+                    # Both hear everything said: they read all the time to keep up.
+                    threading.Thread(target=drain, args=(sock,), daemon=True).start()
+                    threading.Thread(target=self._listen, args=(peer,), daemon=True).start()
                 while not self._stop.is_set():
                     started = time.monotonic()
                     self._exchange(sock, pending, peer)
@@ -89,6 +99,23 @@ class Probe:
             if peer is not None:
                 peer.close()
 
+    def _listen(self, peer):
+        """The chat peer: counts how often it heard the probe."""
+        want, tail = b"probe: ping\n", b""
+        while True:
+            try:
+                chunk = peer.recv(1 << 20)
+            except OSError:
+                chunk = b""
+            with self._cond:
+                if not chunk:
+                    self._peer_gone = True
+                    self._cond.notify_all()
+                    return
+                self._heard += (tail + chunk).count(want)
+                self._cond.notify_all()
+            tail = chunk[-(len(want) - 1):]
+
     def take(self):
         """The latencies since the last take()."""
         taken, self.latencies_ms = self.latencies_ms, []
@@ -97,6 +124,35 @@ class Probe:
     def stop(self):
         self._stop.set()
         self._thread.join(30)
+
+
+class ProbeProcess:
+    """A Probe in a process of its own, so that the attack's own Python work
+    (building a 100 MB body, say) cannot delay it through the GIL."""
+
+    def __init__(self, port, kind):
+        self._conn, child = multiprocessing.Pipe()
+        self._proc = multiprocessing.Process(target=_probe_child, args=(port, kind, child),
+                                             daemon=True)
+        self._proc.start()
+        self.error = None
+
+    def take(self):
+        self._conn.send("take")
+        latencies_ms, error = self._conn.recv()
+        self.error = self.error or error
+        return latencies_ms
+
+    def stop(self):
+        self._conn.send("stop")
+        self._proc.join(30)
+
+
+def _probe_child(port, kind, conn):
+    probe = Probe(port, kind)
+    while conn.recv() == "take":
+        conn.send((probe.take(), repr(probe.error) if probe.error else None))
+    probe.stop()
 
 
 def summary(latencies_ms):
@@ -196,12 +252,9 @@ def chat_mute(port, seconds):
         talker.sendall(b"talker\n")
         end = time.monotonic() + seconds
         line = b"x" * 99 + b"\n"
-        talker.setblocking(False)
-        while time.monotonic() < end:
-            try:
-                talker.send(line * 1000)
-            except BlockingIOError:
-                time.sleep(0.01)
+        while time.monotonic() < end:  # about 10 MB/s
+            talker.sendall(line * 1000)
+            time.sleep(0.01)
     mute.close()
 
 
@@ -230,7 +283,7 @@ ATTACKS = {
     "kv-glob": ("kv", [], kv_glob, "KEYS *a*a*a*a*a*a*b over a 300-byte key"),
     "kv-no-read": ("kv", [], not_reading(resp_command("PING"), 500000),
                    "500,000 pipelined PINGs, never read"),
-    "chat-mute": ("chat", [], chat_mute, "a talker flooding, one client never reading"),
+    "chat-mute": ("chat", [], chat_mute, "a talker at 10 MB/s, one client never reading"),
     "echo-over-limit": ("echo", ["--max-connections", "100"], over_the_limit,
                         "connections beyond --max-connections"),
 }
@@ -256,7 +309,7 @@ def main():
         extra = extra[:flags.index("--")] if "--" in flags else extra
         run = lxtest.Lxrun(lxtest.sample(sample), app_args=app_args,
                            extra=["--record", os.path.join(work, name + ".lxw")] + extra)
-        probe = Probe(run.port, sample)
+        probe = ProbeProcess(run.port, sample)
         time.sleep(args.seconds)
         base, base_p99 = summary(probe.take())
         rss_base = peak_rss_mib(run)
@@ -267,7 +320,7 @@ def main():
         code = run.stop(timeout=10)
         print(f"{name:16} alone   {base}; {rss_base} MiB")
         print(f"{'':16} attack  {during}; {rss} MiB   p99 x{p99 / base_p99:.1f}   ({what})"
-              + (f"   probe error: {probe.error!r}" if probe.error else "")
+              + (f"   probe error: {probe.error}" if probe.error else "")
               + (f"   lxrun exit {code}" if code != 0 else ""))
         sys.stdout.flush()
 
