@@ -40,14 +40,15 @@ std::shared_ptr<AdmissionGate> AdmissionGate::create(uv_loop_t* loop, uint64_t m
   uint64_t hard = wanted;
   const uint64_t fd_limit = raise_fd_limit(wanted, &hard);
   if (fd_limit < wanted) {
-    const uint64_t usable = fd_limit > kReservedFds ? fd_limit - kReservedFds : 0;
     std::fprintf(err,
                  "lxrun: warning: --max-connections %llu needs %llu file descriptors but the "
-                 "limit is %llu (ulimit -n; hard limit %llu): connections beyond about %llu are "
-                 "refused; raise ulimit -n or lower --max-connections\n",
+                 "limit is %llu (ulimit -n; hard limit %llu): new connections are refused once "
+                 "fewer than %llu descriptors are left; raise ulimit -n or lower "
+                 "--max-connections\n",
                  static_cast<unsigned long long>(max_connections),
                  static_cast<unsigned long long>(wanted), static_cast<unsigned long long>(fd_limit),
-                 static_cast<unsigned long long>(hard), static_cast<unsigned long long>(usable));
+                 static_cast<unsigned long long>(hard),
+                 static_cast<unsigned long long>(kReservedFds));
   }
   return std::shared_ptr<AdmissionGate>(new AdmissionGate(loop, max_connections, fd_limit, err));
 }

@@ -193,6 +193,7 @@ def stop_and_replay(run, log, heap_bytes_max=None):
     check_replays(log)
     heap = last_checkpoint(log)["heap_bytes"]
     if heap_bytes_max is not None:
+        print(f"engine heap at the last checkpoint: {heap} bytes")
         check(heap <= heap_bytes_max,
               f"the engine holds {heap} bytes at the end, over {heap_bytes_max}")
     return heap

@@ -74,7 +74,8 @@ def test_fd_limit_below_max_connections_sheds_the_same_way():
     log = work_path("emfile.lxw")
     run = Lxrun(lxtest.sample("echo"), extra=["--record", log], preexec_fn=low_fd_limit)
     run.wait_line(r"^lxrun: warning: --max-connections 960 needs 992 file descriptors but the "
-                  r"limit is 64 .*raise ulimit -n")
+                  r"limit is 64 \(ulimit -n; hard limit 64\): new connections are refused once "
+                  r"fewer than 32 descriptors are left; raise ulimit -n")
     # lxrun holds about 15 descriptors of its own and keeps 32 in reserve: some
     # 15 connections fit; hold 10 and see 40 more refused.
     socks = [connect(run.port) for _ in range(10)]
