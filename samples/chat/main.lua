@@ -1,15 +1,17 @@
 -- chat: a line protocol. A client's first line is its nickname; each later
 -- line goes to every other client as "<nick>: <line>". Others see
--- "* <nick> joined" and "* <nick> left". Bounds (docs/hostile-clients.md), as
--- Redis bounds its pub/sub clients: a line over 64 KiB ends its sender's
--- session; a client that falls 16 MiB behind on what the others say (it does
--- not read) is dropped at once, and one that stays over 1 MiB behind for
--- slow_timeout seconds (default 5, settable after "--") is dropped then.
+-- "* <nick> joined" and "* <nick> left". Bounds (docs/hostile-clients.md): a
+-- line over 64 KiB ends its sender's session; at most 64 KiB of a client's
+-- lines are passed on per update; and, as Redis drops a slow pub/sub client,
+-- a client that does not read what the others say is dropped at 8 MiB
+-- behind, or after slow_timeout seconds (default 5, settable after "--")
+-- over 1 MiB behind.
 -- Run: lxrun --app samples/chat --listen 7001   Talk: nc 127.0.0.1 7001
 
 local kMaxLineBytes = 64 * 1024
 local kSoftQueuedBytes = 1024 * 1024
-local kHardQueuedBytes = 16 * 1024 * 1024
+local kHardQueuedBytes = 8 * 1024 * 1024
+local kMaxBytesPerUpdate = 64 * 1024
 
 local slow_timeout = 5
 for _, arg in ipairs(lx.args) do
@@ -47,10 +49,9 @@ local function watch_slow(now)
   for _, c in pairs(clients) do
     if c.ch:queued() <= kSoftQueuedBytes then
       c.behind_since = nil
-    elseif not c.behind_since then
-      c.behind_since = now
-    elseif now - c.behind_since > slow_timeout then
-      c.too_slow = true
+    else
+      c.behind_since = c.behind_since or now
+      if now - c.behind_since > slow_timeout then c.too_slow = true end
     end
   end
 end
@@ -63,6 +64,11 @@ function update()
   end
   watch_slow(lx.now())
   for id, c in pairs(clients) do
+    -- At most kMaxBytesPerUpdate of a client's lines per update (updates come
+    -- every tick, 10 ms, while it floods), so a talker cannot bury the ones
+    -- who read faster than lxrun writes to them. The rest waits in the
+    -- channel, and the driver stops reading it at 1 MiB.
+    local budget = kMaxBytesPerUpdate
     local line = c.ch:readline()
     while line do
       if not c.nick then
@@ -72,12 +78,14 @@ function update()
       else
         broadcast(id, c.nick .. ": " .. line .. "\n")
       end
-      line = c.ch:readline()
+      budget = budget - #line - 1
+      line = budget > 0 and c.ch:readline()
     end
-    if c.ch:available() > kMaxLineBytes then
+    local more = budget <= 0  -- lines may be left for the next update
+    if not more and c.ch:available() > kMaxLineBytes then  -- one unfinished line
       c.ch:write("* line too long, bye\n")
       leave(id, c)
-    elseif c.ch:closed() or c.too_slow then
+    elseif (c.ch:closed() and not more) or c.too_slow then
       leave(id, c)
     end
   end

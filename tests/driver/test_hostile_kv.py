@@ -219,9 +219,12 @@ def test_kv_unfinished_request_is_freed_when_the_client_leaves():
     stop_and_replay(run, log, heap_bytes_max=2 * MIB)
 
 
-def test_kv_many_tiny_arguments_hit_the_pending_limit():
+def test_kv_many_arguments_hit_the_pending_limit():
+    # 40,000 arguments of 1000 bytes, each under every other limit: 41.6 MB
+    # counted with their 40 bytes each of overhead, over the 32 MiB.
     run, log = recorded_kv("kv-args")
-    attack = b"*1048576\r\n" + b"$1\r\na\r\n" * 900000
+    arg = b"a" * 1000
+    attack = b"*1048576\r\n" + (b"$%d\r\n" % len(arg) + arg + b"\r\n") * 40000
     with connect(run.port, timeout=30) as sock:
         sender = send_ignoring_close(sock, attack)
         answer = read_until_closed(sock)
