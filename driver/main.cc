@@ -37,6 +37,10 @@ int main(int argc, char** argv) {
       ->default_val(LxrunOptions::kDefaultSeed);
   app.add_option("--tick-ms", options.tick_ms, "how often the clock is fed, in milliseconds")
       ->default_val(LxrunOptions::kDefaultTickMs);
+  app.add_option("--max-connections", options.max_connections,
+                 "accepted connections held at once; beyond it new ones are closed at once, "
+                 "with one warning when shedding starts and one when it ends")
+      ->default_val(LxrunOptions::kDefaultMaxConnections);
   app.add_option("--engine", options.engine_path,
                  "engine library (default: liblxengine.so beside lxrun)");
   app.add_option("--heap-base", options.heap_base,

@@ -344,6 +344,7 @@ int DrivenEngine::get_channel_info(int32_t chid, lx_channel_info* info) const {
   info->closed = channel->closed ? 1 : 0;
   info->outgoing = channel->outgoing ? 1 : 0;
   info->deleted = channel->deleted ? 1 : 0;
+  info->shut_down = channel->shut_down ? 1 : 0;
   return LX_OK;
 }
 

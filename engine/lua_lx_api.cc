@@ -202,6 +202,14 @@ int channel_available(lua_State* L) {
   return 1;
 }
 
+// Bytes written and not yet taken by the driver: an app can stop producing
+// output for a reader that does not keep up. It changes only through events
+// (sent_outgoing), so a replay sees the same numbers.
+int channel_queued(lua_State* L) {
+  lua_pushinteger(L, static_cast<lua_Integer>(check_channel(L).out.size()));
+  return 1;
+}
+
 int channel_closed(lua_State* L) {
   lua_pushboolean(L, check_channel(L).closed);
   return 1;
@@ -214,6 +222,15 @@ int channel_close(lua_State* L) {
   }
   Channel* channel = engine_of(L).channels().find(ref.chid);
   if (channel != nullptr && !channel->deleted) engine_of(L).channels().delete_by_app(*channel);
+  return 0;
+}
+
+int channel_shutdown(lua_State* L) {
+  Channel& channel = check_channel(L);
+  if (channel.chid == LX_STDIO_CHID) {
+    raise_error(L, "lx.stdio() (channel 0) cannot be shut down: it lives as long as the engine");
+  }
+  engine_of(L).channels().shut_down_by_app(channel);
   return 0;
 }
 
@@ -296,6 +313,28 @@ void publish_args(lua_State* L, const AppSource& source) {
   lua_pop(L, 1);
 }
 
+// Channel methods added after engine ABI 1. They are not in the method table
+// but found by name when a lookup misses it: registering them would intern
+// their names when the engine starts, which changes the heap, and so every
+// memhash, of the logs recorded before them, and those logs must still replay.
+const luaL_Reg kLateMethods[] = {{"queued", channel_queued}, {"shutdown", channel_shutdown}};
+
+// __index of the method table (its own metatable): a late method, or nil.
+// Light C functions: pushing one allocates nothing.
+int channel_late_method(lua_State* L) {
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    const char* name = lua_tostring(L, 2);
+    for (const luaL_Reg& method : kLateMethods) {
+      if (std::strcmp(name, method.name) == 0) {
+        lua_pushcfunction(L, method.func);
+        return 1;
+      }
+    }
+  }
+  lua_pushnil(L);
+  return 1;
+}
+
 void open_lx_library(lua_State* L) {
   static const luaL_Reg kMethods[] = {{"read", channel_read},
                                       {"readline", channel_readline},
@@ -316,7 +355,15 @@ void open_lx_library(lua_State* L) {
   lua_setfield(L, -2, "__tostring");
   lua_pushliteral(L, "lx.channel");
   lua_setfield(L, -2, "__metatable");  // apps cannot reach or replace it
-  lua_pop(L, 1);
+  // The same tables as engine ABI 1 built; then the method table becomes its
+  // own metatable, with __index finding the late methods. Neither step
+  // allocates: "__index" is interned already and the table has room for it.
+  lua_getfield(L, -1, "__index");
+  lua_pushcfunction(L, channel_late_method);
+  lua_setfield(L, -2, "__index");
+  lua_pushvalue(L, -1);
+  lua_setmetatable(L, -2);
+  lua_pop(L, 2);
 
   new_ref(L, LX_STDIO_CHID);  // stdio's one userdata, so lx.stdio() == lx.stdio()
   lua_setfield(L, LUA_REGISTRYINDEX, kRegistryStdio);

@@ -15,7 +15,12 @@
 namespace lx::driver {
 
 Driver::Driver(uv_loop_t* loop, const LxrunOptions& options, host::Engine& engine, std::FILE* err)
-    : loop_(loop), options_(options), engine_(engine), sink_(&engine), err_(err) {
+    : loop_(loop),
+      options_(options),
+      engine_(engine),
+      sink_(&engine),
+      err_(err),
+      gate_(AdmissionGate::create(loop, options.max_connections, err)) {
   LX_ASSERT(uv_check_init(loop_, &check_) == 0);
   LX_ASSERT(uv_idle_init(loop_, &idle_) == 0);
   LX_ASSERT(uv_timer_init(loop_, &tick_) == 0);
@@ -43,8 +48,8 @@ Status Driver::listen() {
   for (const std::string& text : options_.listen) {
     auto address = HostPort::parse_listen(text);
     LX_ASSERT(address.ok());  // run_lxrun checked the syntax
-    listeners_.push_back(
-        std::make_unique<Listener>(loop_, [this](Listener& listener) { on_connection(listener); }));
+    listeners_.push_back(std::make_unique<Listener>(
+        loop_, gate_, [this](Listener& listener) { on_connection(listener); }));
     Status status = listeners_.back()->listen(address.value());
     if (!status.ok()) {
       finish();
@@ -181,9 +186,7 @@ void Driver::on_signal(uv_signal_t* handle, int signum) {
 void Driver::on_connection(Listener& listener) {
   if (stopping_ || finished_) return;
   auto connection = std::make_unique<Connection>(*this, -1);
-  if (int rc = connection->accept_from(listener.stream()); rc != 0) {
-    std::fprintf(err_, "lxrun: error: accept on %s: %s\n", listener.address().c_str(),
-                 uv_strerror(rc));
+  if (!connection->accept_from(listener)) {  // refused or failed: the listener's gate said so
     retire(std::move(connection), false);
     return;
   }
@@ -274,8 +277,13 @@ void Driver::reconcile() {
       endpoint = open_outgoing(chid);
     }
     if (info->outgoing_bytes > 0) {
-      if (endpoint->broken()) {
+      // A channel the app closed whose peer takes nothing (it does not read)
+      // would hold its output, and its connection, for ever: give it up.
+      const bool stuck = info->deleted &&
+                         endpoint->output_stuck_ms(uv_now(loop_), info->outgoing_bytes) > kLingerMs;
+      if (endpoint->broken() || stuck) {
         output_failed(chid);
+        if (stuck) endpoint->release(false);  // cut at once: its peer takes nothing
       } else if (endpoint->can_write()) {
         endpoint->flush();
       }
@@ -283,6 +291,7 @@ void Driver::reconcile() {
       if (!info) continue;
     }
     total_outgoing_bytes += info->outgoing_bytes;
+    if (info->shut_down && info->outgoing_bytes == 0) endpoint->shutdown_write();
     if (!stopping_) endpoint->set_reading(!over_bounds(*info));
   }
   total_paused_ = total_outgoing_bytes >= kTotalOutgoingPauseBytes;

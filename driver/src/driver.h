@@ -34,7 +34,9 @@ class Driver final : public EndpointHost {
   static constexpr uint64_t kTotalOutgoingPauseBytes = 64 << 20;
   // How long stopping waits for output to drain.
   static constexpr uint64_t kStopGraceMs = 1000;
-  // How long a released socket may wait for its last writes before it is cut.
+  // How long a released socket may wait for its last writes before it is cut,
+  // and how long a channel the app closed may hold output its peer does not
+  // take before the driver gives that output up (notify_close).
   static constexpr uint64_t kLingerMs = 10000;
 
   // engine answers queries and takes events until set_sink names another
@@ -118,6 +120,7 @@ class Driver final : public EndpointHost {
   uv_signal_t sigterm_{};
   std::vector<uv_handle_t*> handles_;  // the above, once initialised
 
+  std::shared_ptr<AdmissionGate> gate_;  // --max-connections, shared by listeners and connections
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::map<int32_t, std::unique_ptr<Endpoint>> endpoints_;  // by chid; 0 is stdio
   struct Closing {

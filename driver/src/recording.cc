@@ -25,7 +25,8 @@ std::string options_text(const LxrunOptions& options,
                          const std::string& engine_path) {
   std::string text = fmt::format("app={}\n", options.app_dir);
   for (const std::string& listen : listen_addresses) text += fmt::format("listen={}\n", listen);
-  text += fmt::format("tick_ms={}\nengine={}\n", options.tick_ms, engine_path);
+  text += fmt::format("tick_ms={}\nmax_connections={}\nengine={}\n", options.tick_ms,
+                      options.max_connections, engine_path);
   text += fmt::format("on_log_error={}\n",
                       options.record.on_log_error == OnLogError::kStop ? "stop" : "continue");
   return text;

@@ -33,6 +33,9 @@ int run_lxrun(const LxrunOptions& options, std::FILE* err) {
     }
   }
   if (options.tick_ms == 0) return fail(err, kExitUsage, "--tick-ms must be at least 1");
+  if (options.max_connections == 0) {
+    return fail(err, kExitUsage, "--max-connections must be at least 1");
+  }
   if (Status record = Recording::check(options.record); !record.ok()) {
     return fail(err, kExitUsage, record.message());
   }

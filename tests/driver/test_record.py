@@ -19,6 +19,7 @@ import time
 
 import lxtest
 from lxtest import Lxrun, TestFailure, check, connect, recv_exactly, run_lxrun
+from lxtest import run_tool as tool
 
 LXDUMP = os.environ.get("LXDUMP", "lxdump")
 LXREPLAY = os.environ.get("LXREPLAY", "lxreplay")
@@ -28,16 +29,6 @@ WARNING_RE = r"^lxrun: warning: recording stopped: .+; the server keeps running 
 
 def log_path(name):
     return os.path.join(WORK, name)
-
-
-def tool(*args, timeout=60):
-    """Runs a tool; returns (exit code, stdout, stderr). A hang is a failure."""
-    try:
-        done = subprocess.run(list(args), capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise TestFailure(f"{' '.join(args)} did not finish in {timeout} s")
-    return (done.returncode, done.stdout.decode("utf-8", "replace"),
-            done.stderr.decode("utf-8", "replace"))
 
 
 def dump(log, *args):

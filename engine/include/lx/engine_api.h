@@ -53,10 +53,11 @@ typedef struct lx_channel_info {
   int32_t port;            /* listening port it was accepted on; 0 otherwise */
   uint64_t incoming_bytes; /* received, not yet read by the app */
   uint64_t outgoing_bytes; /* queued by the app, not yet reported sent */
-  uint8_t closed;          /* notify_close was called for it */
+  uint8_t closed;          /* notify_close was called for it: the remote sends no more */
   uint8_t outgoing;        /* created by lx.connect: the driver must connect it */
   uint8_t deleted;         /* the app closed it; it lingers only to flush output */
-  uint8_t reserved;
+  uint8_t shut_down;       /* the app called ch:shutdown(): once outgoing_bytes is 0, shut
+                              the socket's write side (the peer reads EOF) and keep reading */
 } lx_channel_info;
 
 /* The engine's C ABI (the "EngineWrapper" of the original design): a table of
@@ -106,10 +107,12 @@ typedef struct lx_engine_wrapper {
    * for lx.accept(), and returns its chid (> 0), or a negative error. The
    * channel is in the channel list at once. */
   int32_t (*notify_accept)(lx_engine* engine, int32_t port);
-  /* The remote closed the channel, the connection failed, or an error
-   * occurred. The app still reads what was received; ch:closed() is true.
-   * Called on a channel that is already closed, it discards the channel's
-   * unsent output (the driver could not deliver it). */
+  /* The remote closed the channel (EOF: it will send no more), the
+   * connection failed, or an error occurred. The app still reads what was
+   * received; ch:closed() is true; what the app writes is still delivered (a
+   * half-close) until it closes the channel. Called on a channel that is
+   * already closed, it discards the channel's unsent output and every later
+   * write (the driver cannot deliver them), and the channel leaves the list. */
   int (*notify_close)(lx_engine* engine, int32_t chid);
   /* Runs the app's update(). An error raised by update() is caught, reported
    * as lx.log lines with a traceback, and returned as LX_ERR_APP; the engine
@@ -122,9 +125,11 @@ typedef struct lx_engine_wrapper {
    * chids and returns how many there are in all (call again with a larger
    * array if that is more than capacity). Live: not closed, or closed or
    * deleted but still holding output to send. Includes stdio (0) and
-   * accepted channels still waiting in the accept queue. A closed or deleted
-   * channel leaves the list for good at the end of the first event after
-   * which it holds no output (later writes to it are dropped). A chid the
+   * accepted channels still waiting in the accept queue. A deleted channel
+   * leaves the list for good at the end of the first event after which it
+   * holds no output; so does a closed one once it can carry nothing more
+   * (notify_close came twice, or the app shut it down and its output is
+   * sent; later writes to it are dropped). A chid the
    * driver knew that is no longer listed is gone: close its socket once the
    * driver's own pending writes on it are done. */
   size_t (*list_channels)(const lx_engine* engine, int32_t* chids, size_t capacity);
