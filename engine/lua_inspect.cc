@@ -77,9 +77,70 @@ bool run_protected(lua_State* L, Body& body, std::string* error) {
   return true;
 }
 
+// An upvalue _ENV holding the globals table is how a function reaches
+// globals, not state of its own. Expects the upvalue's value on top.
+bool is_globals_env(lua_State* L, const char* name) {
+  if (std::strcmp(name, "_ENV") != 0) return false;
+  lua_pushglobaltable(L);
+  bool same = lua_rawequal(L, -1, -2) != 0;
+  lua_pop(L, 1);
+  return same;
+}
+
+// The app's locals: the upvalues of the global function update() and,
+// breadth first, of the Lua functions those upvalues hold, and so on (in
+// effect the top-level locals of main.lua that any function update reaches
+// uses). For each name met first, calls visit(name, cell, owner) with the
+// value on top of the stack, where owner is the path visit gave the
+// function holding it ("update" for update()); visit returns the path it
+// gives the value. A name met again (another cell, or the same one) is
+// skipped: the nearest wins.
+template <typename Visit>
+void walk_locals(lua_State* L, Visit&& visit) {
+  luaL_checkstack(L, 8, "walking the app's locals");
+  lua_newtable(L);  // the functions to look into, in order
+  int queue = lua_gettop(L);
+  std::vector<std::string> owners;
+  lua_pushglobaltable(L);
+  lua_pushliteral(L, "update");
+  lua_rawget(L, -2);
+  lua_remove(L, -2);
+  if (lua_type(L, -1) == LUA_TFUNCTION && !lua_iscfunction(L, -1)) {
+    lua_rawseti(L, queue, 1);
+    owners.push_back("update");
+  } else {
+    lua_pop(L, 1);
+  }
+  std::set<std::string> names;
+  std::set<const void*> functions;
+  for (size_t next = 0; next < owners.size(); ++next) {
+    lua_rawgeti(L, queue, static_cast<lua_Integer>(next + 1));
+    int function = lua_gettop(L);
+    functions.insert(lua_topointer(L, function));
+    for (int i = 1;; ++i) {
+      const char* name = lua_getupvalue(L, function, i);
+      if (name == nullptr) break;
+      if (is_globals_env(L, name) || !names.insert(name).second) {
+        lua_pop(L, 1);
+        continue;
+      }
+      std::string path = visit(name, lua_upvalueid(L, function, i), owners[next]);
+      if (lua_type(L, -1) == LUA_TFUNCTION && !lua_iscfunction(L, -1) &&
+          functions.insert(lua_topointer(L, -1)).second) {
+        owners.push_back(path);
+        lua_rawseti(L, queue, static_cast<lua_Integer>(owners.size()));
+      } else {
+        lua_pop(L, 1);
+      }
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
 // ---- eval ----
 
-// __index of eval's _ENV: each upvalue (ev, globals, update's upvalues,
+// __index of eval's _ENV: each upvalue (ev, globals, the app's locals,
 // modules, helpers) is asked in turn, raw, so a strict-globals metatable on
 // _G cannot stop the search.
 int eval_index(lua_State* L) {
@@ -109,26 +170,15 @@ int helper_upvalues(lua_State* L) {
   return 1;
 }
 
-// Pushes a table of the upvalues of the global function update() by name,
-// or nil when there is no Lua function update().
-void push_update_upvalues(lua_State* L) {
-  lua_pushglobaltable(L);
-  lua_pushliteral(L, "update");
-  lua_rawget(L, -2);
-  lua_remove(L, -2);
-  if (lua_type(L, -1) != LUA_TFUNCTION || lua_iscfunction(L, -1)) {
-    lua_pop(L, 1);
-    lua_pushnil(L);
-    return;
-  }
-  int update = lua_gettop(L);
+// Pushes a table of the app's locals by name (walk_locals).
+void push_app_locals(lua_State* L) {
   lua_newtable(L);
-  for (int i = 1;; ++i) {
-    const char* name = lua_getupvalue(L, update, i);
-    if (name == nullptr) break;
-    lua_setfield(L, -2, name);
-  }
-  lua_remove(L, update);
+  int locals = lua_gettop(L);
+  walk_locals(L, [&](const char* name, void*, const std::string&) {
+    lua_pushvalue(L, -1);
+    lua_setfield(L, locals, name);
+    return std::string(name);
+  });
 }
 
 void push_event(lua_State* L, const lx_inspect_event& event) {
@@ -160,7 +210,7 @@ void push_event(lua_State* L, const lx_inspect_event& event) {
 }
 
 // Pushes eval's _ENV: an empty table whose __index searches, in order, `ev`,
-// the globals, update()'s upvalues, the app's modules and the helpers, and
+// the globals, the app's locals, the app's modules and the helpers, and
 // whose __newindex is the globals table.
 void push_eval_env(lua_State* L, const lx_inspect_event* event) {
   lua_newtable(L);  // the environment
@@ -171,7 +221,7 @@ void push_eval_env(lua_State* L, const lx_inspect_event* event) {
     lua_setfield(L, -2, "ev");
   }
   lua_pushglobaltable(L);                                // 2
-  push_update_upvalues(L);                               // 3
+  push_app_locals(L);                                    // 3
   lua_getfield(L, LUA_REGISTRYINDEX, kRegistryModules);  // 4
   lua_newtable(L);                                       // 5: helpers
   lua_pushcfunction(L, helper_upvalues);
@@ -288,8 +338,8 @@ class StateDumper {
   }
   void push_value(int slot) { lua_rawgeti(L_, values_, slot); }
 
-  // The roots: the app's globals and update()'s upvalues (merged, sorted by
-  // path), then its modules.
+  // The roots: the app's globals and its locals (walk_locals; merged,
+  // sorted by path), then its modules.
   void collect_roots() {
     std::vector<Item> named;
     lua_pushglobaltable(L_);
@@ -309,28 +359,17 @@ class StateDumper {
       lua_pop(L_, 2);
     }
     lua_pop(L_, 1);  // keys
-    lua_pushliteral(L_, "update");
-    lua_rawget(L_, globals);
-    if (lua_type(L_, -1) == LUA_TFUNCTION && !lua_iscfunction(L_, -1)) {
-      int update = lua_gettop(L_);
-      for (int i = 1;; ++i) {
-        const char* name = lua_getupvalue(L_, update, i);
-        if (name == nullptr) break;
-        if (skip_env_upvalue(name)) {
-          lua_pop(L_, 1);
-          continue;
-        }
-        lua_pushstring(L_, name);
-        bool shadowed = lua_rawget(L_, globals) != LUA_TNIL;
-        lua_pop(L_, 1);
-        std::string path = shadowed ? std::string("upvalues(update).") + name : std::string(name);
-        upvalue_paths_[lua_upvalueid(L_, update, i)] = path;
-        root_cells_.insert(lua_upvalueid(L_, update, i));
-        named.push_back({keep(-1), path, 1});
-        lua_pop(L_, 1);
-      }
-    }
-    lua_pop(L_, 2);  // update, globals
+    walk_locals(L_, [&](const char* name, void* cell, const std::string& owner) {
+      lua_pushstring(L_, name);
+      bool shadowed = lua_rawget(L_, globals) != LUA_TNIL;
+      lua_pop(L_, 1);
+      std::string path = shadowed ? "upvalues(" + owner + ")." + name : std::string(name);
+      upvalue_paths_[cell] = path;
+      root_cells_.insert(cell);
+      named.push_back({keep(-1), path, 1});
+      return path;
+    });
+    lua_pop(L_, 1);  // globals
     std::stable_sort(named.begin(), named.end(),
                      [](const Item& a, const Item& b) { return a.path < b.path; });
     roots_ = std::move(named);
@@ -350,16 +389,6 @@ class StateDumper {
       lua_pop(L_, 1);
     }
     lua_pop(L_, 1);
-  }
-
-  // An upvalue _ENV holding the globals table is how a function reaches
-  // globals, not state of its own. Expects the upvalue's value on top.
-  bool skip_env_upvalue(const char* name) {
-    if (std::strcmp(name, "_ENV") != 0) return false;
-    lua_pushglobaltable(L_);
-    bool same = lua_rawequal(L_, -1, -2) != 0;
-    lua_pop(L_, 1);
-    return same;
   }
 
   // Breadth first from the roots: each table and function gets the first
@@ -395,7 +424,7 @@ class StateDumper {
             const char* name = lua_getupvalue(L_, value, i);
             if (name == nullptr) break;
             void* id = lua_upvalueid(L_, value, i);
-            if (skip_env_upvalue(name) || upvalue_paths_.count(id) != 0) {
+            if (is_globals_env(L_, name) || upvalue_paths_.count(id) != 0) {
               lua_pop(L_, 1);
               continue;
             }
@@ -524,8 +553,9 @@ int check_inspect_options(const lx_inspect_options* options, std::string* why) {
     *why = "options->format must be LX_RENDER_TEXT or LX_RENDER_JSON";
     return LX_ERR_ARGUMENT;
   }
-  if (options->reserved != 0 || (options->event != nullptr && options->event->reserved != 0)) {
-    *why = "reserved fields must be zero";
+  if ((options->flags & ~LX_INSPECT_COMPILE_ONLY) != 0 ||
+      (options->event != nullptr && options->event->reserved != 0)) {
+    *why = "unknown flags and reserved fields must be zero";
     return LX_ERR_ARGUMENT;
   }
   return LX_OK;
@@ -551,6 +581,7 @@ int inspect_eval(DrivenEngine& engine, std::string_view chunk, const lx_inspect_
       code = LX_ERR_ARGUMENT;
       return;
     }
+    if ((options.flags & LX_INSPECT_COMPILE_ONLY) != 0) return;
     int function = lua_gettop(state);
     push_eval_env(state, options.event);
     lua_setupvalue(state, function, 1);

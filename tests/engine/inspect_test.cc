@@ -194,6 +194,14 @@ TEST_CASE("eval reports chunks that do not compile and chunks that raise", "[ins
   uint64_t events = d->events();
   CHECK(value(*d, "count") == "2");
   CHECK(d->events() == events);
+  lx_inspect_options compile = text_options();
+  compile.flags = LX_INSPECT_COMPILE_ONLY;
+  CHECK(inspect(*d, "count = count + 100", compile).status == LX_OK);
+  CHECK(inspect(*d, "count = count + 100", compile).text.empty());
+  CHECK(value(*d, "count") == "2");  // compiled, never run
+  CHECK(inspect(*d, "count = = 1", compile).status == LX_ERR_ARGUMENT);
+  compile.flags = 2;
+  CHECK(inspect(*d, "1", compile).status == LX_ERR_ARGUMENT);
   lx_inspect_options bad = text_options();
   bad.format = 9;
   CHECK(inspect(*d, "1", bad).status == LX_ERR_ARGUMENT);
@@ -233,7 +241,7 @@ TEST_CASE("dump_state writes the app's state as one canonical tree", "[inspect]"
   CHECK(dump(*d).text == r.text);
 }
 
-TEST_CASE("dump_state names cycles, shared tables and upvalues by path", "[inspect]") {
+TEST_CASE("dump_state names cycles, shared tables and the app's locals by path", "[inspect]") {
   auto d = start_app(R"lua(
 local cache = { hits = 0 }
 local function lookup(k) cache.hits = cache.hits + 1 return k end
@@ -246,14 +254,15 @@ function update() lookup(1) end
   Result r = dump(*d);
   REQUIRE(r.status == LX_OK);
   CHECK(r.text ==
+        "cache.hits\t1\n"
         "lookup\t<function main.lua:3>\n"
-        "upvalues(lookup).cache.hits\t1\n"
         "ring.name\t\"a\"\n"
         "ring.next.name\t\"b\"\n"
         "ring.next.next\t<cycle: ring>\n"
         "update\t<function main.lua:7>\n"
         "zboth.left\t<same as ring.next>\n");
-  CHECK(value(*d, "upvalues(lookup).cache.hits") == "1");
+  // cache is a local that only lookup() uses: an app local all the same.
+  CHECK(value(*d, "cache.hits, upvalues(lookup).cache.hits") == "1, 1");
   r = dump(*d, json_options());
   REQUIRE(r.status == LX_OK);
   CHECK_THAT(r.text,

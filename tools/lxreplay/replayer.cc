@@ -363,7 +363,7 @@ int Replayer::verdict() {
     if (!spans.empty()) spans += ", ";
     spans += fmt::format("{} bytes at offset {} ({})", d.dropped_bytes, d.offset, d.reason);
   }
-  if (!spans.empty() && !stopped_at_until_) {
+  if (!spans.empty() && !stopped_at_until_ && !held_) {
     error_ = fmt::format("the log is damaged before its end: {}", spans);
     if (options_.recovery == wal::Recovery::kSalvage) {
       diag_.error(
@@ -504,7 +504,9 @@ void Replayer::drain_app_log() {
   engine_->drain_log([this](std::string_view line) { diag_.line(fmt::format("app: {}", line)); });
 }
 
-int Replayer::finish(int exit_code) {
+int Replayer::finish(int exit_code) { return finish(exit_code, {}); }
+
+int Replayer::finish(int exit_code, std::string_view result) {
   diag_.end_progress();
   if (recorder_) {
     recorder_->finish();
@@ -517,16 +519,17 @@ int Replayer::finish(int exit_code) {
   }
   if (options_.until && engine_ && replay_started_ && print_state_at_until_)
     print_engine_state(*engine_, options_.json, out_);
-  print_summary(exit_code);
+  print_summary(exit_code, result);
   std::fflush(out_);
   return exit_code;
 }
 
-void Replayer::print_summary(int exit_code) {
-  const char* result = exit_code == kExitOk                              ? "match"
-                       : exit_code == kExitFinding                       ? "diverged"
-                       : exit_code == kExitUnreadable && replay_started_ ? "damaged"
-                                                                         : "error";
+void Replayer::print_summary(int exit_code, std::string_view named) {
+  std::string_view result = !named.empty()                                    ? named
+                            : exit_code == kExitOk                            ? "match"
+                            : exit_code == kExitFinding                       ? "diverged"
+                            : exit_code == kExitUnreadable && replay_started_ ? "damaged"
+                                                                              : "error";
   if (options_.json) {
     JsonLine j = summary_line(kTool, result, exit_code);
     j.add_str("log", options_.log_path)
@@ -537,8 +540,8 @@ void Replayer::print_summary(int exit_code) {
         .add_u64("divergences", report_.count())
         .add_bool("stopped_at_until", stopped_at_until_);
     if (reader_) {
-      j.add_str("health",
-                stopped_at_until_ ? "not_read_to_end" : wal::health_state_name(reader_->health()));
+      j.add_str("health", stopped_at_until_ || held_ ? "not_read_to_end"
+                                                     : wal::health_state_name(reader_->health()));
     }
     if (!error_.empty()) j.add_str("error", error_);
     j.print(out_);
@@ -552,11 +555,16 @@ void Replayer::print_summary(int exit_code) {
         "(record with --checkpoint-every N)",
         applied_);
   }
-  fmt::print(out_,
-             "{}: {}: {} events replayed; {} of {} checkpoints matched, {} accept results "
-             "checked, {} divergence(s)\n",
-             kTool, result, applied_, checkpoints_matched_, checkpoints_checked_, accepts_checked_,
-             report_.count());
+  std::string text = fmt::format(
+      "{}: {} events replayed; {} of {} checkpoints matched, {} accept results checked, {} "
+      "divergence(s)",
+      result, applied_, checkpoints_matched_, checkpoints_checked_, accepts_checked_,
+      report_.count());
+  if (summary_as_note_) {
+    diag_.note("replay {}", text);
+  } else {
+    fmt::print(out_, "{}: {}\n", kTool, text);
+  }
 }
 
 }  // namespace lx::tools

@@ -62,6 +62,9 @@ class Replayer {
   // Ends the run: closes --record-to, prints the engine state (--until,
   // unless print_state_at_until(false)) and the summary. @return the exit code.
   int finish(int exit_code);
+  // The same, with the summary's result named (an inspection that failed
+  // exits 1 without a divergence: result "inspect_failed").
+  int finish(int exit_code, std::string_view result);
 
   // Views that follow the replay (not owned; must outlive the Replayer).
   void add_observer(ReplayObserver* observer) { observers_.push_back(observer); }
@@ -73,6 +76,9 @@ class Replayer {
   // inspection modes do. Default: stop unless --keep-going.
   void set_stop_at_divergence(bool stop) { stop_at_divergence_ = stop; }
   void set_print_state_at_until(bool print) { print_state_at_until_ = print; }
+  // The text summary as a note on stderr, so stdout holds only what an
+  // inspection printed (--json keeps it on stdout: it ends every run).
+  void set_summary_as_note(bool note) { summary_as_note_ = note; }
 
   host::Engine& engine() { return *engine_; }
   const wal::LogHeader& header() const { return reader_->header(); }
@@ -113,7 +119,7 @@ class Replayer {
   void drain_app_log();
   void note_end(const wal::Record& record);
   // The exit code for the end of a replay that applied every event it could.
-  void print_summary(int exit_code);
+  void print_summary(int exit_code, std::string_view result);
   // The command that reruns this replay (engine and app included).
   std::string replay_command() const;
 
@@ -134,6 +140,7 @@ class Replayer {
   std::optional<SnapshotStore> snapshots_;
   bool stop_at_divergence_;
   bool print_state_at_until_ = true;
+  bool summary_as_note_ = false;
   // The record advance_to read past its target, to apply next; it owns its bytes.
   std::optional<wal::Record> held_;
   std::vector<uint8_t> held_bytes_;

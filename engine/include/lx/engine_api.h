@@ -66,6 +66,10 @@ typedef struct lx_channel_info {
 #define LX_RENDER_TEXT 0u /* readable Lua-like text */
 #define LX_RENDER_JSON 1u /* JSON (docs/inspect.md, "Values as JSON") */
 
+/* eval only compiles the chunk: LX_OK when it compiles (and *out empty),
+ * LX_ERR_ARGUMENT with the syntax error when not. */
+#define LX_INSPECT_COMPILE_ONLY 1u
+
 /* The event an inspection follows, visible to the chunk as the table `ev`. */
 typedef struct lx_inspect_event {
   uint64_t number;      /* ev.n: the event's number (from 1) */
@@ -94,7 +98,7 @@ typedef struct lx_inspect_options {
   uint32_t max_entries;
   /* Strings longer than this are cut and their length shown. 0: 200. */
   uint32_t max_string_bytes;
-  uint32_t reserved; /* must be zero */
+  uint32_t flags; /* LX_INSPECT_* bits; others must be zero */
   /* The event the state follows (the table `ev`); null: no `ev`. */
   const lx_inspect_event* event;
 } lx_inspect_options;
