@@ -6,9 +6,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "app_memory.h"
 #include "app_source.h"
 #include "channel_table.h"
 #include "engine_random.h"
@@ -16,6 +18,7 @@
 #include "log_queue.h"
 #include "lua_sandbox.h"
 #include "lx/engine_api.h"
+#include "wake_queue.h"
 
 namespace lx::engine {
 
@@ -23,7 +26,8 @@ class DrivenEngine {
  public:
   static constexpr uint64_t kMagic = 0x6c78'2d65'6e67'696eull;
 
-  // Builds an engine in config.heap_base (already checked by the ABI layer).
+  // Builds an engine in config.heap_base (already checked by the ABI layer,
+  // which also gives an ABI 1 config zero limits).
   // Returns LX_OK and stores it in *out, or an error with the reason in *error.
   static int create(const lx_engine_config& config, DrivenEngine** out, std::string* error);
   // Tears down an engine made by create(). Null is ignored.
@@ -48,6 +52,11 @@ class DrivenEngine {
   int get_channel_info(int32_t chid, lx_channel_info* info) const;
   int get_target(int32_t chid, const char** target, std::size_t* target_bytes) const;
   int peek_outgoing(int32_t chid, const uint8_t** bytes, std::size_t* byte_count) const;
+  int peek_outgoing_at(int32_t chid, uint64_t offset, const uint8_t** bytes,
+                       std::size_t* byte_count) const;
+  // The earliest pending wake time (lx.wake_at, lx.after), if any.
+  std::optional<double> next_wake() const { return wakes_.earliest(); }
+  uint64_t app_memory_bytes() const { return app_memory_.used_bytes(); }
   bool rescan_requested() const { return rescan_requested_; }
   bool stop_requested() const { return stop_requested_; }
   uint64_t memhash() const { return heap_->memhash(); }
@@ -63,6 +72,8 @@ class DrivenEngine {
   ChannelTable& channels() { return channels_; }
   const AppSource& source() const { return source_; }
   EngineRandom& random() { return random_; }
+  WakeQueue& wakes() { return wakes_; }
+  LuaSandbox& sandbox() { return lua_; }
   LogQueue& log() { return off_heap_->log; }
   double clock_seconds() const { return clock_seconds_; }
   // A piece of a Lua warning (warn()); a complete warning becomes a log line.
@@ -85,12 +96,18 @@ class DrivenEngine {
     std::string last_error;
     std::string failure;
     std::string warning;  // pieces of a warning still being continued
+    // The last app error logged in full (entry point and traceback), when
+    // (engine clock), and how many identical ones were not logged since.
+    std::string last_failure;
+    std::string last_failure_where;
+    double last_failure_clock = 0;
+    uint64_t failure_repeats = 0;
 #ifdef LX_CHAOS
     uint64_t chaos_updates = 0;  // invoke_event_update calls (engine/chaos); off the heap
 #endif
   };
 
-  DrivenEngine(Heap& heap, uint64_t seed, OffHeap* off_heap);
+  DrivenEngine(Heap& heap, const lx_engine_config& config, OffHeap* off_heap);
   ~DrivenEngine();
 
   // Runs one event: counts it, refuses it when failed, turns exceptions into
@@ -101,6 +118,10 @@ class DrivenEngine {
   int apply_lua_source(const uint8_t* blob, std::size_t blob_bytes);
   int apply_update();
   int report_lua_failure(const char* where, const LuaSandbox::Failure& failure);
+  // Logs an app error's traceback, one line each, except when it repeats the
+  // last one logged within kRepeatWindowSeconds: then it only counts it, and
+  // the count is logged before the next error that is logged.
+  void log_failure(const char* where, std::string_view traceback) noexcept;
 
   uint64_t magic_ = kMagic;
   Heap* heap_;
@@ -115,8 +136,10 @@ class DrivenEngine {
   bool failed_ = false;
   bool failed_out_of_memory_ = false;
   bool closing_ = false;
+  AppMemory app_memory_;  // before everything charged to it
   EngineRandom random_;
   ChannelTable channels_;
+  WakeQueue wakes_;
   AppSource source_;
   LuaSandbox lua_;
 };

@@ -4,6 +4,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include <cmath>
 #include <cstring>
 #include <new>
 #include <string>
@@ -24,7 +25,8 @@ struct ChannelRef {
   int32_t chid;
 };
 
-constexpr int32_t kNoChannel = -1;  // a userdata not (yet) bound to a channel
+constexpr int32_t kNoChannel = -1;          // a userdata not (yet) bound to a channel
+constexpr double kMaxWakeSeconds = 9.0e15;  // as set_clock's bound
 
 // Pushes a new channel userdata. Callers make it before they create or pop
 // a channel, so a Lua memory error cannot leave a channel nobody can reach.
@@ -115,6 +117,32 @@ int lx_stop(lua_State* L) {
 int lx_rescan(lua_State* L) {
   engine_of(L).request_rescan();
   return 0;
+}
+
+// Queues a wake time; raises when the app's memory cannot hold it.
+void push_wake(lua_State* L, const char* name, double seconds) {
+  if (!engine_of(L).wakes().push(seconds)) {
+    raise_error(L, "%s: not enough memory to remember another wake time", name);
+  }
+  lua_pushnumber(L, seconds);
+}
+
+// lx.wake_at(t): run update() again once the engine clock reaches t.
+int lx_wake_at(lua_State* L) {
+  double seconds = luaL_checknumber(L, 1);
+  luaL_argcheck(L, std::isfinite(seconds) && std::fabs(seconds) <= kMaxWakeSeconds, 1,
+                "a finite engine time (seconds, as lx.now()) is required");
+  push_wake(L, "lx.wake_at", seconds);
+  return 1;
+}
+
+// lx.after(s): run update() again s seconds (>= 0) from the engine clock.
+int lx_after(lua_State* L) {
+  double delay = luaL_checknumber(L, 1);
+  luaL_argcheck(L, std::isfinite(delay) && delay >= 0 && delay <= kMaxWakeSeconds, 1,
+                "a finite number of seconds, at least 0, is required");
+  push_wake(L, "lx.after", engine_of(L).clock_seconds() + delay);
+  return 1;
 }
 
 // lx.random([m [, n]]): math.random's contract on the engine's own generator.
@@ -324,7 +352,8 @@ void open_lx_library(lua_State* L) {
   static const luaL_Reg kFunctions[] = {
       {"now", lx_now},       {"accept", lx_accept}, {"connect", guarded<lx_connect>},
       {"stdio", lx_stdio},   {"stop", lx_stop},     {"rescan", lx_rescan},
-      {"random", lx_random}, {"log", lua_log_line}, {nullptr, nullptr}};
+      {"random", lx_random}, {"log", lua_log_line}, {"wake_at", lx_wake_at},
+      {"after", lx_after},   {nullptr, nullptr}};
   luaL_newlib(L, kFunctions);
   lua_newtable(L);
   lua_setfield(L, -2, "args");

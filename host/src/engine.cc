@@ -6,7 +6,7 @@
 namespace lx::host {
 
 Result<std::unique_ptr<Engine>> Engine::create(const EngineLibrary& library, HeapRegion& region,
-                                               uint64_t seed) {
+                                               uint64_t seed, const EngineLimits& limits) {
   if (!region.fresh()) {
     return Status::error(ErrorKind::kEngine,
                          "cannot create the engine: its heap region was used before; reserve a "
@@ -18,6 +18,8 @@ Result<std::unique_ptr<Engine>> Engine::create(const EngineLibrary& library, Hea
   config.heap_base = region.base();
   config.heap_bytes = region.bytes();
   config.seed = seed;
+  config.instruction_budget = limits.instruction_budget;
+  config.memory_cap_bytes = limits.memory_cap_bytes;
   char why[512] = {};
   lx_engine* engine = nullptr;
   int rc = library.api().create(&config, &engine, why, sizeof(why));
@@ -88,6 +90,23 @@ std::span<const uint8_t> Engine::peek_outgoing(int32_t chid) const {
   if (api_.peek_outgoing(engine_, chid, &bytes, &size) != LX_OK || bytes == nullptr) return {};
   return {bytes, size};
 }
+
+std::span<const uint8_t> Engine::peek_outgoing_at(int32_t chid, uint64_t offset) const {
+  const uint8_t* bytes = nullptr;
+  size_t size = 0;
+  if (api_.peek_outgoing_at(engine_, chid, offset, &bytes, &size) != LX_OK || bytes == nullptr) {
+    return {};
+  }
+  return {bytes, size};
+}
+
+std::optional<double> Engine::next_wake() const {
+  double seconds = 0;
+  if (api_.next_wake(engine_, &seconds) == 0) return std::nullopt;
+  return seconds;
+}
+
+uint64_t Engine::app_memory_bytes() const { return api_.app_memory_bytes(engine_); }
 
 bool Engine::rescan_requested() const { return api_.get_rescan_flag(engine_) != 0; }
 bool Engine::stop_requested() const { return api_.get_stop_flag(engine_) != 0; }

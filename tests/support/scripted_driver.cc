@@ -21,6 +21,8 @@ ScriptedDriver::ScriptedDriver(Options options) : api_(lx_engine_api()) {
   config.heap_base = region_->base();
   config.heap_bytes = options.heap_bytes;
   config.seed = options.seed;
+  config.instruction_budget = options.instruction_budget;
+  config.memory_cap_bytes = options.memory_cap_bytes;
   char error[512] = {0};
   int code = api_->create(&config, &engine_, error, sizeof(error));
   if (code != LX_OK) throw std::runtime_error(std::string("engine create failed: ") + error);
