@@ -119,9 +119,19 @@ int lx_rescan(lua_State* L) {
   return 0;
 }
 
+// Runs attempt(), which returns false when the app's memory cannot hold what
+// it adds; then, as Lua does for its own allocations, collects garbage once
+// and tries again. Returns what the last attempt returned.
+template <typename Attempt>
+bool with_collection_retry(lua_State* L, Attempt&& attempt) {
+  if (attempt()) return true;
+  lua_gc(L, LUA_GCCOLLECT);
+  return attempt();
+}
+
 // Queues a wake time; raises when the app's memory cannot hold it.
 void push_wake(lua_State* L, const char* name, double seconds) {
-  if (!engine_of(L).wakes().push(seconds)) {
+  if (!with_collection_retry(L, [&] { return engine_of(L).wakes().push(seconds); })) {
     raise_error(L, "%s: not enough memory to remember another wake time", name);
   }
   lua_pushnumber(L, seconds);
@@ -213,14 +223,17 @@ int channel_write(lua_State* L) {
   std::size_t bytes = 0;
   const char* text = luaL_checklstring(L, 2, &bytes);
   bool queued = false;
-  bool out_of_memory = false;
-  try {
-    queued = engine_of(L).channels().write(channel, text, bytes);
-  } catch (const std::bad_alloc&) {
-    out_of_memory = true;  // the app's share of the heap is used up: a Lua error, not a failure
-  }
-  if (out_of_memory)
+  bool stored = with_collection_retry(L, [&] {
+    try {
+      queued = engine_of(L).channels().write(channel, text, bytes);
+      return true;
+    } catch (const std::bad_alloc&) {
+      return false;  // the app's memory is used up: a Lua error, not a failure
+    }
+  });
+  if (!stored) {
     raise_error(L, "not enough memory to queue %d bytes of output", static_cast<int>(bytes));
+  }
   lua_pushboolean(L, queued);
   return 1;
 }

@@ -141,6 +141,17 @@ def run_lxrun(args, timeout=10.0, stdin=subprocess.DEVNULL, input_bytes=None):
     return done.returncode, done.stdout, done.stderr.decode("utf-8", "replace")
 
 
+def run_tool(*args, timeout=60):
+    """Runs a tool (lxdump, lxreplay, ...) to completion; returns (exit code,
+    stdout text, stderr text). A hang is a test failure."""
+    try:
+        done = subprocess.run(list(args), capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise TestFailure(f"{' '.join(args)} did not finish in {timeout} s")
+    return (done.returncode, done.stdout.decode("utf-8", "replace"),
+            done.stderr.decode("utf-8", "replace"))
+
+
 def make_app(files):
     """A temporary app directory holding files (name -> text)."""
     directory = tempfile.mkdtemp(prefix="lxrun-test-")

@@ -263,6 +263,20 @@ TEST_CASE("queued output counts against the cap until it is sent", "[limits][mem
   CHECK(std::stoi(d->drain(0)) == queued);
 }
 
+TEST_CASE("a write that meets a cap full of garbage collects it first", "[limits][memory]") {
+  auto d = start_app(R"lua(
+    local big = string.rep("x", 1 << 20)
+    function update()
+      local ok = pcall(function() local t = {} for i = 1, 1e9 do t[i] = {i} end end)
+      -- The hog is garbage now, but not collected: nothing below allocates
+      -- in Lua, so only the write itself can make room.
+      lx.stdio():write(big)
+    end)lua",
+                     {}, cap_options(uint64_t{4} << 20));
+  CHECK(d->update() == LX_OK);
+  CHECK(d->drain(0).size() == 1u << 20);
+}
+
 TEST_CASE("deep recursion and huge strings are errors, not crashes", "[limits][memory]") {
   struct Case {
     const char* name;

@@ -185,13 +185,16 @@ void Dumper::print_header(const wal::LogHeader& h, const std::string& name) {
                "\"engine_build_id\":{},\"seed\":\"{}\",\"heap_base\":\"0x{:x}\",\"heap_bytes\":{},"
                "\"app_source_digest\":\"{}\",\"host_name\":{},\"start_time\":\"{}\","
                "\"checkpoint_every\":{},\"flush_ms\":{},\"fsync\":\"{}\",\"zstd_level\":{},"
-               "\"max_log_bytes\":{},\"frame_restart_bytes\":{},\"options\":{}}}\n",
+               "\"max_log_bytes\":{},\"frame_restart_bytes\":{},\"options\":{},\"limits\":{}}}\n",
                json_string(name), h.version_major, h.version_minor, h.engine_abi_version,
                json_string(h.engine_build_id), h.seed, h.heap_base, h.heap_bytes,
                hex(h.app_source_digest), json_string(h.host_name),
                iso_time(static_cast<double>(h.start_wall_time_ns) / 1e9), h.checkpoint_every,
                h.flush_ms, wal::fsync_mode_name(h.fsync), h.zstd_level, h.max_log_bytes,
-               h.frame_restart_bytes, json_string(h.options_text));
+               h.frame_restart_bytes, json_string(h.options_text),
+               h.limits ? fmt::format("{{\"instruction_budget\":{},\"memory_cap_bytes\":{}}}",
+                                      h.limits->instruction_budget, h.limits->memory_cap_bytes)
+                        : std::string("null"));
     return;
   }
   fmt::print(out_, "# lx log {} (format {}.{})\n", name, h.version_major, h.version_minor);
@@ -211,6 +214,7 @@ void Dumper::print_header(const wal::LogHeader& h, const std::string& name) {
              "max_log_bytes={} frame_restart_bytes={}\n",
              h.checkpoint_every, h.flush_ms, wal::fsync_mode_name(h.fsync), h.zstd_level,
              h.max_log_bytes, h.frame_restart_bytes);
+  fmt::print(out_, "# limits: {}\n", wal::app_limits_text(h.limits));
   size_t at = 0;
   while (at < h.options_text.size()) {
     size_t nl = h.options_text.find('\n', at);
