@@ -19,7 +19,7 @@ extern "C" {
  * uses for a log whose header records none (docs/determinism.md, "Runaway
  * apps"): Lua VM instructions one entry point (main.lua, update(),
  * on_reload()) may run before it is stopped. */
-#define LX_DEFAULT_INSTRUCTION_BUDGET 200000000ull
+#define LX_DEFAULT_INSTRUCTION_BUDGET 1000000000ull
 
 /* Channel 0 is always stdio. It cannot be deleted. */
 #define LX_STDIO_CHID 0
@@ -127,9 +127,11 @@ typedef struct lx_engine_wrapper {
    * Called on a channel that is already closed, it discards the channel's
    * unsent output (the driver could not deliver it). */
   int (*notify_close)(lx_engine* engine, int32_t chid);
-  /* Runs the app's update(). An error raised by update() is caught, reported
-   * as lx.log lines with a traceback, and returned as LX_ERR_APP; the engine
-   * goes on. */
+  /* Runs the app's update(), after consuming every wake time (next_wake) the
+   * clock has reached. An error raised by update() (the instruction budget
+   * and the memory cap included) is caught, reported as lx.log lines with a
+   * traceback (the same error again within 10 s of engine clock only
+   * counted), and returned as LX_ERR_APP; the engine goes on. */
   int (*invoke_event_update)(lx_engine* engine);
 
   /* ---- Queries: change nothing ---- */
