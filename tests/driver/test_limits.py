@@ -108,7 +108,7 @@ def test_sigint_stops_lxrun_while_update_spins():
     # The signal is handled once the budget stops the update() it came in.
     check(run.stop(signal.SIGINT, timeout=90) == 0, "exit code:\n" + run.stderr_text())
     check(any(line == "lxrun: stopping on SIGINT" for line in run.lines), run.stderr_text())
-    check(any("instruction budget of 1000000000 exceeded in update()" in line
+    check(any("instruction budget of 500000000 exceeded in update()" in line
               for line in run.lines), run.stderr_text())
 
 

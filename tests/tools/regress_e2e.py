@@ -27,8 +27,8 @@ def test_runaway_main_replay_ends_at_the_budget():
     code, out, err = replay(log, "--keep-going")
     check(code == 1, f"exit {code}, want 1 (the checkpoints cannot match):\n{out}\n{err}")
     check("lxreplay: note: the log records no limits (format 1.0); replaying with the default "
-          "instruction budget of 1000000000" in err, err)
-    check("lxreplay: app: error in main.lua: main.lua:1: instruction budget of 1000000000 "
+          "instruction budget of 500000000" in err, err)
+    check("lxreplay: app: error in main.lua: main.lua:1: instruction budget of 500000000 "
           "exceeded in main.lua" in err, err)
     check("DIVERGENCE at the checkpoint after event 3" in out, out)
     check("104 events replayed" in out, out)

@@ -19,7 +19,7 @@ extern "C" {
  * uses for a log whose header records none (docs/determinism.md, "Runaway
  * apps"): Lua VM instructions one entry point (main.lua, update(),
  * on_reload()) may run before it is stopped. */
-#define LX_DEFAULT_INSTRUCTION_BUDGET 1000000000ull
+#define LX_DEFAULT_INSTRUCTION_BUDGET 500000000ull
 
 /* Channel 0 is always stdio. It cannot be deleted. */
 #define LX_STDIO_CHID 0
