@@ -8,6 +8,7 @@
 #include <optional>
 #include <string_view>
 
+#include "app_memory.h"
 #include "channel.h"
 #include "eng_containers.h"
 #include "hash64.h"
@@ -16,8 +17,9 @@ namespace lx::engine {
 
 class ChannelTable {
  public:
-  // Creates stdio (chid 0).
-  explicit ChannelTable(Heap& heap);
+  // Creates stdio (chid 0). Queued output is charged to memory, which must
+  // outlive the table.
+  ChannelTable(Heap& heap, AppMemory& memory);
 
   // Any channel object still held (listed or finished), or null.
   Channel* find(int32_t chid);
@@ -49,8 +51,8 @@ class ChannelTable {
   void shut_down_by_app(Channel& channel);
   // ch:write(): queues bytes and folds them into outhash. Returns false (and
   // queues nothing) when the channel is not writable() (finished, shut down
-  // by the app, or its output is dead). Throws std::bad_alloc when the app's
-  // share of the heap is exhausted.
+  // by the app, or its output is dead). Throws std::bad_alloc, queueing
+  // nothing, when the app's memory cap or its share of the heap is exhausted.
   bool write(Channel& channel, const void* bytes, std::size_t byte_count);
 
   // End of every event: destroys deleted channels without output, and marks
@@ -68,6 +70,7 @@ class ChannelTable {
   std::optional<int32_t> open(int32_t port, std::string_view target, bool outgoing);
 
   Heap* heap_;
+  AppMemory* memory_;
   eng::map<int32_t, Channel> channels_;
   eng::deque<int32_t> accept_queue_;
   int32_t next_chid_ = 1;

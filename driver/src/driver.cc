@@ -5,8 +5,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
+#include <optional>
 
 #include "connection.h"
 #include "lx/host/source_blob.h"
@@ -24,12 +26,15 @@ Driver::Driver(uv_loop_t* loop, const LxrunOptions& options, host::Engine& engin
   LX_ASSERT(uv_check_init(loop_, &check_) == 0);
   LX_ASSERT(uv_idle_init(loop_, &idle_) == 0);
   LX_ASSERT(uv_timer_init(loop_, &tick_) == 0);
+  LX_ASSERT(uv_timer_init(loop_, &wake_) == 0);
+  LX_ASSERT(uv_timer_init(loop_, &housekeeping_) == 0);
   LX_ASSERT(uv_timer_init(loop_, &grace_) == 0);
   LX_ASSERT(uv_signal_init(loop_, &sigint_) == 0);
   LX_ASSERT(uv_signal_init(loop_, &sigterm_) == 0);
   for (uv_handle_t* handle :
        {reinterpret_cast<uv_handle_t*>(&check_), reinterpret_cast<uv_handle_t*>(&idle_),
-        reinterpret_cast<uv_handle_t*>(&tick_), reinterpret_cast<uv_handle_t*>(&grace_),
+        reinterpret_cast<uv_handle_t*>(&tick_), reinterpret_cast<uv_handle_t*>(&wake_),
+        reinterpret_cast<uv_handle_t*>(&housekeeping_), reinterpret_cast<uv_handle_t*>(&grace_),
         reinterpret_cast<uv_handle_t*>(&sigint_), reinterpret_cast<uv_handle_t*>(&sigterm_)}) {
     handle->data = this;
     handles_.push_back(handle);
@@ -79,7 +84,9 @@ Status Driver::start(std::span<const uint8_t> blob) {
   }
   endpoints_[LX_STDIO_CHID] = std::make_unique<StdioChannel>(*this);
   uv_check_start(&check_, &Driver::on_check);
-  uv_timer_start(&tick_, &Driver::on_tick, options_.tick_ms, options_.tick_ms);
+  if (options_.tick_ms > 0) {
+    uv_timer_start(&tick_, &Driver::on_tick, options_.tick_ms, options_.tick_ms);
+  }
   uv_signal_start(&sigint_, &Driver::on_signal, SIGINT);
   uv_signal_start(&sigterm_, &Driver::on_signal, SIGTERM);
   // Last, so whoever waits for these lines can signal lxrun at once.
@@ -108,8 +115,11 @@ void Driver::received(int32_t chid, std::span<const uint8_t> bytes) {
 }
 
 void Driver::sent(int32_t chid, uint64_t byte_count) {
-  // Not a reason to run update(): the app cannot observe it.
+  // Not a reason to run update(): the app cannot observe it. But the channel
+  // may leave the list with it (a closed channel, drained): reconcile again
+  // on the next turn, which nothing else may bring when there is no tick.
   check(sink_->sent_outgoing(chid, byte_count), "sent_outgoing");
+  wake();
 }
 
 void Driver::remote_closed(int32_t chid) {
@@ -155,19 +165,92 @@ void Driver::check(int status, const char* event) {
   wake();
 }
 
-void Driver::feed_clock() {
+namespace {
+
+double wall_seconds() {
   uv_timeval64_t now;
   LX_ASSERT(uv_gettimeofday(&now) == 0);
-  double seconds = static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_usec) / 1e6;
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_usec) / 1e6;
+}
+
+}  // namespace
+
+void Driver::feed_clock() {
+  double seconds = wall_seconds();
   check(sink_->set_clock(seconds), "set_clock");
-  update_wanted_ = true;
+  clock_fed_ = true;
+  clock_fed_seconds_ = seconds;
+}
+
+bool Driver::wake_due() const {
+  std::optional<double> wake = engine_.next_wake();
+  return wake && *wake <= wall_seconds();
+}
+
+void Driver::refresh_clock() {
+  double now = wall_seconds();
+  bool stale =
+      !clock_fed_ || now - clock_fed_seconds_ >= kClockStepSeconds || now < clock_fed_seconds_;
+  if (stale || wake_due()) feed_clock();
+}
+
+void Driver::arm_wake_timer() {
+  std::optional<double> wake = engine_.next_wake();
+  if (!wake || stopping_ || finished_) {
+    uv_timer_stop(&wake_);
+    return;
+  }
+  double delay_seconds = *wake - wall_seconds();
+  uint64_t delay_ms = 0;
+  if (delay_seconds > 0) {
+    double ms = std::ceil(delay_seconds * 1000);
+    delay_ms =
+        ms >= static_cast<double>(kMaxWakeDelayMs) ? kMaxWakeDelayMs : static_cast<uint64_t>(ms);
+  }
+  uv_update_time(loop_);  // an update() may have run long: count from now
+  uv_timer_start(&wake_, &Driver::on_wake_timer, delay_ms, 0);
+}
+
+void Driver::arm_housekeeping() {
+  std::optional<uint64_t> due_ms;
+  auto sooner = [&due_ms](uint64_t at_ms) {
+    if (!due_ms || at_ms < *due_ms) due_ms = at_ms;
+  };
+  for (const Closing& closing : closing_) sooner(closing.released_ms + kLingerMs + 1);
+  if (rescan_read_failed_ && !stopping_) sooner(rescan_failed_ms_ + kRescanRetryMs);
+  if (watcher_ != nullptr) {
+    if (uint64_t poll_ms = watcher_->poll_after_ms(); poll_ms != 0) sooner(uv_now(loop_) + poll_ms);
+  }
+  if (!due_ms || finished_) {
+    uv_timer_stop(&housekeeping_);
+    return;
+  }
+  uint64_t now_ms = uv_now(loop_);
+  // The timer only makes the loop turn; run_turn does the work.
+  uv_timer_start(
+      &housekeeping_, [](uv_timer_t*) {}, *due_ms > now_ms ? *due_ms - now_ms : 0, 0);
 }
 
 // ---- Handles ----
 
 void Driver::on_check(uv_check_t* handle) { static_cast<Driver*>(handle->data)->run_turn(); }
 
-void Driver::on_tick(uv_timer_t* handle) { static_cast<Driver*>(handle->data)->feed_clock(); }
+void Driver::on_tick(uv_timer_t* handle) {
+  auto& self = *static_cast<Driver*>(handle->data);
+  self.feed_clock();
+  self.update_wanted_ = true;
+}
+
+void Driver::on_wake_timer(uv_timer_t* handle) {
+  auto& self = *static_cast<Driver*>(handle->data);
+  if (self.stopping_ || self.finished_) return;
+  if (self.wake_due()) {
+    self.update_wanted_ = true;
+    self.wake();
+  } else {
+    self.arm_wake_timer();  // early (the wall clock moved, or a long wait): wait on
+  }
+}
 
 void Driver::on_grace_over(uv_timer_t* handle) { static_cast<Driver*>(handle->data)->finish(); }
 
@@ -216,6 +299,7 @@ void Driver::run_turn() {
   wake_wanted_ = false;
   if (update_wanted_ && !stopping_ && !engine_failed_) {
     update_wanted_ = false;
+    if (options_.tick_ms == 0) refresh_clock();
     check(sink_->invoke_event_update(), "invoke_event_update");
   }
   // Closes seen this turn go in after update(), so the app has already
@@ -243,6 +327,8 @@ void Driver::run_turn() {
     finish();
     return;
   }
+  if (options_.tick_ms == 0) arm_wake_timer();
+  arm_housekeeping();
   if ((update_wanted_ && !stopping_) || wake_wanted_ || !deferred_closes_.empty()) {
     uv_idle_start(&idle_, [](uv_idle_t*) {});
   } else {
@@ -326,9 +412,8 @@ void Driver::drain_log() {
 }
 
 void Driver::rescan() {
-  constexpr uint64_t kRetryMs = 1000;
   uint64_t now_ms = uv_now(loop_);
-  if (rescan_read_failed_ && now_ms - rescan_failed_ms_ < kRetryMs) return;
+  if (rescan_read_failed_ && now_ms - rescan_failed_ms_ < kRescanRetryMs) return;
   auto blob = host::read_app_dir(options_.app_dir, options_.app_args);
   rescan_read_failed_ = !blob.ok();
   if (!blob.ok()) {
@@ -364,6 +449,7 @@ void Driver::begin_stop() {
   stopping_ = true;
   for (const auto& listener : listeners_) listener->close();
   uv_timer_stop(&tick_);
+  uv_timer_stop(&wake_);
   for (const auto& [chid, endpoint] : endpoints_) endpoint->set_reading(false);
   uv_timer_start(&grace_, &Driver::on_grace_over, kStopGraceMs, 0);
   wake();

@@ -88,6 +88,8 @@ Result<std::unique_ptr<Recording>> Recording::open(const LxrunOptions& options,
   header.start_wall_time_ns = now.tv_sec * 1000000000 + int64_t{now.tv_usec} * 1000;
   header.checkpoint_every = record.checkpoint_every;
   header.options_text = options_text(options, listen_addresses, library.path());
+  const host::EngineLimits limits = engine_limits(options);
+  header.limits = wal::AppLimits{limits.instruction_budget, limits.memory_cap_bytes};
 
   wal::WriterOptions writer_options;
   writer_options.flush_ms = record.flush_ms;
@@ -126,9 +128,18 @@ Result<std::unique_ptr<Recording>> Recording::open(const LxrunOptions& options,
 Recording::~Recording() { close_log(); }
 
 bool Recording::after_turn() {
+  if (recorder_->event_count() != last_event_count_) {
+    last_event_count_ = recorder_->event_count();
+    last_append_ms_ = uv_hrtime() / 1000000;
+  }
   if (reported_ || recorder_->recording()) return true;
   report_stop();
   return !(failed_ && options_.record.on_log_error == OnLogError::kStop);
+}
+
+uint64_t Recording::poll_after_ms() {
+  if (reported_ || closed_) return 0;
+  return uv_hrtime() / 1000000 - last_append_ms_ < kWatchMs ? options_.record.flush_ms : 0;
 }
 
 void Recording::report_stop() {

@@ -57,6 +57,7 @@ local function watch_slow(now)
 end
 
 function update()
+  local wake = nil  -- seconds until update() must run again by itself (lx.after)
   local ch = lx.accept()
   while ch do
     clients[ch:id()] = { ch = ch }
@@ -64,10 +65,11 @@ function update()
   end
   watch_slow(lx.now())
   for id, c in pairs(clients) do
-    -- At most kMaxBytesPerUpdate of a client's lines per update (updates come
-    -- every tick, 10 ms, while it floods), so a talker cannot bury the ones
-    -- who read faster than lxrun writes to them. The rest waits in the
-    -- channel, and the driver stops reading it at 1 MiB.
+    -- At most kMaxBytesPerUpdate of a client's lines per update (the next
+    -- update comes 10 ms later while it floods, asked for with lx.after), so
+    -- a talker cannot bury the ones who read faster than lxrun writes to
+    -- them. The rest waits in the channel, and the driver stops reading it at
+    -- 1 MiB.
     local budget = kMaxBytesPerUpdate
     local line = c.ch:readline()
     while line do
@@ -87,6 +89,16 @@ function update()
       leave(id, c)
     elseif (c.ch:closed() and not more) or c.too_slow then
       leave(id, c)
+    elseif more then
+      wake = math.min(wake or 0.01, 0.01)
     end
   end
+  -- A client behind the soft limit is looked at again when its time is up.
+  for _, c in pairs(clients) do
+    if c.behind_since then
+      local left = c.behind_since + slow_timeout - lx.now()
+      wake = math.min(wake or left, math.max(left, 0) + 0.001)
+    end
+  end
+  if wake then lx.after(wake) end
 end

@@ -222,6 +222,10 @@ function update()
                        stalled = false }
     ch = lx.accept()
   end
+  local wake = nil  -- seconds until update() must run again by itself
+  local function wake_in(seconds)
+    if not wake or seconds < wake then wake = seconds end
+  end
   for id, conn in pairs(conns) do
     local stalled = advance(conn, now)
     conn.stalled = stalled
@@ -231,6 +235,16 @@ function update()
     elseif conn.ch:closed() and not stalled and conn.ch:available() == 0 then
       conn.ch:close()  -- a half-closed client has had its answers; they are still sent
       conns[id] = nil
+    elseif stalled then
+      wake_in(0.01)  -- answers wait unsent or requests wait: look again soon
+    elseif pending_bytes(conn) > 0 then
+      local limit = conn.need == 0 and timeouts.header_timeout or timeouts.request_timeout
+      wake_in(conn.request_since + limit - now)
+    else
+      wake_in(conn.progress_since + timeouts.idle_timeout - now)
     end
   end
+  -- lxrun runs update() on input and when a wake time is due: the timeouts
+  -- need one (docs/lua-api.md, lx.after).
+  if wake then lx.after(math.max(wake, 0) + 0.001) end
 end

@@ -75,6 +75,7 @@ local function drop(id, conn)
 end
 
 function update()
+  local stalled = false
   ctx.now = lx.now()
   local ch = lx.accept()
   while ch do
@@ -93,6 +94,11 @@ function update()
     -- A client that half-closed still gets the answers to all it sent.
     if not keep or (conn.ch:closed() and not conn.stalled and conn.ch:available() == 0) then
       drop(id, conn)
+    elseif conn.stalled or conn.ch:queued() >= kMaxQueuedReplyBytes then
+      stalled = true
     end
   end
+  -- Commands left for later (or replies waiting to drain): update() again
+  -- in 10 ms; lxrun runs it on input and when a wake time is due.
+  if stalled then lx.after(0.01) end
 end

@@ -99,7 +99,8 @@ def test_record_header_is_complete():
     log = log_path("header.lxw")
     run = record_echo(log, ["--seed", "42", "--flush-ms", "20", "--fsync", "always",
                             "--checkpoint-every", "7", "--zstd-level", "3",
-                            "--max-log-bytes", "1M"])
+                            "--max-log-bytes", "1M", "--instruction-budget", "5000000",
+                            "--memory-mb", "64"])
     echo_round(run.port, b"hello\n")
     check(run.stop() == 0, "lxrun did not exit 0:\n" + run.stderr_text())
     header = json.loads(dump(log, "--json").splitlines()[0])
@@ -114,8 +115,10 @@ def test_record_header_is_complete():
                       ("zstd_level", 3), ("max_log_bytes", 1 << 20)):
         check(header[key] == want, f"{key} is {header[key]!r}, want {want!r}")
     options = header["options"]
+    check(header["limits"] == {"instruction_budget": 5000000, "memory_cap_bytes": 64 << 20},
+          f"limits {header['limits']}")
     # The port the listener bound, not the 0 it was asked for.
-    for want in ("app=", f"listen=127.0.0.1:{run.port}\n", "tick_ms=10", "engine=",
+    for want in ("app=", f"listen=127.0.0.1:{run.port}\n", "tick_ms=0", "engine=",
                  "on_log_error=continue"):
         check(want in options, f"{want!r} not in the options text {options!r}")
     # The digest is of the app's source: the same app gives the same digest,
