@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -111,32 +112,48 @@ int main(int argc, char** argv) {
   const std::string raw_path = log_path + ".raw";
   const std::string cli_path = log_path + ".raw.zst";
 
-  // 1. The driver thread's cost per event and the writer's throughput.
-  lx::wal::WriterOptions options;
-  options.force = true;
-  auto writer = lx::wal::LogWriter::open(log_path, lx::wal::LogHeader{}, options);
-  if (!writer.ok()) {
-    fmt::print(stderr, "wal_bench: error: {}\n", writer.status().message());
-    return 4;
-  }
-  NullEngine engine;
-  lx::wal::Recorder recorder(engine, engine, *writer.value());
-  const auto start = Clock::now();
-  feed(recorder, events);
-  const double append_s = seconds_since(start);
-  recorder.finish();
-  const lx::Status closed = writer.value()->close();
-  const double total_s = seconds_since(start);
-  if (!closed.ok()) {
-    fmt::print(stderr, "wal_bench: error: {}\n", closed.message());
-    return 4;
-  }
+  // 1. The driver thread's cost per event and the writer's throughput, with
+  //    the staging ring in LOG.ring (the default) and in private memory.
+  struct Run {
+    double append_s = 0, total_s = 0;
+    uint64_t raw_bytes = 0, file_bytes = 0;
+  };
+  auto record = [&](bool ring_file) -> std::optional<Run> {
+    lx::wal::WriterOptions options;
+    options.force = true;
+    options.ring_file = ring_file;
+    auto writer = lx::wal::LogWriter::open(log_path, lx::wal::LogHeader{}, options);
+    if (!writer.ok()) {
+      fmt::print(stderr, "wal_bench: error: {}\n", writer.status().message());
+      return std::nullopt;
+    }
+    NullEngine engine;
+    lx::wal::Recorder recorder(engine, engine, *writer.value());
+    Run run;
+    const auto start = Clock::now();
+    feed(recorder, events);
+    run.append_s = seconds_since(start);
+    recorder.finish();
+    const lx::Status closed = writer.value()->close();
+    run.total_s = seconds_since(start);
+    if (!closed.ok()) {
+      fmt::print(stderr, "wal_bench: error: {}\n", closed.message());
+      return std::nullopt;
+    }
+    run.raw_bytes = writer.value()->raw_bytes();
+    run.file_bytes = writer.value()->file_bytes();
+    return run;
+  };
+  const std::optional<Run> in_memory = record(false);
+  const std::optional<Run> ring = record(true);
+  if (!in_memory || !ring) return 4;
   NullEngine bare;
   const auto bare_start = Clock::now();
   feed(bare, events);
   const double bare_s = seconds_since(bare_start);
-  const double raw_mb = static_cast<double>(writer.value()->raw_bytes()) / 1e6;
-  const double file_mb = static_cast<double>(writer.value()->file_bytes()) / 1e6;
+  const double append_s = ring->append_s, total_s = ring->total_s;
+  const double raw_mb = static_cast<double>(ring->raw_bytes) / 1e6;
+  const double file_mb = static_cast<double>(ring->file_bytes) / 1e6;
   fmt::print("events                 {}\n", events);
   fmt::print("record bytes           {:.1f} MB ({:.1f} B/event)\n", raw_mb,
              raw_mb * 1e6 / static_cast<double>(events));
@@ -145,6 +162,8 @@ int main(int argc, char** argv) {
              bare_s * 1e9 / static_cast<double>(events));
   fmt::print("writer throughput      {:.0f} MB/s of record bytes (append to close: {:.2f} s)\n",
              raw_mb / total_s, total_s);
+  fmt::print("ring in LOG.ring / in memory: append {:.2f}, append to close {:.2f}\n",
+             (append_s - bare_s) / (in_memory->append_s - bare_s), total_s / in_memory->total_s);
   fmt::print("lx log file            {:.2f} MB, ratio {:.2f}\n", file_mb, raw_mb / file_mb);
 
   // 2. The zstd CLI on the same record bytes, same level.
