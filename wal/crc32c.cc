@@ -1,6 +1,6 @@
 // CRC32C two ways: the CPU's crc32 instruction (SSE4.2, eight bytes per
-// instruction) when cpuid says it is there, else slice-by-8 tables built at
-// compile time. Both are pure and async-signal-safe (the crash handler calls them).
+// instruction) when cpuid says it is there, else slice-by-8 tables built at compile time. Both are
+// pure and async-signal-safe (the crash handler calls them).
 #include "lx/wal/crc32c.h"
 
 #include <cstring>
@@ -41,15 +41,14 @@ static_assert(kTables.t[0][1] == 0xF26B8303u, "CRC32C table");
 
 #if defined(__x86_64__)
 // The crc32 instruction computes exactly CRC32C (the Castagnoli polynomial,
-// reflected, without the initial and final inversion), so it continues a
-// table-computed CRC and vice versa.
+// reflected, on the register without the initial and final inversion), so
+// it continues a table-computed CRC and vice versa. Unaligned 8-byte loads
+// cost nothing extra on x86-64, so there is no alignment prologue (small
+// records are the common case). Three interleaved streams, joined with
+// shift tables, were tried for long inputs: no faster on this Zen 3.
 __attribute__((target("sse4.2"))) uint32_t extend_sse42(uint32_t crc, const uint8_t* data,
                                                         size_t n) {
   uint64_t c = ~crc;
-  while (n > 0 && (reinterpret_cast<uintptr_t>(data) & 7u) != 0) {
-    c = _mm_crc32_u8(static_cast<uint32_t>(c), *data++);
-    --n;
-  }
   while (n >= 8) {
     uint64_t word;
     std::memcpy(&word, data, 8);
@@ -57,11 +56,19 @@ __attribute__((target("sse4.2"))) uint32_t extend_sse42(uint32_t crc, const uint
     data += 8;
     n -= 8;
   }
+  uint32_t c32 = static_cast<uint32_t>(c);
+  if (n >= 4) {
+    uint32_t word;
+    std::memcpy(&word, data, 4);
+    c32 = _mm_crc32_u32(c32, word);
+    data += 4;
+    n -= 4;
+  }
   while (n > 0) {
-    c = _mm_crc32_u8(static_cast<uint32_t>(c), *data++);
+    c32 = _mm_crc32_u8(c32, *data++);
     --n;
   }
-  return ~static_cast<uint32_t>(c);
+  return ~c32;
 }
 #endif
 
