@@ -11,96 +11,22 @@
 #include <cstdlib>
 #include <fstream>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "bench_support.h"
 #include "lx/wal/log_writer.h"
 #include "lx/wal/recorder.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// An engine that does nothing, so the numbers are the recorder's alone.
-class NullEngine : public lx::EventSink, public lx::FiguresSource {
- public:
-  int set_clock(double) override { return ++n_, 0; }
-  int set_lua_source(std::span<const uint8_t>) override { return ++n_, 0; }
-  int recv_incoming(int32_t, std::span<const uint8_t>) override { return ++n_, 0; }
-  int sent_outgoing(int32_t, uint64_t) override { return ++n_, 0; }
-  int32_t notify_accept(int32_t) override { return static_cast<int32_t>(++n_); }
-  int notify_close(int32_t) override { return ++n_, 0; }
-  int invoke_event_update() override { return ++n_, 0; }
-  lx::EngineFigures figures() const override { return {n_, n_ * 31, n_ * 17, 4096}; }
-
- private:
-  uint64_t n_ = 0;
-};
-
-// A chat/HTTP-like mix: requests and lines of text, clock ticks, updates.
-void feed(lx::EventSink& sink, uint64_t events) {
-  std::mt19937 rng(42);
-  static const char* kLines[] = {
-      "GET /index.html HTTP/1.1\r\nHost: example.org\r\nAccept: */*\r\n\r\n",
-      "PRIVMSG #lx :hello everyone, the build is green again\r\n",
-      "{\"op\":\"move\",\"x\":12,\"y\":-3,\"seq\":1023}\n",
-      "POST /api/v1/items HTTP/1.1\r\nContent-Length: 27\r\n\r\n{\"name\":\"widget\",\"qty\":3}",
-  };
-  double clock = 1795442701.0;
-  for (uint64_t i = 0; i < events; ++i) {
-    const uint32_t pick = rng() % 10;
-    if (pick < 4) {
-      const char* line = kLines[rng() % 4];
-      sink.recv_incoming(
-          static_cast<int32_t>(1 + rng() % 64),
-          {reinterpret_cast<const uint8_t*>(line), std::char_traits<char>::length(line)});
-    } else if (pick < 6) {
-      sink.sent_outgoing(static_cast<int32_t>(1 + rng() % 64), 20 + rng() % 200);
-    } else if (pick < 7) {
-      sink.set_clock(clock += 0.01);
-    } else {
-      sink.invoke_event_update();
-    }
-  }
-}
+using lx::bench::NullEngine;
+using lx::bench::seconds_since;
+using Clock = lx::bench::SteadyClock;
 
 std::vector<uint8_t> read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// Compresses raw in chunks of flush_bytes: streaming (one frame, ZSTD_e_flush
-// per chunk, a new frame every 4 MiB) or one frame per chunk.
-size_t compress_chunks(const std::vector<uint8_t>& raw, size_t flush_bytes, bool frame_per_flush,
-                       double* seconds) {
-  ZSTD_CCtx* cctx = ZSTD_createCCtx();
-  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1);
-  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
-  std::vector<uint8_t> out(ZSTD_compressBound(flush_bytes) + (1 << 17));
-  size_t total = 0;
-  size_t frame_bytes = 0;
-  const auto start = Clock::now();
-  for (size_t at = 0; at < raw.size(); at += flush_bytes) {
-    const size_t n = std::min(flush_bytes, raw.size() - at);
-    frame_bytes += n;
-    const bool end = frame_per_flush || frame_bytes >= (4u << 20) || at + n == raw.size();
-    if (end) frame_bytes = 0;
-    ZSTD_inBuffer in{raw.data() + at, n, 0};
-    size_t remaining;
-    do {
-      ZSTD_outBuffer o{out.data(), out.size(), 0};
-      remaining = ZSTD_compressStream2(cctx, &o, &in, end ? ZSTD_e_end : ZSTD_e_flush);
-      total += o.pos;
-    } while (remaining != 0 && !ZSTD_isError(remaining));
-  }
-  *seconds = seconds_since(start);
-  ZSTD_freeCCtx(cctx);
-  return total;
 }
 
 }  // namespace
@@ -131,7 +57,7 @@ int main(int argc, char** argv) {
     lx::wal::Recorder recorder(engine, engine, *writer.value());
     Run run;
     const auto start = Clock::now();
-    feed(recorder, events);
+    lx::bench::feed_mix(recorder, events);
     run.append_s = seconds_since(start);
     recorder.finish();
     const lx::Status closed = writer.value()->close();
@@ -149,7 +75,7 @@ int main(int argc, char** argv) {
   if (!in_memory || !ring) return 4;
   NullEngine bare;
   const auto bare_start = Clock::now();
-  feed(bare, events);
+  lx::bench::feed_mix(bare, events);
   const double bare_s = seconds_since(bare_start);
   const double append_s = ring->append_s, total_s = ring->total_s;
   const double raw_mb = static_cast<double>(ring->raw_bytes) / 1e6;
@@ -187,8 +113,8 @@ int main(int argc, char** argv) {
   //    server (record bytes written per 50 ms flush).
   for (size_t flush_bytes : {size_t{512}, size_t{4096}, size_t{65536}}) {
     double stream_s = 0, frames_s = 0;
-    const size_t stream = compress_chunks(raw, flush_bytes, false, &stream_s);
-    const size_t frames = compress_chunks(raw, flush_bytes, true, &frames_s);
+    const size_t stream = lx::bench::compress_chunks(raw, flush_bytes, false, &stream_s);
+    const size_t frames = lx::bench::compress_chunks(raw, flush_bytes, true, &frames_s);
     fmt::print(
         "flush every {:>6} B    streaming: ratio {:.2f}, {:.0f} MB/s | frame per flush: ratio "
         "{:.2f}, {:.0f} MB/s\n",
