@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "lx/wal/crash_flush.h"
+#include "lx/wal/ring_recovery.h"
 #include "run_lxrun.h"
 #include "sha256.h"
 
@@ -102,11 +103,21 @@ Result<std::unique_ptr<Recording>> Recording::open(const LxrunOptions& options,
   // A file-size limit (RLIMIT_FSIZE) must make a write fail with EFBIG, which
   // the writer reports, instead of killing the server it records.
   ::signal(SIGXFSZ, SIG_IGN);
+  // A recorder killed while writing this path left its staged records in
+  // PATH.ring: get them into that log first (it is kept, or overwritten
+  // only with --force).
+  auto recovered = wal::recover_ring_file(record.path);
+  if (recovered.ok() && !recovered.value().note.empty()) {
+    std::fprintf(err, "lxrun: note: %s: %s\n", record.path.c_str(), recovered.value().note.c_str());
+  }
   auto writer = wal::LogWriter::open(record.path, header, writer_options);
   if (!writer.ok()) return writer.status();
 
   std::unique_ptr<Recording> recording(new Recording(options, err));
   recording->writer_ = std::move(writer).value();
+  if (!recording->writer_->staging_note().empty()) {
+    std::fprintf(err, "lxrun: warning: %s\n", recording->writer_->staging_note().c_str());
+  }
   // After open, on the driver thread: a crash in the engine still gets the
   // event that caused it into the file.
   Status crash = wal::install_crash_flush(*recording->writer_);

@@ -181,7 +181,38 @@ def test_record_message_300ms_before_sigkill_is_in_log():
     run.proc.kill()
     check(run.wait(10) == -signal.SIGKILL, "lxrun did not die of SIGKILL")
     check('"sent 300 ms before SIGKILL\\n"' in dump(log), "the message is not in the log")
+    # Everything was flushed before the kill: the ring had nothing to add, and
+    # the log ends in its unterminated frame.
     check(stats(log)["health"] == "torn_tail", "a SIGKILLed log should end in a torn tail")
+
+
+def test_record_sigkill_right_after_replies_loses_no_replied_request():
+    # The flush interval is longer than each run lives, so nothing is written
+    # to the log before the kill: every record must come back from LOG.ring.
+    for round_number in range(20):
+        log = log_path(f"kill9-loop-{round_number}.lxw")
+        run = record_echo(log, ["--flush-ms", "60000"])
+        replied = []
+        with connect(run.port) as sock:
+            for i in range(random.randint(1, 40)):
+                payload = f"round {round_number} request {i}\n".encode()
+                sock.sendall(payload)
+                check(recv_exactly(sock, len(payload)) == payload, "the echo differs")
+                replied.append(payload)
+            run.proc.kill()
+        check(run.wait(10) == -signal.SIGKILL, "lxrun did not die of SIGKILL")
+        check(os.path.exists(log + ".ring"), "no staging ring file was left by the kill")
+        code, out, err = tool(LXDUMP, log, "--type", "recv_incoming")
+        check(code == 0, f"lxdump exited {code}: {err}")
+        check("recovered" in err, f"lxdump did not say it recovered the staged records: {err}")
+        check(not os.path.exists(log + ".ring"), "the ring file was not removed after recovery")
+        for payload in replied:
+            quoted = '"' + payload.decode().replace("\n", "\\n") + '"'
+            check(quoted in out, f"round {round_number}: a replied request is not in the log: "
+                                 f"{payload!r}")
+        summary = stats(log)
+        check(summary["health"] == "crashed", f"health {summary['health']}")
+        lxtest.check_replays(log)
 
 
 def test_record_rescans_are_in_the_log_and_replay():
