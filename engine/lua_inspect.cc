@@ -37,46 +37,6 @@ RenderLimits limits_for(const lx_inspect_options& options, bool dump) {
   return limits;
 }
 
-// Runs body(L) in a protected call. A Lua error (the chunk's, or not enough
-// memory) comes back as false with its message; a C++ exception from the
-// system heap becomes a Lua error first, so it never unwinds through the VM.
-template <typename Body>
-bool run_protected(lua_State* L, Body& body, std::string* error) {
-  struct Call {
-    Body* body;
-    static int trampoline(lua_State* L) {
-      Body* b = static_cast<Call*>(lua_touserdata(L, 1))->body;
-      lua_remove(L, 1);
-      bool failed = false;
-      try {
-        (*b)(L);
-        return 0;
-      } catch (const std::exception&) {
-        failed = true;
-      }
-      if (failed) luaL_error(L, "not enough memory outside the engine heap");
-      return 0;
-    }
-  };
-  // The light userdata points at the C stack; it is harmless here because
-  // the state is thrown away after an inspection.
-  Call call{&body};
-  int base = lua_gettop(L);
-  lua_pushcfunction(L, Call::trampoline);
-  lua_pushlightuserdata(L, &call);
-  int status = lua_pcall(L, 1, 0, 0);
-  if (status != LUA_OK) {
-    size_t bytes = 0;
-    const char* text = lua_tolstring(L, -1, &bytes);
-    error->assign(text != nullptr ? std::string_view(text, bytes)
-                                  : std::string_view("(the error object is not a string)"));
-    lua_settop(L, base);
-    return false;
-  }
-  lua_settop(L, base);
-  return true;
-}
-
 // An upvalue _ENV holding the globals table is how a function reaches
 // globals, not state of its own. Expects the upvalue's value on top.
 bool is_globals_env(lua_State* L, const char* name) {
@@ -563,7 +523,6 @@ int check_inspect_options(const lx_inspect_options* options, std::string* why) {
 
 int inspect_eval(DrivenEngine& engine, std::string_view chunk, const lx_inspect_options& options,
                  std::string* out) {
-  lua_State* L = engine.sandbox().state();
   out->clear();
   int code = LX_OK;
   RenderLimits limits = limits_for(options, false);
@@ -606,25 +565,24 @@ int inspect_eval(DrivenEngine& engine, std::string_view chunk, const lx_inspect_
     if (limits.json) *out += "]";
     if (!limits.json && results == 0) *out = "(no value)";
   };
-  std::string error;
-  if (!run_protected(L, body, &error)) {
-    *out = error;
+  LuaSandbox::Failure failure;
+  if (!engine.sandbox().run_inspection("eval", body, &failure)) {
+    *out = failure.message;
     return LX_ERR_APP;
   }
   return code;
 }
 
 int inspect_dump(DrivenEngine& engine, const lx_inspect_options& options, std::string* out) {
-  lua_State* L = engine.sandbox().state();
   out->clear();
   RenderLimits limits = limits_for(options, true);
   auto body = [&](lua_State* state) {
     StateDumper dumper(state, limits);
     dumper.run(out);
   };
-  std::string error;
-  if (!run_protected(L, body, &error)) {
-    *out = error;
+  LuaSandbox::Failure failure;
+  if (!engine.sandbox().run_inspection("dump_state", body, &failure)) {
+    *out = failure.message;
     return LX_ERR_APP;
   }
   return LX_OK;

@@ -290,3 +290,18 @@ _G.n = "global"
         "n\t\"global\"\nupdate\t<function main.lua:3>\nupvalues(update).n\t6\n");
   CHECK(value(*shadow, "n, upvalues(update).n") == "\"global\", 6");
 }
+
+TEST_CASE("the instruction budget bounds an eval as it bounds update()", "[inspect]") {
+  ScriptedDriver::Options options;
+  options.instruction_budget = 200000;
+  auto d = start_app("function update() end", {}, options);
+  Result r = inspect(*d, "(function() while true do end end)()");
+  CHECK(r.status == LX_ERR_APP);
+  CHECK_THAT(r.text, Catch::Contains("instruction budget of 200000 exceeded in eval"));
+  // A pcall inside the chunk cannot swallow it.
+  r = inspect(*d, "pcall(function() while true do end end), 'after'");
+  CHECK(r.status == LX_ERR_APP);
+  CHECK_THAT(r.text, Catch::Contains("instruction budget of 200000 exceeded"));
+  // The next eval has a budget of its own.
+  CHECK(value(*d, "1 + 1") == "2");
+}

@@ -81,7 +81,7 @@ size_t count_of(const std::string& text, const std::string& what) {
 
 }  // namespace
 
-TEST_CASE("--eval at event N prints the value a global held then", "[inspect][eval]") {
+TEST_CASE("lxreplay --eval at event N prints the value a global held then", "[inspect][eval]") {
   // The update after the recv_incoming of chid 2's "ADD pear 2".
   uint64_t pear = recv_event(shop_log(), 2, "ADD pear 2") + 1;
   REQUIRE(pear > 1);
@@ -139,8 +139,9 @@ TEST_CASE("--eval at event N prints the value a global held then", "[inspect][ev
   }
 }
 
-TEST_CASE("--eval errors: a chunk that does not compile, one that raises, an event past the end",
-          "[inspect][eval]") {
+TEST_CASE(
+    "lxreplay --eval errors: a chunk that does not compile, one that raises, an event past the end",
+    "[inspect][eval]") {
   LxreplayOptions o = options_for(shop_log());
   o.at = 20;
   o.evals = {"sessions[2].cart.total +"};
@@ -166,7 +167,7 @@ TEST_CASE("--eval errors: a chunk that does not compile, one that raises, an eve
   CHECK(c.err.find("--record-to goes with a plain replay") != std::string::npos);
 }
 
-TEST_CASE("--probe prints at every matching event while every checkpoint verifies",
+TEST_CASE("lxreplay --probe prints at every matching event while every checkpoint verifies",
           "[inspect][probe]") {
   LxreplayOptions o = options_for(shop_log());
   o.probes = {{"sessions[2].cart.total", "ev.type == 'invoke_event_update' and sessions[2]"}};
@@ -231,7 +232,7 @@ TEST_CASE("--probe prints at every matching event while every checkpoint verifie
   }
 }
 
-TEST_CASE("--dump-state writes the app's state as a tree of paths", "[inspect][state]") {
+TEST_CASE("lxreplay --dump-state writes the app's state as a tree of paths", "[inspect][state]") {
   uint64_t plum = recv_event(shop_log(), 2, "ADD plum 3") + 1;
   LxreplayOptions o = options_for(shop_log());
   o.at = plum;
