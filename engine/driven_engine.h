@@ -102,9 +102,9 @@ class DrivenEngine {
   ChannelTable& channels() { return channels_; }
   const AppSource& source() const { return source_; }
   EngineRandom& random() { return random_; }
+  LuaSandbox& sandbox() { return lua_; }
   LogQueue& log() { return attached().log; }
   WakeQueue& wakes() { return wakes_; }
-  LuaSandbox& sandbox() { return lua_; }
   double clock_seconds() const { return clock_seconds_; }
   // A piece of a Lua warning (warn()); a complete warning becomes a log line.
   void lua_warning(const char* piece, bool to_be_continued) noexcept;

@@ -14,6 +14,7 @@
 
 #include "driven_engine.h"
 #include "heap.h"
+#include "lua_inspect.h"
 
 namespace lx::engine {
 namespace {
@@ -26,6 +27,7 @@ struct Handle {
   uint64_t magic = kMagic;
   DrivenEngine* engine = nullptr;
   DrivenEngine::OffHeap off_heap;
+  std::string inspect_output;  // what the last eval or dump_state wrote
 };
 
 // The handle behind an lx_engine*, or null when it is not a live one. (The
@@ -304,6 +306,57 @@ uint64_t api_snapshot_bytes(const lx_engine* engine) noexcept {
   return e != nullptr ? e->snapshot_bytes() : 0;
 }
 
+// eval and dump_state: the engine checked, every exception caught, the
+// output kept in the handle. Not events: the event count stays.
+template <typename Body>
+int guard_inspection(lx_engine* engine, const lx_inspect_options* options, const char** out,
+                     size_t* out_bytes, Body&& body) noexcept {
+  if (out == nullptr || out_bytes == nullptr) return LX_ERR_ARGUMENT;
+  *out = "";
+  *out_bytes = 0;
+  Handle* h = handle_of(engine);
+  if (h == nullptr) return LX_ERR_ARGUMENT;
+  int code = LX_OK;
+  try {
+    std::string& text = h->inspect_output;
+    code = check_inspect_options(options, &text);
+    if (code == LX_OK && h->engine->failed()) {
+      text = "the engine is failed: " + h->off_heap.last_error;
+      code = LX_ERR_FAILED;
+    }
+    if (code == LX_OK) {
+      Attached attached(*h);
+      code = body(*h->engine, *options, &text);
+    }
+  } catch (const std::bad_alloc&) {
+    h->inspect_output = "out of memory outside the engine heap";
+    code = LX_ERR_NO_MEMORY;
+  } catch (...) {
+    h->inspect_output = "an unexpected exception inside the engine";
+    code = LX_ERR_FAILED;
+  }
+  *out = h->inspect_output.data();
+  *out_bytes = h->inspect_output.size();
+  return code;
+}
+
+int api_eval(lx_engine* engine, const char* chunk, size_t chunk_bytes,
+             const lx_inspect_options* options, const char** out, size_t* out_bytes) noexcept {
+  if (chunk == nullptr && chunk_bytes > 0) return LX_ERR_ARGUMENT;
+  return guard_inspection(engine, options, out, out_bytes,
+                          [&](DrivenEngine& e, const lx_inspect_options& o, std::string* text) {
+                            return inspect_eval(e, std::string_view(chunk, chunk_bytes), o, text);
+                          });
+}
+
+int api_dump_state(lx_engine* engine, const lx_inspect_options* options, const char** out,
+                   size_t* out_bytes) noexcept {
+  return guard_inspection(engine, options, out, out_bytes,
+                          [&](DrivenEngine& e, const lx_inspect_options& o, std::string* text) {
+                            return inspect_dump(e, o, text);
+                          });
+}
+
 }  // namespace
 
 const lx_engine_wrapper* api_table() noexcept {
@@ -338,6 +391,9 @@ const lx_engine_wrapper* api_table() noexcept {
       api_next_wake,
       api_peek_outgoing_at,
       api_figure<&DrivenEngine::app_memory_bytes>,
+      // Inspection
+      api_eval,
+      api_dump_state,
   };
   return &table;
 }

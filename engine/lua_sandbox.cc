@@ -559,6 +559,12 @@ bool LuaSandbox::run_compiled(const char* entry, Failure* failure) {
   return run_entry(entry, body, failure);
 }
 
+bool LuaSandbox::run_inspection(const char* entry, const std::function<void(lua_State*)>& body,
+                                Failure* failure) {
+  auto call = [&body](lua_State* L) { body(L); };
+  return run_entry(entry, call, failure);
+}
+
 bool LuaSandbox::call_global(const char* name, bool* defined, Failure* failure) {
   *defined = false;
   auto body = [name, defined](lua_State* L) {

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -58,6 +59,12 @@ class LuaSandbox {
   // The Lua allocator's work: the heap's app budget, within the app's memory
   // cap. Never refuses a shrink (Lua relies on that).
   void* allocate(void* block, std::size_t old_size, std::size_t new_size) noexcept;
+  // Runs body(L) in a protected call as the entry point `entry` ("eval"),
+  // under the instruction budget like update(): the inspection calls
+  // (engine/lua_inspect.cc) use it. False on a Lua error, with the message
+  // in failure.
+  bool run_inspection(const char* entry, const std::function<void(lua_State*)>& body,
+                      Failure* failure);
   // Called by the count hook every few thousand instructions of the running
   // entry point: counts them and, past the budget, raises the budget error
   // (and keeps raising it at every instruction until the entry point ends).

@@ -253,4 +253,22 @@ size_t Engine::drain_log(const std::function<void(std::string_view)>& emit) {
   }
 }
 
+Engine::Inspection Engine::eval(std::string_view chunk, const lx_inspect_options& options) {
+  Inspection result;
+  const char* text = nullptr;
+  size_t bytes = 0;
+  result.status = api_.eval(engine_, chunk.data(), chunk.size(), &options, &text, &bytes);
+  if (text != nullptr) result.text.assign(text, bytes);
+  return result;
+}
+
+Engine::Inspection Engine::dump_state(const lx_inspect_options& options) {
+  Inspection result;
+  const char* text = nullptr;
+  size_t bytes = 0;
+  result.status = api_.dump_state(engine_, &options, &text, &bytes);
+  if (text != nullptr) result.text.assign(text, bytes);
+  return result;
+}
+
 }  // namespace lx::host

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -95,6 +96,18 @@ end
   return {{"main.lua", bytes_of(main_lua)}, {"util.lua", bytes_of(util_lua)}};
 }
 
+std::vector<host::SourceFile> test_app(const std::string& name) {
+  std::vector<host::SourceFile> files;
+  std::string dir = std::string(LX_TEST_APPS) + "/" + name;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".lua") continue;
+    files.push_back({entry.path().filename().string(), bytes_of(read_file(entry.path().string()))});
+  }
+  std::sort(files.begin(), files.end(),
+            [](const host::SourceFile& a, const host::SourceFile& b) { return a.path < b.path; });
+  return files;
+}
+
 Result<SessionResult> record_session(const SessionSpec& spec) {
   std::string engine_path =
       spec.engine_path.empty() ? host::EngineLibrary::default_path() : spec.engine_path;
@@ -142,7 +155,9 @@ Result<SessionResult> record_session(const SessionSpec& spec) {
       recorder.set_clock(now);
       driver.event_done();
       for (size_t c = 0; c < chids.size(); ++c) {
-        std::string text = "line " + std::to_string(line) + " from client " + std::to_string(c);
+        std::string text =
+            spec.make_line ? spec.make_line(static_cast<int>(c), line)
+                           : "line " + std::to_string(line) + " from client " + std::to_string(c);
         if (static_cast<int>(c) == spec.poke_client && line == spec.poke_line_number &&
             !spec.poke_line.empty())
           text = spec.poke_line;

@@ -33,6 +33,9 @@ struct SessionSpec {
   uint64_t checkpoint_every = 10;
   int clients = 3;            // connections accepted on port 7000
   int lines_per_client = 20;  // lines each client sends, one event each
+  // When set, the text of client c's line l (without "\r\n"); else
+  // "line l from client c".
+  std::function<std::string(int client, int line)> make_line;
   // When set, the text client poke_client sends as its line poke_line.
   std::string poke_line;
   int poke_client = 1;
@@ -45,6 +48,9 @@ struct SessionResult {
   uint64_t updates = 0;                   // invoke_event_update events among them
   std::map<int32_t, std::string> output;  // every byte the app wrote, per chid
 };
+
+// The files of a test app under tests/tools/apps (LX_TEST_APPS), e.g. "shop".
+std::vector<host::SourceFile> test_app(const std::string& name);
 
 // Records the session to spec.log_path (replacing it). The engine's heap
 // region is the default one, released before returning.

@@ -5,7 +5,8 @@ if(TARGET lx_lxreplay AND TARGET lxengine)
   set(lx_replay_test_sources
     "${CMAKE_CURRENT_LIST_DIR}/lxreplay_main.cc"
     "${CMAKE_CURRENT_LIST_DIR}/lxreplay_session.cc"
-    "${CMAKE_CURRENT_LIST_DIR}/lxreplay_test.cc")
+    "${CMAKE_CURRENT_LIST_DIR}/lxreplay_test.cc"
+    "${CMAKE_CURRENT_LIST_DIR}/inspect_test.cc")
   if(TARGET lx_lxdiff)
     list(APPEND lx_replay_test_sources "${CMAKE_CURRENT_LIST_DIR}/lxdiff_test.cc")
   endif()
@@ -16,7 +17,8 @@ if(TARGET lx_lxreplay AND TARGET lxengine)
   target_link_libraries(lx_replay_tools_tests PRIVATE lx_lxreplay Catch2::Catch2 lx_warnings)
   add_dependencies(lx_replay_tools_tests lxengine lxreplay)
   target_compile_definitions(lx_replay_tools_tests PRIVATE
-    LX_LXREPLAY_BIN="$<TARGET_FILE:lxreplay>")
+    LX_LXREPLAY_BIN="$<TARGET_FILE:lxreplay>"
+    LX_TEST_APPS="${CMAKE_CURRENT_LIST_DIR}/apps")
   if(TARGET lx_lxdiff)
     target_link_libraries(lx_replay_tools_tests PRIVATE lx_lxdiff)
     add_dependencies(lx_replay_tools_tests lxdiff)

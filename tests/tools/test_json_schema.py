@@ -156,6 +156,14 @@ def test_lxreplay_lines_follow_the_schema():
     s = check_run("lxreplay", [LXREPLAY, fresh, "--json", "--quiet", "--app", what_if_app(),
                                "--keep-going"], keys, kinds, ["divergence"])
     check(s["result"] == "diverged", f"summary {s}")
+    check_run("lxreplay", [LXREPLAY, fresh, "--json", "--quiet", "--at", "5", "--eval",
+                           "request_count", "--eval", "conns", "--eval", "nope.x"], keys, kinds,
+              ["eval"])
+    check_run("lxreplay", [LXREPLAY, fresh, "--json", "--quiet", "--until", "30", "--probe",
+                           "ev.bytes", "--when", "ev.type == 'recv_incoming'", "--probe",
+                           "request_count"], keys, kinds, ["probe"])
+    check_run("lxreplay", [LXREPLAY, fresh, "--json", "--quiet", "--dump-state"], keys, kinds,
+              ["state_value"])
     s = check_run("lxreplay", [LXREPLAY, damaged_copy(), "--json", "--quiet", "--salvage"],
                   keys, kinds)
     check(s["result"] in ("damaged", "diverged"), f"a damaged replay claims {s['result']}")

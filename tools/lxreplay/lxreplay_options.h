@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "lx/wal/log_reader.h"
 
@@ -24,6 +25,34 @@ struct LxreplayOptions {
   bool json = false;                 // JSON Lines on stdout
   bool quiet = false;                // do not print the app's lx.log lines
   wal::Recovery recovery = wal::Recovery::kTolerant;  // --strict / --salvage
+
+  // ---- Looking inside the past (docs/inspect.md) ----
+  // A probe: print expression after every event where condition (empty:
+  // always) holds.
+  struct Probe {
+    std::string expression;
+    std::string condition;
+  };
+  std::optional<uint64_t> at;        // --at N: the state right after event N (default: the end)
+  std::vector<std::string> evals;    // --eval EXPR, in order
+  bool dump_state = false;           // --dump-state
+  std::vector<Probe> probes;         // --probe EXPR [--when COND], in order
+  std::optional<uint64_t> from;      // --from N: probes from event N on
+  bool repl = false;                 // --repl
+  bool conversation = false;         // --conversation
+  std::optional<int32_t> chid;       // --chid C: one channel's conversation
+  bool responses = false;            // --responses (with --app)
+  uint32_t depth = 0;                // --depth D: tables nested deeper are counted (0: 3)
+  uint32_t max_entries = 0;          // --max-entries N per table (0: 100)
+  uint32_t max_bytes = 0;            // --max-bytes N of a string or payload shown (0: 200)
+  uint32_t eval_timeout_s = 60;      // --eval-timeout S: an inspection past it is stopped
+  uint64_t snapshot_every = 1000;    // --snapshot-every N: the REPL's in-memory snapshots
+  uint64_t snapshot_max_mib = 1024;  // their memory, at most (then the interval doubles)
+
+  // True when one of the inspection modes above was asked for.
+  bool inspecting() const {
+    return !evals.empty() || dump_state || !probes.empty() || repl || conversation || responses;
+  }
 };
 
 }  // namespace lx::tools

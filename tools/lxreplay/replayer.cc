@@ -9,6 +9,7 @@
 #include "break_point.h"
 #include "crash_report.h"
 #include "engine_state.h"
+#include "lx/assert.h"
 #include "lx/exit_code.h"
 #include "lx/host/source_blob.h"
 #include "lx/tools/figures_text.h"
@@ -31,7 +32,11 @@ bool same_file(const std::string& a, const std::string& b) {
 }  // namespace
 
 Replayer::Replayer(const LxreplayOptions& options, std::FILE* out, std::FILE* err)
-    : options_(options), out_(out), diag_(kTool, err), report_(options, out) {}
+    : options_(options),
+      out_(out),
+      diag_(kTool, err),
+      report_(options, out),
+      stop_at_divergence_(!options.keep_going) {}
 
 Replayer::~Replayer() {
   if (writer_) wal::uninstall_crash_flush();
@@ -44,14 +49,28 @@ Replayer::~Replayer() {
 }
 
 int Replayer::run() {
-  if (int code = check_options()) return finish(code);
-  if (int code = open_log()) return finish(code);
-  if (int code = open_engine()) return finish(code);
-  if (int code = open_record_to()) return finish(code);
+  if (int code = start()) return finish(code);
+  const wal::LogIndex* index = reader_->index();
+  diag_.start_progress(index != nullptr ? index->event_count : 0);
+  int code = advance_to(options_.until ? *options_.until : UINT64_MAX);
+  diag_.end_progress();
+  return finish(code != 0 ? code : verdict());
+}
+
+int Replayer::start() {
+  if (int code = check_options()) return code;
+  if (int code = open_log()) return code;
+  if (int code = open_engine()) return code;
+  if (int code = open_record_to()) return code;
   replay_started_ = true;
   crash_hint_ = replay_command();
   install_crash_report(crash_hint_.c_str(), options_.json ? out_ : nullptr);
-  return finish(replay());
+  if (snapshots_) snapshots_->offer(*engine_, 0);
+  return 0;
+}
+
+void Replayer::enable_snapshots(uint64_t interval, uint64_t max_bytes) {
+  snapshots_.emplace(interval, max_bytes);
 }
 
 int Replayer::check_options() {
@@ -200,22 +219,41 @@ int Replayer::open_record_to() {
   return 0;
 }
 
-int Replayer::replay() {
-  const wal::LogIndex* index = reader_->index();
-  diag_.start_progress(index != nullptr ? index->event_count : 0);
+int Replayer::next_record(wal::Record* record) {
+  if (held_) {
+    *record = *held_;
+    held_.reset();
+    return 1;
+  }
+  Result<bool> more = reader_->next(record);
+  if (!more.ok()) {
+    error_ = more.status().message();
+    print_log_error(diag_, more.status(), true);
+    return -exit_code_for(more.status());
+  }
+  return more.value() ? 1 : 0;
+}
+
+void Replayer::hold(const wal::Record& record) {
+  held_bytes_.assign(record.bytes.begin(), record.bytes.end());
+  held_ = record;
+  held_->bytes = held_bytes_;
+}
+
+int Replayer::advance_to(uint64_t event) {
   wal::Record record;
   for (;;) {
-    Result<bool> more = reader_->next(&record);
-    if (!more.ok()) {
-      error_ = more.status().message();
-      print_log_error(diag_, more.status(), true);
-      return exit_code_for(more.status());
+    int got = next_record(&record);
+    if (got < 0) return -got;
+    if (got == 0) {
+      at_end_ = true;
+      return 0;
     }
-    if (!more.value()) break;
     if (wal::is_event(record.type)) {
-      if (options_.until && record.event > *options_.until) {
-        stopped_at_until_ = true;
-        break;
+      if (record.event > event) {
+        hold(record);
+        if (options_.until && event == *options_.until) stopped_at_until_ = true;
+        return 0;
       }
       if (record.event != applied_ + 1) {
         error_ = fmt::format("events {}..{} are missing (a damaged span was skipped)", applied_ + 1,
@@ -226,11 +264,15 @@ int Replayer::replay() {
             options_.log_path, error_, applied_);
         return kExitUnreadable;
       }
+      for (ReplayObserver* observer : observers_) observer->on_record(record);
+      uint64_t reports = report_.count();
       if (int code = apply(record)) return code;
       diag_.progress(applied_);
-      if (report_.count() > 0 && !options_.keep_going) return kExitFinding;
+      if (report_.count() > reports && stop_at_divergence_) return kExitFinding;
       continue;
     }
+    for (ReplayObserver* observer : observers_) observer->on_record(record);
+    uint64_t reports = report_.count();
     switch (record.type) {
       case wal::RecordType::kCheckpoint:
         check_checkpoint(record);
@@ -244,10 +286,76 @@ int Replayer::replay() {
       default:
         break;
     }
-    if (report_.count() > 0 && !options_.keep_going) return kExitFinding;
+    if (report_.count() > reports && stop_at_divergence_) return kExitFinding;
   }
-  diag_.end_progress();
-  return verdict();
+}
+
+int Replayer::seek(uint64_t event) {
+  if (event >= applied_) return advance_to(event);
+  LX_ASSERT(!recorder_);  // a replay being recorded only goes forward
+  const host::Snapshot* snapshot = snapshots_ ? snapshots_->at_or_before(event) : nullptr;
+  if (snapshot == nullptr) {
+    diag_.error("cannot go back to event {} from event {}: no snapshot at or before it is kept",
+                event, applied_);
+    return kExitUsage;
+  }
+  if (int code = rewind_to(*snapshot)) return code;
+  return advance_to(event);
+}
+
+int Replayer::rewind_to(const host::Snapshot& snapshot) {
+  const uint64_t event = snapshot.info.figures.event_count;
+  // One region at the recorded base: the engine and its region go first.
+  engine_.reset();
+  region_.reset();
+  auto region = host::HeapRegion::reserve(header().heap_base, header().heap_bytes);
+  if (!region.ok()) {
+    error_ = "cannot map a region to restore the snapshot into: " + region.status().message();
+    diag_.error("{}", error_);
+    return kExitIo;
+  }
+  region_.emplace(std::move(region).value());
+  auto engine = host::Engine::restore(*library_, *region_, snapshot);
+  if (!engine.ok()) {
+    error_ = fmt::format("cannot restore the snapshot of event {}: {}", event,
+                         engine.status().message());
+    diag_.error("{}", error_);
+    return kExitInternal;
+  }
+  engine_ = std::move(engine).value();
+  sink_ = engine_.get();
+  // The reader goes to the first record after the snapshot's event.
+  held_.reset();
+  at_end_ = false;
+  Status sought =
+      reader_->index() != nullptr ? reader_->seek_to_event(event + 1) : Status::usage("no index");
+  if (!sought.ok()) {
+    if (options_.log_path == "-") {
+      diag_.error("cannot go back in a log read from standard input; give its path instead");
+      return kExitUsage;
+    }
+    if (int code = open_log()) return code;
+    wal::Record record;
+    for (;;) {
+      int got = next_record(&record);
+      if (got < 0) return -got;
+      if (got == 0) {
+        at_end_ = true;
+        break;
+      }
+      if (wal::is_event(record.type) && record.event > event) {
+        hold(record);
+        break;
+      }
+    }
+  }
+  checked_through_ = furthest_;
+  applied_ = event;
+  last_event_ = EventBrief{};
+  last_event_.event = event;
+  accept_chid_.reset();
+  for (ReplayObserver* observer : observers_) observer->on_rewind(event);
+  return 0;
 }
 
 int Replayer::verdict() {
@@ -268,7 +376,7 @@ int Replayer::verdict() {
     if (!spans.empty()) spans += ", ";
     spans += fmt::format("{} bytes at offset {} ({})", d.dropped_bytes, d.offset, d.reason);
   }
-  if (!spans.empty() && !stopped_at_until_) {
+  if (!spans.empty() && !stopped_at_until_ && !held_) {
     error_ = fmt::format("the log is damaged before its end: {}", spans);
     if (options_.recovery == wal::Recovery::kSalvage) {
       diag_.error(
@@ -294,6 +402,7 @@ int Replayer::apply(const wal::Record& record) {
   }
   last_event_ = brief_of(record);
   note_applying(record.event, wal::record_type_name(record.type));
+  for (ReplayObserver* observer : observers_) observer->before_event(record, *engine_);
   accept_chid_.reset();
   int32_t result = 0;
   if (record.type == wal::RecordType::kSetLuaSource && !options_.app_dir.empty()) {
@@ -315,7 +424,11 @@ int Replayer::apply(const wal::Record& record) {
     if (record.type == wal::RecordType::kNotifyAccept) accept_chid_ = result;
   }
   applied_ = record.event;
+  if (applied_ > furthest_) furthest_ = applied_;
+  if (record.type == wal::RecordType::kSetClock) clock_seconds_ = record.clock_seconds;
   drain_app_log();
+  for (ReplayObserver* observer : observers_) observer->after_event(record, result, *engine_);
+  if (snapshots_) snapshots_->offer(*engine_, applied_);
   if (options_.checkpoint_every != 0 && applied_ % options_.checkpoint_every == 0 &&
       options_.json) {
     JsonLine j;
@@ -356,10 +469,13 @@ void Replayer::check_checkpoint(const wal::Record& record) {
     diag_.warning("checkpoint for event {} found after event {}; skipped", record.event, applied_);
     return;
   }
-  ++checkpoints_checked_;
+  // After a rewind the checkpoints up to checked_through_ come round again:
+  // compared, but counted once.
+  const bool first_time = record.event > checked_through_;
+  if (first_time) ++checkpoints_checked_;
   EngineFigures replayed = engine_->figures();
   if (replayed == record.figures) {
-    ++checkpoints_matched_;
+    if (first_time) ++checkpoints_matched_;
     last_matched_event_ = record.event;
     return;
   }
@@ -374,7 +490,7 @@ void Replayer::check_accept(const wal::Record& record) {
                   record.event);
     return;
   }
-  ++accepts_checked_;
+  if (record.event > checked_through_) ++accepts_checked_;
   if (*accept_chid_ == record.chid) return;
   diag_.end_progress();
   report_.accept_mismatch(last_event_, last_matched_event_, record.chid, *accept_chid_);
@@ -401,7 +517,9 @@ void Replayer::drain_app_log() {
   engine_->drain_log([this](std::string_view line) { diag_.line(fmt::format("app: {}", line)); });
 }
 
-int Replayer::finish(int exit_code) {
+int Replayer::finish(int exit_code) { return finish(exit_code, {}); }
+
+int Replayer::finish(int exit_code, std::string_view result) {
   diag_.end_progress();
   if (recorder_) {
     recorder_->finish();
@@ -412,18 +530,19 @@ int Replayer::finish(int exit_code) {
       if (exit_code == kExitOk) exit_code = kExitIo;
     }
   }
-  if (options_.until && engine_ && replay_started_)
+  if (options_.until && engine_ && replay_started_ && print_state_at_until_)
     print_engine_state(*engine_, options_.json, out_);
-  print_summary(exit_code);
+  print_summary(exit_code, result);
   std::fflush(out_);
   return exit_code;
 }
 
-void Replayer::print_summary(int exit_code) {
-  const char* result = exit_code == kExitOk                              ? "match"
-                       : exit_code == kExitFinding                       ? "diverged"
-                       : exit_code == kExitUnreadable && replay_started_ ? "damaged"
-                                                                         : "error";
+void Replayer::print_summary(int exit_code, std::string_view named) {
+  std::string_view result = !named.empty()                                    ? named
+                            : exit_code == kExitOk                            ? "match"
+                            : exit_code == kExitFinding                       ? "diverged"
+                            : exit_code == kExitUnreadable && replay_started_ ? "damaged"
+                                                                              : "error";
   if (options_.json) {
     JsonLine j = summary_line(kTool, result, exit_code);
     j.add_str("log", options_.log_path)
@@ -434,8 +553,8 @@ void Replayer::print_summary(int exit_code) {
         .add_u64("divergences", report_.count())
         .add_bool("stopped_at_until", stopped_at_until_);
     if (reader_) {
-      j.add_str("health",
-                stopped_at_until_ ? "not_read_to_end" : wal::health_state_name(reader_->health()));
+      j.add_str("health", stopped_at_until_ || held_ ? "not_read_to_end"
+                                                     : wal::health_state_name(reader_->health()));
     }
     if (!error_.empty()) j.add_str("error", error_);
     j.print(out_);
@@ -449,11 +568,16 @@ void Replayer::print_summary(int exit_code) {
         "(record with --checkpoint-every N)",
         applied_);
   }
-  fmt::print(out_,
-             "{}: {}: {} events replayed; {} of {} checkpoints matched, {} accept results "
-             "checked, {} divergence(s)\n",
-             kTool, result, applied_, checkpoints_matched_, checkpoints_checked_, accepts_checked_,
-             report_.count());
+  std::string text = fmt::format(
+      "{}: {} events replayed; {} of {} checkpoints matched, {} accept results checked, {} "
+      "divergence(s)",
+      result, applied_, checkpoints_matched_, checkpoints_checked_, accepts_checked_,
+      report_.count());
+  if (summary_as_note_) {
+    diag_.note("replay {}", text);
+  } else {
+    fmt::print(out_, "{}: {}\n", kTool, text);
+  }
 }
 
 }  // namespace lx::tools

@@ -22,6 +22,8 @@
 #include "lx/wal/log_writer.h"
 #include "lx/wal/recorder.h"
 #include "lxreplay_options.h"
+#include "replay_observer.h"
+#include "snapshot_store.h"
 
 namespace lx::tools {
 
@@ -36,14 +38,78 @@ class Replayer {
   // Replays the whole log (or up to --until). @return the exit code.
   int run();
 
+  // ---- The pieces the inspection modes are built of (run() uses them too) ----
+
+  // Checks the options, opens the log, the engine and --record-to. @return
+  // 0, or the exit code to pass to finish() (after printing why).
+  int start();
+  // Replays until the engine holds the state right after event `event` (0:
+  // before the first) and the records that follow it (its checkpoint and
+  // accept result) are checked, or until the log ends (at_end()). Observers
+  // see every record. @return 0, or the exit code to stop with: damage, a
+  // gap, or a divergence while stop_at_divergence() holds (after printing
+  // why; the report of a divergence is printed either way).
+  int advance_to(uint64_t event);
+  // The state right after `event`, forward or back: back goes through the
+  // snapshot store (enable_snapshots) to the last snapshot at or before it,
+  // then forward from there, so it costs at most one snapshot interval.
+  // (The lead's log snapshots, issue 10, will be one more place to start
+  // from.) @return as advance_to; usage (2) when going back is not possible.
+  int seek(uint64_t event);
+  // The exit code of a replay that reached the end or --until: damage,
+  // divergences, warnings about --until and --break-at past the end.
+  int verdict();
+  // Ends the run: closes --record-to, prints the engine state (--until,
+  // unless print_state_at_until(false)) and the summary. @return the exit code.
+  int finish(int exit_code);
+  // The same, with the summary's result named (an inspection that failed
+  // exits 1 without a divergence: result "inspect_failed").
+  int finish(int exit_code, std::string_view result);
+
+  // Views that follow the replay (not owned; must outlive the Replayer).
+  void add_observer(ReplayObserver* observer) { observers_.push_back(observer); }
+  // Keep a snapshot every `interval` events in memory (at most max_bytes of
+  // them; past that every other one is dropped and the interval doubles), so
+  // seek() can go back. Call before start().
+  void enable_snapshots(uint64_t interval, uint64_t max_bytes);
+  // false: go on after a divergence (report it, keep replaying), as the
+  // inspection modes do. Default: stop unless --keep-going.
+  void set_stop_at_divergence(bool stop) { stop_at_divergence_ = stop; }
+  void set_print_state_at_until(bool print) { print_state_at_until_ = print; }
+  // The text summary as a note on stderr, so stdout holds only what an
+  // inspection printed (--json keeps it on stdout: it ends every run).
+  void set_summary_as_note(bool note) { summary_as_note_ = note; }
+
+  host::Engine& engine() { return *engine_; }
+  const wal::LogHeader& header() const { return reader_->header(); }
+  Diagnostics& diag() { return diag_; }
+  // The last event applied (0 before the first).
+  uint64_t applied() const { return applied_; }
+  // The furthest event applied so far (seek can go back from it).
+  uint64_t furthest() const { return furthest_; }
+  // The log has no more events.
+  bool at_end() const { return at_end_; }
+  // The clock the last set_clock set, 0 before one.
+  double clock_seconds() const { return clock_seconds_; }
+  // The last event applied, as a report names it.
+  const EventBrief& last_event() const { return last_event_; }
+  uint64_t divergences() const { return report_.count(); }
+  const SnapshotStore* snapshots() const { return snapshots_ ? &*snapshots_ : nullptr; }
+
  private:
   // Each returns 0 or the exit code to stop with, after printing why.
   int check_options();
   int open_log();
   int open_engine();
   int open_record_to();
-  // The replay loop proper.
-  int replay();
+  // Takes the next record (the one held back by the last advance_to, else
+  // the reader's). @return 1 a record, 0 the end of the log, or minus the
+  // exit code after printing why.
+  int next_record(wal::Record* record);
+  void hold(const wal::Record& record);
+  // Replaces the engine by one restored from snapshot and puts the reader
+  // just after its event. @return 0 or the exit code.
+  int rewind_to(const host::Snapshot& snapshot);
   int apply(const wal::Record& record);
   void check_checkpoint(const wal::Record& record);
   void check_accept(const wal::Record& record);
@@ -53,9 +119,7 @@ class Replayer {
   void drain_app_log();
   void note_end(const wal::Record& record);
   // The exit code for the end of a replay that applied every event it could.
-  int verdict();
-  int finish(int exit_code);
-  void print_summary(int exit_code);
+  void print_summary(int exit_code, std::string_view result);
   // The command that reruns this replay (engine and app included).
   std::string replay_command() const;
 
@@ -72,6 +136,19 @@ class Replayer {
   std::unique_ptr<wal::Recorder> recorder_;
   EventSink* sink_ = nullptr;  // the recorder, or the engine itself
   DivergenceReport report_;
+
+  std::vector<ReplayObserver*> observers_;
+  std::optional<SnapshotStore> snapshots_;
+  bool stop_at_divergence_;
+  bool print_state_at_until_ = true;
+  bool summary_as_note_ = false;
+  // The record advance_to read past its target, to apply next; it owns its bytes.
+  std::optional<wal::Record> held_;
+  std::vector<uint8_t> held_bytes_;
+  bool at_end_ = false;
+  uint64_t furthest_ = 0;         // the furthest event applied
+  uint64_t checked_through_ = 0;  // checkpoints up to here were counted (a rewind replays them)
+  double clock_seconds_ = 0;
 
   uint64_t applied_ = 0;  // number of the last event applied
   EventBrief last_event_;

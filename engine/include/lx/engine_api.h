@@ -13,7 +13,7 @@ extern "C" {
 
 /* Bumped on every change to lx_engine_wrapper or lx_engine_config, and to the
  * meaning of any call. A loader refuses an engine whose abi_version differs. */
-#define LX_ENGINE_ABI_VERSION 2u
+#define LX_ENGINE_ABI_VERSION 3u
 
 /* The instruction budget lxrun uses unless told otherwise, and the one lxreplay
  * uses for a log whose header records none (docs/determinism.md, "Runaway
@@ -79,6 +79,49 @@ typedef struct lx_channel_info {
   uint8_t shut_down;       /* the app called ch:shutdown(): once outgoing_bytes is 0, shut
                               the socket's write side (the peer reads EOF) and keep reading */
 } lx_channel_info;
+
+/* ---- Inspection (ABI 3): what eval and dump_state see and how they render ---- */
+
+/* How eval and dump_state render values. */
+#define LX_RENDER_TEXT 0u /* readable Lua-like text */
+#define LX_RENDER_JSON 1u /* JSON (docs/inspect.md, "Values as JSON") */
+
+/* eval only compiles the chunk: LX_OK when it compiles (and *out empty),
+ * LX_ERR_ARGUMENT with the syntax error when not. */
+#define LX_INSPECT_COMPILE_ONLY 1u
+
+/* The event an inspection follows, visible to the chunk as the table `ev`. */
+typedef struct lx_inspect_event {
+  uint64_t number;      /* ev.n: the event's number (from 1) */
+  const char* type;     /* ev.type: its record type name ("recv_incoming"), NUL-terminated */
+  int32_t chid;         /* ev.chid, when has_chid */
+  int32_t port;         /* ev.port, when has_port (notify_accept) */
+  uint8_t has_chid;     /* 1: the event concerns a channel */
+  uint8_t has_port;     /* 1: the event names a listening port */
+  uint8_t has_clock;    /* 1: a set_clock (ev.clock is the time it set) */
+  uint8_t has_bytes;    /* 1: ev.bytes is bytes[0..byte_count) */
+  uint32_t reserved;    /* must be zero */
+  double clock;         /* ev.clock, when has_clock */
+  uint64_t size_bytes;  /* ev.size: the payload's length, or the count sent_outgoing reports */
+  const uint8_t* bytes; /* ev.bytes: the payload (recv_incoming), or the bytes sent */
+  size_t byte_count;
+} lx_inspect_event;
+
+typedef struct lx_inspect_options {
+  uint32_t struct_size; /* sizeof(lx_inspect_options), checked */
+  uint32_t format;      /* LX_RENDER_TEXT or LX_RENDER_JSON */
+  /* Tables nested deeper than this show only their entry count. 0: the
+   * default (3 for eval, 64 for dump_state). */
+  uint32_t depth;
+  /* Entries shown per table, the rest counted. 0: the default (100 for
+   * eval, all for dump_state). */
+  uint32_t max_entries;
+  /* Strings longer than this are cut and their length shown. 0: 200. */
+  uint32_t max_string_bytes;
+  uint32_t flags; /* LX_INSPECT_* bits; others must be zero */
+  /* The event the state follows (the table `ev`); null: no `ev`. */
+  const lx_inspect_event* event;
+} lx_inspect_options;
 
 /* The engine's C ABI (the "EngineWrapper" of the original design): a table of
  * function pointers, fetched once with lx_engine_api(). Every call is synchronous and must be made
@@ -245,6 +288,41 @@ typedef struct lx_engine_wrapper {
    * its queued channel output and its pending wake times (0 for a null
    * engine). */
   uint64_t (*app_memory_bytes)(const lx_engine* engine);
+
+  /* ---- Inspection ---- */
+
+  /* The two calls below are neither events nor queries: they run Lua in the
+   * app's state, which allocates on the heap region (and may run app code
+   * that changes anything), so the state afterwards is no longer the one the
+   * events made. Call them only on an engine whose state will be thrown away:
+   * in a forked copy of the process, or before restoring a snapshot taken
+   * just before (docs/inspect.md). They do not count as events. What they
+   * write goes to *out (not NUL-terminated, *out_bytes long), which belongs
+   * to the handle and stays valid until the next call on the engine. lx.log
+   * lines the chunk writes are queued as usual (pop_log_line). */
+
+  /* Compiles chunk as an expression ("return " .. chunk) or, if that does not
+   * compile, as a chunk of statements, and runs it with the app's globals in
+   * view, then the upvalues of the global function update(), then the app's
+   * loaded modules by name, then the helpers upvalues(f) and modules
+   * (docs/inspect.md); options->event, when set, is the table `ev`.
+   * Assignments to globals go to the app's globals. Returns LX_OK with the
+   * values rendered (text: joined by ", ", "(no value)" for none; JSON: an
+   * array), LX_ERR_ARGUMENT when the chunk does not compile or an option is
+   * bad, LX_ERR_APP when it raised an error, LX_ERR_FAILED for a failed
+   * engine; on an error *out holds the message. */
+  int (*eval)(lx_engine* engine, const char* chunk, size_t chunk_bytes,
+              const lx_inspect_options* options, const char** out, size_t* out_bytes);
+  /* The app's state reachable from its globals (less the sandbox's own
+   * libraries), the upvalues of update() and its loaded modules, as one
+   * canonical tree: one line per leaf in a fixed order (keys sorted), each
+   * "PATH\tVALUE\n" (text) or {"path":PATH,"value":VALUE} (JSON), where PATH
+   * is an expression eval accepts ("sessions[42].cart.total") and a table
+   * met again is a reference to the path it was first shown at (cycles
+   * included). Returns LX_OK, LX_ERR_ARGUMENT, LX_ERR_APP (not enough memory
+   * to walk the state) or LX_ERR_FAILED, with the message in *out. */
+  int (*dump_state)(lx_engine* engine, const lx_inspect_options* options, const char** out,
+                    size_t* out_bytes);
 } lx_engine_wrapper;
 
 /* The one exported symbol of liblxengine.so. Returns a static table; never

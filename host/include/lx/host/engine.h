@@ -115,6 +115,23 @@ class Engine final : public EventSink, public FiguresSource {
   // Not an event: it touches nothing in the heap region.
   size_t drain_log(const std::function<void(std::string_view)>& emit);
 
+  // ---- Inspection: runs Lua in the app's state (docs/inspect.md) ----
+  // Neither events nor queries: they allocate on the heap region and may run
+  // app code, so afterwards the engine no longer holds the state the events
+  // made. Call them only on an engine that is thrown away afterwards (in a
+  // forked copy of the process, as lxreplay does).
+
+  // What an inspection call returned: an LX_* status and the text it wrote
+  // (the rendered values, the tree, or the error message).
+  struct Inspection {
+    int status = LX_OK;
+    std::string text;
+  };
+  // Evaluates chunk (see eval in engine_api.h).
+  Inspection eval(std::string_view chunk, const lx_inspect_options& options);
+  // The app's state as a canonical tree (see dump_state in engine_api.h).
+  Inspection dump_state(const lx_inspect_options& options);
+
  private:
   Engine(const lx_engine_wrapper& api, lx_engine* engine, const HeapRegion& region, uint64_t seed)
       : api_(api),

@@ -1,0 +1,53 @@
+// lxreplay's inspection modes (docs/inspect.md): --eval and --dump-state at
+// an event, --probe over a range, the --repl, the --conversation and a
+// what-if app's --responses. Each is built on the one replay loop
+// (Replayer::advance_to / seek), its observers and the forked Inspector,
+// so every checkpoint is still verified while they look.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "inspector.h"
+#include "lxreplay_options.h"
+
+namespace lx::tools {
+
+// Each returns the exit code (docs/inspect.md, "Exit codes").
+int run_eval_mode(const LxreplayOptions& options, std::FILE* out, std::FILE* err);
+int run_probe_mode(const LxreplayOptions& options, std::FILE* out, std::FILE* err);
+
+// Why the inspection flags do not go together ("" when they do): checked
+// before anything is opened, so a bad combination is a usage error (2).
+std::string inspect_usage_error(const LxreplayOptions& options);
+
+// The render options the flags ask for (--depth, --max-entries, --max-bytes).
+lx_inspect_options render_options(const LxreplayOptions& options, bool json);
+
+// The Inspector with the --eval-timeout.
+Inspector make_inspector(const LxreplayOptions& options);
+
+// The message for an inspection that did not give a value: "" when the
+// outcome is done and results[index] is LX_OK, else the engine's error
+// text or why the forked copy failed.
+std::string inspection_error(const Inspector::Outcome& outcome, size_t index);
+
+class Replayer;
+
+// A chunk the user gave, with the flag that gave it ("--eval", "--when").
+struct UserChunk {
+  std::string flag;
+  std::string text;
+};
+// Compiles every chunk, without running any, in one forked copy of the
+// replay's engine, so a syntax error stops the run before the replay goes
+// far. @return 0, or 2 after printing the first that does not compile.
+int check_chunks(Replayer& replayer, const Inspector& inspector,
+                 const std::vector<UserChunk>& chunks);
+
+// The exit code for an eval that failed: 2 when the chunk does not
+// compile, else 1.
+int eval_failure_code(const Inspector::Outcome& outcome, size_t index);
+
+}  // namespace lx::tools
