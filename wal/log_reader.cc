@@ -212,6 +212,13 @@ Status LogReader::seek_to_event(uint64_t event) {
   last_event_ = frame.first_event == 0 ? 0 : frame.first_event - 1;
   last_rank_ = 0;
   skip_below_event_ = event;
+  // Reading on from here is reading that part of the file again: the
+  // trailer, the end record and any resynchronisation are still ahead.
+  trailer_seen_ = false;
+  end_.reset();
+  resynced_ = false;
+  pending_recovery_.reset();
+  last_resume_ = frame.file_offset;
   return ok_status();
 }
 

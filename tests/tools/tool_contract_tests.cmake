@@ -46,3 +46,18 @@ if(TARGET lx_tools_common)
                         lx_warnings)
   catch_discover_tests(tools_diagnostics_test TEST_PREFIX "tools: ")
 endif()
+
+# lxreplay --repl on a pseudo-terminal and from a pipe.
+if(Python3_Interpreter_FOUND AND TARGET lxrun AND TARGET lxreplay AND TARGET lxdump)
+  foreach(test test_repl_moves_forward_and_back_and_sees_the_same_state
+               test_repl_line_editing_history_and_ctrl_c test_repl_from_a_pipe_answers_each_line
+               test_repl_usage_errors)
+    string(REGEX REPLACE "^test_" "" short "${test}")
+    string(REPLACE "_" " " short "${short}")
+    add_test(NAME "tools: ${short}"
+             COMMAND Python3::Interpreter "${CMAKE_CURRENT_LIST_DIR}/test_repl.py" ${test})
+    set_tests_properties("tools: ${short}" PROPERTIES
+      ENVIRONMENT "LX_SAMPLES=${PROJECT_SOURCE_DIR}/samples;LXRUN=$<TARGET_FILE:lxrun>;LXREPLAY=$<TARGET_FILE:lxreplay>;LXDUMP=$<TARGET_FILE:lxdump>"
+      TIMEOUT 120)
+  endforeach()
+endif()

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "dump_stats.h"
-#include "event_range.h"
+#include "lx/tools/event_range.h"
 #include "lx/wal/format.h"
 #include "lx/wal/log_header.h"
 #include "lxdump_options.h"

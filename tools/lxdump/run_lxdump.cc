@@ -9,10 +9,10 @@
 
 #include "dump_printer.h"
 #include "dump_stats.h"
-#include "event_range.h"
 #include "lx/exit_code.h"
 #include "lx/timeline/log_views.h"
 #include "lx/tools/diagnostics.h"
+#include "lx/tools/event_range.h"
 #include "lx/tools/json_line.h"
 #include "lx/tools/log_open.h"
 

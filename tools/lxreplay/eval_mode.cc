@@ -131,6 +131,15 @@ int check_chunks(Replayer& replayer, const Inspector& inspector,
   return 0;
 }
 
+bool rendered_falsy(const std::string& text) {
+  for (std::string_view no : {"nil", "false", "(no value)"}) {
+    if (text == no || (text.size() > no.size() && text.compare(0, no.size(), no) == 0 &&
+                       text.compare(no.size(), 2, ", ") == 0))
+      return true;
+  }
+  return false;
+}
+
 int eval_failure_code(const Inspector::Outcome& outcome, size_t index) {
   if (outcome.done() && index < outcome.results.size() &&
       outcome.results[index].status == LX_ERR_ARGUMENT)
@@ -153,6 +162,10 @@ std::string inspect_usage_error(const LxreplayOptions& options) {
     return "";
   }
   if (!options.record_to.empty()) return "--record-to goes with a plain replay, not an inspection";
+  if (options.repl && options.log_path == "-")
+    return "--repl reads its commands from standard input; give the log as a file";
+  if (options.repl && options.json)
+    return "--repl answers in text; --json goes with --eval, --dump-state and --probe";
   if (options.break_at) return "--break-at goes with a plain replay, not an inspection";
   if (options.at && (!options.probes.empty() || options.conversation || options.responses))
     return "--at N goes with --eval, --dump-state or --repl";

@@ -17,6 +17,9 @@ namespace lx::tools {
 // Each returns the exit code (docs/inspect.md, "Exit codes").
 int run_eval_mode(const LxreplayOptions& options, std::FILE* out, std::FILE* err);
 int run_probe_mode(const LxreplayOptions& options, std::FILE* out, std::FILE* err);
+// --repl: reads commands from in (with line editing and history when it is
+// a terminal) and answers on out.
+int run_repl_mode(const LxreplayOptions& options, std::FILE* in, std::FILE* out, std::FILE* err);
 
 // Why the inspection flags do not go together ("" when they do): checked
 // before anything is opened, so a bad combination is a usage error (2).
@@ -45,6 +48,11 @@ struct UserChunk {
 // far. @return 0, or 2 after printing the first that does not compile.
 int check_chunks(Replayer& replayer, const Inspector& inspector,
                  const std::vector<UserChunk>& chunks);
+
+// A rendered value (the text form of an eval) that Lua would treat as false
+// in an `if`: its first value nil or false (strings are quoted, so "false"
+// is the boolean).
+bool rendered_falsy(const std::string& text);
 
 // The exit code for an eval that failed: 2 when the chunk does not
 // compile, else 1.

@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
                  "may repeat");
   app.add_flag("--dump-state", options.dump_state,
                "print the app's whole Lua state as one tree of paths");
+  app.add_flag("--repl", options.repl,
+               "a prompt in the app's state at --at N: Lua expressions, and :next, :goto, "
+               ":until, :events, :where (:help lists them)");
   std::vector<std::string> probe_texts;
   std::vector<std::string> when_texts;
   auto* probe_flag = app.add_option("--probe", probe_texts,

@@ -19,17 +19,6 @@ namespace {
 constexpr int kNotHit = 1;
 constexpr int kConditionFailed = 2;
 
-// A rendered value that Lua would treat as false in an `if`: the first
-// value nil or false (strings are quoted, so "false" is the boolean).
-bool falsy(const std::string& text) {
-  for (std::string_view no : {"nil", "false", "(no value)"}) {
-    if (text == no || (text.size() > no.size() && text.compare(0, no.size(), no) == 0 &&
-                       text.compare(no.size(), 2, ", ") == 0))
-      return true;
-  }
-  return false;
-}
-
 class ProbeObserver : public ReplayObserver {
  public:
   ProbeObserver(const LxreplayOptions& options, Replayer& replayer, EventMemo& memo, std::FILE* out)
@@ -59,7 +48,7 @@ class ProbeObserver : public ReplayObserver {
             answers.push_back({kConditionFailed, std::move(holds.text)});
             continue;
           }
-          if (falsy(holds.text)) {
+          if (rendered_falsy(holds.text)) {
             answers.push_back({kNotHit, ""});
             continue;
           }

@@ -1,12 +1,11 @@
-// Parsing lxdump's RANGE.
-#include "event_range.h"
+// Parsing an event RANGE (lxdump's argument, the REPL's :events).
+#include "lx/tools/event_range.h"
 
 #include <fmt/format.h>
 
 namespace lx::tools {
-namespace {
 
-bool parse_number(const std::string& text, uint64_t* value) {
+bool parse_event_number(std::string_view text, uint64_t* value) {
   if (text.empty() || text.size() > 19) return false;
   uint64_t v = 0;
   for (char c : text) {
@@ -16,8 +15,6 @@ bool parse_number(const std::string& text, uint64_t* value) {
   *value = v;
   return true;
 }
-
-}  // namespace
 
 Result<EventRange> parse_event_range(const std::string& text) {
   EventRange range;
@@ -31,14 +28,14 @@ Result<EventRange> parse_event_range(const std::string& text) {
   };
   const size_t dash = text.find('-');
   if (dash == std::string::npos) {
-    if (!parse_number(text, &range.first)) return bad("not a number");
+    if (!parse_event_number(text, &range.first)) return bad("not a number");
     range.last = range.first;
   } else {
     const std::string a = text.substr(0, dash);
     const std::string b = text.substr(dash + 1);
     if (a.empty() && b.empty()) return bad("no numbers");
-    if (!a.empty() && !parse_number(a, &range.first)) return bad("not a number");
-    if (!b.empty() && !parse_number(b, &range.last)) return bad("not a number");
+    if (!a.empty() && !parse_event_number(a, &range.first)) return bad("not a number");
+    if (!b.empty() && !parse_event_number(b, &range.last)) return bad("not a number");
   }
   if (range.first == 0 || range.last == 0) return bad("events are numbered from 1");
   if (range.first > range.last) return bad("the first event is after the last");

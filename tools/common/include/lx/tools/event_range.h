@@ -1,8 +1,10 @@
-// The RANGE argument of lxdump (as rr dump takes it): N, N-M, N-, -M or end.
+// The RANGE argument of lxdump and of the REPL's :events (as rr dump takes
+// it): N, N-M, N-, -M or end.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "lx/status.h"
 
@@ -15,6 +17,9 @@ struct EventRange {
 
   bool contains(uint64_t event) const { return event >= first && event <= last; }
 };
+
+// A decimal number of at most 19 digits and nothing else.
+bool parse_event_number(std::string_view text, uint64_t* value);
 
 // Parses text (empty: every event). kUsage with a message that quotes text
 // as given and says what is wrong ("events are numbered from 1").
