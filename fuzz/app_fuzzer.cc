@@ -1,0 +1,175 @@
+// libFuzzer harnesses "http_app" and "resp_app" (this file, built once per
+// sample with LX_FUZZ_APP_DIR): a sample's protocol parser run inside the
+// engine. Each input is one client's bytes, fed to an accepted channel in a
+// few reads, on an engine restored from one snapshot taken after the app
+// loaded, so every input starts from the same state.
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine_api.h"  // lx::engine::api_table(): the engine is linked in (lx_engine_core)
+#include "lx/engine_api.h"
+#include "lx/host/heap_region.h"
+#include "lx/host/source_blob.h"
+
+namespace {
+
+using lx::host::HeapRegion;
+
+constexpr int32_t kPort = 8000;
+constexpr double kStartClock = 1.0;
+constexpr size_t kMaxCuts = 3;
+constexpr size_t kLogLinesKept = 20;
+
+const lx_engine_wrapper* api = nullptr;
+std::vector<uint8_t> snapshot;  // the region's state after the app loaded and accepted the client
+int32_t client = 0;             // the accepted channel in that state
+std::optional<HeapRegion> region;
+lx_engine* engine = nullptr;
+std::deque<std::string> log_lines;  // the latest lx.log lines, shown with a failure
+std::vector<char> line_buffer(4096);
+
+void drain_log() {
+  for (;;) {
+    const int64_t length = api->pop_log_line(engine, line_buffer.data(), line_buffer.size());
+    if (length < 0) return;
+    log_lines.emplace_back(line_buffer.data());
+    if (log_lines.size() > kLogLinesKept) log_lines.pop_front();
+  }
+}
+
+[[noreturn]] void broken(const char* what, int code) {
+  drain_log();
+  std::fprintf(stderr, "%s: %s returned %d: %s\n", LX_FUZZ_TARGET, what, code,
+               engine != nullptr ? api->last_error(engine) : "(no engine)");
+  for (const std::string& line : log_lines) std::fprintf(stderr, "  lx.log: %s\n", line.c_str());
+  std::abort();
+}
+
+void require_ok(const char* what, int code) {
+  if (code != LX_OK) broken(what, code);
+  drain_log();
+}
+
+lx_engine_config config_for(const HeapRegion& heap) {
+  lx_engine_config config{};
+  config.struct_size = sizeof(config);
+  config.heap_base = heap.base();
+  config.heap_bytes = heap.bytes();
+  config.seed = 1;
+  return config;
+}
+
+void fresh_region() {
+  engine = nullptr;
+  region.reset();  // unmapped first: the new one takes the same address
+  auto reserved = HeapRegion::reserve();
+  if (!reserved.ok()) {
+    std::fprintf(stderr, "%s: %s\n", LX_FUZZ_TARGET, reserved.status().message().c_str());
+    std::abort();
+  }
+  region.emplace(std::move(reserved).value());
+}
+
+// Sends every queued byte of every channel, as lxrun would.
+void drain_output() {
+  int32_t chids[16];
+  const size_t count = api->list_channels(engine, chids, 16);
+  for (size_t i = 0; i < count && i < 16; ++i) {
+    const uint8_t* bytes = nullptr;
+    size_t byte_count = 0;
+    while (api->peek_outgoing(engine, chids[i], &bytes, &byte_count) == LX_OK && byte_count > 0)
+      require_ok("sent_outgoing", api->sent_outgoing(engine, chids[i], byte_count));
+  }
+}
+
+// True while the client's channel still takes input: the app has not closed it.
+bool client_open() {
+  lx_channel_info info{};
+  return api->get_channel_info(engine, client, &info) == LX_OK && info.deleted == 0 &&
+         info.closed == 0;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  api = lx::engine::api_table();
+  fresh_region();
+  lx_engine_config config = config_for(*region);
+  char why[512] = {};
+  if (api->create(&config, &engine, why, sizeof(why)) != LX_OK) {
+    std::fprintf(stderr, "%s: cannot create the engine: %s\n", LX_FUZZ_TARGET, why);
+    std::abort();
+  }
+  auto blob = lx::host::read_app_dir(LX_FUZZ_APP_DIR, {});
+  if (!blob.ok()) {
+    std::fprintf(stderr, "%s: %s\n", LX_FUZZ_TARGET, blob.status().message().c_str());
+    std::abort();
+  }
+  require_ok("set_clock", api->set_clock(engine, kStartClock));
+  require_ok("set_lua_source",
+             api->set_lua_source(engine, blob.value().data(), blob.value().size()));
+  require_ok("invoke_event_update", api->invoke_event_update(engine));
+  client = api->notify_accept(engine, kPort);
+  if (client <= 0) broken("notify_accept", client);
+  require_ok("invoke_event_update", api->invoke_event_update(engine));
+  drain_output();
+  const auto* base = static_cast<const uint8_t*>(region->base());
+  snapshot.assign(base, base + api->snapshot_bytes(engine));
+  api->destroy(engine);
+  return 0;
+}
+
+// The input: a control byte whose low two bits say how many cuts (0-3), one
+// little-endian u16 per cut (an offset into the rest, modulo its size), then
+// the client's bytes, fed in that many + 1 reads with update() after each.
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  size_t cuts = size > 0 ? data[0] % (kMaxCuts + 1) : 0;
+  size_t header = size > 0 ? 1 : 0;
+  if (size < header + 2 * cuts) cuts = 0;
+  header += 2 * cuts;
+  const uint8_t* stream = data + header;
+  const size_t stream_bytes = size - header;
+  std::vector<size_t> ends;
+  for (size_t i = 0; i < cuts; ++i) {
+    const size_t at = static_cast<size_t>(data[1 + 2 * i] | (data[2 + 2 * i] << 8));
+    ends.push_back(at % (stream_bytes + 1));
+  }
+  ends.push_back(stream_bytes);
+  std::sort(ends.begin(), ends.end());
+
+  fresh_region();
+  std::memcpy(region->base(), snapshot.data(), snapshot.size());
+  lx_engine_config config = config_for(*region);
+  char why[512] = {};
+  if (api->restore(&config, &engine, why, sizeof(why)) != LX_OK) {
+    std::fprintf(stderr, "%s: cannot restore the engine: %s\n", LX_FUZZ_TARGET, why);
+    std::abort();
+  }
+  double clock = kStartClock;
+  size_t at = 0;
+  for (size_t end : ends) {
+    if (end == at) continue;
+    if (!client_open()) break;
+    clock += 0.25;
+    require_ok("set_clock", api->set_clock(engine, clock));
+    require_ok("recv_incoming", api->recv_incoming(engine, client, stream + at, end - at));
+    require_ok("invoke_event_update", api->invoke_event_update(engine));
+    drain_output();
+    at = end;
+  }
+  if (client_open()) {
+    require_ok("notify_close", api->notify_close(engine, client));
+    require_ok("invoke_event_update", api->invoke_event_update(engine));
+    drain_output();
+  }
+  api->destroy(engine);
+  engine = nullptr;
+  return 0;
+}
