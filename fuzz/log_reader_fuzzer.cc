@@ -12,10 +12,6 @@
 
 namespace {
 
-// wal/include/lx/wal/log_reader.h: "memory stays bounded (under 200 MiB ...)
-// whatever the length fields say".
-constexpr int64_t kReaderBoundBytes = int64_t{200} << 20;
-
 // Live heap bytes of the process (ASan's allocator hooks), and the most seen
 // since the current input began.
 std::atomic<int64_t> live_bytes{0};
@@ -65,11 +61,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     most_held_bytes = held;
   }
-  if (held > kReaderBoundBytes) {
+  if (held > lx::fuzz::kReaderHeapBoundBytes) {
     std::fprintf(stderr,
                  "log_reader: reading %zu bytes held %lld bytes of heap, over the reader's "
                  "bound of %lld\n",
-                 size, static_cast<long long>(held), static_cast<long long>(kReaderBoundBytes));
+                 size, static_cast<long long>(held),
+                 static_cast<long long>(lx::fuzz::kReaderHeapBoundBytes));
     std::abort();
   }
   return 0;

@@ -13,6 +13,10 @@
 
 namespace lx::fuzz {
 
+// The most heap a reader may hold whatever its input says
+// (wal/include/lx/wal/log_reader.h: "memory stays bounded (under 200 MiB").
+inline constexpr int64_t kReaderHeapBoundBytes = int64_t{200} << 20;
+
 // One delivered record, reduced to what two reads can be compared by.
 struct RecordDigest {
   wal::RecordType type = wal::RecordType::kInvokeEventUpdate;
