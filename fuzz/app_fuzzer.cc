@@ -2,7 +2,10 @@
 // sample with LX_FUZZ_APP_DIR): a sample's protocol parser run inside the
 // engine. Each input is one client's bytes, fed to an accepted channel in a
 // few reads, on an engine restored from one snapshot taken after the app
-// loaded, so every input starts from the same state.
+// loaded, so every input starts from the same state. The region is mapped
+// once: before each restore, the bytes an input dirtied (snapshot_bytes()
+// before destroy; everything beyond stays zero, engine_api.h) are zeroed
+// again, which costs a tenth of mapping a fresh region and faulting 1.5 MB in.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -31,6 +34,9 @@ const lx_engine_wrapper* api = nullptr;
 std::vector<uint8_t> snapshot;  // the region's state after the app loaded and accepted the client
 int32_t client = 0;             // the accepted channel in that state
 std::optional<HeapRegion> region;
+uint64_t dirty_bytes = 0;  // of the region, from its base: all beyond is zero
+uint64_t snapshot_memhash = 0;
+uint64_t snapshot_outhash = 0;
 lx_engine* engine = nullptr;
 std::deque<std::string> log_lines;  // the latest lx.log lines, shown with a failure
 std::vector<char> line_buffer(4096);
@@ -66,15 +72,40 @@ lx_engine_config config_for(const HeapRegion& heap) {
   return config;
 }
 
-void fresh_region() {
-  engine = nullptr;
-  region.reset();  // unmapped first: the new one takes the same address
+void reserve_region() {
   auto reserved = HeapRegion::reserve();
   if (!reserved.ok()) {
     std::fprintf(stderr, "%s: %s\n", LX_FUZZ_TARGET, reserved.status().message().c_str());
     std::abort();
   }
   region.emplace(std::move(reserved).value());
+}
+
+// Ends the input's engine, remembering how far it wrote into the region.
+void destroy_engine() {
+  dirty_bytes = std::max(dirty_bytes, api->snapshot_bytes(engine));
+  api->destroy(engine);
+  engine = nullptr;
+}
+
+// The region as a fresh mapping holding the snapshot, and the engine adopted from it.
+void restore_engine() {
+  auto* base = static_cast<uint8_t*>(region->base());
+  if (dirty_bytes > snapshot.size())
+    std::memset(base + snapshot.size(), 0, dirty_bytes - snapshot.size());
+  std::memcpy(base, snapshot.data(), snapshot.size());
+  dirty_bytes = snapshot.size();
+  lx_engine_config config = config_for(*region);
+  char why[512] = {};
+  if (api->restore(&config, &engine, why, sizeof(why)) != LX_OK) {
+    std::fprintf(stderr, "%s: cannot restore the engine: %s\n", LX_FUZZ_TARGET, why);
+    std::abort();
+  }
+  if (api->memhash(engine) != snapshot_memhash || api->outhash(engine) != snapshot_outhash) {
+    std::fprintf(stderr, "%s: the restored engine's hashes are not the snapshot's\n",
+                 LX_FUZZ_TARGET);
+    std::abort();
+  }
 }
 
 // Sends every queued byte of every channel, as lxrun would.
@@ -100,7 +131,7 @@ bool client_open() {
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   api = lx::engine::api_table();
-  fresh_region();
+  reserve_region();
   lx_engine_config config = config_for(*region);
   char why[512] = {};
   if (api->create(&config, &engine, why, sizeof(why)) != LX_OK) {
@@ -122,7 +153,10 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   drain_output();
   const auto* base = static_cast<const uint8_t*>(region->base());
   snapshot.assign(base, base + api->snapshot_bytes(engine));
-  api->destroy(engine);
+  snapshot_memhash = api->memhash(engine);
+  snapshot_outhash = api->outhash(engine);
+  std::fprintf(stderr, "%s: the app's snapshot holds %zu bytes\n", LX_FUZZ_TARGET, snapshot.size());
+  destroy_engine();
   return 0;
 }
 
@@ -144,14 +178,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ends.push_back(stream_bytes);
   std::sort(ends.begin(), ends.end());
 
-  fresh_region();
-  std::memcpy(region->base(), snapshot.data(), snapshot.size());
-  lx_engine_config config = config_for(*region);
-  char why[512] = {};
-  if (api->restore(&config, &engine, why, sizeof(why)) != LX_OK) {
-    std::fprintf(stderr, "%s: cannot restore the engine: %s\n", LX_FUZZ_TARGET, why);
-    std::abort();
-  }
+  restore_engine();
   double clock = kStartClock;
   size_t at = 0;
   for (size_t end : ends) {
@@ -169,7 +196,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     require_ok("invoke_event_update", api->invoke_event_update(engine));
     drain_output();
   }
-  api->destroy(engine);
-  engine = nullptr;
+  destroy_engine();
   return 0;
 }
