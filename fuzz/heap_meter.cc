@@ -25,8 +25,9 @@ constexpr size_t kMaxCachedTotalBytes = size_t{192} << 20;
 
 std::atomic<int64_t> live{0};
 std::atomic<int64_t> peak{0};
-// Set around the cache's own malloc and free, which the hooks must not count.
-thread_local bool quiet = false;
+// Set around the cache's own malloc and free, which the hooks must not count
+// (volatile: the compiler knows malloc and free and would drop plain stores).
+thread_local volatile bool quiet = false;
 
 struct Block {
   void* p = nullptr;
