@@ -35,8 +35,23 @@ int main(int argc, char** argv) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--seed", options.seed, "engine seed for lx.random and math.random")
       ->default_val(LxrunOptions::kDefaultSeed);
-  app.add_option("--tick-ms", options.tick_ms, "how often the clock is fed, in milliseconds")
+  app.add_option("--tick-ms", options.tick_ms,
+                 "feed the clock and run update() every MS milliseconds; 0: only on I/O and "
+                 "when a wake time the app asked for (lx.after, lx.wake_at) is due")
       ->default_val(LxrunOptions::kDefaultTickMs);
+  app.add_option("--max-connections", options.max_connections,
+                 "accepted connections held at once; beyond it new ones are closed at once, "
+                 "with one warning when shedding starts and one when it ends")
+      ->default_val(LxrunOptions::kDefaultMaxConnections);
+  app.add_option("--instruction-budget", options.instruction_budget,
+                 "Lua instructions main.lua, update() or on_reload() may run before they are "
+                 "stopped with an error; 0: unlimited (then a runaway update() also blocks "
+                 "SIGINT)")
+      ->default_val(LxrunOptions::kDefaultInstructionBudget);
+  app.add_option("--memory-mb", options.memory_mb,
+                 "MiB the app may hold (Lua objects, queued output) before allocations fail "
+                 "with 'not enough memory'; 0: no cap but the heap region")
+      ->default_val(LxrunOptions::kDefaultMemoryMb);
   app.add_option("--engine", options.engine_path,
                  "engine library (default: liblxengine.so beside lxrun)");
   app.add_option("--heap-base", options.heap_base,

@@ -27,14 +27,17 @@ struct Channel {
   StreamBuffer in;           // received, not yet read by the app
   StreamBuffer out;          // written by the app, not yet sent by the driver
   const bool outgoing;       // made by lx.connect
-  bool closed = false;       // notify_close arrived
+  bool closed = false;       // notify_close arrived: the remote sends no more (EOF) or failed
   bool deleted = false;      // the app called ch:close(); lingers only to flush output
-  bool finished = false;     // closed and drained: out of the driver's list for good
-  bool output_dead = false;  // stdio only: stdout failed, writes are dropped
+  bool shut_down = false;    // the app called ch:shutdown(): it writes no more, still reads
+  bool output_dead = false;  // a second notify_close: output cannot be delivered, writes drop
+  bool finished = false;     // both directions done: out of the driver's list for good
 
   // In list_channels: everything except finished channels (deleted channels
   // are destroyed once drained, so they never reach that state).
   bool listed() const { return !finished; }
+  // ch:write() queues bytes only while this is true.
+  bool writable() const { return !finished && !output_dead && !shut_down; }
 };
 
 }  // namespace lx::engine

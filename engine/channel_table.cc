@@ -2,14 +2,16 @@
 #include "channel_table.h"
 
 #include <limits>
+#include <new>
 
 #include "engine_assert.h"
 #include "lx/engine_api.h"
 
 namespace lx::engine {
 
-ChannelTable::ChannelTable(Heap& heap)
+ChannelTable::ChannelTable(Heap& heap, AppMemory& memory)
     : heap_(&heap),
+      memory_(&memory),
       channels_(eng::Allocator<std::pair<const int32_t, Channel>>(heap)),
       accept_queue_(eng::Allocator<int32_t>(heap)) {
   channels_.try_emplace(LX_STDIO_CHID, heap, LX_STDIO_CHID, 0, std::string_view(), false);
@@ -78,8 +80,9 @@ void ChannelTable::close_by_driver(Channel& channel) {
   if (!channel.closed) {
     channel.closed = true;
   } else {
+    memory_->release(channel.out.size());
     channel.out.clear();
-    if (channel.chid == LX_STDIO_CHID) channel.output_dead = true;
+    channel.output_dead = true;
   }
   settle_needed_ = true;
 }
@@ -87,7 +90,8 @@ void ChannelTable::close_by_driver(Channel& channel) {
 void ChannelTable::consume_output(Channel& channel, uint64_t byte_count) {
   LX_ENGINE_ASSERT(byte_count <= channel.out.size());
   channel.out.consume(static_cast<std::size_t>(byte_count));
-  if (channel.closed || channel.deleted) settle_needed_ = true;
+  memory_->release(byte_count);
+  if (channel.closed || channel.deleted || channel.shut_down) settle_needed_ = true;
 }
 
 void ChannelTable::delete_by_app(Channel& channel) {
@@ -98,11 +102,21 @@ void ChannelTable::delete_by_app(Channel& channel) {
   settle_needed_ = true;
 }
 
+void ChannelTable::shut_down_by_app(Channel& channel) {
+  LX_ENGINE_ASSERT(channel.chid != LX_STDIO_CHID);
+  LX_ENGINE_ASSERT(!channel.deleted);
+  if (channel.shut_down) return;
+  channel.shut_down = true;
+  settle_needed_ = true;
+}
+
 bool ChannelTable::write(Channel& channel, const void* bytes, std::size_t byte_count) {
   LX_ENGINE_ASSERT(!channel.deleted);
-  if (channel.finished || channel.output_dead) return false;
+  if (!channel.writable()) return false;
   if (byte_count == 0) return true;
+  if (!memory_->fits(byte_count)) throw std::bad_alloc();
   channel.out.append(bytes, byte_count);
+  memory_->charge(byte_count);
   outhash_.mix(static_cast<uint64_t>(static_cast<uint32_t>(channel.chid)));
   outhash_.mix_bytes(bytes, byte_count);
   return true;
@@ -118,7 +132,9 @@ void ChannelTable::settle() {
     } else if (channel.deleted) {
       it = channels_.erase(it);
     } else {
-      if (channel.closed) channel.finished = true;
+      // A closed channel stays listed while the app may still write to it
+      // (a half-close): only when neither direction can carry bytes is it done.
+      if (channel.output_dead || (channel.closed && channel.shut_down)) channel.finished = true;
       ++it;
     }
   }

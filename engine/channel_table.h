@@ -8,6 +8,7 @@
 #include <optional>
 #include <string_view>
 
+#include "app_memory.h"
 #include "channel.h"
 #include "eng_containers.h"
 #include "hash64.h"
@@ -16,8 +17,9 @@ namespace lx::engine {
 
 class ChannelTable {
  public:
-  // Creates stdio (chid 0).
-  explicit ChannelTable(Heap& heap);
+  // Creates stdio (chid 0). Queued output is charged to memory, which must
+  // outlive the table.
+  ChannelTable(Heap& heap, AppMemory& memory);
 
   // Any channel object still held (listed or finished), or null.
   Channel* find(int32_t chid);
@@ -34,21 +36,28 @@ class ChannelTable {
   // lx.accept: the oldest queued chid, or nullopt.
   std::optional<int32_t> pop_accepted();
 
-  // notify_close: the first call marks the channel closed; a later one drops
-  // its unsent output (and for stdio, every later write too).
+  // notify_close: the first call marks the channel closed (the remote sends
+  // no more; the app may still write, a half-close); a later one drops its
+  // unsent output and every later write (the driver cannot deliver them).
   void close_by_driver(Channel& channel);
   // sent_outgoing: byte_count <= out.size().
   void consume_output(Channel& channel, uint64_t byte_count);
   // ch:close(): the app lets go of a channel (never stdio). Its input is
   // dropped; it is destroyed at the end of the event once its output is gone.
   void delete_by_app(Channel& channel);
+  // ch:shutdown(): the app will write no more on a channel (never stdio);
+  // once its output is sent the driver shuts the socket's write side, and
+  // the channel still receives until the remote closes.
+  void shut_down_by_app(Channel& channel);
   // ch:write(): queues bytes and folds them into outhash. Returns false (and
-  // queues nothing) when the channel is finished or stdout is dead. Throws
-  // std::bad_alloc when the app's share of the heap is exhausted.
+  // queues nothing) when the channel is not writable() (finished, shut down
+  // by the app, or its output is dead). Throws std::bad_alloc, queueing
+  // nothing, when the app's memory cap or its share of the heap is exhausted.
   bool write(Channel& channel, const void* bytes, std::size_t byte_count);
 
-  // End of every event: destroys deleted channels without output and marks
-  // closed channels without output finished.
+  // End of every event: destroys deleted channels without output, and marks
+  // finished the channels without output whose two directions are done
+  // (closed and shut down, or output dead).
   void settle();
 
   // Writes up to capacity listed chids in ascending order; returns how many
@@ -61,6 +70,7 @@ class ChannelTable {
   std::optional<int32_t> open(int32_t port, std::string_view target, bool outgoing);
 
   Heap* heap_;
+  AppMemory* memory_;
   eng::map<int32_t, Channel> channels_;
   eng::deque<int32_t> accept_queue_;
   int32_t next_chid_ = 1;

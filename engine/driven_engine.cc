@@ -20,10 +20,25 @@ namespace {
 // Clock values beyond this are refused: os.time() must fit an integer.
 constexpr double kMaxClockSeconds = 9.0e15;
 
+// An app error identical to the last one logged is logged again at most this
+// often (engine clock); the ones between are counted.
+constexpr double kRepeatWindowSeconds = 10;
+
 std::string decimal(int64_t value) {
   char digits[24];
   auto result = std::to_chars(digits, digits + sizeof(digits), value);
   return std::string(digits, result.ptr);
+}
+
+// 3712 -> "3,712".
+std::string grouped(uint64_t value) {
+  std::string digits = decimal(static_cast<int64_t>(value));
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
 }
 
 }  // namespace
@@ -41,13 +56,14 @@ int DrivenEngine::create(const lx_engine_config& config, OffHeap* off_heap, Driv
   }
   DrivenEngine* engine = nullptr;
   try {
-    engine = new (memory) DrivenEngine(*heap, config.seed);
+    engine = new (memory) DrivenEngine(*heap, config);
   } catch (const std::bad_alloc&) {
     *error = "the heap region cannot hold the engine's tables";
     return LX_ERR_NO_MEMORY;
   }
   engine->attach(off_heap);
-  if (!engine->lua_.open(*heap, *engine, config.seed, error)) {
+  if (!engine->lua_.open(*heap, engine->app_memory_, *engine, config.seed,
+                         config.instruction_budget, error)) {
     destroy(engine);
     return LX_ERR_NO_MEMORY;
   }
@@ -91,8 +107,14 @@ uint64_t DrivenEngine::snapshot_bytes() const {
   return RegionHeader::kBytes + heap_->high_water_offset();
 }
 
-DrivenEngine::DrivenEngine(Heap& heap, uint64_t seed)
-    : heap_(&heap), seed_(seed), random_(seed), channels_(heap), source_(heap) {}
+DrivenEngine::DrivenEngine(Heap& heap, const lx_engine_config& config)
+    : heap_(&heap),
+      seed_(config.seed),
+      app_memory_(config.memory_cap_bytes),
+      random_(config.seed),
+      channels_(heap, app_memory_),
+      wakes_(heap, app_memory_),
+      source_(heap) {}
 
 DrivenEngine::~DrivenEngine() {
   closing_ = true;
@@ -177,8 +199,32 @@ int DrivenEngine::set_lua_source(const uint8_t* blob, std::size_t blob_bytes) {
 }
 
 int DrivenEngine::report_lua_failure(const char* where, const LuaSandbox::Failure& failure) {
-  if (!failure.traceback.empty()) {
-    std::string_view text = failure.traceback;
+  if (!failure.traceback.empty()) log_failure(where, failure.traceback);
+  return set_error(LX_ERR_APP, failure.message);
+}
+
+void DrivenEngine::log_failure(const char* where, std::string_view traceback) noexcept {
+  OffHeap& o = attached();
+  try {
+    std::string key = std::string(where) + '\n' + std::string(traceback);
+    double since = clock_seconds_ - o.last_failure_clock;
+    if (key == o.last_failure && since >= 0 && since < kRepeatWindowSeconds) {
+      ++o.failure_repeats;
+      return;
+    }
+    if (o.failure_repeats > 0) {
+      std::string_view last(o.last_failure);
+      last.remove_prefix(o.last_failure_where.size() + 1);
+      o.log.push("error in " + o.last_failure_where + ": " +
+                 std::string(last.substr(0, last.find('\n'))) + " (repeated " +
+                 grouped(o.failure_repeats) +
+                 " more times; an identical error is logged at most once every 10 s)");
+      o.failure_repeats = 0;
+    }
+    o.last_failure = std::move(key);
+    o.last_failure_where = where;
+    o.last_failure_clock = clock_seconds_;
+    std::string_view text = traceback;
     bool first = true;
     while (!text.empty() || first) {
       std::size_t newline = text.find('\n');
@@ -192,13 +238,15 @@ int DrivenEngine::report_lua_failure(const char* where, const LuaSandbox::Failur
           entry += c;
         }
       }
-      attached().log.push(entry);
+      o.log.push(entry);
       first = false;
       if (newline == std::string_view::npos) break;
       text.remove_prefix(newline + 1);
     }
+  } catch (...) {
+    o.last_failure.clear();  // out of system memory: the next error is logged in full
+    o.failure_repeats = 0;
   }
-  return set_error(LX_ERR_APP, failure.message);
 }
 
 int DrivenEngine::apply_lua_source(const uint8_t* blob, std::size_t blob_bytes) {
@@ -229,7 +277,7 @@ int DrivenEngine::apply_lua_source(const uint8_t* blob, std::size_t blob_bytes) 
   source_loaded_ = true;
   missing_update_reported_ = false;
   if (!lua_.start_source(source_, &failure)) return report_lua_failure("main.lua", failure);
-  if (!lua_.run_compiled(&failure)) return report_lua_failure("main.lua", failure);
+  if (!lua_.run_compiled("main.lua", &failure)) return report_lua_failure("main.lua", failure);
   if (rescan) {
     bool defined = false;
     if (!lua_.call_global("on_reload", &defined, &failure)) {
@@ -307,6 +355,8 @@ int DrivenEngine::invoke_event_update() {
 }
 
 int DrivenEngine::apply_update() {
+  // This update answers every wake time the clock has reached.
+  wakes_.consume_due(clock_seconds_);
   if (!source_loaded_) {
     if (missing_update_reported_) return LX_OK;
     missing_update_reported_ = true;
@@ -344,6 +394,7 @@ int DrivenEngine::get_channel_info(int32_t chid, lx_channel_info* info) const {
   info->closed = channel->closed ? 1 : 0;
   info->outgoing = channel->outgoing ? 1 : 0;
   info->deleted = channel->deleted ? 1 : 0;
+  info->shut_down = channel->shut_down ? 1 : 0;
   return LX_OK;
 }
 
@@ -357,9 +408,15 @@ int DrivenEngine::get_target(int32_t chid, const char** target, std::size_t* tar
 
 int DrivenEngine::peek_outgoing(int32_t chid, const uint8_t** bytes,
                                 std::size_t* byte_count) const {
+  return peek_outgoing_at(chid, 0, bytes, byte_count);
+}
+
+int DrivenEngine::peek_outgoing_at(int32_t chid, uint64_t offset, const uint8_t** bytes,
+                                   std::size_t* byte_count) const {
   const Channel* channel = channels_.find_listed(chid);
   if (channel == nullptr) return LX_ERR_NO_CHANNEL;
-  std::span<const uint8_t> run = channel->out.peek();
+  if (offset > channel->out.size()) return LX_ERR_ARGUMENT;
+  std::span<const uint8_t> run = channel->out.peek_at(static_cast<std::size_t>(offset));
   *bytes = run.data();
   *byte_count = run.size();
   return LX_OK;

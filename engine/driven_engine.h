@@ -6,9 +6,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "app_memory.h"
 #include "app_source.h"
 #include "channel_table.h"
 #include "engine_random.h"
@@ -16,6 +18,7 @@
 #include "log_queue.h"
 #include "lua_sandbox.h"
 #include "lx/engine_api.h"
+#include "wake_queue.h"
 
 namespace lx::engine {
 
@@ -31,6 +34,13 @@ class DrivenEngine {
     LogQueue log;
     std::string last_error;
     std::string warning;  // pieces of a warning; always empty between calls
+    // The last app error logged in full (entry point and traceback), when
+    // (engine clock), and how many identical ones were not logged since:
+    // rate-limiting debug output, not engine state.
+    std::string last_failure;
+    std::string last_failure_where;
+    double last_failure_clock = 0;
+    uint64_t failure_repeats = 0;
   };
 
   // Builds an engine in config.heap_base (already checked by the ABI layer),
@@ -75,6 +85,11 @@ class DrivenEngine {
   int get_channel_info(int32_t chid, lx_channel_info* info) const;
   int get_target(int32_t chid, const char** target, std::size_t* target_bytes) const;
   int peek_outgoing(int32_t chid, const uint8_t** bytes, std::size_t* byte_count) const;
+  int peek_outgoing_at(int32_t chid, uint64_t offset, const uint8_t** bytes,
+                       std::size_t* byte_count) const;
+  // The earliest pending wake time (lx.wake_at, lx.after), if any.
+  std::optional<double> next_wake() const { return wakes_.earliest(); }
+  uint64_t app_memory_bytes() const { return app_memory_.used_bytes(); }
   bool rescan_requested() const { return rescan_requested_; }
   bool stop_requested() const { return stop_requested_; }
   uint64_t memhash() const { return heap_->memhash(); }
@@ -88,6 +103,8 @@ class DrivenEngine {
   const AppSource& source() const { return source_; }
   EngineRandom& random() { return random_; }
   LogQueue& log() { return attached().log; }
+  WakeQueue& wakes() { return wakes_; }
+  LuaSandbox& sandbox() { return lua_; }
   double clock_seconds() const { return clock_seconds_; }
   // A piece of a Lua warning (warn()); a complete warning becomes a log line.
   void lua_warning(const char* piece, bool to_be_continued) noexcept;
@@ -106,7 +123,7 @@ class DrivenEngine {
   // region, cut to this many bytes.
   static constexpr std::size_t kFailureTextBytes = 256;
 
-  DrivenEngine(Heap& heap, uint64_t seed);
+  DrivenEngine(Heap& heap, const lx_engine_config& config);
   ~DrivenEngine();
 
   OffHeap& attached() const;
@@ -119,6 +136,10 @@ class DrivenEngine {
   int apply_lua_source(const uint8_t* blob, std::size_t blob_bytes);
   int apply_update();
   int report_lua_failure(const char* where, const LuaSandbox::Failure& failure);
+  // Logs an app error's traceback, one line each, except when it repeats the
+  // last one logged within kRepeatWindowSeconds: then it only counts it, and
+  // the count is logged before the next error that is logged.
+  void log_failure(const char* where, std::string_view traceback) noexcept;
 
   uint64_t magic_ = kMagic;
   Heap* heap_;
@@ -135,8 +156,10 @@ class DrivenEngine {
   bool failed_out_of_memory_ = false;
   bool closing_ = false;
   char failure_text_[kFailureTextBytes] = {};
+  AppMemory app_memory_;  // before everything charged to it
   EngineRandom random_;
   ChannelTable channels_;
+  WakeQueue wakes_;
   AppSource source_;
   LuaSandbox lua_;
 };

@@ -3,11 +3,13 @@
 // ever thrown across the boundary.
 #include "engine_api.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <exception>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 
 #include "driven_engine.h"
@@ -75,6 +77,11 @@ int guard_event(lx_engine* engine, Body&& body) noexcept {
   }
 }
 
+// lx_engine_config as ABI 1 knew it: up to and including seed.
+constexpr std::size_t kAbi1ConfigBytes = offsetof(lx_engine_config, instruction_budget);
+static_assert(kAbi1ConfigBytes == 32);
+constexpr uint64_t kMinMemoryCapBytes = uint64_t{1} << 20;
+
 bool all_zero(const unsigned char* bytes, std::size_t count) {
   for (std::size_t i = 0; i < count; ++i) {
     if (bytes[i] != 0) return false;
@@ -92,12 +99,21 @@ int check_config(const char* call, const lx_engine_config* config, lx_engine** o
     write_error(error_text, error_cap, prefix + "config and out must not be null");
     return LX_ERR_ARGUMENT;
   }
-  if (config->struct_size != sizeof(lx_engine_config)) {
+  if (config->struct_size != sizeof(lx_engine_config) && config->struct_size != kAbi1ConfigBytes) {
     write_error(error_text, error_cap,
                 prefix +
                     "config->struct_size does not match this engine's lx_engine_config "
                     "(built against another engine_api.h?)");
     return LX_ERR_VERSION;
+  }
+  // An ABI 1 config ends before the limits: it gets none.
+  if (config->struct_size == sizeof(lx_engine_config) && config->memory_cap_bytes != 0 &&
+      config->memory_cap_bytes < kMinMemoryCapBytes) {
+    write_error(error_text, error_cap,
+                prefix +
+                    "memory_cap_bytes must be 0 (no cap) or at least 1 MiB (the Lua sandbox "
+                    "alone needs a few hundred KiB)");
+    return LX_ERR_ARGUMENT;
   }
   if (config->reserved != 0) {
     write_error(error_text, error_cap, prefix + "config->reserved must be zero");
@@ -126,9 +142,12 @@ int open_engine(const char* call, const lx_engine_config* config, lx_engine** ou
   try {
     int code = check_config(call, config, out, error_text, error_cap);
     if (code != LX_OK) return code;
+    // An ABI 1 config ends before the limits: it gets none.
+    lx_engine_config full{};
+    std::memcpy(&full, config, config->struct_size);
     auto handle = std::make_unique<Handle>();
     std::string error;
-    code = make_engine(*config, *handle, &error);
+    code = make_engine(full, *handle, &error);
     if (code != LX_OK) {
       write_error(error_text, error_cap, std::string(call) + ": " + error);
       return code;
@@ -235,6 +254,22 @@ int api_peek_outgoing(const lx_engine* engine, int32_t chid, const uint8_t** byt
   return e->peek_outgoing(chid, bytes, byte_count);
 }
 
+int api_peek_outgoing_at(const lx_engine* engine, int32_t chid, uint64_t offset,
+                         const uint8_t** bytes, size_t* byte_count) noexcept {
+  const DrivenEngine* e = unwrap(engine);
+  if (e == nullptr || bytes == nullptr || byte_count == nullptr) return LX_ERR_ARGUMENT;
+  return e->peek_outgoing_at(chid, offset, bytes, byte_count);
+}
+
+int api_next_wake(const lx_engine* engine, double* seconds) noexcept {
+  const DrivenEngine* e = unwrap(engine);
+  if (e == nullptr || seconds == nullptr) return 0;
+  std::optional<double> wake = e->next_wake();
+  if (!wake) return 0;
+  *seconds = *wake;
+  return 1;
+}
+
 int api_get_rescan_flag(const lx_engine* engine) noexcept {
   const DrivenEngine* e = unwrap(engine);
   return e != nullptr && e->rescan_requested() ? 1 : 0;
@@ -245,7 +280,8 @@ int api_get_stop_flag(const lx_engine* engine) noexcept {
   return e != nullptr && e->stop_requested() ? 1 : 0;
 }
 
-// memhash, outhash, heap_bytes_in_use, event_count: 0 for a null engine.
+// memhash, outhash, heap_bytes_in_use, event_count, app_memory_bytes: 0 for
+// a null engine.
 template <uint64_t (DrivenEngine::*kFigure)() const>
 uint64_t api_figure(const lx_engine* engine) noexcept {
   const DrivenEngine* e = unwrap(engine);
@@ -298,6 +334,10 @@ const lx_engine_wrapper* api_table() noexcept {
       api_pop_log_line,
       api_snapshot_bytes,
       api_restore,
+      // Limits and timers
+      api_next_wake,
+      api_peek_outgoing_at,
+      api_figure<&DrivenEngine::app_memory_bytes>,
   };
   return &table;
 }

@@ -4,6 +4,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include <cmath>
 #include <cstring>
 #include <new>
 #include <string>
@@ -24,7 +25,8 @@ struct ChannelRef {
   int32_t chid;
 };
 
-constexpr int32_t kNoChannel = -1;  // a userdata not (yet) bound to a channel
+constexpr int32_t kNoChannel = -1;          // a userdata not (yet) bound to a channel
+constexpr double kMaxWakeSeconds = 9.0e15;  // as set_clock's bound
 
 // Pushes a new channel userdata. Callers make it before they create or pop
 // a channel, so a Lua memory error cannot leave a channel nobody can reach.
@@ -117,6 +119,42 @@ int lx_rescan(lua_State* L) {
   return 0;
 }
 
+// Runs attempt(), which returns false when the app's memory cannot hold what
+// it adds; then, as Lua does for its own allocations, collects garbage once
+// and tries again. Returns what the last attempt returned.
+template <typename Attempt>
+bool with_collection_retry(lua_State* L, Attempt&& attempt) {
+  if (attempt()) return true;
+  lua_gc(L, LUA_GCCOLLECT);
+  return attempt();
+}
+
+// Queues a wake time; raises when the app's memory cannot hold it.
+void push_wake(lua_State* L, const char* name, double seconds) {
+  if (!with_collection_retry(L, [&] { return engine_of(L).wakes().push(seconds); })) {
+    raise_error(L, "%s: not enough memory to remember another wake time", name);
+  }
+  lua_pushnumber(L, seconds);
+}
+
+// lx.wake_at(t): run update() again once the engine clock reaches t.
+int lx_wake_at(lua_State* L) {
+  double seconds = luaL_checknumber(L, 1);
+  luaL_argcheck(L, std::isfinite(seconds) && std::fabs(seconds) <= kMaxWakeSeconds, 1,
+                "a finite engine time (seconds, as lx.now()) is required");
+  push_wake(L, "lx.wake_at", seconds);
+  return 1;
+}
+
+// lx.after(s): run update() again s seconds (>= 0) from the engine clock.
+int lx_after(lua_State* L) {
+  double delay = luaL_checknumber(L, 1);
+  luaL_argcheck(L, std::isfinite(delay) && delay >= 0 && delay <= kMaxWakeSeconds, 1,
+                "a finite number of seconds, at least 0, is required");
+  push_wake(L, "lx.after", engine_of(L).clock_seconds() + delay);
+  return 1;
+}
+
 // lx.random([m [, n]]): math.random's contract on the engine's own generator.
 int lx_random(lua_State* L) {
   EngineRandom& random = engine_of(L).random();
@@ -185,20 +223,31 @@ int channel_write(lua_State* L) {
   std::size_t bytes = 0;
   const char* text = luaL_checklstring(L, 2, &bytes);
   bool queued = false;
-  bool out_of_memory = false;
-  try {
-    queued = engine_of(L).channels().write(channel, text, bytes);
-  } catch (const std::bad_alloc&) {
-    out_of_memory = true;  // the app's share of the heap is used up: a Lua error, not a failure
-  }
-  if (out_of_memory)
+  bool stored = with_collection_retry(L, [&] {
+    try {
+      queued = engine_of(L).channels().write(channel, text, bytes);
+      return true;
+    } catch (const std::bad_alloc&) {
+      return false;  // the app's memory is used up: a Lua error, not a failure
+    }
+  });
+  if (!stored) {
     raise_error(L, "not enough memory to queue %d bytes of output", static_cast<int>(bytes));
+  }
   lua_pushboolean(L, queued);
   return 1;
 }
 
 int channel_available(lua_State* L) {
   lua_pushinteger(L, static_cast<lua_Integer>(check_channel(L).in.size()));
+  return 1;
+}
+
+// Bytes written and not yet taken by the driver: an app can stop producing
+// output for a reader that does not keep up. It changes only through events
+// (sent_outgoing), so a replay sees the same numbers.
+int channel_queued(lua_State* L) {
+  lua_pushinteger(L, static_cast<lua_Integer>(check_channel(L).out.size()));
   return 1;
 }
 
@@ -214,6 +263,15 @@ int channel_close(lua_State* L) {
   }
   Channel* channel = engine_of(L).channels().find(ref.chid);
   if (channel != nullptr && !channel->deleted) engine_of(L).channels().delete_by_app(*channel);
+  return 0;
+}
+
+int channel_shutdown(lua_State* L) {
+  Channel& channel = check_channel(L);
+  if (channel.chid == LX_STDIO_CHID) {
+    raise_error(L, "lx.stdio() (channel 0) cannot be shut down: it lives as long as the engine");
+  }
+  engine_of(L).channels().shut_down_by_app(channel);
   return 0;
 }
 
@@ -296,6 +354,28 @@ void publish_args(lua_State* L, const AppSource& source) {
   lua_pop(L, 1);
 }
 
+// Channel methods added after engine ABI 1. They are not in the method table
+// but found by name when a lookup misses it: registering them would intern
+// their names when the engine starts, which changes the heap, and so every
+// memhash, of the logs recorded before them, and those logs must still replay.
+const luaL_Reg kLateMethods[] = {{"queued", channel_queued}, {"shutdown", channel_shutdown}};
+
+// __index of the method table (its own metatable): a late method, or nil.
+// Light C functions: pushing one allocates nothing.
+int channel_late_method(lua_State* L) {
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    const char* name = lua_tostring(L, 2);
+    for (const luaL_Reg& method : kLateMethods) {
+      if (std::strcmp(name, method.name) == 0) {
+        lua_pushcfunction(L, method.func);
+        return 1;
+      }
+    }
+  }
+  lua_pushnil(L);
+  return 1;
+}
+
 void open_lx_library(lua_State* L) {
   static const luaL_Reg kMethods[] = {{"read", channel_read},
                                       {"readline", channel_readline},
@@ -316,7 +396,15 @@ void open_lx_library(lua_State* L) {
   lua_setfield(L, -2, "__tostring");
   lua_pushliteral(L, "lx.channel");
   lua_setfield(L, -2, "__metatable");  // apps cannot reach or replace it
-  lua_pop(L, 1);
+  // The same tables as engine ABI 1 built; then the method table becomes its
+  // own metatable, with __index finding the late methods. Neither step
+  // allocates: "__index" is interned already and the table has room for it.
+  lua_getfield(L, -1, "__index");
+  lua_pushcfunction(L, channel_late_method);
+  lua_setfield(L, -2, "__index");
+  lua_pushvalue(L, -1);
+  lua_setmetatable(L, -2);
+  lua_pop(L, 2);
 
   new_ref(L, LX_STDIO_CHID);  // stdio's one userdata, so lx.stdio() == lx.stdio()
   lua_setfield(L, LUA_REGISTRYINDEX, kRegistryStdio);
@@ -324,7 +412,8 @@ void open_lx_library(lua_State* L) {
   static const luaL_Reg kFunctions[] = {
       {"now", lx_now},       {"accept", lx_accept}, {"connect", guarded<lx_connect>},
       {"stdio", lx_stdio},   {"stop", lx_stop},     {"rescan", lx_rescan},
-      {"random", lx_random}, {"log", lua_log_line}, {nullptr, nullptr}};
+      {"random", lx_random}, {"log", lua_log_line}, {"wake_at", lx_wake_at},
+      {"after", lx_after},   {nullptr, nullptr}};
   luaL_newlib(L, kFunctions);
   lua_newtable(L);
   lua_setfield(L, -2, "args");

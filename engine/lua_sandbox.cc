@@ -7,12 +7,14 @@
 #include <lua.h>
 #include <lualib.h>
 
+#include <charconv>
 #include <cstdarg>
 #include <cstring>
 #include <exception>
 #include <new>
 #include <string_view>
 
+#include "app_memory.h"
 #include "app_source.h"
 #include "driven_engine.h"
 #include "engine_assert.h"
@@ -22,14 +24,28 @@
 namespace lx::engine {
 namespace {
 
-void* heap_alloc(void* ud, void* block, size_t old_size, size_t new_size) noexcept {
-  Heap* heap = static_cast<Heap*>(ud);
-  if (new_size == 0) {
-    heap->deallocate(block, old_size);
-    return nullptr;
-  }
-  if (block == nullptr) return heap->allocate(new_size, Heap::Budget::kApp);
-  return heap->reallocate(block, old_size, new_size, Heap::Budget::kApp);
+// Instructions between two calls of the count hook. The budget is counted in
+// these slices (the last one cut to what is left), so the hook costs one C
+// call per slice on top of Lua's per-instruction hook check.
+constexpr uint64_t kSliceInstructions = 10000;
+
+void* lua_allocate(void* ud, void* block, size_t old_size, size_t new_size) noexcept {
+  return static_cast<LuaSandbox*>(ud)->allocate(block, old_size, new_size);
+}
+
+void count_hook(lua_State* L, lua_Debug*) { engine_of(L).sandbox().count_instructions(L); }
+
+// Appends text to the NUL-terminated out (capacity bytes in all), cutting it.
+void append_cut(char* out, std::size_t capacity, std::string_view text) {
+  std::size_t length = std::strlen(out);
+  std::size_t n = text.size() < capacity - 1 - length ? text.size() : capacity - 1 - length;
+  std::memcpy(out + length, text.data(), n);
+  out[length + n] = '\0';
+}
+
+int slice_for(uint64_t budget, uint64_t used) {
+  uint64_t left = budget > used ? budget - used : 1;
+  return static_cast<int>(left < kSliceInstructions ? left : kSliceInstructions);
 }
 
 // Every Lua call the engine makes is protected, so a panic is an engine bug.
@@ -44,16 +60,22 @@ void warning(void* ud, const char* piece, int to_be_continued) {
   static_cast<DrivenEngine*>(ud)->lua_warning(piece, to_be_continued != 0);
 }
 
+// Calls the function a sandbox wrapper replaced (its upvalue 1) with the
+// wrapper's arguments and returns all its results.
+int call_wrapped(lua_State* L) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
 // load(chunk [, chunkname [, mode [, env]]]) with mode forced to "t": a
 // binary chunk can crash the VM, so only source text loads.
 int sandbox_load(lua_State* L) {
   if (lua_gettop(L) < 3) lua_settop(L, 3);
   lua_pushliteral(L, "t");
   lua_replace(L, 3);
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-  return lua_gettop(L);
+  return call_wrapped(L);
 }
 
 // collectgarbage([opt, ...]) limited to options that do not retune the GC.
@@ -70,10 +92,7 @@ int sandbox_collectgarbage(lua_State* L) {
                   option);
     }
   }
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-  return lua_gettop(L);
+  return call_wrapped(L);
 }
 
 // math.randomseed([x [, y]]): with no argument, reseeds from the engine
@@ -84,10 +103,7 @@ int sandbox_randomseed(lua_State* L) {
     lua_pushinteger(L, static_cast<lua_Integer>(random.next()));
     lua_pushinteger(L, static_cast<lua_Integer>(random.next()));
   }
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-  return lua_gettop(L);
+  return call_wrapped(L);
 }
 
 // require(name): a module from the app source blob only ("a.b" is a/b.lua),
@@ -142,6 +158,87 @@ int sandbox_require(lua_State* L) {
   return 2;
 }
 
+// setmetatable(t, mt) refusing a metatable with __gc: Lua runs finalizers
+// with hooks off, so one that never returned would escape the instruction
+// budget and hang the engine (at a collection or at destroy).
+int sandbox_setmetatable(lua_State* L) {
+  if (lua_type(L, 2) == LUA_TTABLE) {
+    lua_pushliteral(L, "__gc");
+    if (lua_rawget(L, 2) != LUA_TNIL) {
+      raise_error(L,
+                  "setmetatable: __gc metamethods are not allowed in the lx sandbox (Lua runs "
+                  "finalizers outside the instruction budget); release resources explicitly");
+    }
+    lua_pop(L, 1);
+  }
+  return call_wrapped(L);
+}
+
+// Raises the budget error in L at once when the entry point has run out of
+// budget. The functions that catch errors (pcall, xpcall, coroutine.resume,
+// coroutine.close) call it before they hand control back, so an app that
+// catches the budget error cannot run on.
+void raise_if_exhausted(lua_State* L) {
+  LuaSandbox& sandbox = engine_of(L).sandbox();
+  if (sandbox.budget_exhausted()) sandbox.raise_budget_error(L);
+}
+
+// The message handler xpcall installs for the app's: it hands the error to
+// the app's handler (upvalue 1), except once the budget has stopped the entry
+// point. Lua calls a message handler where the error is raised, and the
+// budget raises inside its count hook, where hooks are off: an app handler
+// that never returned would escape the budget there.
+int xpcall_handler(lua_State* L) {
+  if (engine_of(L).sandbox().budget_exhausted()) return 1;  // the error as it is
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+// pcall's and xpcall's ending (also their continuation after a yield).
+int finish_pcall(lua_State* L, int status, lua_KContext extra) {
+  raise_if_exhausted(L);
+  if (status != LUA_OK && status != LUA_YIELD) {
+    lua_pushboolean(L, 0);
+    lua_pushvalue(L, -2);
+    return 2;
+  }
+  return lua_gettop(L) - static_cast<int>(extra);
+}
+
+// pcall(f, ...) as Lua's (yieldable too), but see raise_if_exhausted.
+int sandbox_pcall(lua_State* L) {
+  luaL_checkany(L, 1);
+  lua_pushboolean(L, 1);  // the first result
+  lua_insert(L, 1);
+  int status = lua_pcallk(L, lua_gettop(L) - 2, LUA_MULTRET, 0, 0, finish_pcall);
+  return finish_pcall(L, status, 0);
+}
+
+// xpcall(f, msgh, ...) as Lua's (yieldable too), with msgh behind
+// xpcall_handler.
+int sandbox_xpcall(lua_State* L) {
+  int n = lua_gettop(L);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_pushvalue(L, 2);
+  lua_pushcclosure(L, xpcall_handler, 1);
+  lua_replace(L, 2);
+  lua_pushboolean(L, 1);  // the first result
+  lua_pushvalue(L, 1);    // the function
+  lua_rotate(L, 3, 2);    // both below the function's arguments
+  int status = lua_pcallk(L, n - 2, LUA_MULTRET, 2, 2, finish_pcall);
+  return finish_pcall(L, status, 2);
+}
+
+// coroutine.resume and coroutine.close (upvalue 1), which return a
+// coroutine's error instead of raising it, but see raise_if_exhausted.
+int sandbox_catching(lua_State* L) {
+  int results = call_wrapped(L);
+  raise_if_exhausted(L);
+  return results;
+}
+
 // Replaces base-library functions that reach files or break determinism.
 void sandbox_base(lua_State* L) {
   lua_pushnil(L);
@@ -162,6 +259,22 @@ void sandbox_base(lua_State* L) {
 
   lua_pushcfunction(L, sandbox_require);
   lua_setglobal(L, "require");
+
+  lua_pushcfunction(L, sandbox_pcall);
+  lua_setglobal(L, "pcall");
+  lua_pushcfunction(L, sandbox_xpcall);
+  lua_setglobal(L, "xpcall");
+  lua_getglobal(L, "coroutine");
+  for (const char* name : {"resume", "close"}) {
+    lua_getfield(L, -1, name);
+    lua_pushcclosure(L, sandbox_catching, 1);
+    lua_setfield(L, -2, name);
+  }
+  lua_pop(L, 1);
+
+  lua_getglobal(L, "setmetatable");
+  lua_pushcclosure(L, sandbox_setmetatable, 1);
+  lua_setglobal(L, "setmetatable");
 
   lua_getglobal(L, "string");
   lua_pushnil(L);
@@ -280,9 +393,13 @@ bool LuaSandbox::protect(Fn& body, Failure* failure) {
   return false;
 }
 
-bool LuaSandbox::open(Heap& heap, DrivenEngine& engine, uint64_t seed, std::string* error) {
+bool LuaSandbox::open(Heap& heap, AppMemory& memory, DrivenEngine& engine, uint64_t seed,
+                      uint64_t instruction_budget, std::string* error) {
   LX_ENGINE_ASSERT(state_ == nullptr);
-  state_ = lua_newstate(heap_alloc, &heap);
+  heap_ = &heap;
+  memory_ = &memory;
+  instruction_budget_ = instruction_budget;
+  state_ = lua_newstate(lua_allocate, this);
   if (state_ == nullptr) {
     *error = "not enough heap for the Lua state";
     return false;
@@ -296,7 +413,107 @@ bool LuaSandbox::open(Heap& heap, DrivenEngine& engine, uint64_t seed, std::stri
     *error = "cannot open the Lua sandbox: " + failure.message;
     return false;
   }
+  // Coroutines copy the hook from the thread that creates them, so every
+  // thread the app makes is counted too.
+  if (instruction_budget_ != 0) {
+    lua_sethook(state_, count_hook, LUA_MASKCOUNT, slice_for(instruction_budget_, 0));
+  }
   return true;
+}
+
+void* LuaSandbox::allocate(void* block, std::size_t old_size, std::size_t new_size) noexcept {
+  // With block null, old_size is the kind of object Lua makes, not a size.
+  std::size_t held = block == nullptr ? 0 : old_size;
+  if (new_size == 0) {
+    heap_->deallocate(block, old_size);
+    memory_->release(held);
+    return nullptr;
+  }
+  if (new_size > held && !memory_->fits(new_size - held)) return nullptr;
+  void* moved = block == nullptr ? heap_->allocate(new_size, Heap::Budget::kApp)
+                                 : heap_->reallocate(block, old_size, new_size, Heap::Budget::kApp);
+  if (moved == nullptr) return nullptr;
+  memory_->release(held);
+  memory_->charge(new_size);
+  return moved;
+}
+
+void LuaSandbox::push_budget_message(lua_State* L) {
+  lua_pushfstring(L, "%sinstruction budget of %I exceeded in %s", stop_where_,
+                  static_cast<lua_Integer>(instruction_budget_), entry_);
+}
+
+void LuaSandbox::count_instructions(lua_State* L) {
+  if (!in_entry_) {  // not inside an entry point: nothing to count
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, static_cast<int>(kSliceInstructions));
+    return;
+  }
+  if (!budget_exhausted_) {
+    instructions_used_ += static_cast<uint64_t>(lua_gethookcount(L));
+    if (instructions_used_ < instruction_budget_) {
+      lua_sethook(L, count_hook, LUA_MASKCOUNT, slice_for(instruction_budget_, instructions_used_));
+      return;
+    }
+    budget_exhausted_ = true;
+    lua_Debug where;
+    stop_where_[0] = '\0';
+    if (lua_getstack(L, 0, &where) != 0 && lua_getinfo(L, "Sl", &where) != 0 &&
+        where.currentline > 0) {
+      char line[16];
+      auto digits = std::to_chars(line, line + sizeof(line), where.currentline);
+      append_cut(stop_where_, sizeof(stop_where_), where.short_src);
+      append_cut(stop_where_, sizeof(stop_where_), ":");
+      append_cut(stop_where_, sizeof(stop_where_), std::string_view(line, digits.ptr - line));
+      append_cut(stop_where_, sizeof(stop_where_), ": ");
+    }
+  }
+  raise_budget_error(L);
+}
+
+void LuaSandbox::raise_budget_error(lua_State* L) {
+  LX_ENGINE_ASSERT(budget_exhausted_);
+  // From now on every instruction of this thread and of the main thread
+  // raises again too, as a second line behind raise_if_exhausted.
+  lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+  if (L != state_) lua_sethook(state_, count_hook, LUA_MASKCOUNT, 1);
+  push_budget_message(L);
+  lua_error(L);
+  __builtin_unreachable();
+}
+
+template <typename Fn>
+bool LuaSandbox::run_entry(const char* entry, Fn& body, Failure* failure) {
+  in_entry_ = true;
+  entry_[0] = '\0';
+  append_cut(entry_, sizeof(entry_), entry);
+  instructions_used_ = 0;
+  budget_exhausted_ = false;
+  stop_where_[0] = '\0';
+  if (instruction_budget_ != 0) {
+    lua_sethook(state_, count_hook, LUA_MASKCOUNT, slice_for(instruction_budget_, 0));
+  }
+  bool ok = protect(body, failure);
+  if (!ok && budget_exhausted_) {
+    // Whatever the app's handlers made of it on the way out ("error in error
+    // handling", its own error object), the entry point was stopped by the
+    // budget: say so.
+    auto keep = [this, failure](lua_State* L) {
+      push_budget_message(L);
+      std::size_t bytes = 0;
+      const char* text = lua_tolstring(L, -1, &bytes);
+      std::string_view traceback = failure->traceback;
+      std::size_t cut = traceback.find("\nstack traceback:");
+      std::string rest(cut == std::string_view::npos ? std::string_view() : traceback.substr(cut));
+      failure->message.assign(text, bytes);
+      failure->traceback = failure->message + rest;
+    };
+    in_entry_ = false;  // the hook must not raise while the message is made
+    Failure ignored;
+    if (!protect(keep, &ignored)) failure->message = "instruction budget exceeded";
+  }
+  in_entry_ = false;
+  budget_exhausted_ = false;
+  return ok;
 }
 
 void LuaSandbox::close() noexcept {
@@ -331,7 +548,7 @@ bool LuaSandbox::start_source(const AppSource& source, Failure* failure) {
   return protect(body, failure);
 }
 
-bool LuaSandbox::run_compiled(Failure* failure) {
+bool LuaSandbox::run_compiled(const char* entry, Failure* failure) {
   auto body = [](lua_State* L) {
     lua_getfield(L, LUA_REGISTRYINDEX, kRegistryPending);
     lua_pushnil(L);
@@ -339,7 +556,7 @@ bool LuaSandbox::run_compiled(Failure* failure) {
     LX_ENGINE_ASSERT(lua_isfunction(L, -1));
     lua_call(L, 0, 0);
   };
-  return protect(body, failure);
+  return run_entry(entry, body, failure);
 }
 
 bool LuaSandbox::call_global(const char* name, bool* defined, Failure* failure) {
@@ -349,7 +566,10 @@ bool LuaSandbox::call_global(const char* name, bool* defined, Failure* failure) 
     *defined = true;
     lua_call(L, 0, 0);
   };
-  return protect(body, failure);
+  char entry[sizeof(entry_)] = {};
+  append_cut(entry, sizeof(entry), name);
+  append_cut(entry, sizeof(entry), "()");
+  return run_entry(entry, body, failure);
 }
 
 }  // namespace lx::engine

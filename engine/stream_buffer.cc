@@ -60,9 +60,15 @@ void StreamBuffer::append(const void* bytes, std::size_t byte_count) {
   size_ += byte_count;
 }
 
-std::span<const uint8_t> StreamBuffer::peek() const {
-  if (head_ == nullptr) return {};
-  return {head_->data() + head_->begin, head_->end - head_->begin};
+std::span<const uint8_t> StreamBuffer::peek() const { return peek_at(0); }
+
+std::span<const uint8_t> StreamBuffer::peek_at(std::size_t offset) const {
+  for (const Chunk* chunk = head_; chunk != nullptr; chunk = chunk->next) {
+    std::size_t here = chunk->end - chunk->begin;
+    if (offset < here) return {chunk->data() + chunk->begin + offset, here - offset};
+    offset -= here;
+  }
+  return {};
 }
 
 void StreamBuffer::consume(std::size_t byte_count) {

@@ -35,6 +35,9 @@ class StreamBuffer {
   void append(const void* bytes, std::size_t byte_count);
   // The first contiguous run of queued bytes (empty when nothing is queued).
   std::span<const uint8_t> peek() const;
+  // The contiguous run that starts offset bytes into the queued bytes, up to
+  // the end of its chunk; empty when offset >= size().
+  std::span<const uint8_t> peek_at(std::size_t offset) const;
   // Drops the first byte_count bytes; byte_count <= size().
   void consume(std::size_t byte_count);
   // Drops everything and returns all chunks to the heap.

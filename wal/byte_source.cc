@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "fd_io.h"
+
 namespace lx::wal {
 namespace {
 
@@ -39,16 +41,7 @@ class FdSource final : public ByteSource {
     return seekable_ && ::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) >= 0;
   }
   bool read_at(uint64_t offset, uint8_t* dst, size_t n) const override {
-    if (!seekable_) return false;
-    while (n > 0) {
-      const ssize_t got = ::pread(fd_, dst, n, static_cast<off_t>(offset));
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) return false;
-      dst += got;
-      n -= static_cast<size_t>(got);
-      offset += static_cast<uint64_t>(got);
-    }
-    return true;
+    return seekable_ && pread_fully(fd_, offset, dst, n);
   }
   bool writer_alive() const override {
     // A LogWriter holds an exclusive flock on its file while it writes; the

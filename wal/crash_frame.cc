@@ -1,7 +1,7 @@
 // The raw crash frame (see crash_frame.h).
 #include "crash_frame.h"
 
-#include "write_fully.h"
+#include "fd_io.h"
 
 namespace lx::wal {
 
@@ -26,15 +26,20 @@ bool write_crash_frame(int fd, const StagingRing& ring, uint64_t last_event, int
       write_block(run + done, std::min(kRawBlockMaxBytes, run_bytes - done), false);
     run_bytes = 0;
   };
+  bool end_staged = false;  // the producer ended the log itself (finish, truncation)
   ring.walk(ring.tail(), ring.head(), [&](const RawRecord& raw, const uint8_t* at) {
-    if (is_known_type(raw.type) && is_event(static_cast<RecordType>(raw.type)) &&
-        raw.event > last_event)
-      last_event = raw.event;
+    if (raw.type == static_cast<uint64_t>(RecordType::kEnd)) end_staged = true;
+    // Every record carries its event (a non-event the one it follows).
+    if (raw.event > last_event) last_event = raw.event;
     if (run_bytes != 0 && run + run_bytes != at) emit_run();
     if (run_bytes == 0) run = at;
     run_bytes += raw.record_bytes;
   });
   emit_run();
+  if (end_staged) {
+    write_block(nullptr, 0, true);  // the log has its end record already
+    return ok;
+  }
   const PayloadPrefix prefix = prefix_end(EndReason::kCrashed, signo);
   uint8_t record[kMaxRecordOverheadBytes + sizeof prefix.bytes];
   const size_t n = encode_record(record, RecordType::kEnd, last_event, prefix.span(), {});

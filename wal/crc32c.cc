@@ -1,8 +1,15 @@
-// Slice-by-8 CRC32C: eight 256-entry tables built at compile time, eight
-// input bytes per step. About 1.5 GB/s on one core, far above zstd level 1.
+// CRC32C two ways: the CPU's crc32 instruction (SSE4.2, eight bytes per
+// instruction) when cpuid says it is there, else slice-by-8 tables built at compile time. Both are
+// pure and async-signal-safe (the crash handler calls them).
 #include "lx/wal/crc32c.h"
 
 #include <cstring>
+
+#include "lx/assert.h"
+
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
 
 namespace lx::wal {
 namespace {
@@ -32,9 +39,42 @@ constexpr Tables make_tables() {
 constexpr Tables kTables = make_tables();
 static_assert(kTables.t[0][1] == 0xF26B8303u, "CRC32C table");
 
+#if defined(__x86_64__)
+// The crc32 instruction computes exactly CRC32C (the Castagnoli polynomial,
+// reflected, on the register without the initial and final inversion), so
+// it continues a table-computed CRC and vice versa. Unaligned 8-byte loads
+// cost nothing extra on x86-64, so there is no alignment prologue (small
+// records are the common case). Three interleaved streams, joined with
+// shift tables, were tried for long inputs: no faster on this Zen 3.
+__attribute__((target("sse4.2"))) uint32_t extend_sse42(uint32_t crc, const uint8_t* data,
+                                                        size_t n) {
+  uint64_t c = ~crc;
+  while (n >= 8) {
+    uint64_t word;
+    std::memcpy(&word, data, 8);
+    c = _mm_crc32_u64(c, word);
+    data += 8;
+    n -= 8;
+  }
+  uint32_t c32 = static_cast<uint32_t>(c);
+  if (n >= 4) {
+    uint32_t word;
+    std::memcpy(&word, data, 4);
+    c32 = _mm_crc32_u32(c32, word);
+    data += 4;
+    n -= 4;
+  }
+  while (n > 0) {
+    c32 = _mm_crc32_u8(c32, *data++);
+    --n;
+  }
+  return ~c32;
+}
+#endif
+
 }  // namespace
 
-uint32_t crc32c_extend(uint32_t crc, const uint8_t* data, size_t n) {
+uint32_t crc32c_extend_portable(uint32_t crc, const uint8_t* data, size_t n) {
   const auto& t = kTables.t;
   uint32_t c = ~crc;
   while (n > 0 && (reinterpret_cast<uintptr_t>(data) & 7u) != 0) {
@@ -56,6 +96,32 @@ uint32_t crc32c_extend(uint32_t crc, const uint8_t* data, size_t n) {
     --n;
   }
   return ~c;
+}
+
+bool crc32c_hardware_available() {
+#if defined(__x86_64__)
+  // Reads the cpuid bits libgcc's constructor stored: one load, no syscall,
+  // so it is safe in a signal handler.
+  return __builtin_cpu_supports("sse4.2");
+#else
+  return false;
+#endif
+}
+
+uint32_t crc32c_extend_hardware(uint32_t crc, const uint8_t* data, size_t n) {
+  LX_ASSERT(crc32c_hardware_available());
+#if defined(__x86_64__)
+  return extend_sse42(crc, data, n);
+#else
+  return crc32c_extend_portable(crc, data, n);
+#endif
+}
+
+uint32_t crc32c_extend(uint32_t crc, const uint8_t* data, size_t n) {
+#if defined(__x86_64__)
+  if (crc32c_hardware_available()) return extend_sse42(crc, data, n);
+#endif
+  return crc32c_extend_portable(crc, data, n);
 }
 
 }  // namespace lx::wal

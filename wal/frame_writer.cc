@@ -5,7 +5,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "write_fully.h"
+#include "fd_io.h"
 
 namespace lx::wal {
 namespace {

@@ -14,6 +14,7 @@ constexpr size_t kMaxBuildIdBytes = 256;
 constexpr size_t kMaxDigestBytes = 64;
 constexpr size_t kMaxHostNameBytes = 256;
 constexpr size_t kMaxOptionsBytes = 4096;
+constexpr size_t kLimitsBytes = 16;
 
 void put_string(std::vector<uint8_t>& out, const void* data, size_t bytes, size_t limit) {
   const size_t n = bytes < limit ? bytes : limit;
@@ -59,6 +60,12 @@ bool fsync_mode_from_name(std::string_view name, FsyncMode* mode) {
   return false;
 }
 
+std::string app_limits_text(const std::optional<AppLimits>& limits) {
+  if (!limits) return "none recorded";
+  return fmt::format("instruction_budget={} memory_cap_bytes={}", limits->instruction_budget,
+                     limits->memory_cap_bytes);
+}
+
 std::vector<uint8_t> skippable_frame(uint32_t magic, std::span<const uint8_t> payload) {
   std::vector<uint8_t> frame(8 + payload.size());
   put_u32(frame.data(), magic);
@@ -89,6 +96,12 @@ std::vector<uint8_t> encode_header_frame(const LogHeader& header) {
   put_string(p, header.app_source_digest.data(), header.app_source_digest.size(), kMaxDigestBytes);
   put_string(p, header.host_name.data(), header.host_name.size(), kMaxHostNameBytes);
   put_string(p, header.options_text.data(), header.options_text.size(), kMaxOptionsBytes);
+  if (header.limits) {  // 1.1
+    uint8_t limits[kLimitsBytes];
+    put_u64(limits, header.limits->instruction_budget);
+    put_u64(limits + 8, header.limits->memory_cap_bytes);
+    p.insert(p.end(), limits, limits + kLimitsBytes);
+  }
   uint8_t crc[4];
   put_u32(crc, crc32c(p.data(), p.size()));
   p.insert(p.end(), crc, crc + 4);
@@ -136,6 +149,11 @@ Result<LogHeader> parse_header_payload(std::span<const uint8_t> in) {
       !take_string(fields, pos, kMaxHostNameBytes, &host) ||
       !take_string(fields, pos, kMaxOptionsBytes, &options))
     return Status::corruption("bad header: a string runs past the header");
+  // 1.1: the limits, when the writer knew them (a 1.0 log ends here).
+  if (body - pos >= kLimitsBytes) {
+    h.limits = AppLimits{get_u64(&in[pos]), get_u64(&in[pos + 8])};
+    pos += kLimitsBytes;
+  }
   // Bytes between the last known field and the CRC belong to a newer minor
   // version and are skipped.
   h.engine_build_id.assign(build.begin(), build.end());

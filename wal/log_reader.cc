@@ -15,6 +15,7 @@
 #include <algorithm>
 
 #include "lx/wal/crc32c.h"
+#include "lx/wal/ring_recovery.h"
 #include "source_window.h"
 
 namespace lx::wal {
@@ -75,6 +76,13 @@ Result<std::unique_ptr<LogReader>> LogReader::finish_open(std::unique_ptr<LogRea
 
 Result<std::unique_ptr<LogReader>> LogReader::open(const std::string& path,
                                                    const ReaderOptions& options) {
+  if (options.recover_staged) {
+    auto recovered = recover_ring_file(path);
+    const std::string note = recovered.ok()
+                                 ? recovered.value().note
+                                 : recovered.status().message() + "; reading the log without them";
+    if (!note.empty() && options.on_note) options.on_note(note);
+  }
   auto source = open_file_source(path);
   if (!source.ok()) return source.status();
   auto reader =
@@ -569,7 +577,7 @@ Status LogReader::damaged(uint64_t offset, std::string_view why, bool torn, uint
     pending_recovery_.reset();
   }
   bool resumed = false;
-  if (options_.recovery != Recovery::kStrict && !(options_.follow && torn)) {
+  if (!(options_.follow && torn)) {
     // Look again from just after where the damage began (a crash flush, or
     // when salvaging any frame, may start inside what the decoder took in),
     // but always past the last resume point: every damage moves the reader

@@ -20,11 +20,13 @@
 
 #include "crash_flush_internal.h"
 #include "crash_frame.h"
+#include "fd_io.h"
 #include "frame_writer.h"
 #include "lx/monotonic_clock.h"
 #include "lx/wal/crc32c.h"
+#include "lx/wal/ring_recovery.h"
+#include "ring_file.h"
 #include "staging_ring.h"
-#include "write_fully.h"
 #include "writer_shared.h"
 
 namespace lx::wal {
@@ -104,7 +106,23 @@ Status LogWriter::start(int fd) {
   file_bytes_published_ = frame.size();
 
   frames_ = std::make_unique<FrameWriter>(fd_, path_, options_, frame.size(), *shared_);
-  ring_ = std::make_unique<StagingRing>(options_.staging_bytes);
+  if (options_.ring_file) {
+    ring_path_ = ring_file_path(path_);
+    auto memory = create_ring_file(ring_path_, options_.staging_bytes,
+                                   log_identity(fd_, frame.data(), frame.size()));
+    if (memory.ok()) {
+      ring_ = std::make_unique<StagingRing>(std::move(memory).value());
+    } else {
+      // Record anyway, staging in memory: a SIGKILL may then lose the last
+      // flush interval (a crash handler still flushes on a fault).
+      staging_note_ = memory.status().message() +
+                      "; staging in memory instead (a SIGKILL may lose the last flush interval)";
+      ring_path_.clear();
+      ring_ = std::make_unique<StagingRing>(heap_ring_memory(options_.staging_bytes));
+    }
+  } else {
+    ring_ = std::make_unique<StagingRing>(heap_ring_memory(options_.staging_bytes));
+  }
   shared_->fit_limit.store(fit_limit());
   wake_bytes_ = options_.staging_bytes / 8;
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -186,6 +204,10 @@ Status LogWriter::close() {
   if (wake_fd_ >= 0) wake_writer();
   if (thread_.joinable()) thread_.join();
   crash_flush_detach(this);
+  // Every staged record is in the log (or the log failed): the ring file has
+  // nothing left to recover.
+  if (ring_) ring_->header().settled.store(1);
+  if (!ring_path_.empty()) ::unlink(ring_path_.c_str());
   if (fd_ >= 0) {
     ::close(fd_);  // drops the lock
     fd_ = -1;
@@ -287,6 +309,7 @@ void LogWriter::crash_cooperate() {
     // No index: a crashed log is read front to back. fsync unless "never".
     frames_->finish(EndReason::kCrashed, signo, false, monotonic_ms());
   }
+  ring_->header().settled.store(1);
   crash_done_.store(1);
 }
 
@@ -306,7 +329,7 @@ void LogWriter::flush_for_signal(int signo, int wait_ms) noexcept {
     }
   }
   shared_->crash_fallback.store(true);
-  (void)write_crash_frame(fd_, *ring_, last_event_.load(), signo);
+  if (write_crash_frame(fd_, *ring_, last_event_.load(), signo)) ring_->header().settled.store(1);
 }
 
 }  // namespace lx::wal

@@ -1,11 +1,44 @@
-// The staging ring's storage.
+// The staging ring over its memory, and ordinary (heap) ring memory.
 #include "staging_ring.h"
 
-namespace lx::wal {
+#include <cstring>
+#include <new>
 
-StagingRing::StagingRing(size_t capacity_bytes)
-    : capacity_(capacity_bytes), ring_(new uint8_t[capacity_bytes]) {
-  LX_ASSERT_OP(capacity_bytes, >=, size_t{64} << 10);
+namespace lx::wal {
+namespace {
+
+class HeapRingMemory final : public RingMemory {
+ public:
+  explicit HeapRingMemory(size_t capacity)
+      : capacity_(capacity), bytes_(new uint8_t[RingHeader::kBytes + capacity]) {
+    header_ = new (bytes_.get()) RingHeader{};
+  }
+  RingHeader* header() override { return header_; }
+  uint8_t* records() override { return bytes_.get() + RingHeader::kBytes; }
+  size_t capacity() const override { return capacity_; }
+
+ private:
+  size_t capacity_;
+  std::unique_ptr<uint8_t[]> bytes_;
+  RingHeader* header_;
+};
+
+}  // namespace
+
+std::unique_ptr<RingMemory> heap_ring_memory(size_t capacity_bytes) {
+  return std::make_unique<HeapRingMemory>(capacity_bytes);
+}
+
+StagingRing::StagingRing(std::unique_ptr<RingMemory> memory)
+    : memory_(std::move(memory)),
+      header_(memory_->header()),
+      capacity_(memory_->capacity()),
+      ring_(memory_->records()),
+      head_(header_->head),
+      tail_(header_->tail) {
+  LX_ASSERT_OP(capacity_, >=, size_t{64} << 10);
+  head_local_ = head_.load();
+  tail_seen_ = tail_.load();
 }
 
 }  // namespace lx::wal

@@ -3,7 +3,9 @@
 // allocation or system call) and the writer thread (which compresses them).
 // Records are stored encoded and contiguous; a 0 byte pads a record that
 // would not fit before the ring's end (type 0 does not exist). The same walk
-// over the ring serves the writer thread and the crash path.
+// over the ring serves the writer thread and the crash path. The ring and its
+// counters may live in a file mapping (ring_file.h), so that what a killed
+// process had staged survives it and is recovered into the log.
 #pragma once
 
 #include <atomic>
@@ -16,12 +18,47 @@
 
 namespace lx::wal {
 
+// The ring's counters, at the start of its memory (a file's first page for a
+// file-backed ring). head counts bytes committed by the producer, tail bytes
+// the consumer has in the log file; both only grow.
+struct RingHeader {
+  static constexpr char kMagic[8] = {'L', 'X', 'W', 'R', 'I', 'N', 'G', '1'};
+  static constexpr size_t kBytes = 4096;  // the records start a page in
+  char magic[8];
+  uint32_t version;
+  uint32_t header_bytes;
+  uint64_t capacity;
+  // A CRC32C of the log's header frame: the log this ring belongs to.
+  uint32_t log_identity;
+  uint32_t reserved;
+  alignas(64) std::atomic<uint64_t> head;
+  alignas(64) std::atomic<uint64_t> tail;
+  // 1 once the log holds every staged record (closed, or the crash flush ran).
+  std::atomic<uint32_t> settled;
+};
+static_assert(sizeof(RingHeader) <= RingHeader::kBytes);
+static_assert(std::atomic<uint64_t>::is_always_lock_free);
+
+// Where a ring's header and records live; owns that memory.
+class RingMemory {
+ public:
+  virtual ~RingMemory() = default;
+  virtual RingHeader* header() = 0;
+  virtual uint8_t* records() = 0;
+  virtual size_t capacity() const = 0;
+};
+// Ordinary memory, for rings that need not outlive the process.
+std::unique_ptr<RingMemory> heap_ring_memory(size_t capacity_bytes);
+
 class StagingRing {
  public:
-  // capacity_bytes >= 64 KiB.
-  explicit StagingRing(size_t capacity_bytes);
+  // memory->capacity() >= 64 KiB. A fresh ring (head 0) or, for recovery,
+  // one that holds records already.
+  explicit StagingRing(std::unique_ptr<RingMemory> memory);
   StagingRing(const StagingRing&) = delete;
   StagingRing& operator=(const StagingRing&) = delete;
+
+  RingHeader& header() { return *header_; }
 
   size_t capacity() const { return capacity_; }
   // Records larger than this are not staged (LogWriter hands them over).
@@ -103,12 +140,12 @@ class StagingRing {
   }
 
  private:
+  std::unique_ptr<RingMemory> memory_;
+  RingHeader* header_;
   const size_t capacity_;
-  std::unique_ptr<uint8_t[]> ring_;
-  // head_ counts bytes committed by the producer, tail_ bytes the consumer
-  // released; both only grow.
-  std::atomic<uint64_t> head_{0};
-  std::atomic<uint64_t> tail_{0};
+  uint8_t* ring_;
+  std::atomic<uint64_t>& head_;
+  std::atomic<uint64_t>& tail_;
   // Producer-only copies.
   uint64_t head_local_ = 0;
   uint64_t tail_seen_ = 0;

@@ -26,17 +26,24 @@ void Connection::init_handle() {
   writer_.attach(reinterpret_cast<uv_stream_t*>(&tcp_));
 }
 
-int Connection::accept_from(uv_stream_t* server) {
+bool Connection::accept_from(Listener& listener) {
   init_handle();
-  int rc = uv_accept(server, reinterpret_cast<uv_stream_t*>(&tcp_));
+  int rc = uv_accept(listener.stream(), reinterpret_cast<uv_stream_t*>(&tcp_));
+  uv_os_fd_t fd = -1;
+  if (rc == 0) rc = uv_fileno(reinterpret_cast<uv_handle_t*>(&tcp_), &fd);
   if (rc != 0) {
+    listener.gate().accept_failed(rc, listener.address());
+  } else {
+    slot_ = listener.gate().admit(fd, listener.address());
+  }
+  if (!slot_) {
     state_ = State::kFailed;
     broken_ = true;
-    return rc;
+    return false;
   }
   uv_tcp_nodelay(&tcp_, 1);
   state_ = State::kOpen;
-  return 0;
+  return true;
 }
 
 void Connection::set_chid(int32_t chid) {
@@ -161,6 +168,24 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
   self.host_.remote_closed(self.chid_);
 }
 
+bool Connection::start_shutdown() {
+  if (write_shut_ || state_ != State::kOpen || broken() || !handle_open_) return false;
+  write_shut_ = true;
+  shutdown_.data = this;
+  // Runs after the queued writes.
+  if (uv_shutdown(&shutdown_, reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_shutdown) !=
+      0) {
+    return false;
+  }
+  shutting_down_ = true;
+  return true;
+}
+
+void Connection::shutdown_write() {
+  if (released_) return;
+  start_shutdown();  // a failure shows up as a write error or EOF soon enough
+}
+
 void Connection::release(bool graceful) {
   if (!released_) {
     released_ = true;
@@ -170,15 +195,9 @@ void Connection::release(bool graceful) {
       uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
       reading_ = false;
     }
-    if (graceful && state_ == State::kOpen && !broken() && handle_open_) {
-      shutdown_.data = this;
-      // Runs after the queued writes; then the socket is closed.
-      if (uv_shutdown(&shutdown_, reinterpret_cast<uv_stream_t*>(&tcp_),
-                      &Connection::on_shutdown) == 0) {
-        shutting_down_ = true;
-        return;
-      }
-    }
+    // A shutdown already on its way (ch:shutdown()) closes the socket when it
+    // calls back; otherwise start one, after which the socket is closed.
+    if (graceful && (shutting_down_ || start_shutdown())) return;
   }
   close_handle();
 }
@@ -186,7 +205,7 @@ void Connection::release(bool graceful) {
 void Connection::on_shutdown(uv_shutdown_t* request, int /*status*/) {
   auto& self = *static_cast<Connection*>(request->data);
   self.shutting_down_ = false;
-  self.close_handle();
+  if (self.released_) self.close_handle();
 }
 
 void Connection::close_handle() {

@@ -10,6 +10,7 @@
 
 #include "endpoint.h"
 #include "endpoint_host.h"
+#include "listener.h"
 #include "stream_writer.h"
 
 namespace lx::driver {
@@ -20,9 +21,10 @@ class Connection final : public Endpoint {
   Connection(EndpointHost& host, int32_t chid);
   ~Connection() override;
 
-  // Takes the pending connection of a listening stream. Returns 0 or a libuv
-  // error, after which only release() is allowed.
-  int accept_from(uv_stream_t* server);
+  // Takes the pending connection of a listener. Returns false when accepting
+  // failed or the listener's AdmissionGate refused it (it said why), after
+  // which only release(false) is allowed.
+  bool accept_from(Listener& listener);
   // Names the channel once the engine gave it a chid (accepted connections).
   void set_chid(int32_t chid);
   // Resolves and connects to target ("host:port"); on any failure reports
@@ -35,6 +37,7 @@ class Connection final : public Endpoint {
   bool can_write() const override;
   bool broken() const override { return broken_ || writer_.failed(); }
   uint64_t pending_write_bytes() const override { return writer_.pending_bytes(); }
+  void shutdown_write() override;
   void release(bool graceful) override;
   bool finished() const override;
 
@@ -50,11 +53,14 @@ class Connection final : public Endpoint {
   void init_handle();
   void try_next_address();
   void connect_failed();
+  // Asks for uv_shutdown once per socket; false when it could not start.
+  bool start_shutdown();
   void close_handle();
 
   EndpointHost& host_;
   int32_t chid_;
   StreamWriter writer_;
+  AdmissionGate::Slot slot_;  // accepted connections: their place in --max-connections
   State state_ = State::kIdle;
   uv_tcp_t tcp_{};
   uv_getaddrinfo_t resolve_{};
@@ -66,6 +72,7 @@ class Connection final : public Endpoint {
   bool handle_closing_ = false;  // uv_close called
   bool resolving_ = false;       // resolve_ has not called back yet
   bool shutting_down_ = false;   // shutdown_ has not called back yet
+  bool write_shut_ = false;      // uv_shutdown was asked for (by shutdown_write or release)
   bool reading_ = false;
   bool read_done_ = false;  // EOF or read error seen
   bool broken_ = false;

@@ -5,8 +5,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
+#include <optional>
 
 #include "connection.h"
 #include "lx/host/source_blob.h"
@@ -15,16 +17,24 @@
 namespace lx::driver {
 
 Driver::Driver(uv_loop_t* loop, const LxrunOptions& options, host::Engine& engine, std::FILE* err)
-    : loop_(loop), options_(options), engine_(engine), sink_(&engine), err_(err) {
+    : loop_(loop),
+      options_(options),
+      engine_(engine),
+      sink_(&engine),
+      err_(err),
+      gate_(AdmissionGate::create(loop, options.max_connections, err)) {
   LX_ASSERT(uv_check_init(loop_, &check_) == 0);
   LX_ASSERT(uv_idle_init(loop_, &idle_) == 0);
   LX_ASSERT(uv_timer_init(loop_, &tick_) == 0);
+  LX_ASSERT(uv_timer_init(loop_, &wake_) == 0);
+  LX_ASSERT(uv_timer_init(loop_, &housekeeping_) == 0);
   LX_ASSERT(uv_timer_init(loop_, &grace_) == 0);
   LX_ASSERT(uv_signal_init(loop_, &sigint_) == 0);
   LX_ASSERT(uv_signal_init(loop_, &sigterm_) == 0);
   for (uv_handle_t* handle :
        {reinterpret_cast<uv_handle_t*>(&check_), reinterpret_cast<uv_handle_t*>(&idle_),
-        reinterpret_cast<uv_handle_t*>(&tick_), reinterpret_cast<uv_handle_t*>(&grace_),
+        reinterpret_cast<uv_handle_t*>(&tick_), reinterpret_cast<uv_handle_t*>(&wake_),
+        reinterpret_cast<uv_handle_t*>(&housekeeping_), reinterpret_cast<uv_handle_t*>(&grace_),
         reinterpret_cast<uv_handle_t*>(&sigint_), reinterpret_cast<uv_handle_t*>(&sigterm_)}) {
     handle->data = this;
     handles_.push_back(handle);
@@ -43,8 +53,8 @@ Status Driver::listen() {
   for (const std::string& text : options_.listen) {
     auto address = HostPort::parse_listen(text);
     LX_ASSERT(address.ok());  // run_lxrun checked the syntax
-    listeners_.push_back(
-        std::make_unique<Listener>(loop_, [this](Listener& listener) { on_connection(listener); }));
+    listeners_.push_back(std::make_unique<Listener>(
+        loop_, gate_, [this](Listener& listener) { on_connection(listener); }));
     Status status = listeners_.back()->listen(address.value());
     if (!status.ok()) {
       finish();
@@ -74,7 +84,9 @@ Status Driver::start(std::span<const uint8_t> blob) {
   }
   endpoints_[LX_STDIO_CHID] = std::make_unique<StdioChannel>(*this);
   uv_check_start(&check_, &Driver::on_check);
-  uv_timer_start(&tick_, &Driver::on_tick, options_.tick_ms, options_.tick_ms);
+  if (options_.tick_ms > 0) {
+    uv_timer_start(&tick_, &Driver::on_tick, options_.tick_ms, options_.tick_ms);
+  }
   uv_signal_start(&sigint_, &Driver::on_signal, SIGINT);
   uv_signal_start(&sigterm_, &Driver::on_signal, SIGTERM);
   // Last, so whoever waits for these lines can signal lxrun at once.
@@ -103,8 +115,11 @@ void Driver::received(int32_t chid, std::span<const uint8_t> bytes) {
 }
 
 void Driver::sent(int32_t chid, uint64_t byte_count) {
-  // Not a reason to run update(): the app cannot observe it.
+  // Not a reason to run update(): the app cannot observe it. But the channel
+  // may leave the list with it (a closed channel, drained): reconcile again
+  // on the next turn, which nothing else may bring when there is no tick.
   check(sink_->sent_outgoing(chid, byte_count), "sent_outgoing");
+  wake();
 }
 
 void Driver::remote_closed(int32_t chid) {
@@ -150,19 +165,92 @@ void Driver::check(int status, const char* event) {
   wake();
 }
 
-void Driver::feed_clock() {
+namespace {
+
+double wall_seconds() {
   uv_timeval64_t now;
   LX_ASSERT(uv_gettimeofday(&now) == 0);
-  double seconds = static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_usec) / 1e6;
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_usec) / 1e6;
+}
+
+}  // namespace
+
+void Driver::feed_clock() {
+  double seconds = wall_seconds();
   check(sink_->set_clock(seconds), "set_clock");
-  update_wanted_ = true;
+  clock_fed_ = true;
+  clock_fed_seconds_ = seconds;
+}
+
+bool Driver::wake_due() const {
+  std::optional<double> wake = engine_.next_wake();
+  return wake && *wake <= wall_seconds();
+}
+
+void Driver::refresh_clock() {
+  double now = wall_seconds();
+  bool stale =
+      !clock_fed_ || now - clock_fed_seconds_ >= kClockStepSeconds || now < clock_fed_seconds_;
+  if (stale || wake_due()) feed_clock();
+}
+
+void Driver::arm_wake_timer() {
+  std::optional<double> wake = engine_.next_wake();
+  if (!wake || stopping_ || finished_) {
+    uv_timer_stop(&wake_);
+    return;
+  }
+  double delay_seconds = *wake - wall_seconds();
+  uint64_t delay_ms = 0;
+  if (delay_seconds > 0) {
+    double ms = std::ceil(delay_seconds * 1000);
+    delay_ms =
+        ms >= static_cast<double>(kMaxWakeDelayMs) ? kMaxWakeDelayMs : static_cast<uint64_t>(ms);
+  }
+  uv_update_time(loop_);  // an update() may have run long: count from now
+  uv_timer_start(&wake_, &Driver::on_wake_timer, delay_ms, 0);
+}
+
+void Driver::arm_housekeeping() {
+  std::optional<uint64_t> due_ms;
+  auto sooner = [&due_ms](uint64_t at_ms) {
+    if (!due_ms || at_ms < *due_ms) due_ms = at_ms;
+  };
+  for (const Closing& closing : closing_) sooner(closing.released_ms + kLingerMs + 1);
+  if (rescan_read_failed_ && !stopping_) sooner(rescan_failed_ms_ + kRescanRetryMs);
+  if (watcher_ != nullptr) {
+    if (uint64_t poll_ms = watcher_->poll_after_ms(); poll_ms != 0) sooner(uv_now(loop_) + poll_ms);
+  }
+  if (!due_ms || finished_) {
+    uv_timer_stop(&housekeeping_);
+    return;
+  }
+  uint64_t now_ms = uv_now(loop_);
+  // The timer only makes the loop turn; run_turn does the work.
+  uv_timer_start(
+      &housekeeping_, [](uv_timer_t*) {}, *due_ms > now_ms ? *due_ms - now_ms : 0, 0);
 }
 
 // ---- Handles ----
 
 void Driver::on_check(uv_check_t* handle) { static_cast<Driver*>(handle->data)->run_turn(); }
 
-void Driver::on_tick(uv_timer_t* handle) { static_cast<Driver*>(handle->data)->feed_clock(); }
+void Driver::on_tick(uv_timer_t* handle) {
+  auto& self = *static_cast<Driver*>(handle->data);
+  self.feed_clock();
+  self.update_wanted_ = true;
+}
+
+void Driver::on_wake_timer(uv_timer_t* handle) {
+  auto& self = *static_cast<Driver*>(handle->data);
+  if (self.stopping_ || self.finished_) return;
+  if (self.wake_due()) {
+    self.update_wanted_ = true;
+    self.wake();
+  } else {
+    self.arm_wake_timer();  // early (the wall clock moved, or a long wait): wait on
+  }
+}
 
 void Driver::on_grace_over(uv_timer_t* handle) { static_cast<Driver*>(handle->data)->finish(); }
 
@@ -181,9 +269,7 @@ void Driver::on_signal(uv_signal_t* handle, int signum) {
 void Driver::on_connection(Listener& listener) {
   if (stopping_ || finished_) return;
   auto connection = std::make_unique<Connection>(*this, -1);
-  if (int rc = connection->accept_from(listener.stream()); rc != 0) {
-    std::fprintf(err_, "lxrun: error: accept on %s: %s\n", listener.address().c_str(),
-                 uv_strerror(rc));
+  if (!connection->accept_from(listener)) {  // refused or failed: the listener's gate said so
     retire(std::move(connection), false);
     return;
   }
@@ -213,6 +299,7 @@ void Driver::run_turn() {
   wake_wanted_ = false;
   if (update_wanted_ && !stopping_ && !engine_failed_) {
     update_wanted_ = false;
+    if (options_.tick_ms == 0) refresh_clock();
     check(sink_->invoke_event_update(), "invoke_event_update");
   }
   // Closes seen this turn go in after update(), so the app has already
@@ -240,6 +327,8 @@ void Driver::run_turn() {
     finish();
     return;
   }
+  if (options_.tick_ms == 0) arm_wake_timer();
+  arm_housekeeping();
   if ((update_wanted_ && !stopping_) || wake_wanted_ || !deferred_closes_.empty()) {
     uv_idle_start(&idle_, [](uv_idle_t*) {});
   } else {
@@ -274,8 +363,13 @@ void Driver::reconcile() {
       endpoint = open_outgoing(chid);
     }
     if (info->outgoing_bytes > 0) {
-      if (endpoint->broken()) {
+      // A channel the app closed whose peer takes nothing (it does not read)
+      // would hold its output, and its connection, for ever: give it up.
+      const bool stuck = info->deleted &&
+                         endpoint->output_stuck_ms(uv_now(loop_), info->outgoing_bytes) > kLingerMs;
+      if (endpoint->broken() || stuck) {
         output_failed(chid);
+        if (stuck) endpoint->release(false);  // cut at once: its peer takes nothing
       } else if (endpoint->can_write()) {
         endpoint->flush();
       }
@@ -283,6 +377,7 @@ void Driver::reconcile() {
       if (!info) continue;
     }
     total_outgoing_bytes += info->outgoing_bytes;
+    if (info->shut_down && info->outgoing_bytes == 0) endpoint->shutdown_write();
     if (!stopping_) endpoint->set_reading(!over_bounds(*info));
   }
   total_paused_ = total_outgoing_bytes >= kTotalOutgoingPauseBytes;
@@ -317,9 +412,8 @@ void Driver::drain_log() {
 }
 
 void Driver::rescan() {
-  constexpr uint64_t kRetryMs = 1000;
   uint64_t now_ms = uv_now(loop_);
-  if (rescan_read_failed_ && now_ms - rescan_failed_ms_ < kRetryMs) return;
+  if (rescan_read_failed_ && now_ms - rescan_failed_ms_ < kRescanRetryMs) return;
   auto blob = host::read_app_dir(options_.app_dir, options_.app_args);
   rescan_read_failed_ = !blob.ok();
   if (!blob.ok()) {
@@ -355,6 +449,7 @@ void Driver::begin_stop() {
   stopping_ = true;
   for (const auto& listener : listeners_) listener->close();
   uv_timer_stop(&tick_);
+  uv_timer_stop(&wake_);
   for (const auto& [chid, endpoint] : endpoints_) endpoint->set_reading(false);
   uv_timer_start(&grace_, &Driver::on_grace_over, kStopGraceMs, 0);
   wake();

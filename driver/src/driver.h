@@ -34,8 +34,17 @@ class Driver final : public EndpointHost {
   static constexpr uint64_t kTotalOutgoingPauseBytes = 64 << 20;
   // How long stopping waits for output to drain.
   static constexpr uint64_t kStopGraceMs = 1000;
-  // How long a released socket may wait for its last writes before it is cut.
+  // How long a released socket may wait for its last writes before it is cut,
+  // and how long a channel the app closed may hold output its peer does not
+  // take before the driver gives that output up (notify_close).
   static constexpr uint64_t kLingerMs = 10000;
+  // Without a tick, the clock an update() sees is at most this old (a due
+  // wake time refreshes it whatever its age).
+  static constexpr double kClockStepSeconds = 0.001;
+  // The longest the wake timer waits in one go; it re-arms after that.
+  static constexpr uint64_t kMaxWakeDelayMs = 3600 * 1000;
+  // How often a failed re-read of the app (rescan) is retried.
+  static constexpr uint64_t kRescanRetryMs = 1000;
 
   // engine answers queries and takes events until set_sink names another
   // sink (a Recorder in front of it). Both, and loop, outlive the Driver.
@@ -83,6 +92,7 @@ class Driver final : public EndpointHost {
  private:
   static void on_check(uv_check_t* handle);
   static void on_tick(uv_timer_t* handle);
+  static void on_wake_timer(uv_timer_t* handle);
   static void on_grace_over(uv_timer_t* handle);
   static void on_signal(uv_signal_t* handle, int signum);
   void on_connection(Listener& listener);
@@ -100,7 +110,19 @@ class Driver final : public EndpointHost {
   void check(int status, const char* event);
   // True when reading a channel must pause (back-pressure, or it takes no input).
   bool over_bounds(const lx_channel_info& info) const;
+  // Feeds set_clock(wall clock seconds).
   void feed_clock();
+  // Without a tick (--tick-ms 0), before each update(): feeds the clock
+  // when it moved on by kClockStepSeconds or more since it was last fed, or
+  // when a wake time the app asked for is due (so update() sees it due).
+  void refresh_clock();
+  // Without a tick: sets the wake timer for the app's next wake time.
+  void arm_wake_timer();
+  // Sets the housekeeping timer for the driver's own deadlines (a socket's
+  // linger, a rescan retry, the watcher's poll), so they pass even while the
+  // loop is idle.
+  void arm_housekeeping();
+  bool wake_due() const;
 
   uv_loop_t* loop_;
   const LxrunOptions& options_;
@@ -110,14 +132,17 @@ class Driver final : public EndpointHost {
   std::FILE* err_;
   LoopWatcher* watcher_ = nullptr;
 
-  uv_check_t check_{};  // runs the turn's update and reconcile after poll
-  uv_idle_t idle_{};    // keeps poll from blocking while a turn is owed
-  uv_timer_t tick_{};   // feeds set_clock every tick_ms
-  uv_timer_t grace_{};  // bounds the drain when stopping
+  uv_check_t check_{};         // runs the turn's update and reconcile after poll
+  uv_idle_t idle_{};           // keeps poll from blocking while a turn is owed
+  uv_timer_t tick_{};          // feeds set_clock every tick_ms (when tick_ms > 0)
+  uv_timer_t wake_{};          // without a tick: fires at the app's next wake time
+  uv_timer_t housekeeping_{};  // the driver's own deadlines; feeds no event
+  uv_timer_t grace_{};         // bounds the drain when stopping
   uv_signal_t sigint_{};
   uv_signal_t sigterm_{};
   std::vector<uv_handle_t*> handles_;  // the above, once initialised
 
+  std::shared_ptr<AdmissionGate> gate_;  // --max-connections, shared by listeners and connections
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::map<int32_t, std::unique_ptr<Endpoint>> endpoints_;  // by chid; 0 is stdio
   struct Closing {
@@ -129,6 +154,8 @@ class Driver final : public EndpointHost {
   std::vector<int32_t> chids_;            // list_channels, reused
 
   bool update_wanted_ = false;  // an event (other than sent_outgoing) was fed
+  bool clock_fed_ = false;
+  double clock_fed_seconds_ = 0;  // the last set_clock fed
   bool wake_wanted_ = false;
   bool total_paused_ = false;  // all channels together hold too much output
   bool stopping_ = false;

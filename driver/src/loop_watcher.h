@@ -13,6 +13,11 @@ class LoopWatcher {
   // A second SIGINT/SIGTERM is about to end the process at once (_Exit):
   // last chance to save what must survive it. Must not block for long.
   virtual void before_exit_at_once() = 0;
+  // After after_turn: how long until the watcher wants another turn although
+  // nothing happened (it watches something outside the loop, such as the
+  // log writer's thread); 0 when it does not. Without a tick an idle loop
+  // would otherwise never turn.
+  virtual uint64_t poll_after_ms() { return 0; }
 };
 
 }  // namespace lx::driver

@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "lx/wal/crash_flush.h"
+#include "lx/wal/ring_recovery.h"
 #include "run_lxrun.h"
 #include "sha256.h"
 
@@ -25,7 +26,8 @@ std::string options_text(const LxrunOptions& options,
                          const std::string& engine_path) {
   std::string text = fmt::format("app={}\n", options.app_dir);
   for (const std::string& listen : listen_addresses) text += fmt::format("listen={}\n", listen);
-  text += fmt::format("tick_ms={}\nengine={}\n", options.tick_ms, engine_path);
+  text += fmt::format("tick_ms={}\nmax_connections={}\nengine={}\n", options.tick_ms,
+                      options.max_connections, engine_path);
   text += fmt::format("on_log_error={}\n",
                       options.record.on_log_error == OnLogError::kStop ? "stop" : "continue");
   return text;
@@ -87,6 +89,8 @@ Result<std::unique_ptr<Recording>> Recording::open(const LxrunOptions& options,
   header.start_wall_time_ns = now.tv_sec * 1000000000 + int64_t{now.tv_usec} * 1000;
   header.checkpoint_every = record.checkpoint_every;
   header.options_text = options_text(options, listen_addresses, library.path());
+  const host::EngineLimits limits = engine_limits(options);
+  header.limits = wal::AppLimits{limits.instruction_budget, limits.memory_cap_bytes};
 
   wal::WriterOptions writer_options;
   writer_options.flush_ms = record.flush_ms;
@@ -99,11 +103,21 @@ Result<std::unique_ptr<Recording>> Recording::open(const LxrunOptions& options,
   // A file-size limit (RLIMIT_FSIZE) must make a write fail with EFBIG, which
   // the writer reports, instead of killing the server it records.
   ::signal(SIGXFSZ, SIG_IGN);
+  // A recorder killed while writing this path left its staged records in
+  // PATH.ring: get them into that log first (it is kept, or overwritten
+  // only with --force).
+  auto recovered = wal::recover_ring_file(record.path);
+  if (recovered.ok() && !recovered.value().note.empty()) {
+    std::fprintf(err, "lxrun: note: %s: %s\n", record.path.c_str(), recovered.value().note.c_str());
+  }
   auto writer = wal::LogWriter::open(record.path, header, writer_options);
   if (!writer.ok()) return writer.status();
 
   std::unique_ptr<Recording> recording(new Recording(options, err));
   recording->writer_ = std::move(writer).value();
+  if (!recording->writer_->staging_note().empty()) {
+    std::fprintf(err, "lxrun: warning: %s\n", recording->writer_->staging_note().c_str());
+  }
   // After open, on the driver thread: a crash in the engine still gets the
   // event that caused it into the file.
   Status crash = wal::install_crash_flush(*recording->writer_);
@@ -125,9 +139,18 @@ Result<std::unique_ptr<Recording>> Recording::open(const LxrunOptions& options,
 Recording::~Recording() { close_log(); }
 
 bool Recording::after_turn() {
+  if (recorder_->event_count() != last_event_count_) {
+    last_event_count_ = recorder_->event_count();
+    last_append_ms_ = uv_hrtime() / 1000000;
+  }
   if (reported_ || recorder_->recording()) return true;
   report_stop();
   return !(failed_ && options_.record.on_log_error == OnLogError::kStop);
+}
+
+uint64_t Recording::poll_after_ms() {
+  if (reported_ || closed_) return 0;
+  return uv_hrtime() / 1000000 - last_append_ms_ < kWatchMs ? options_.record.flush_ms : 0;
 }
 
 void Recording::report_stop() {

@@ -57,6 +57,10 @@ class Recording final : public LoopWatcher {
   bool after_turn() override;
   // Ends the log cleanly (end record "closed") before the process exits.
   void before_exit_at_once() override;
+  // flush_ms for kWatchMs after the last event was appended (the writer
+  // writes it, and may fail, within about flush_ms); then 0, so an idle
+  // server sleeps.
+  uint64_t poll_after_ms() override;
 
   // Call once the loop has ended, before the engine is destroyed: final
   // checkpoint, end record, index and trailer. A session that fed no event
@@ -73,8 +77,11 @@ class Recording final : public LoopWatcher {
   std::FILE* err_;
   std::unique_ptr<wal::LogWriter> writer_;
   std::unique_ptr<wal::Recorder> recorder_;
-  bool reported_ = false;  // the end of recording was reported
-  bool failed_ = false;    // the log had an I/O error
+  static constexpr uint64_t kWatchMs = 2000;
+  uint64_t last_event_count_ = 0;
+  uint64_t last_append_ms_ = 0;  // uv_hrtime of the turn that saw it, in ms
+  bool reported_ = false;        // the end of recording was reported
+  bool failed_ = false;          // the log had an I/O error
   bool closed_ = false;
 };
 

@@ -32,7 +32,12 @@ int run_lxrun(const LxrunOptions& options, std::FILE* err) {
       return fail(err, kExitUsage, "--listen: " + address.status().message() + "; use [HOST:]PORT");
     }
   }
-  if (options.tick_ms == 0) return fail(err, kExitUsage, "--tick-ms must be at least 1");
+  if (options.max_connections == 0) {
+    return fail(err, kExitUsage, "--max-connections must be at least 1");
+  }
+  if (options.memory_mb > (uint64_t{1} << 24)) {
+    return fail(err, kExitUsage, "--memory-mb: at most 16777216 (16 TiB); 0 for no cap");
+  }
   if (Status record = Recording::check(options.record); !record.ok()) {
     return fail(err, kExitUsage, record.message());
   }
@@ -49,7 +54,8 @@ int run_lxrun(const LxrunOptions& options, std::FILE* err) {
   if (!library.ok()) return fail(err, kExitIo, library.status().message());
   auto region = host::HeapRegion::reserve(options.heap_base);
   if (!region.ok()) return fail(err, kExitIo, region.status().message());
-  auto engine = host::Engine::create(*library.value(), region.value(), options.seed);
+  auto engine =
+      host::Engine::create(*library.value(), region.value(), options.seed, engine_limits(options));
   if (!engine.ok()) return fail(err, kExitFailed, engine.status().message());
 
   // Writes to a vanished peer must fail with EPIPE, not kill the process;

@@ -162,6 +162,8 @@ void StdioChannel::write_file() {
   }
 }
 
+void StdioChannel::shutdown_write() { LX_ASSERT(false); }
+
 void StdioChannel::release(bool /*graceful*/) {
   // The driver releases stdio only when stopping, after output drained or
   // the grace period ran out, so there is nothing left to wait for.

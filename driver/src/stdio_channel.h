@@ -24,6 +24,8 @@ class StdioChannel final : public Endpoint {
   bool can_write() const override;
   bool broken() const override { return out_failed_ || writer_.failed(); }
   uint64_t pending_write_bytes() const override { return writer_.pending_bytes(); }
+  // Never asked: the engine refuses ch:shutdown() on stdio.
+  void shutdown_write() override;
   void release(bool graceful) override;
   bool finished() const override;
 

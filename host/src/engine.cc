@@ -12,14 +12,17 @@ namespace {
 
 using OpenCall = int (*)(const lx_engine_config*, lx_engine**, char*, size_t);
 
-// Calls create or restore with the config for region and seed.
+// Calls create or restore with the config for region, seed and limits (a
+// restored engine keeps the limits of its snapshot: they are in its state).
 Result<lx_engine*> open_engine(OpenCall call, const char* verb, const HeapRegion& region,
-                               uint64_t seed) {
+                               uint64_t seed, const EngineLimits& limits = {}) {
   lx_engine_config config{};
   config.struct_size = sizeof(config);
   config.heap_base = region.base();
   config.heap_bytes = region.bytes();
   config.seed = seed;
+  config.instruction_budget = limits.instruction_budget;
+  config.memory_cap_bytes = limits.memory_cap_bytes;
   char why[512] = {};
   lx_engine* engine = nullptr;
   int rc = call(&config, &engine, why, sizeof(why));
@@ -34,14 +37,14 @@ Result<lx_engine*> open_engine(OpenCall call, const char* verb, const HeapRegion
 }  // namespace
 
 Result<std::unique_ptr<Engine>> Engine::create(const EngineLibrary& library, HeapRegion& region,
-                                               uint64_t seed) {
+                                               uint64_t seed, const EngineLimits& limits) {
   if (!region.fresh()) {
     return Status::error(ErrorKind::kEngine,
                          "cannot create the engine: its heap region was used before; reserve a "
                          "fresh region for each engine");
   }
   region.mark_used();
-  auto engine = open_engine(library.api().create, "create", region, seed);
+  auto engine = open_engine(library.api().create, "create", region, seed, limits);
   if (!engine.ok()) return engine.status();
   return std::unique_ptr<Engine>(new Engine(library.api(), engine.value(), region, seed));
 }
@@ -163,6 +166,23 @@ std::span<const uint8_t> Engine::peek_outgoing(int32_t chid) const {
   if (api_.peek_outgoing(engine_, chid, &bytes, &size) != LX_OK || bytes == nullptr) return {};
   return {bytes, size};
 }
+
+std::span<const uint8_t> Engine::peek_outgoing_at(int32_t chid, uint64_t offset) const {
+  const uint8_t* bytes = nullptr;
+  size_t size = 0;
+  if (api_.peek_outgoing_at(engine_, chid, offset, &bytes, &size) != LX_OK || bytes == nullptr) {
+    return {};
+  }
+  return {bytes, size};
+}
+
+std::optional<double> Engine::next_wake() const {
+  double seconds = 0;
+  if (api_.next_wake(engine_, &seconds) == 0) return std::nullopt;
+  return seconds;
+}
+
+uint64_t Engine::app_memory_bytes() const { return api_.app_memory_bytes(engine_); }
 
 bool Engine::rescan_requested() const { return api_.get_rescan_flag(engine_) != 0; }
 bool Engine::stop_requested() const { return api_.get_stop_flag(engine_) != 0; }

@@ -3,6 +3,7 @@
 -- means "at least"); fn(args, ctx) returns the reply bytes, where ctx holds
 -- the store, the time (lx.now()) and the connection.
 
+local glob = require "glob"
 local resp = require "resp"
 local store = require "store"
 
@@ -115,7 +116,7 @@ def("config", -2, function(args)
     for i = 3, #args do
       local pattern = args[i]:lower()
       for name, value in pairs(config) do
-        if pattern == "*" or pattern == name then
+        if glob.match(pattern, name) then
           out[#out + 1] = name
           out[#out + 1] = value
         end
@@ -181,40 +182,10 @@ def("type", 2, function(args, ctx)
   return "+" .. value.kind .. "\r\n"
 end)
 
--- Converts a glob (* ? [abc] \x) into an anchored Lua pattern.
-local function glob_to_pattern(glob)
-  local out, i = { "^" }, 1
-  while i <= #glob do
-    local c = glob:sub(i, i)
-    if c == "*" then
-      out[#out + 1] = ".*"
-    elseif c == "?" then
-      out[#out + 1] = "."
-    elseif c == "[" then
-      local close = glob:find("]", i + 1, true)
-      if not close then return nil end
-      local set = glob:sub(i + 1, close - 1):gsub("^!", "^"):gsub("%%", "%%%%")
-      out[#out + 1] = "[" .. set .. "]"
-      i = close
-    elseif c == "\\" and i < #glob then
-      i = i + 1
-      out[#out + 1] = "%" .. glob:sub(i, i)
-    elseif c:find("%p") then
-      out[#out + 1] = "%" .. c
-    else
-      out[#out + 1] = c
-    end
-    i = i + 1
-  end
-  out[#out + 1] = "$"
-  return table.concat(out)
-end
-
 def("keys", 2, function(args, ctx)
-  local pattern = glob_to_pattern(args[2])
   local found = {}
   for _, key in ipairs(ctx.store:keys(ctx.now)) do
-    if pattern == nil or key:find(pattern) then found[#found + 1] = key end
+    if glob.match(args[2], key) then found[#found + 1] = key end
   end
   return array(found)
 end)

@@ -15,13 +15,34 @@ local ctx = {
   stats = { commands = 0, connections = 0 },
 }
 
--- Runs every complete command the connection has received and sends the
--- replies in one write. Returns false when the connection must close.
+-- A client whose replies wait unsent (it does not read) gets no more of its
+-- commands run until they drop below this; its input then stays in the
+-- channel, so the driver stops reading it too (docs/hostile-clients.md).
+local kMaxQueuedReplyBytes = 1024 * 1024
+-- At most this many of one client's commands run per update, so a client
+-- that pipelines thousands cannot hold the others up; the rest wait their
+-- turn in the next update.
+local kMaxCommandsPerUpdate = 1000
+-- A client that goes away holding this much of an unfinished request has
+-- its memory collected at once instead of waiting for the next GC cycle.
+local kCollectAfterBytes = 1024 * 1024
+
+-- Runs the complete commands the connection has received, until its queued
+-- replies reach kMaxQueuedReplyBytes or it had its kMaxCommandsPerUpdate
+-- (conn.stalled: it has more to do), and sends the replies in one write.
+-- Returns false when the connection must close.
 local function serve(conn)
-  local replies = {}
+  local replies, reply_bytes = {}, conn.ch:queued()
   local keep = true
+  local count = 0
+  conn.stalled = false
   ctx.conn = conn
   while true do
+    if reply_bytes >= kMaxQueuedReplyBytes or count >= kMaxCommandsPerUpdate then
+      conn.stalled = true
+      break
+    end
+    count = count + 1
     local args, reason = conn.parser:next()
     if args == nil then break end
     if args == false then
@@ -31,7 +52,9 @@ local function serve(conn)
     end
     if #args > 0 then
       ctx.stats.commands = ctx.stats.commands + 1
-      replies[#replies + 1] = commands.run(args, ctx)
+      local reply = commands.run(args, ctx)
+      replies[#replies + 1] = reply
+      reply_bytes = reply_bytes + #reply
       if conn.quit then
         keep = false
         break
@@ -43,19 +66,39 @@ local function serve(conn)
   return keep
 end
 
+local function drop(id, conn)
+  conn.ch:close()  -- replies already queued are still delivered
+  conns[id] = nil
+  local held_bytes = conn.parser:pending_bytes()
+  conn.parser:reset()
+  if held_bytes >= kCollectAfterBytes then collectgarbage() end
+end
+
 function update()
+  local stalled = false
   ctx.now = lx.now()
   local ch = lx.accept()
   while ch do
-    conns[ch:id()] = { ch = ch, parser = resp.new_parser() }
+    conns[ch:id()] = { ch = ch, parser = resp.new_parser(), stalled = false }
     ctx.stats.connections = ctx.stats.connections + 1
     ch = lx.accept()
   end
   for id, conn in pairs(conns) do
-    conn.parser:feed(conn.ch:read())
-    if not serve(conn) or conn.ch:closed() then
-      conn.ch:close()  -- replies already queued are still delivered
-      conns[id] = nil
+    local keep = true
+    if conn.ch:queued() < kMaxQueuedReplyBytes then
+      -- New input only once what was read before is parsed: until then it
+      -- waits in the channel, and the driver stops reading at 1 MiB.
+      if not conn.stalled then conn.parser:feed(conn.ch:read()) end
+      keep = serve(conn)
+    end
+    -- A client that half-closed still gets the answers to all it sent.
+    if not keep or (conn.ch:closed() and not conn.stalled and conn.ch:available() == 0) then
+      drop(id, conn)
+    elseif conn.stalled or conn.ch:queued() >= kMaxQueuedReplyBytes then
+      stalled = true
     end
   end
+  -- Commands left for later (or replies waiting to drain): update() again
+  -- in 10 ms; lxrun runs it on input and when a wake time is due.
+  if stalled then lx.after(0.01) end
 end

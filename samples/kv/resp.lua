@@ -7,9 +7,14 @@ local M = {}
 local byte, find, sub, char = string.byte, string.find, string.sub, string.char
 local concat = table.concat
 
-M.kMaxBulkBytes = 64 * 1024 * 1024   -- the spec allows 512 MiB; we refuse more than this
-M.kMaxArgCount = 1024 * 1024         -- elements in one command array
-M.kMaxInlineBytes = 64 * 1024        -- an inline command, or a '*'/'$' header line
+-- Per-connection limits on a request not yet complete (docs/hostile-clients.md).
+-- Going over one gets `-ERR Protocol error: ...` and the connection closes.
+M.kMaxBulkBytes = 16 * 1024 * 1024     -- one bulk string (Redis: proto-max-bulk-len, 512 MiB)
+M.kMaxArgCount = 1024 * 1024           -- elements in one command array
+M.kMaxInlineBytes = 64 * 1024          -- an inline command, or a '*'/'$' header line
+M.kMaxPendingBytes = 32 * 1024 * 1024  -- one incomplete command: its arguments so far and the
+                                       -- bytes received for it (Redis: client-query-buffer-limit)
+M.kArgOverheadBytes = 40               -- what an argument costs beyond its bytes (string, slot)
 
 local kStar, kDollar, kNewline, kReturn = byte("*"), byte("$"), byte("\n"), byte("\r")
 
@@ -20,10 +25,17 @@ Parser.__index = Parser
 -- (`buf` from `pos`), chunks received while waiting for a long bulk string
 -- (`parts`, merged once `need` bytes are there, so a large value arriving in
 -- many reads is copied once), and the command array being filled (`args`,
--- `count`), so a command split across reads is never parsed twice.
+-- `count`, `args_bytes` with kArgOverheadBytes each), so a command split
+-- across reads is never parsed twice.
 function M.new_parser()
   return setmetatable({ buf = "", pos = 1, parts = {}, parts_bytes = 0, need = 0,
-                        args = nil, count = 0 }, Parser)
+                        args = nil, count = 0, args_bytes = 0 }, Parser)
+end
+
+-- Lets go of everything received (the connection is gone).
+function Parser:reset()
+  self.buf, self.pos, self.parts, self.parts_bytes, self.need = "", 1, {}, 0, 0
+  self.args, self.count, self.args_bytes = nil, 0, 0
 end
 
 function Parser:feed(data)
@@ -37,12 +49,24 @@ function Parser:buffered_bytes()
   return #self.buf - self.pos + 1 + self.parts_bytes
 end
 
+-- What the connection holds for requests not yet run: kMaxPendingBytes bounds it.
+function Parser:pending_bytes()
+  return self:buffered_bytes() + self.args_bytes
+end
+
 -- Moves the received chunks into `buf` unless a known amount is still missing.
+-- One copy: the unconsumed rest goes in front of the chunks, then one concat.
 function Parser:merge()
   if self.parts_bytes == 0 or self:buffered_bytes() < self.need then return end
-  local rest = self.pos <= #self.buf and sub(self.buf, self.pos) or ""
-  self.buf = rest .. concat(self.parts)
+  local parts = self.parts
+  if self.pos <= #self.buf then table.insert(parts, 1, sub(self.buf, self.pos)) end
+  self.buf = concat(parts)
   self.pos, self.parts, self.parts_bytes, self.need = 1, {}, 0, 0
+end
+
+local function too_big(what)
+  return false, string.format("%s over the %d-byte limit of a pending request", what,
+                              M.kMaxPendingBytes)
 end
 
 -- A decimal integer spanning buf[first..last], or nil if it is not one.
@@ -129,8 +153,15 @@ end
 
 -- Returns the next complete command as an array of strings (possibly empty,
 -- for a blank inline line or a `*0`), nil when more bytes are needed, or
--- false and a reason when the bytes are not RESP (the connection must close).
+-- false and a reason when the bytes are not RESP or go over a limit (the
+-- connection must close).
 function Parser:next()
+  local args, reason = self:parse()
+  if args == nil and self:pending_bytes() > M.kMaxPendingBytes then return too_big("request") end
+  return args, reason
+end
+
+function Parser:parse()
   self:merge()
   local buf = self.buf
   local size = #buf
@@ -155,6 +186,10 @@ function Parser:next()
     local bytes, first = header_at(buf, pos, "bulk")
     if not bytes then return bytes, first end
     if bytes < 0 or bytes > M.kMaxBulkBytes then return false, "invalid bulk length" end
+    -- Refused from its header on: no need to wait for the bytes.
+    if self.args_bytes + bytes + M.kArgOverheadBytes > M.kMaxPendingBytes then
+      return too_big("bulk string of " .. bytes .. " bytes takes the request")
+    end
     local last = first + bytes - 1
     if last + 2 > size then
       self.need = last + 2 - pos + 1
@@ -164,9 +199,10 @@ function Parser:next()
       return false, "bulk string not followed by CRLF"
     end
     args[i] = sub(buf, first, last)
+    self.args_bytes = self.args_bytes + bytes + M.kArgOverheadBytes
     self.pos = last + 3
   end
-  self.args, self.count = nil, 0
+  self.args, self.count, self.args_bytes = nil, 0, 0
   if self.pos > size then self.buf, self.pos = "", 1 end
   return args
 end

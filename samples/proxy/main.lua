@@ -1,6 +1,8 @@
 -- proxy: relays each client to its own connection to the upstream named
--- after "--" (HOST:PORT), both ways. When either side closes, the other is
--- closed after what was already received has been passed on.
+-- after "--" (HOST:PORT), both ways. A half-close passes through: when one
+-- side stops sending (EOF), what it sent is passed on, then the other side's
+-- write direction is shut down (ch:shutdown()), and the reverse direction
+-- keeps flowing until its sender stops too. A link ends when both are done.
 -- Run: lxrun --app samples/proxy --listen 7002 -- 127.0.0.1:7000
 
 local upstream = lx.args[1]
@@ -8,7 +10,19 @@ if not upstream then
   error("usage: lxrun --app samples/proxy --listen PORT -- UPSTREAM_HOST:PORT")
 end
 
-local links = {}  -- array of { client = channel, server = channel }
+local links = {}  -- array of { client = channel, server = channel, up_done, down_done }
+
+-- Passes what `from` received on to `to`; once `from` has closed (and all it
+-- sent is passed on), shuts `to` down. Returns true when that direction is done.
+local function pass(from, to)
+  local data = from:read()
+  if data ~= "" then to:write(data) end
+  if from:closed() then
+    to:shutdown()  -- the queued bytes go first; a second call does nothing
+    return true
+  end
+  return false
+end
 
 function update()
   local ch = lx.accept()
@@ -18,11 +32,9 @@ function update()
   end
   for i = #links, 1, -1 do
     local link = links[i]
-    local up = link.client:read()
-    if up ~= "" then link.server:write(up) end
-    local down = link.server:read()
-    if down ~= "" then link.client:write(down) end
-    if link.client:closed() or link.server:closed() then
+    link.up_done = link.up_done or pass(link.client, link.server)
+    link.down_done = link.down_done or pass(link.server, link.client)
+    if link.up_done and link.down_done then
       link.client:close()
       link.server:close()
       table.remove(links, i)

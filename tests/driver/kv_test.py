@@ -12,7 +12,8 @@ import tempfile
 import time
 
 import lxtest
-from lxtest import Lxrun, SkipTest, check, connect, recv_exactly, recv_until_eof
+from lxtest import Lxrun, SkipTest, check, connect, recv_exactly, recv_until_eof, run_tool
+from lxtest import resp_command as command
 
 
 def kv():
@@ -28,15 +29,6 @@ def cli(port, *args):
                           capture_output=True, timeout=10)
     out = done.stdout.decode()
     return out[:-1] if out.endswith("\n") else out
-
-
-def command(*args):
-    """One command as a RESP array of bulk strings."""
-    out = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        data = arg if isinstance(arg, bytes) else str(arg).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(out)
 
 
 def test_kv_redis_cli_round_trips():
@@ -207,12 +199,6 @@ def tool_path(variable, name):
     if not os.access(path, os.X_OK):
         raise SkipTest(f"{name} not found at {path}")
     return path
-
-
-def run_tool(*args):
-    done = subprocess.run(list(args), capture_output=True, timeout=120)
-    return (done.returncode, done.stdout.decode("utf-8", "replace"),
-            done.stderr.decode("utf-8", "replace"))
 
 
 def test_kv_redis_benchmark_record_and_replay():

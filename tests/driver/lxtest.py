@@ -5,6 +5,7 @@ Each test file ends with `lxtest.main(globals())`; ctest runs
 `python3 FILE TEST_NAME` with LXRUN (the binary) and LX_SAMPLES (the samples
 directory) in the environment. Standard library only."""
 
+import json
 import os
 import re
 import signal
@@ -17,6 +18,8 @@ import time
 import traceback
 
 LXRUN = os.environ.get("LXRUN", "lxrun")
+LXDUMP = os.environ.get("LXDUMP", "lxdump")
+LXREPLAY = os.environ.get("LXREPLAY", "lxreplay")
 SAMPLES = os.environ.get("LX_SAMPLES", os.path.join(os.path.dirname(__file__), "../../samples"))
 LISTEN_RE = re.compile(r"^lxrun: listening on (\S+):(\d+)$")
 
@@ -154,6 +157,61 @@ def record_http_session(log, requests=("/", "/stats", "/nope", "/"), extra=()):
     return log
 
 
+def run_tool(*args, timeout=60):
+    """Runs a tool to completion; returns (exit code, stdout, stderr) as text.
+    A hang is a failure."""
+    try:
+        done = subprocess.run(list(args), capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise TestFailure(f"{' '.join(args)} did not finish in {timeout} s")
+    return (done.returncode, done.stdout.decode("utf-8", "replace"),
+            done.stderr.decode("utf-8", "replace"))
+
+
+def work_path(name):
+    """A path for name in a temporary directory of this test process."""
+    global _work_dir
+    if _work_dir is None:
+        _work_dir = tempfile.mkdtemp(prefix="lx_e2e_")
+    return os.path.join(_work_dir, name)
+
+
+_work_dir = None
+
+
+def check_replays(log):
+    """lxreplay LOG --quiet must exit 0 with every checkpoint matching; returns
+    its summary line."""
+    code, out, err = run_tool(LXREPLAY, log, "--quiet", timeout=120)
+    check(code == 0 and "match:" in err + out,
+          f"lxreplay {log} exited {code}:\n{out}\n{err[-2000:]}")
+    return (err + out).strip().splitlines()[-1]
+
+
+def last_checkpoint(log):
+    """The last checkpoint of a log as lxdump --checkpoints --json prints it
+    (keys event_count, memhash, outhash, heap_bytes_in_use)."""
+    code, out, err = run_tool(LXDUMP, log, "end", "--checkpoints", "--json")
+    check(code == 0, f"lxdump {log} exited {code}: {err}")
+    points = [obj for obj in map(json.loads, out.splitlines()) if obj.get("kind") == "checkpoint"]
+    check(points, f"no checkpoint in {log}")
+    return points[-1]
+
+
+def stop_and_replay(run, log, heap_bytes_max=None):
+    """Stops a recording lxrun (exit 0), replays its log (every checkpoint
+    matching), and returns the heap figure of the log's last checkpoint,
+    checked against heap_bytes_max when given."""
+    check(run.stop() == 0, "lxrun did not exit 0:\n" + run.stderr_text())
+    check_replays(log)
+    heap = last_checkpoint(log)["heap_bytes_in_use"]
+    if heap_bytes_max is not None:
+        print(f"engine heap at the last checkpoint: {heap} bytes")
+        check(heap <= heap_bytes_max,
+              f"the engine holds {heap} bytes at the end, over {heap_bytes_max}")
+    return heap
+
+
 def make_app(files):
     """A temporary app directory holding files (name -> text)."""
     directory = tempfile.mkdtemp(prefix="lxrun-test-")
@@ -212,6 +270,15 @@ def run_clients(count, client, join_timeout_s=60):
     check(not errors, "; ".join(errors[:5]))
 
 
+def resp_command(*args):
+    """One Redis command as a RESP array of bulk strings (bytes, str or numbers)."""
+    out = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = arg if isinstance(arg, bytes) else str(arg).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
 def recv_exactly(sock, size):
     chunks = []
     got = 0
@@ -231,6 +298,56 @@ def recv_until_eof(sock):
         if not chunk:
             return b"".join(chunks)
         chunks.append(chunk)
+
+
+def read_response(sock, pending):
+    """Reads one HTTP response (with Content-Length) from sock; pending is a
+    bytearray of leftovers. Returns (status, headers dict, body bytes)."""
+    while b"\r\n\r\n" not in pending:
+        chunk = sock.recv(4096)
+        check(chunk, f"connection closed inside a response head: {bytes(pending)!r}")
+        pending += chunk
+    head, _, rest = bytes(pending).partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    size = int(headers.get("content-length", "0"))
+    while len(rest) < size:
+        chunk = sock.recv(4096)
+        check(chunk, "connection closed inside a body")
+        rest += chunk
+    pending[:] = rest[size:]
+    return status, headers, rest[:size]
+
+
+def send_ignoring_close(sock, data):
+    """Sends data from a thread; lxrun may close the connection half way (it
+    refused the request), which is not an error here."""
+    def run():
+        try:
+            sock.sendall(data)
+        except OSError:
+            pass
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def read_until_closed(sock):
+    """What lxrun sent before it closed the connection (EOF or reset)."""
+    chunks = []
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def recv_line(sock, pending):

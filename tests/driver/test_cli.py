@@ -119,9 +119,16 @@ def test_sigterm_stops_with_exit_0():
 
 
 def test_app_stop_exits_0():
+    # Without a tick, update() runs again only because the app asks to.
+    app = lxtest.make_app({"main.lua": "local n = 0\n"
+                                "function update() n = n + 1; lx.after(0.01)\n"
+                                "  if n == 3 then lx.stop() end end\n"})
+    code, _, err = run_lxrun(["--app", app], timeout=5)
+    check(code == 0, f"exit {code}; stderr {err!r}")
+    # With --tick-ms, every tick runs it.
     app = lxtest.make_app({"main.lua": "local n = 0\n"
                                 "function update() n = n + 1; if n == 3 then lx.stop() end end\n"})
-    code, _, err = run_lxrun(["--app", app], timeout=5)
+    code, _, err = run_lxrun(["--app", app, "--tick-ms", "10"], timeout=5)
     check(code == 0, f"exit {code}; stderr {err!r}")
 
 

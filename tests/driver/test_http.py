@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import lxtest
-from lxtest import Lxrun, SkipTest, check, connect, recv_until_eof
+from lxtest import Lxrun, SkipTest, check, connect, read_response, recv_until_eof
 
 
 def http():
@@ -23,29 +23,6 @@ def curl(url, *extra):
                           capture_output=True, timeout=10)
     body, _, code = done.stdout.decode().rpartition("\n")
     return int(code), body
-
-
-def read_response(sock, pending):
-    """Reads one HTTP response (with Content-Length) from sock; pending is a
-    bytearray of leftovers. Returns (status, headers dict, body bytes)."""
-    while b"\r\n\r\n" not in pending:
-        chunk = sock.recv(4096)
-        lxtest.check(chunk, f"connection closed inside a response head: {bytes(pending)!r}")
-        pending += chunk
-    head, _, rest = bytes(pending).partition(b"\r\n\r\n")
-    lines = head.decode().split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    size = int(headers.get("content-length", "0"))
-    while len(rest) < size:
-        chunk = sock.recv(4096)
-        lxtest.check(chunk, "connection closed inside a body")
-        rest += chunk
-    pending[:] = rest[size:]
-    return status, headers, rest[:size]
 
 
 def test_http_curl_root_404_and_stats():

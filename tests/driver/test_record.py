@@ -19,6 +19,7 @@ import time
 
 import lxtest
 from lxtest import Lxrun, TestFailure, check, connect, recv_exactly, run_lxrun
+from lxtest import run_tool as tool
 
 LXDUMP = os.environ.get("LXDUMP", "lxdump")
 LXREPLAY = os.environ.get("LXREPLAY", "lxreplay")
@@ -28,16 +29,6 @@ WARNING_RE = r"^lxrun: warning: recording stopped: .+; the server keeps running 
 
 def log_path(name):
     return os.path.join(WORK, name)
-
-
-def tool(*args, timeout=60):
-    """Runs a tool; returns (exit code, stdout, stderr). A hang is a failure."""
-    try:
-        done = subprocess.run(list(args), capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise TestFailure(f"{' '.join(args)} did not finish in {timeout} s")
-    return (done.returncode, done.stdout.decode("utf-8", "replace"),
-            done.stderr.decode("utf-8", "replace"))
 
 
 def dump(log, *args):
@@ -108,7 +99,8 @@ def test_record_header_is_complete():
     log = log_path("header.lxw")
     run = record_echo(log, ["--seed", "42", "--flush-ms", "20", "--fsync", "always",
                             "--checkpoint-every", "7", "--zstd-level", "3",
-                            "--max-log-bytes", "1M"])
+                            "--max-log-bytes", "1M", "--instruction-budget", "5000000",
+                            "--memory-mb", "64"])
     echo_round(run.port, b"hello\n")
     check(run.stop() == 0, "lxrun did not exit 0:\n" + run.stderr_text())
     header = json.loads(dump(log, "--json").splitlines()[0])
@@ -123,8 +115,10 @@ def test_record_header_is_complete():
                       ("zstd_level", 3), ("max_log_bytes", 1 << 20)):
         check(header[key] == want, f"{key} is {header[key]!r}, want {want!r}")
     options = header["options"]
+    check(header["limits"] == {"instruction_budget": 5000000, "memory_cap_bytes": 64 << 20},
+          f"limits {header['limits']}")
     # The port the listener bound, not the 0 it was asked for.
-    for want in ("app=", f"listen=127.0.0.1:{run.port}\n", "tick_ms=10", "engine=",
+    for want in ("app=", f"listen=127.0.0.1:{run.port}\n", "tick_ms=0", "engine=",
                  "on_log_error=continue"):
         check(want in options, f"{want!r} not in the options text {options!r}")
     # The digest is of the app's source: the same app gives the same digest,
@@ -187,7 +181,38 @@ def test_record_message_300ms_before_sigkill_is_in_log():
     run.proc.kill()
     check(run.wait(10) == -signal.SIGKILL, "lxrun did not die of SIGKILL")
     check('"sent 300 ms before SIGKILL\\n"' in dump(log), "the message is not in the log")
+    # Everything was flushed before the kill: the ring had nothing to add, and
+    # the log ends in its unterminated frame.
     check(stats(log)["health"] == "torn_tail", "a SIGKILLed log should end in a torn tail")
+
+
+def test_record_sigkill_right_after_replies_loses_no_replied_request():
+    # The flush interval is longer than each run lives, so nothing is written
+    # to the log before the kill: every record must come back from LOG.ring.
+    for round_number in range(20):
+        log = log_path(f"kill9-loop-{round_number}.lxw")
+        run = record_echo(log, ["--flush-ms", "60000"])
+        replied = []
+        with connect(run.port) as sock:
+            for i in range(random.randint(1, 40)):
+                payload = f"round {round_number} request {i}\n".encode()
+                sock.sendall(payload)
+                check(recv_exactly(sock, len(payload)) == payload, "the echo differs")
+                replied.append(payload)
+            run.proc.kill()
+        check(run.wait(10) == -signal.SIGKILL, "lxrun did not die of SIGKILL")
+        check(os.path.exists(log + ".ring"), "no staging ring file was left by the kill")
+        code, out, err = tool(LXDUMP, log, "--type", "recv_incoming")
+        check(code == 0, f"lxdump exited {code}: {err}")
+        check("recovered" in err, f"lxdump did not say it recovered the staged records: {err}")
+        check(not os.path.exists(log + ".ring"), "the ring file was not removed after recovery")
+        for payload in replied:
+            quoted = '"' + payload.decode().replace("\n", "\\n") + '"'
+            check(quoted in out, f"round {round_number}: a replied request is not in the log: "
+                                 f"{payload!r}")
+        summary = stats(log)
+        check(summary["health"] == "crashed", f"health {summary['health']}")
+        lxtest.check_replays(log)
 
 
 def test_record_rescans_are_in_the_log_and_replay():

@@ -62,7 +62,8 @@ def test_started_without_stdout_keeps_the_log_clean():
     app = lxtest.make_app({"main.lua": "local n = 0\n"
                            "function update() n = n + 1; lx.stdio():write('tick ' .. n .. '\\n')\n"
                            "  if n == 50 then lx.stop() end end\n"})
-    done = subprocess.run([lxtest.LXRUN, "--app", app, "--record", log], stdin=subprocess.DEVNULL,
+    done = subprocess.run([lxtest.LXRUN, "--app", app, "--record", log, "--tick-ms", "10"],
+                          stdin=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, timeout=20, preexec_fn=lambda: os.close(1))
     check(done.returncode == 0, f"exit {done.returncode}: {done.stderr.decode()}")
     dump = subprocess.run([os.environ.get("LXDUMP", "lxdump"), log, "--stats", "--strict"],

@@ -116,6 +116,10 @@ TEST_CASE("every call copes with a null engine", "[abi]") {
   CHECK(api->event_count(nullptr) == 0);
   CHECK(std::string(api->last_error(nullptr)).size() > 0);
   CHECK(api->pop_log_line(nullptr, line, sizeof(line)) == -1);
+  double wake = 0;
+  CHECK(api->next_wake(nullptr, &wake) == 0);
+  CHECK(api->peek_outgoing_at(nullptr, 0, 0, &bytes, &size) == LX_ERR_ARGUMENT);
+  CHECK(api->app_memory_bytes(nullptr) == 0);
 }
 
 TEST_CASE("events count even when they fail, and bad arguments are refused", "[abi]") {
@@ -152,6 +156,11 @@ TEST_CASE("queries change nothing, not even the heap", "[abi][determinism]") {
     driver.api().get_target(driver.engine(), 0, &target, &size);
     driver.api().get_rescan_flag(driver.engine());
     driver.api().last_error(driver.engine());
+    double wake;
+    driver.api().next_wake(driver.engine(), &wake);
+    const uint8_t* bytes;
+    driver.api().peek_outgoing_at(driver.engine(), 0, 0, &bytes, &size);
+    driver.api().app_memory_bytes(driver.engine());
   }
   CHECK(driver.memhash() == memhash);
   CHECK(driver.heap_bytes() == heap);

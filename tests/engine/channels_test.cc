@@ -31,30 +31,109 @@ TEST_CASE("accepted channels are listed at once and queued in order", "[channels
   CHECK(d->channels() == Chids{0, 1, 2, 3});
 }
 
-TEST_CASE("a channel the remote closed keeps its input and leaves the list when drained",
+TEST_CASE("a channel the remote closed keeps its input and stays writable (half-close)",
           "[channels]") {
   auto d = start_app(kReplMain);
   int32_t c = d->accept(80);
   REQUIRE(d->recv(c, "data\r\nmore") == LX_OK);
   REQUIRE(eval(*d, "c = lx.accept(); return c:available()") == "true 10");
   REQUIRE(d->close(c) == LX_OK);
-  // Closed and no output at the end of the event: finished, gone for good.
-  CHECK(d->channels() == Chids{0});
-  lx_channel_info info;
-  CHECK(d->api().get_channel_info(d->engine(), c, &info) == LX_ERR_NO_CHANNEL);
+  // EOF closes only the remote's direction: the channel stays listed, so an
+  // answer the app writes later still reaches a client that half-closed.
+  CHECK(d->channels() == Chids{0, c});
+  CHECK(d->info(c).closed == 1);
   CHECK(eval(*d, "c:closed()") == "true true");
   CHECK(eval(*d, "c:readline()") == "true data");
   CHECK(eval(*d, "c:readline()") == "true nil");
   CHECK(eval(*d, "c:read()") == "true more");
   CHECK(eval(*d, "c:read()") == "true ");
-  CHECK(eval(*d, "c:write('late')") == "true false");  // dropped: nobody will send it
-  CHECK(d->channels() == Chids{0});
+  CHECK(eval(*d, "c:write('late answer')") == "true true");
+  CHECK(d->drain(c) == "late answer");
+  CHECK(d->channels() == Chids{0, c});  // still the app's until it closes it
   CHECK(d->recv(c, "x") == LX_ERR_NO_CHANNEL);
+  // The app lets go: it leaves the list at the end of that event.
+  CHECK(eval(*d, "c:close()") == "true nil");
+  CHECK(d->channels() == Chids{0});
   CHECK(d->close(c) == LX_ERR_NO_CHANNEL);
   CHECK(d->sent(c, 0) == LX_ERR_NO_CHANNEL);
 }
 
-TEST_CASE("a closed channel with output stays listed until it is sent", "[channels]") {
+TEST_CASE("a second notify_close makes a closed channel finished: later writes are dropped",
+          "[channels]") {
+  auto d = start_app(kReplMain);
+  int32_t c = d->accept(80);
+  REQUIRE(eval(*d, "c = lx.accept(); return c:id()") == "true 1");
+  REQUIRE(d->close(c) == LX_OK);
+  REQUIRE(d->close(c) == LX_OK);  // the driver found it cannot write there
+  CHECK(d->channels() == Chids{0});
+  lx_channel_info info;
+  CHECK(d->api().get_channel_info(d->engine(), c, &info) == LX_ERR_NO_CHANNEL);
+  CHECK(eval(*d, "c:closed()") == "true true");
+  CHECK(eval(*d, "c:write('late')") == "true false");  // dropped: nobody will send it
+  CHECK(d->channels() == Chids{0});
+  CHECK(d->recv(c, "x") == LX_ERR_NO_CHANNEL);
+  CHECK(d->close(c) == LX_ERR_NO_CHANNEL);
+}
+
+TEST_CASE("ch:shutdown() ends the app's direction and keeps the remote's", "[channels]") {
+  auto d = start_app(kReplMain);
+  int32_t c = d->accept(80);
+  REQUIRE(eval(*d, "c = lx.accept(); return c:write('last words')") == "true true");
+  REQUIRE(eval(*d, "c:shutdown()") == "true nil");
+  lx_channel_info info = d->info(c);
+  CHECK(info.shut_down == 1);
+  CHECK(info.closed == 0);
+  CHECK(info.deleted == 0);
+  CHECK(info.outgoing_bytes == 10);  // what was queued before still goes out
+  CHECK(eval(*d, "c:write('more')") == "true false");
+  CHECK(eval(*d, "c:shutdown()") == "true nil");  // twice is harmless
+  CHECK(d->drain(c) == "last words");
+  // The remote still sends; the app still reads.
+  CHECK(d->recv(c, "reply") == LX_OK);
+  CHECK(eval(*d, "c:read()") == "true reply");
+  CHECK(d->channels() == Chids{0, c});
+  // Both directions done (remote EOF after the shutdown): out of the list.
+  REQUIRE(d->close(c) == LX_OK);
+  CHECK(d->channels() == Chids{0});
+  CHECK(eval(*d, "c:closed()") == "true true");
+  CHECK(eval(*d, "c:close()") == "true nil");
+}
+
+TEST_CASE("a closed channel shut down with output queued leaves the list once it is sent",
+          "[channels]") {
+  auto d = start_app(kReplMain);
+  int32_t c = d->accept(80);
+  REQUIRE(eval(*d, "c = lx.accept(); return c:id()") == "true 1");
+  REQUIRE(d->close(c) == LX_OK);
+  REQUIRE(eval(*d, "c:write('answer'); c:shutdown()") == "true nil");
+  CHECK(d->channels() == Chids{0, c});
+  CHECK(d->info(c).shut_down == 1);
+  CHECK(d->drain(c) == "answer");
+  CHECK(d->channels() == Chids{0});
+}
+
+TEST_CASE("ch:queued() counts what the driver has not taken yet", "[channels]") {
+  auto d = start_app(kReplMain);
+  int32_t c = d->accept(80);
+  REQUIRE(eval(*d, "c = lx.accept(); return c:queued()") == "true 0");
+  REQUIRE(eval(*d, "c:write('12345'); c:write('678'); return c:queued()") == "true 8");
+  REQUIRE(d->sent(c, 3) == LX_OK);
+  CHECK(eval(*d, "c:queued()") == "true 5");
+  CHECK(d->drain(c) == "45678");
+  CHECK(eval(*d, "c:queued()") == "true 0");
+}
+
+TEST_CASE("shutting down stdio or a closed channel object is an error", "[channels]") {
+  auto d = start_app(kReplMain);
+  CHECK_THAT(eval(*d, "lx.stdio():shutdown()"),
+             Catch::Contains("lx.stdio() (channel 0) cannot be shut down"));
+  int32_t c = d->accept(80);
+  REQUIRE(eval(*d, "c = lx.accept(); c:close()") == "true nil");
+  CHECK_THAT(eval(*d, "c:shutdown()"),
+             Catch::Contains("channel " + std::to_string(c) + " is closed"));
+}
+
+TEST_CASE("a closed channel with output stays listed while it is sent", "[channels]") {
   auto d = start_app(kReplMain);
   int32_t c = d->accept(80);
   REQUIRE(eval(*d, "c = lx.accept(); return c:write('reply')") == "true true");
@@ -70,8 +149,8 @@ TEST_CASE("a closed channel with output stays listed until it is sent", "[channe
   CHECK(d->channels() == Chids{0, c});
   CHECK(d->peek(c) == "ly more");
   CHECK(d->sent(c, 7) == LX_OK);
-  CHECK(d->channels() == Chids{0});
-  CHECK(eval(*d, "c:write('x')") == "true false");
+  CHECK(d->channels() == Chids{0, c});  // drained, and still the app's to write on
+  CHECK(eval(*d, "c:write('x')") == "true true");
 }
 
 TEST_CASE("notify_close on a closed channel discards its output", "[channels]") {

@@ -35,6 +35,8 @@ ScriptedDriver::ScriptedDriver(Options options, const std::vector<uint8_t>& snap
   config.heap_base = region_->base();
   config.heap_bytes = options.heap_bytes;
   config.seed = options.seed;
+  config.instruction_budget = options.instruction_budget;
+  config.memory_cap_bytes = options.memory_cap_bytes;
   char error[512] = {0};
   bool restoring = !snapshot.empty();
   int code = (restoring ? api_->restore : api_->create)(&config, &engine_, error, sizeof(error));

@@ -23,6 +23,8 @@ class ScriptedDriver {
     uintptr_t base = kDefaultRegionBase;
     uint64_t heap_bytes = uint64_t{256} << 20;
     uint64_t seed = 42;
+    uint64_t instruction_budget = 0;  // 0: unlimited
+    uint64_t memory_cap_bytes = 0;    // 0: no cap
   };
 
   // Maps the region and creates the engine; throws std::runtime_error with

@@ -106,8 +106,9 @@ TEST_CASE("lxdump prints a header block and one line per event", "[lxdump]") {
   const Output o = dump(options);
   CHECK(o.code == 0);
   CHECK(o.err.empty());
-  CHECK_THAT(o.out, Catch::StartsWith("# lx log " + path + " (format 1.0)\n"));
+  CHECK_THAT(o.out, Catch::StartsWith("# lx log " + path + " (format 1.1)\n"));
   CHECK_THAT(o.out, Catch::Contains("# seed 7,"));
+  CHECK_THAT(o.out, Catch::Contains("\n# limits: none recorded\n"));
   const std::vector<std::string> expected = {
       "#1 set_lua_source 5B \"LXSRC\"",
       "#2 set_clock t=2026-11-23T14:05:01.250Z",

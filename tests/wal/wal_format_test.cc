@@ -207,6 +207,7 @@ TEST_CASE("the header frame round trips and checks its version", "[wal][format]"
   h.max_log_bytes = 1 << 20;
   h.frame_restart_bytes = 4 << 20;
   h.options_text = "listen=127.0.0.1:8080\n";
+  h.limits = AppLimits{200000000, 1ull << 30};
   const std::vector<uint8_t> frame = encode_header_frame(h);
   REQUIRE(get_u32(frame.data()) == kHeaderFrameMagic);
   REQUIRE(get_u32(frame.data() + 4) == frame.size() - 8);
@@ -214,6 +215,29 @@ TEST_CASE("the header frame round trips and checks its version", "[wal][format]"
   REQUIRE(back.ok());
   CHECK(back.value() == h);
 
+  SECTION("1.1 appends the limits as two u64 before the CRC") {
+    std::vector<uint8_t> payload(frame.begin() + 8, frame.end());
+    const size_t limits_at = payload.size() - 4 - 16;
+    CHECK(get_u64(&payload[limits_at]) == 200000000);
+    CHECK(get_u64(&payload[limits_at + 8]) == 1ull << 30);
+  }
+  SECTION("a 1.0 header has no limits and reads back without them") {
+    LogHeader old = h;
+    old.limits.reset();
+    const std::vector<uint8_t> old_frame = encode_header_frame(old);
+    CHECK(old_frame.size() == frame.size() - 16);
+    std::vector<uint8_t> payload(old_frame.begin() + 8, old_frame.end() - 4);
+    put_u16(&payload[10], 0);  // as a 1.0 writer wrote it
+    uint8_t crc[4];
+    put_u32(crc, crc32c(payload.data(), payload.size()));
+    payload.insert(payload.end(), crc, crc + 4);
+    auto back_old = parse_header_payload(payload);
+    REQUIRE(back_old.ok());
+    CHECK_FALSE(back_old.value().limits.has_value());
+    CHECK(back_old.value().options_text == h.options_text);
+    CHECK(app_limits_text(back_old.value().limits) == "none recorded");
+    CHECK(app_limits_text(h.limits) == "instruction_budget=200000000 memory_cap_bytes=1073741824");
+  }
   SECTION("a newer major version is refused with what to do") {
     std::vector<uint8_t> payload(frame.begin() + 8, frame.end());
     put_u16(&payload[8], kFormatMajor + 1);

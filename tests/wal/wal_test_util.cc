@@ -121,19 +121,24 @@ void write_sample_log(const std::string& path, uint64_t event_count, uint32_t se
   REQUIRE(writer.value()->close().ok());
 }
 
+namespace {
+
+ReadResult read_all(Result<std::unique_ptr<LogReader>> reader);
+
+}  // namespace
+
 ReadResult read_log(const std::string& path, ReaderOptions options) {
-  auto source = open_file_source(path);
-  if (!source.ok()) {
-    ReadResult result;
-    result.open_error = source.status().message();
-    return result;
-  }
-  return read_source(std::move(source).value(), options);
+  return read_all(LogReader::open(path, options));
 }
 
 ReadResult read_source(std::unique_ptr<ByteSource> source, ReaderOptions options) {
+  return read_all(LogReader::open_source(std::move(source), options));
+}
+
+namespace {
+
+ReadResult read_all(Result<std::unique_ptr<LogReader>> reader) {
   ReadResult result;
-  auto reader = LogReader::open_source(std::move(source), options);
   if (!reader.ok()) {
     result.open_error = reader.status().message();
     return result;
@@ -156,6 +161,8 @@ ReadResult read_source(std::unique_ptr<ByteSource> source, ReaderOptions options
   result.health = reader.value()->health();
   return result;
 }
+
+}  // namespace
 
 std::vector<uint8_t> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -28,6 +28,7 @@ Result<std::unique_ptr<wal::LogReader>> open_log(const std::string& path,
                                                  wal::ReaderOptions options, Diagnostics& diag) {
   const std::string name = log_display_name(path);
   const wal::Recovery recovery = options.recovery;
+  options.on_note = [&diag, name](std::string_view note) { diag.note("{}: {}", name, note); };
   options.on_damage = [&diag, name, recovery](const wal::Damage& d) {
     // --strict reports the damage once, as the error that ends the read.
     if (recovery == wal::Recovery::kStrict && !d.recovered) return;

@@ -46,6 +46,7 @@ std::vector<HeaderFieldDiff> diff_headers(const wal::LogHeader& a, const wal::Lo
   field("frame_restart_bytes", std::to_string(a.frame_restart_bytes),
         std::to_string(b.frame_restart_bytes), false);
   field("options_text", a.options_text, b.options_text, false);
+  field("limits", wal::app_limits_text(a.limits), wal::app_limits_text(b.limits), false);
   return diffs;
 }
 

@@ -44,6 +44,14 @@ void DumpPrinter::print_header(const wal::LogHeader& h, const std::string& name)
         .add_u64("max_log_bytes", h.max_log_bytes)
         .add_u64("frame_restart_bytes", h.frame_restart_bytes)
         .add_str("options", h.options_text);
+    if (h.limits) {
+      JsonLine limits;
+      limits.add_u64("instruction_budget", h.limits->instruction_budget)
+          .add_u64("memory_cap_bytes", h.limits->memory_cap_bytes);
+      j.add_raw("limits", limits.str());
+    } else {
+      j.add_null("limits");
+    }
     j.print(out_);
     return;
   }
@@ -59,6 +67,9 @@ void DumpPrinter::print_header(const wal::LogHeader& h, const std::string& name)
              "max_log_bytes={} frame_restart_bytes={}\n",
              h.checkpoint_every, h.flush_ms, wal::fsync_mode_name(h.fsync), h.zstd_level,
              h.max_log_bytes, h.frame_restart_bytes);
+  // Format 1.1 records the app's limits; a 1.0 log's header shows as it did.
+  if (h.limits || h.version_major > 1 || h.version_minor >= 1)
+    fmt::print(out_, "# limits: {}\n", wal::app_limits_text(h.limits));
   size_t at = 0;
   while (at < h.options_text.size()) {
     size_t nl = h.options_text.find('\n', at);

@@ -130,7 +130,19 @@ int Replayer::open_engine() {
     return kExitIo;
   }
   region_.emplace(std::move(region).value());
-  auto engine = host::Engine::create(*library_, *region_, header.seed);
+  // The recording's limits; a 1.0 log recorded none (and no budget): it gets
+  // the default budget, so a runaway event ends here too (docs/replay.md).
+  limits_ = header.limits ? host::EngineLimits{header.limits->instruction_budget,
+                                               header.limits->memory_cap_bytes}
+                          : host::EngineLimits{LX_DEFAULT_INSTRUCTION_BUDGET, 0};
+  if (!header.limits) {
+    diag_.note(
+        "the log records no limits (format 1.0); replaying with the default instruction budget "
+        "of {} and no memory cap: an event that ran longer than that when recorded stops here "
+        "and the replay diverges after it",
+        limits_.instruction_budget);
+  }
+  auto engine = host::Engine::create(*library_, *region_, header.seed, limits_);
   if (!engine.ok()) {
     error_ = "the engine would not start from the log's header: " + engine.status().message();
     diag_.error("{}; check that the log's heap size and engine match", error_);
@@ -163,6 +175,7 @@ int Replayer::open_record_to() {
                                         : reader_->header().checkpoint_every;
   header.checkpoint_every = checkpoint_every;
   header.options_text += fmt::format("replay_of={}\n", options_.log_path);
+  header.limits = wal::AppLimits{limits_.instruction_budget, limits_.memory_cap_bytes};
   if (!options_.app_dir.empty()) {
     // The source differs from the recorded one; its digest is not known here.
     header.app_source_digest.clear();

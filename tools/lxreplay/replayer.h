@@ -67,6 +67,7 @@ class Replayer {
   std::unique_ptr<host::EngineLibrary> library_;
   std::optional<host::HeapRegion> region_;
   std::unique_ptr<host::Engine> engine_;
+  host::EngineLimits limits_;  // what the engine runs the app under
   std::unique_ptr<wal::LogWriter> writer_;
   std::unique_ptr<wal::Recorder> recorder_;
   EventSink* sink_ = nullptr;  // the recorder, or the engine itself

@@ -15,6 +15,12 @@ extern "C" {
  * meaning of any call. A loader refuses an engine whose abi_version differs. */
 #define LX_ENGINE_ABI_VERSION 2u
 
+/* The instruction budget lxrun uses unless told otherwise, and the one lxreplay
+ * uses for a log whose header records none (docs/determinism.md, "Runaway
+ * apps"): Lua VM instructions one entry point (main.lua, update(),
+ * on_reload()) may run before it is stopped. */
+#define LX_DEFAULT_INSTRUCTION_BUDGET 500000000ull
+
 /* Channel 0 is always stdio. It cannot be deleted. */
 #define LX_STDIO_CHID 0
 
@@ -45,6 +51,20 @@ typedef struct lx_engine_config {
   uint64_t heap_bytes;
   /* Seeds every pseudo-random generator the app can reach. */
   uint64_t seed;
+  /* ---- Added in ABI 2. A config whose struct_size ends before these
+   * fields (ABI 1's 32 bytes) gets 0 for both: no limits. ---- */
+  /* Lua VM instructions each entry point (main.lua at set_lua_source,
+   * on_reload(), update()) may run; beyond it a Lua error "instruction budget
+   * of N exceeded in update()" is raised, and raised again at every further
+   * instruction until the entry point has returned, so pcall cannot swallow
+   * it. Counted by a Lua count hook, so the stop falls on the same
+   * instruction in every run. 0: unlimited. */
+  uint64_t instruction_budget;
+  /* Bytes the app may hold: its Lua allocations, the output it queued on its
+   * channels and its pending wake times. An allocation beyond it fails as
+   * Lua's "not enough memory" error, which the app can catch; the engine is
+   * not failed. 0: no cap but the heap region. Otherwise at least 1 MiB. */
+  uint64_t memory_cap_bytes;
 } lx_engine_config;
 
 /* Per-channel facts the driver needs to manage the channel's socket. */
@@ -53,10 +73,11 @@ typedef struct lx_channel_info {
   int32_t port;            /* listening port it was accepted on; 0 otherwise */
   uint64_t incoming_bytes; /* received, not yet read by the app */
   uint64_t outgoing_bytes; /* queued by the app, not yet reported sent */
-  uint8_t closed;          /* notify_close was called for it */
+  uint8_t closed;          /* notify_close was called for it: the remote sends no more */
   uint8_t outgoing;        /* created by lx.connect: the driver must connect it */
   uint8_t deleted;         /* the app closed it; it lingers only to flush output */
-  uint8_t reserved;
+  uint8_t shut_down;       /* the app called ch:shutdown(): once outgoing_bytes is 0, shut
+                              the socket's write side (the peer reads EOF) and keep reading */
 } lx_channel_info;
 
 /* The engine's C ABI (the "EngineWrapper" of the original design): a table of
@@ -106,14 +127,18 @@ typedef struct lx_engine_wrapper {
    * for lx.accept(), and returns its chid (> 0), or a negative error. The
    * channel is in the channel list at once. */
   int32_t (*notify_accept)(lx_engine* engine, int32_t port);
-  /* The remote closed the channel, the connection failed, or an error
-   * occurred. The app still reads what was received; ch:closed() is true.
-   * Called on a channel that is already closed, it discards the channel's
-   * unsent output (the driver could not deliver it). */
+  /* The remote closed the channel (EOF: it will send no more), the
+   * connection failed, or an error occurred. The app still reads what was
+   * received; ch:closed() is true; what the app writes is still delivered (a
+   * half-close) until it closes the channel. Called on a channel that is
+   * already closed, it discards the channel's unsent output and every later
+   * write (the driver cannot deliver them), and the channel leaves the list. */
   int (*notify_close)(lx_engine* engine, int32_t chid);
-  /* Runs the app's update(). An error raised by update() is caught, reported
-   * as lx.log lines with a traceback, and returned as LX_ERR_APP; the engine
-   * goes on. */
+  /* Runs the app's update(), after consuming every wake time (next_wake) the
+   * clock has reached. An error raised by update() (the instruction budget
+   * and the memory cap included) is caught, reported as lx.log lines with a
+   * traceback (the same error again within 10 s of engine clock only
+   * counted), and returned as LX_ERR_APP; the engine goes on. */
   int (*invoke_event_update)(lx_engine* engine);
 
   /* ---- Queries: change nothing ---- */
@@ -122,9 +147,11 @@ typedef struct lx_engine_wrapper {
    * chids and returns how many there are in all (call again with a larger
    * array if that is more than capacity). Live: not closed, or closed or
    * deleted but still holding output to send. Includes stdio (0) and
-   * accepted channels still waiting in the accept queue. A closed or deleted
-   * channel leaves the list for good at the end of the first event after
-   * which it holds no output (later writes to it are dropped). A chid the
+   * accepted channels still waiting in the accept queue. A deleted channel
+   * leaves the list for good at the end of the first event after which it
+   * holds no output; so does a closed one once it can carry nothing more
+   * (notify_close came twice, or the app shut it down and its output is
+   * sent; later writes to it are dropped). A chid the
    * driver knew that is no longer listed is gone: close its socket once the
    * driver's own pending writes on it are done. */
   size_t (*list_channels)(const lx_engine* engine, int32_t* chids, size_t capacity);
@@ -194,6 +221,30 @@ typedef struct lx_engine_wrapper {
    * owns the region as with create. */
   int (*restore)(const lx_engine_config* config, lx_engine** out, char* error_text,
                  size_t error_cap);
+
+  /* ---- Limits and timers (ABI 2): queries, change nothing ---- */
+
+  /* The earliest engine time (seconds, on the set_clock scale) at which the
+   * app asked to run again with lx.wake_at() or lx.after() and that no
+   * update() has consumed yet. Stores it in *seconds and returns 1, or
+   * returns 0 (and leaves *seconds alone) when nothing is pending, or on a
+   * null argument. A wake time is consumed by the first update() that runs
+   * with the clock at or past it. A driver that does not tick calls
+   * set_clock and invoke_event_update once the time has come. */
+  int (*next_wake)(const lx_engine* engine, double* seconds);
+  /* Like peek_outgoing, for the contiguous run of the channel's unsent
+   * output that starts offset bytes into it (offset 0 is peek_outgoing), so
+   * a caller can read every queued byte without consuming any. offset equal
+   * to outgoing_bytes gives 0 bytes; beyond it is LX_ERR_ARGUMENT. The span
+   * stays valid, unchanged, until those bytes are consumed by sent_outgoing
+   * or the channel is deleted. Returns LX_OK, LX_ERR_NO_CHANNEL or
+   * LX_ERR_ARGUMENT. */
+  int (*peek_outgoing_at)(const lx_engine* engine, int32_t chid, uint64_t offset,
+                          const uint8_t** bytes, size_t* byte_count);
+  /* Bytes charged against memory_cap_bytes now: the app's Lua allocations,
+   * its queued channel output and its pending wake times (0 for a null
+   * engine). */
+  uint64_t (*app_memory_bytes)(const lx_engine* engine);
 } lx_engine_wrapper;
 
 /* The one exported symbol of liblxengine.so. Returns a static table; never

@@ -21,14 +21,21 @@
 
 namespace lx::host {
 
+// What an engine may spend per app (lx_engine_config's ABI 2 fields). The
+// default is no limit, as for an engine created before limits existed.
+struct EngineLimits {
+  uint64_t instruction_budget = 0;  // VM instructions per entry point; 0 unlimited
+  uint64_t memory_cap_bytes = 0;    // the app's memory; 0 no cap but the region
+};
+
 class Engine final : public EventSink, public FiguresSource {
  public:
-  // Creates an engine in region with seed. The library and the region must
-  // outlive the Engine. The region must be fresh (HeapRegion::fresh); it is
-  // marked used even when creation fails. Errors are ErrorKind::kEngine with
-  // the engine's own reason.
+  // Creates an engine in region with seed and limits. The library and the
+  // region must outlive the Engine. The region must be fresh
+  // (HeapRegion::fresh); it is marked used even when creation fails. Errors
+  // are ErrorKind::kEngine with the engine's own reason.
   static Result<std::unique_ptr<Engine>> create(const EngineLibrary& library, HeapRegion& region,
-                                                uint64_t seed);
+                                                uint64_t seed, const EngineLimits& limits = {});
   // Rebuilds the engine a snapshot was taken of, in region: checks that the
   // region is fresh and has the snapshot's base and size, that the library
   // is the snapshot's build and that the bytes match their state hash,
@@ -68,6 +75,15 @@ class Engine final : public EventSink, public FiguresSource {
   // or unknown. Valid until sent_outgoing consumes it or the channel is
   // deleted (so copy what must outlive the next event).
   std::span<const uint8_t> peek_outgoing(int32_t chid) const;
+  // The contiguous run of unsent output that starts offset bytes into it;
+  // empty when offset is at or past the end or the channel is unknown. Valid
+  // as peek_outgoing's.
+  std::span<const uint8_t> peek_outgoing_at(int32_t chid, uint64_t offset) const;
+  // The earliest wake time the app asked for (engine clock seconds), or
+  // nullopt when it asked for none.
+  std::optional<double> next_wake() const;
+  // Bytes charged to the app's memory cap.
+  uint64_t app_memory_bytes() const;
   bool rescan_requested() const;
   bool stop_requested() const;
   uint64_t memhash() const;

@@ -19,7 +19,7 @@ namespace lx::wal {
 // ---- Versions and magic numbers (docs/wal-format.md, "Magic numbers") ----
 
 inline constexpr uint16_t kFormatMajor = 1;
-inline constexpr uint16_t kFormatMinor = 0;
+inline constexpr uint16_t kFormatMinor = 1;
 
 inline constexpr uint32_t kZstdFrameMagic = 0xFD2FB528u;
 inline constexpr uint32_t kSkippableMagicFirst = 0x184D2A50u;  // 0x184D2A50 .. 0x184D2A5F

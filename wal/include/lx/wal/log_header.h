@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -21,6 +22,17 @@ enum class FsyncMode : uint8_t {
 std::string_view fsync_mode_name(FsyncMode mode);
 // Parses "never" | "interval" | "always". @return false for anything else.
 bool fsync_mode_from_name(std::string_view name, FsyncMode* mode);
+
+// The limits the engine ran the app under (lx_engine_config's ABI 2 fields),
+// recorded since format 1.1 so a replay creates the engine with them.
+struct AppLimits {
+  uint64_t instruction_budget = 0;  // VM instructions per entry point; 0 unlimited
+  uint64_t memory_cap_bytes = 0;    // the app's memory; 0 no cap but the region
+  bool operator==(const AppLimits&) const = default;
+};
+// "instruction_budget=N memory_cap_bytes=M", or "none recorded" for a log
+// older than format 1.1.
+std::string app_limits_text(const std::optional<AppLimits>& limits);
 
 struct LogHeader {
   // Format version of the file; set by the writer, read back by the reader.
@@ -47,6 +59,8 @@ struct LogHeader {
   // Anything else the driver wants a reader to see, as "key=value" lines
   // (listen addresses, tick_ms, the command line). At most 4096 bytes.
   std::string options_text;
+  // Format 1.1: the app's limits. Absent in a 1.0 log (recorded with none).
+  std::optional<AppLimits> limits;
 
   bool operator==(const LogHeader&) const = default;
 };

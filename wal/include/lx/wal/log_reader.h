@@ -55,6 +55,11 @@ struct ReaderOptions {
   // Called once per damaged span as soon as its outcome is known (also kept
   // in damage()).
   std::function<void(const Damage&)> on_damage;
+  // Called with one line when opening did something worth saying: records a
+  // killed recorder had staged were recovered into the log (ring_recovery.h).
+  std::function<void(std::string_view)> on_note;
+  // Recover LOG.ring into the log before reading it (open by path only).
+  bool recover_staged = true;
 };
 
 // How a log ended, as far as the reader got.
@@ -72,7 +77,8 @@ std::string_view health_state_name(HealthState state);
 class LogReader {
  public:
   // Opens a log by path and reads its header (and, for a regular file that
-  // ends in a valid trailer, its index). @return kCorrupt for a missing
+  // ends in a valid trailer, its index). First, unless options say not to,
+  // recovers the records a killed recorder left staged in LOG.ring. @return kCorrupt for a missing
   // file, a file that is not an lx log, a torn or bad header, or a newer
   // major version (the message says what to do); kIo for other errors.
   static Result<std::unique_ptr<LogReader>> open(const std::string& path,

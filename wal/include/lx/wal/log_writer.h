@@ -37,6 +37,10 @@ struct WriterOptions {
   // when the next record would not fit, the log ends "truncated".
   uint64_t max_log_bytes = 0;
   bool force = false;  // overwrite an existing file (else it is an error)
+  // Stage records in LOG.ring, a shared file mapping beside the log, so what
+  // a killed process (SIGKILL, the OOM killer) had staged survives it and the
+  // next open of the log recovers it (ring_recovery.h). Off: plain memory.
+  bool ring_file = true;
 };
 
 enum class WriterState : int {
@@ -85,8 +89,8 @@ class LogWriter {
 
   // Drains every appended record, writes an end record (kClosed) unless one
   // was appended, ends the frame, writes the index and trailer, fsyncs
-  // (unless kNever) and closes the file. Idempotent. @return the first I/O
-  // error of the log's life, or ok.
+  // (unless kNever), closes the file and removes LOG.ring. Idempotent.
+  // @return the first I/O error of the log's life, or ok.
   Status close();
 
   // ---- Any thread ----
@@ -97,6 +101,10 @@ class LogWriter {
   // The first I/O error (one line: "<what>: <why>"), or ok.
   Status error() const;
   const LogHeader& header() const { return header_; }
+  // Why records are staged in memory although a ring file was asked for
+  // (e.g. "cannot allocate the staging file LOG.ring: No space left on
+  // device; ..."), else empty.
+  const std::string& staging_note() const { return staging_note_; }
   const std::string& path() const { return path_; }
   // Record bytes and file bytes so far (exact after close()).
   uint64_t raw_bytes() const { return raw_bytes_published_.load(); }
@@ -137,6 +145,8 @@ class LogWriter {
   std::atomic<int> writer_tid_{0};
   std::unique_ptr<WriterShared> shared_;
   std::unique_ptr<StagingRing> ring_;
+  std::string ring_path_;  // LOG.ring when the ring is file-backed
+  std::string staging_note_;
   std::unique_ptr<FrameWriter> frames_;  // writer thread only
 
   // Producer-only.
