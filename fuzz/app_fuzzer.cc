@@ -29,6 +29,16 @@ constexpr int32_t kPort = 8000;
 constexpr double kStartClock = 1.0;
 constexpr size_t kMaxCuts = 3;
 constexpr size_t kLogLinesKept = 20;
+// lxrun's instruction budget, so a runaway update() is an app error (a
+// finding) rather than a libFuzzer timeout, and a cap well under the
+// fuzzer's RSS limit, so unbounded growth is one too.
+constexpr uint64_t kInstructionBudget = LX_DEFAULT_INSTRUCTION_BUDGET;
+constexpr uint64_t kMemoryCapBytes = uint64_t{256} << 20;
+// A wake time at most this far past the clock is run, as lxrun would after
+// waiting for it (the samples ask for 10 ms when they left work for later);
+// the timeouts (seconds away) are not reached.
+constexpr double kWakeHorizon = 0.05;
+constexpr int kMaxWakeRounds = 64;
 
 const lx_engine_wrapper* api = nullptr;
 std::vector<uint8_t> snapshot;  // the region's state after the app loaded and accepted the client
@@ -69,6 +79,8 @@ lx_engine_config config_for(const HeapRegion& heap) {
   config.heap_base = heap.base();
   config.heap_bytes = heap.bytes();
   config.seed = 1;
+  config.instruction_budget = kInstructionBudget;
+  config.memory_cap_bytes = kMemoryCapBytes;
   return config;
 }
 
@@ -120,6 +132,21 @@ void drain_output() {
   }
 }
 
+// Runs update() for each wake time due within kWakeHorizon, moving the
+// clock to it, as lxrun does when nothing else happens; returns the clock.
+double run_due_wakes(double clock) {
+  double wake = 0;
+  for (int round = 0;
+       round < kMaxWakeRounds && api->next_wake(engine, &wake) == 1 && wake <= clock + kWakeHorizon;
+       ++round) {
+    clock = std::max(clock, wake);
+    require_ok("set_clock", api->set_clock(engine, clock));
+    require_ok("invoke_event_update", api->invoke_event_update(engine));
+    drain_output();
+  }
+  return clock;
+}
+
 // True while the client's channel still takes input: the app has not closed it.
 bool client_open() {
   lx_channel_info info{};
@@ -162,7 +189,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 // The input: a control byte whose low two bits say how many cuts (0-3), one
 // little-endian u16 per cut (an offset into the rest, modulo its size), then
-// the client's bytes, fed in that many + 1 reads with update() after each.
+// the client's bytes, fed in that many + 1 reads with update() after each
+// (and after each wake time the app asked for within kWakeHorizon).
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t cuts = size > 0 ? data[0] % (kMaxCuts + 1) : 0;
   size_t header = size > 0 ? 1 : 0;
@@ -189,12 +217,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     require_ok("recv_incoming", api->recv_incoming(engine, client, stream + at, end - at));
     require_ok("invoke_event_update", api->invoke_event_update(engine));
     drain_output();
+    clock = run_due_wakes(clock);
     at = end;
   }
   if (client_open()) {
     require_ok("notify_close", api->notify_close(engine, client));
     require_ok("invoke_event_update", api->invoke_event_update(engine));
     drain_output();
+    run_due_wakes(clock);
   }
   destroy_engine();
   return 0;
