@@ -153,6 +153,14 @@ def record(log, app, streams, extra=(), stop=signal.SIGINT):
         return f.read()
 
 
+def recovered(log, lxdump):
+    """The log after a reader opened it by path: a killed writer's staging
+    ring (LOG.ring) appended as a crash flush (docs/wal-format.md)."""
+    subprocess.run([lxdump, log, "--stats"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(log, "rb") as f:
+        return f.read()
+
+
 def damaged_copies(log, rng, count):
     """Cut, bit-flipped, zeroed, shortened and lengthened copies of a log."""
     copies = []
@@ -208,6 +216,7 @@ def main():
     if not os.access(options.lxrun, os.X_OK):
         sys.exit(f"make_corpus: error: no lxrun at {options.lxrun}; build first "
                  "(cmake --preset default && cmake --build build) or pass --lxrun")
+    lxdump = os.path.join(os.path.dirname(options.lxrun), "lxdump")
     os.environ["LXRUN"] = options.lxrun
     os.environ["LX_SAMPLES"] = os.path.join(TOP, "samples")
     sys.path.insert(0, os.path.join(TOP, "tests/driver"))
@@ -231,6 +240,7 @@ def main():
                                     stop=signal.SIGSEGV)),
             ("echo-killed", record(os.path.join(work, "killed.lxw"), "echo", echo,
                                    ["--flush-ms", "1"], stop=signal.SIGKILL)),
+            ("echo-killed-recovered", recovered(os.path.join(work, "killed.lxw"), lxdump)),
             ("http-truncated", record(os.path.join(work, "trunc.lxw"), "http", HTTP_STREAMS,
                                       ["--max-log-bytes", "16384"])),
         ]
