@@ -27,6 +27,9 @@ constexpr uint64_t kMaxWindowBytes = uint64_t{1} << 25;
 // Largest index frame a reader loads (about a million checkpoints).
 constexpr uint64_t kMaxIndexFrameBytes = uint64_t{64} << 20;
 constexpr size_t kBlockMaxBytes = ZSTD_BLOCKSIZE_MAX;
+// Largest the decoded-bytes buffer grows: less than one record waits
+// unparsed when a block's output is added.
+constexpr size_t kMaxRecordsBytes = kMaxPayloadBytes + kMaxRecordOverheadBytes + kBlockMaxBytes;
 
 bool is_lx_skippable(uint32_t magic) {
   return magic >= kHeaderFrameMagic && magic <= kCrashFrameMagic;
@@ -411,7 +414,9 @@ Status LogReader::decode_unit() {
   if (rpos_ > 0 && rpos_ == wpos_) {
     rpos_ = wpos_ = 0;
     units_.clear();
-  } else if (rpos_ > (records_.size() / 2)) {
+  } else if (rpos_ > (records_.size() / 2) || (rpos_ > 0 && records_.size() - wpos_ < produced)) {
+    // Unparsed bytes move to the front before the buffer grows, so it never
+    // holds more than one record and one block's output.
     std::memmove(records_.data(), records_.data() + rpos_, wpos_ - rpos_);
     for (UnitStart& u : units_) u.pos = u.pos >= rpos_ ? u.pos - rpos_ : 0;
     wpos_ -= rpos_;
@@ -419,8 +424,14 @@ Status LogReader::decode_unit() {
   }
   // Only units that still hold unparsed bytes are kept.
   while (units_.size() > 1 && units_[1].pos <= rpos_) units_.erase(units_.begin());
-  if (records_.size() - wpos_ < produced)
-    records_.resize(std::max(wpos_ + produced, std::max(2 * records_.size(), kBlockMaxBytes)));
+  if (records_.size() - wpos_ < produced) {
+    LX_ASSERT_OP(wpos_ + produced, <=, kMaxRecordsBytes);
+    const size_t grown =
+        std::max(wpos_ + produced,
+                 std::min(std::max(2 * records_.size(), kBlockMaxBytes), kMaxRecordsBytes));
+    records_.reserve(grown);  // exactly: resize() alone may double the capacity
+    records_.resize(grown);
+  }
   std::memcpy(records_.data() + wpos_, window_.data() + window_pos_, produced);
   units_.push_back(UnitStart{wpos_, unit_offset});
   wpos_ += produced;

@@ -10,8 +10,9 @@
 // - Event numbers are consecutive across any recovery; a gap is reported as
 //   damage (reason::kEventGap), never skipped silently.
 // - Every damage moves the reader forward; memory stays bounded (under 200
-//   MiB: a 32 MiB zstd window, twice the 64 MiB record limit, a 1.25 MiB
-//   input window, a 64 MiB index) whatever the length fields say.
+//   MiB: a 32 MiB zstd window, the 64 MiB record limit and, while that
+//   buffer grows, half of it again, a 1.25 MiB input window, a 64 MiB index)
+//   whatever the length fields say.
 // - The same bytes give the same records and the same damage every time.
 #pragma once
 
