@@ -212,6 +212,8 @@ def test_record_sigkill_right_after_replies_loses_no_replied_request():
                                  f"{payload!r}")
         summary = stats(log)
         check(summary["health"] == "crashed", f"health {summary['health']}")
+        check("killed; its staged events were recovered" in dump(log, "--stats"),
+              "lxdump --stats does not say the staged events were recovered")
         lxtest.check_replays(log)
 
 

@@ -46,6 +46,10 @@ std::string health_detail(const wal::LogReader& reader) {
     case wal::HealthState::kTruncated:
       return "stopped at --max-log-bytes";
     case wal::HealthState::kCrashed:
+      // Signal 0: no crash flush ran (SIGKILL); the staged records were
+      // recovered from LOG.ring when the log was next opened.
+      if (end && end->end_detail == 0)
+        return "the recorder was killed; its staged events were recovered from its ring file";
       return fmt::format("the recorder died of signal {}; staged events were flushed",
                          end ? end->end_detail : 0);
     case wal::HealthState::kLogError:
