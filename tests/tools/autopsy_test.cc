@@ -18,24 +18,27 @@
 namespace lx::tools::test {
 namespace {
 
-// The shop session with a checkpoint every 10 events, so the divergence is
-// found some events after the states part and the autopsy has to narrow.
+// The shop session, recorded with a checkpoint every `every` events.
+std::string record_shop(const std::string& name, uint64_t every) {
+  SessionSpec spec;
+  spec.log_path = temp_path(name);
+  spec.files = test_app("shop");
+  spec.checkpoint_every = every;
+  spec.lines_per_client = 6;
+  spec.make_line = [](int, int line) {
+    const char* const lines[] = {"ADD apple 1", "ADD pear 2", "TOTAL",
+                                 "ADD plum 3",  "CHECKOUT",   "ADD pear 2"};
+    return std::string(lines[line]);
+  };
+  auto recorded = record_session(spec);
+  REQUIRE(recorded.ok());
+  return spec.log_path;
+}
+
+// A checkpoint every 10 events, so the divergence is found some events
+// after the states part and the autopsy has to narrow.
 const std::string& shop_log_every_10() {
-  static const std::string path = [] {
-    SessionSpec spec;
-    spec.log_path = temp_path("autopsy_shop.lxw");
-    spec.files = test_app("shop");
-    spec.checkpoint_every = 10;
-    spec.lines_per_client = 6;
-    spec.make_line = [](int, int line) {
-      const char* const lines[] = {"ADD apple 1", "ADD pear 2", "TOTAL",
-                                   "ADD plum 3",  "CHECKOUT",   "ADD pear 2"};
-      return std::string(lines[line]);
-    };
-    auto recorded = record_session(spec);
-    REQUIRE(recorded.ok());
-    return spec.log_path;
-  }();
+  static const std::string path = record_shop("autopsy_shop.lxw", 10);
   return path;
 }
 
@@ -103,6 +106,28 @@ TEST_CASE("a what-if app that changes one value is reported with its path and fi
     CHECK(j.out.find("\"first_differing\":{\"event\":" + std::to_string(parted) +
                      ",\"record_type\":\"invoke_event_update\"}") != std::string::npos);
   }
+}
+
+TEST_CASE("with no agreeing checkpoint the trees are compared from the start, in chunks",
+          "[autopsy][lxreplay]") {
+  // One checkpoint only, at the end: no checkpoint agrees, so the search
+  // starts at event 0 and crosses chunks of 16 and 32 events to the
+  // update that served the first CHECKOUT.
+  const std::string log = record_shop("autopsy_shop_one_checkpoint.lxw", 1000);
+  const uint64_t parted = event_with_payload(log, "CHECKOUT") + 1;
+  REQUIRE(parted > 16);
+  LxreplayOptions o;
+  o.log_path = log;
+  o.app_dir = what_if_shop();
+  o.quiet = true;
+  o.json = true;
+  Captured c = replay(o);
+  INFO(c.out << c.err);
+  REQUIRE(c.code == kExitFinding);
+  CHECK(c.out.find("\"last_matched_event\":null,") != std::string::npos);
+  CHECK(c.out.find("\"method\":\"state_tree\",\"compared_from_event\":0,") != std::string::npos);
+  CHECK(c.out.find("\"first_differing\":{\"event\":" + std::to_string(parted) + ",") !=
+        std::string::npos);
 }
 
 TEST_CASE("a replay that matches has no autopsy", "[autopsy][lxreplay]") {

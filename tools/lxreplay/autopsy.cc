@@ -76,7 +76,11 @@ bool dump_tree(Replayer& replayer, const Inspector& inspector, std::string* text
   return true;
 }
 
-SideTrace trace_side(const AutopsySide& side, uint64_t from, uint64_t event, bool every_tree,
+// Replays side and keeps what it shows after each event from..to (and its
+// tree after `event`, when within). With stop_digests (the other side's
+// trees from `from` on), stops after the first event whose tree differs.
+SideTrace trace_side(const AutopsySide& side, uint64_t from, uint64_t to, uint64_t event,
+                     bool every_tree, const std::vector<size_t>* stop_digests,
                      const Inspector& inspector) {
   SideTrace trace;
   // A plain replay of the whole log: no stop, no output of its own.
@@ -118,8 +122,12 @@ SideTrace trace_side(const AutopsySide& side, uint64_t from, uint64_t event, boo
       if (every_tree) trace.tree_digests.push_back(std::hash<std::string>{}(tree));
       if (k == from) trace.tree_first = tree;
       if (k == event) trace.tree_last = std::move(tree);
+      const size_t i = k - from;
+      if (stop_digests != nullptr && i < stop_digests->size() &&
+          (*stop_digests)[i] != trace.tree_digests.back())
+        return trace;
     }
-    if (k == event) return trace;
+    if (k == to) return trace;
   }
 }
 
@@ -141,15 +149,18 @@ AutopsyFindings run_autopsy(const AutopsySide& left, const AutopsySide& right, u
   f.last_matched = last_matched;
   const uint64_t from = std::min(last_matched.value_or(0), event);
   Inspector inspector(timeout_ms);
-  auto trace = [&](const AutopsySide& side, uint64_t start, bool every_tree, SideTrace* out) {
-    *out = trace_side(side, start, event, every_tree, inspector);
+  auto trace = [&](const AutopsySide& side, uint64_t start, uint64_t to, bool every_tree,
+                   const std::vector<size_t>* stop, SideTrace* out) {
+    *out = trace_side(side, start, to, event, every_tree, stop, inspector);
     if (out->error.empty()) return true;
     f.error = fmt::format("cannot replay the {} side ({}): {}", side.name, side.options.log_path,
                           out->error);
     return false;
   };
   SideTrace l, r;
-  if (!trace(left, from, false, &l) || !trace(right, from, false, &r)) return f;
+  if (!trace(left, from, event, false, nullptr, &l) ||
+      !trace(right, from, event, false, nullptr, &r))
+    return f;
   auto left_tree = parse_state_tree(l.tree_last);
   auto right_tree = parse_state_tree(r.tree_last);
   if (!left_tree.ok() || !right_tree.ok()) {
@@ -168,6 +179,7 @@ AutopsyFindings run_autopsy(const AutopsySide& left, const AutopsySide& right, u
     if (!i || l.briefs[*i].type != wal::RecordType::kSetLuaSource) {
       f.method = "state_hash";
       f.compared_from = from;
+      f.compared_to = event;
       if (i) f.first_differing = l.briefs[*i];
       return f;
     }
@@ -175,17 +187,31 @@ AutopsyFindings run_autopsy(const AutopsySide& left, const AutopsySide& right, u
   // The heaps differ (another app's code lives in the heap, or the state
   // parted before the last agreeing checkpoint): compare the trees after
   // every event, from the last agreeing checkpoint if the trees agree
-  // there, else from the start, at most kAutopsyTreeEventsMax events back.
+  // there, else from the start (where both are empty), for at most
+  // kAutopsyTreeEventsMax events. A replay costs little next to a forked
+  // dump, so the window goes in chunks that double (16, 32, ... events),
+  // each replayed from the start, and stops at the chunk where they part:
+  // the dumps stay about twice the events up to the parting.
   f.method = "state_tree";
-  uint64_t tree_from = l.tree_first == r.tree_first ? from : 0;
-  if (event - tree_from > kAutopsyTreeEventsMax) tree_from = event - kAutopsyTreeEventsMax;
+  const uint64_t tree_from = l.tree_first == r.tree_first ? from : 0;
+  const uint64_t tree_to = std::min(event, tree_from + kAutopsyTreeEventsMax);
   f.compared_from = tree_from;
-  if (!trace(left, tree_from, true, &l) || !trace(right, tree_from, true, &r)) return f;
-  auto i = first_difference(l.tree_digests, r.tree_digests);
-  if (i && *i == 0) {
-    f.differ_at_start = true;
-  } else if (i) {
-    f.first_differing = l.briefs[*i];
+  f.compared_to = tree_to;
+  uint64_t chunk = 16;
+  for (uint64_t start = tree_from; start <= tree_to; chunk *= 2) {
+    const uint64_t end = std::min(tree_to, start + chunk - 1);
+    if (!trace(left, start, end, true, nullptr, &l) ||
+        !trace(right, start, end, true, &l.tree_digests, &r))
+      return f;
+    if (auto i = first_difference(l.tree_digests, r.tree_digests)) {
+      if (start == tree_from && *i == 0) {
+        f.differ_at_start = true;
+      } else {
+        f.first_differing = l.briefs[*i];
+      }
+      return f;
+    }
+    start = end + 1;
   }
   return f;
 }
@@ -221,8 +247,13 @@ void print_autopsy(const AutopsyFindings& f, std::string_view left_name,
                "came before it)\n",
                indent, f.compared_from);
   } else {
-    fmt::print(out, "{}  the {} agree after every event from {} to {}\n", indent, how,
-               f.compared_from, f.event);
+    fmt::print(out, "{}  the {} agree after every event from {} to {}{}\n", indent, how,
+               f.compared_from, f.compared_to,
+               f.compared_to < f.event
+                   ? fmt::format(" (compared no further: at most {} events; they part between "
+                                 "{} and {})",
+                                 kAutopsyTreeEventsMax, f.compared_to, f.event)
+                   : "");
   }
   if (f.figures_differing) {
     fmt::print(out, "{}  the figures (memhash, outhash, heap bytes) part after {}\n", indent,
@@ -241,6 +272,7 @@ std::string autopsy_json(const AutopsyFindings& f) {
       .add_raw("paths", differences_json(f.state))
       .add_str("method", f.method)
       .add_u64("compared_from_event", f.compared_from)
+      .add_u64("compared_to_event", f.compared_to)
       .add_bool("differ_at_start", f.differ_at_start);
   for (auto [key, brief] : {std::pair{"first_differing", &f.first_differing},
                             std::pair{"figures_differing", &f.figures_differing}}) {

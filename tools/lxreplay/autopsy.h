@@ -32,6 +32,7 @@ struct AutopsyFindings {
   // two apps' code differs: the source lives in the heap).
   std::string method;
   uint64_t compared_from = 0;  // the first event compared (0: before any event)
+  uint64_t compared_to = 0;    // the last (event, or fewer for the trees)
   // The first event after which the two differ (left side's record); empty
   // when they differed already at compared_from.
   std::optional<EventBrief> first_differing;
@@ -47,7 +48,8 @@ struct AutopsyFindings {
 
 // How many differing paths a report lists (the total is counted).
 inline constexpr size_t kAutopsyPathsShown = 20;
-// Events whose state trees are compared, at most (a forked dump each).
+// Events whose state trees are compared, at most (a forked dump each, about
+// 2 ms; docs/inspect-diff.md, "Cost").
 inline constexpr uint64_t kAutopsyTreeEventsMax = 2000;
 
 // Replays left, then right, each in a fresh engine from the start, and
