@@ -20,6 +20,8 @@ import lxtest  # noqa: E402
 from lxtest import Lxrun, SkipTest, TestFailure, check, connect  # noqa: E402
 
 LXDUMP = os.environ.get("LXDUMP", "lxdump")
+LXREPLAY = os.environ.get("LXREPLAY", "lxreplay")
+LXDIFF = os.environ.get("LXDIFF", "lxdiff")
 SYNTH = os.environ.get("TIMELINE_SYNTH", "timeline_synth")
 OUT = os.environ.get("LX_TEST_OUT") or tempfile.mkdtemp(prefix="lx_timeline_")
 NODE_DIR = os.environ.get("LX_NODE_DIR", os.path.join(os.path.dirname(__file__), "../../.node"))
@@ -251,6 +253,52 @@ def test_browser_two_session_page():
         "screenshot": os.path.join(OUT, "two.png"),
     })
     check(result["lanes"] == made["lanes"], "lane count")
+
+
+def test_browser_lxdiff_page():
+    """lxdiff --html on two logs of one session: the recording, and its replay
+    under a what-if app whose request counter counts by 2."""
+    driver = browser_or_skip()
+    log_a, want = record_http_session("diff-a")
+    app = os.path.join(OUT, "http-counts-by-2")
+    shutil.rmtree(app, ignore_errors=True)
+    shutil.copytree(lxtest.sample("http"), app)
+    main = os.path.join(app, "main.lua")
+    text = open(main).read()
+    check("request_count = request_count + 1" in text, "samples/http has no request counter")
+    open(main, "w").write(text.replace("request_count = request_count + 1",
+                                       "request_count = request_count + 2"))
+    log_b = os.path.join(OUT, "diff-b.lxw")
+    code, _, err = tool(LXREPLAY, log_a, "--quiet", "--keep-going", "--app", app,
+                        "--record-to", log_b)
+    check(code == 1, f"the what-if replay exited {code}, want 1 (diverged): {err}")
+    page = os.path.join(OUT, "diff.html")
+    code, out, err = tool(LXDIFF, log_a, log_b, "--html", page, "--json")
+    check(code == 1, f"lxdiff --html exited {code}, want 1 (differ): {err}")
+    lines = [json.loads(line) for line in out.splitlines()]
+    state = next((o for o in lines if o["kind"] == "state_diff"), None)
+    check(state is not None and "error" not in state, f"no state comparison: {lines}")
+    paths = {p["path"]: p for p in state["paths"]}
+    check("request_count" in paths, f"request_count is not among the differing paths: {paths}")
+    rc = paths["request_count"]
+    check(int(rc["right"]) == 2 * int(rc["left"]), f"request_count {rc}")
+    check(state["first_differing"] is not None, f"no first differing event: {state}")
+    html = next((o for o in lines if o["kind"] == "html"), None)
+    check(html is not None and html["notes"] >= 2, f"html line {html}")
+    check(os.stat(page).st_mode & 0o777 == 0o600, "the page is not mode 600")
+    objects = dump_json(log_a)
+    stdio_used = any(o.get("chid") == 0 for o in objects if o.get("kind") == "event")
+    lanes = want["connections"] + (1 if stdio_used else 0)
+    result = run_browser({
+        "name": "lxdiff", "page": page, "driver": driver, "chromium": CHROMIUM,
+        "expect": {"lanes": 2 * lanes, "exchanges": 2 * want["exchanges"]},
+        "summary_has": f"request_count: {rc['left']} (A) vs {rc['right']} (B)",
+        "box": {"session": 1, "index": 2},
+        "request_has": "GET /client0/request2 HTTP/1.1",
+        "screenshot": os.path.join(OUT, "lxdiff.png"),
+    })
+    print(f"lxdiff page: {result['lanes']} lanes, {result['exchanges']} exchanges; "
+          f"screenshot {OUT}/lxdiff.png")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@ if(TARGET lx_lxreplay AND TARGET lxengine)
     "${CMAKE_CURRENT_LIST_DIR}/lxreplay_main.cc"
     "${CMAKE_CURRENT_LIST_DIR}/lxreplay_session.cc"
     "${CMAKE_CURRENT_LIST_DIR}/lxreplay_test.cc"
-    "${CMAKE_CURRENT_LIST_DIR}/inspect_test.cc")
+    "${CMAKE_CURRENT_LIST_DIR}/inspect_test.cc"
+    "${CMAKE_CURRENT_LIST_DIR}/state_diff_test.cc"
+    "${CMAKE_CURRENT_LIST_DIR}/autopsy_test.cc")
   if(TARGET lx_lxdiff)
     list(APPEND lx_replay_test_sources "${CMAKE_CURRENT_LIST_DIR}/lxdiff_test.cc")
   endif()

@@ -154,7 +154,7 @@ def test_lxreplay_lines_follow_the_schema():
     check_run("lxreplay", [LXREPLAY, ECHO, "--json", "--quiet", "--until", "30",
                            "--checkpoint-every", "10"], keys, kinds, ["checkpoint", "engine_state"])
     s = check_run("lxreplay", [LXREPLAY, fresh, "--json", "--quiet", "--app", what_if_app(),
-                               "--keep-going"], keys, kinds, ["divergence"])
+                               "--keep-going"], keys, kinds, ["divergence", "autopsy"])
     check(s["result"] == "diverged", f"summary {s}")
     check_run("lxreplay", [LXREPLAY, fresh, "--json", "--quiet", "--at", "5", "--eval",
                            "request_count", "--eval", "conns", "--eval", "nope.x"], keys, kinds,
@@ -183,6 +183,15 @@ def test_lxdiff_lines_follow_the_schema():
     s = check_run("lxdiff", [LXDIFF, HTTP, os.path.join(WORK, "missing.lxw"), "--json"], keys,
                   kinds)
     check(s["result"] == "error", f"summary {s}")
+    # Two logs of one session, the second under a what-if app: --state and --html.
+    fresh = lxtest.record_http_session(os.path.join(WORK, "fresh-http-diff.lxw"))
+    what_if = os.path.join(WORK, "what-if-http.lxw")
+    done = subprocess.run([LXREPLAY, fresh, "--quiet", "--keep-going", "--app", what_if_app(),
+                           "--record-to", what_if], capture_output=True, timeout=120)
+    check(done.returncode == 1, f"the what-if replay: {done.returncode} {done.stderr.decode()}")
+    s = check_run("lxdiff", [LXDIFF, fresh, what_if, "--json", "--state", "--html",
+                             os.path.join(WORK, "diff.html")], keys, kinds, ["state_diff", "html"])
+    check(s["result"] == "differ", f"summary {s}")
 
 
 if __name__ == "__main__":

@@ -59,6 +59,20 @@ int LogDiffer::run() {
   print_checkpoint_diff();
   bool differ = counted_header_diffs_ > 0 || event_diff_ || checkpoint_diff_;
   int exit_code = differ ? kExitFinding : kExitOk;
+  if (after_compare_) {
+    LogDivergence d;
+    if (event_diff_) {
+      d.first_event_diff = event_diff_->event;
+      d.event_what = event_diff_->what;
+      auto is_source = [](const std::optional<EventBrief>& b) {
+        return b && b->type == wal::RecordType::kSetLuaSource;
+      };
+      d.first_event_is_source = is_source(event_diff_->a_brief) && is_source(event_diff_->b_brief);
+    }
+    if (checkpoint_diff_) d.first_checkpoint_diff = checkpoint_diff_->event;
+    d.last_matched_checkpoint = last_matched_checkpoint_;
+    if (int after = after_compare_(d)) exit_code = after;
+  }
   print_summary(exit_code);
   std::fflush(out_);
   return exit_code;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,6 +23,18 @@
 
 namespace lx::tools {
 
+// Where two logs part, for what runs after the comparison (--state, --html).
+struct LogDivergence {
+  std::optional<uint64_t> first_event_diff;       // the first event that differs
+  std::optional<uint64_t> first_checkpoint_diff;  // the event of the first differing checkpoint
+  std::optional<uint64_t> last_matched_checkpoint;
+  std::string event_what;  // how the first differing event differs ("payload differs at byte 5")
+  // The first differing event is set_lua_source in both logs: the apps
+  // differ, not the inputs.
+  bool first_event_is_source = false;
+  bool differ() const { return first_event_diff || first_checkpoint_diff; }
+};
+
 class LogDiffer {
  public:
   // options, out and err must outlive the LogDiffer. One run per LogDiffer.
@@ -30,6 +43,12 @@ class LogDiffer {
 
   // @return the exit code (0 same, 1 differ, 3 unreadable, 4 I/O).
   int run();
+
+  // Called once the logs are compared, before the summary line, with where
+  // they part (or nothing differs); returns an exit code to end with
+  // instead of the comparison's when non-zero (an error of its own).
+  using AfterCompare = std::function<int(const LogDivergence&)>;
+  void set_after_compare(AfterCompare after) { after_compare_ = std::move(after); }
 
  private:
   // One line of the side-by-side context.
@@ -95,6 +114,7 @@ class LogDiffer {
   uint64_t last_event_a_ = 0;
   uint64_t last_event_b_ = 0;
   std::optional<wal::EndReason> end_a_, end_b_;
+  AfterCompare after_compare_;
 };
 
 }  // namespace lx::tools

@@ -15,6 +15,14 @@ struct LxdiffOptions {
   // Compare every event from the first, even when both indexes let lxdiff
   // start at the last checkpoint they agree on.
   bool full = false;
+  // --state: when the logs part, replay both to the first differing
+  // checkpoint and print the state paths that differ and the first event
+  // after which the states part (docs/inspect-diff.md).
+  bool state = false;
+  // --html OUT.html: both sessions on one event axis, the first differing
+  // event and checkpoint marked, the state paths listed (implies --state).
+  std::string html;
+  std::string engine_path;  // --engine: the engine --state replays with (default: beside lxdiff)
 };
 
 }  // namespace lx::tools

@@ -21,6 +21,14 @@ int main(int argc, char** argv) {
   app.add_flag("--json", options.json, "JSON Lines on stdout");
   app.add_flag("--full", options.full,
                "compare every event, even where both indexes agree on the checkpoints");
+  app.add_flag("--state", options.state,
+               "when the logs part, replay both and print the Lua state paths that differ and "
+               "the first event after which the states part");
+  app.add_option("--html", options.html,
+                 "write a page with both sessions on one event axis, the divergence marked and "
+                 "the differing state paths listed (implies --state)");
+  app.add_option("--engine", options.engine_path,
+                 "the engine --state and --html replay with (default: the one beside lxdiff)");
   if (auto code = lx::parse_command_line(app, argc, argv, "lxdiff", lx::Program::kLxdiff))
     return *code;
   return lx::tools::run_lxdiff(options, stdout, stderr);

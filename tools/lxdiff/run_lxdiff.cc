@@ -6,6 +6,7 @@
 
 #include "log_differ.h"
 #include "lx/exit_code.h"
+#include "state_views.h"
 
 namespace lx::tools {
 
@@ -16,6 +17,10 @@ int run_lxdiff(const LxdiffOptions& options, std::FILE* out, std::FILE* err) {
   }
   return run_guarded("lxdiff", out, err, [&] {
     LogDiffer differ(options, out, err);
+    if (options.state || !options.html.empty()) {
+      differ.set_after_compare(
+          [&](const LogDivergence& d) { return run_state_views(options, d, out, err); });
+    }
     return differ.run();
   });
 }

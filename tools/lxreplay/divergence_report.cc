@@ -59,6 +59,7 @@ void DivergenceReport::checkpoint_mismatch(const EventBrief& event_before,
                                            std::optional<uint64_t> last_matched,
                                            const EngineFigures& recorded,
                                            const EngineFigures& replayed) {
+  if (!first_) first_ = First{event_before.event, last_matched};
   ++count_;
   uint64_t event = event_before.event;
   uint64_t first = first_suspect_after(last_matched);
@@ -93,6 +94,7 @@ void DivergenceReport::checkpoint_mismatch(const EventBrief& event_before,
 void DivergenceReport::accept_mismatch(const EventBrief& event,
                                        std::optional<uint64_t> last_matched, int32_t recorded_chid,
                                        int32_t replayed_chid) {
+  if (!first_) first_ = First{event.event, last_matched};
   ++count_;
   uint64_t first = first_suspect_after(last_matched);
   if (options_.json) {

@@ -31,6 +31,14 @@ class DivergenceReport {
 
   uint64_t count() const { return count_; }
 
+  // The first divergence reported: its event and the last checkpoint that
+  // matched before it (what an autopsy compares).
+  struct First {
+    uint64_t event = 0;
+    std::optional<uint64_t> last_matched;
+  };
+  const std::optional<First>& first() const { return first_; }
+
   // The commands that narrow a divergence at `event` whose cause lies in
   // first_suspect..event (public for tests).
   std::vector<std::string> next_commands(uint64_t first_suspect, uint64_t event) const;
@@ -42,6 +50,7 @@ class DivergenceReport {
   const LxreplayOptions& options_;
   std::FILE* out_;
   uint64_t count_ = 0;
+  std::optional<First> first_;
 };
 
 }  // namespace lx::tools

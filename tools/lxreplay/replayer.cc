@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include "autopsy.h"
 #include "break_point.h"
 #include "crash_report.h"
 #include "engine_state.h"
@@ -54,7 +55,10 @@ int Replayer::run() {
   diag_.start_progress(index != nullptr ? index->event_count : 0);
   int code = advance_to(options_.until ? *options_.until : UINT64_MAX);
   diag_.end_progress();
-  return finish(code != 0 ? code : verdict());
+  if (code == 0) code = verdict();
+  autopsy_due_ = code == kExitFinding && report_.first() &&
+                 (!options_.app_dir.empty() || !options_.engine_path.empty());
+  return finish(code);
 }
 
 int Replayer::start() {
@@ -64,7 +68,7 @@ int Replayer::start() {
   if (int code = open_record_to()) return code;
   replay_started_ = true;
   crash_hint_ = replay_command();
-  install_crash_report(crash_hint_.c_str(), options_.json ? out_ : nullptr);
+  if (crash_report_) install_crash_report(crash_hint_.c_str(), options_.json ? out_ : nullptr);
   if (snapshots_) snapshots_->offer(*engine_, 0);
   return 0;
 }
@@ -532,9 +536,33 @@ int Replayer::finish(int exit_code, std::string_view result) {
   }
   if (options_.until && engine_ && replay_started_ && print_state_at_until_)
     print_engine_state(*engine_, options_.json, out_);
+  if (autopsy_due_) print_autopsy_of_divergence();
   print_summary(exit_code, result);
   std::fflush(out_);
   return exit_code;
+}
+
+void Replayer::print_autopsy_of_divergence() {
+  autopsy_due_ = false;
+  // One engine at the recorded address at a time: this one goes first.
+  engine_.reset();
+  region_.reset();
+  library_.reset();
+  AutopsySide recorded{options_, "recorded"};
+  recorded.options.app_dir.clear();
+  recorded.options.engine_path.clear();
+  AutopsySide replayed{options_, "replayed"};
+  const DivergenceReport::First& first = *report_.first();
+  AutopsyFindings findings = run_autopsy(recorded, replayed, first.event, first.last_matched,
+                                         options_.eval_timeout_s * 1000u);
+  if (options_.json) {
+    std::string line = autopsy_json(findings);
+    // {"kind":"autopsy","left":..,"right":.., then the findings' keys.
+    fmt::print(out_, "{{\"kind\":\"autopsy\",\"left\":\"recorded\",\"right\":\"replayed\",{}\n",
+               line.substr(1));
+    return;
+  }
+  print_autopsy(findings, recorded.name, replayed.name, "  ", out_);
 }
 
 void Replayer::print_summary(int exit_code, std::string_view named) {

@@ -79,6 +79,9 @@ class Replayer {
   // The text summary as a note on stderr, so stdout holds only what an
   // inspection printed (--json keeps it on stdout: it ends every run).
   void set_summary_as_note(bool note) { summary_as_note_ = note; }
+  // false: install no crash report (a replay inside another one, such as
+  // an autopsy's, leaves the outer one's in place). Call before start().
+  void set_crash_report(bool install) { crash_report_ = install; }
 
   host::Engine& engine() { return *engine_; }
   const wal::LogHeader& header() const { return reader_->header(); }
@@ -122,6 +125,10 @@ class Replayer {
   void print_summary(int exit_code, std::string_view result);
   // The command that reruns this replay (engine and app included).
   std::string replay_command() const;
+  // After a what-if replay (--app, --engine) diverged: releases the engine
+  // and replays the recorded and the what-if side again to name the state
+  // paths that differ and the event after which the states part.
+  void print_autopsy_of_divergence();
 
   const LxreplayOptions& options_;
   std::FILE* out_;
@@ -142,6 +149,8 @@ class Replayer {
   bool stop_at_divergence_;
   bool print_state_at_until_ = true;
   bool summary_as_note_ = false;
+  bool crash_report_ = true;
+  bool autopsy_due_ = false;  // run() ends with an autopsy when a what-if replay diverged
   // The record advance_to read past its target, to apply next; it owns its bytes.
   std::optional<wal::Record> held_;
   std::vector<uint8_t> held_bytes_;

@@ -96,4 +96,8 @@ Status write_log_views(wal::LogReader& reader, const std::string& title,
   return ok_status();
 }
 
+Status write_page_file(const std::string& path, const TimelinePage& page, PageCounts* counts) {
+  return write_file(path, [&](std::FILE* f) { return write_timeline_html(page, f, counts); });
+}
+
 }  // namespace lx::timeline

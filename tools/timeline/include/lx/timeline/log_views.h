@@ -7,6 +7,7 @@
 
 #include "lx/status.h"
 #include "lx/timeline/session_model.h"
+#include "lx/timeline/timeline_html.h"
 #include "lx/wal/log_reader.h"
 
 namespace lx::timeline {
@@ -29,5 +30,9 @@ struct LogViewPaths {
 Status write_log_views(wal::LogReader& reader, const std::string& title,
                        const std::string& log_path, const LogViewPaths& paths,
                        std::string* summary);
+
+// Writes page to path ("-": stdout), created with mode 0600 and replaced
+// if it exists. @return kIo naming the file when it cannot be written.
+Status write_page_file(const std::string& path, const TimelinePage& page, PageCounts* counts);
 
 }  // namespace lx::timeline
