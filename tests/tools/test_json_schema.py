@@ -122,6 +122,8 @@ def damaged_copy():
 
 def what_if_app():
     app = os.path.join(WORK, "http_changed")
+    if os.path.isdir(app):
+        return app
     shutil.copytree(os.path.join(SAMPLES, "http"), app)
     main = os.path.join(app, "main.lua")
     text = open(main).read()

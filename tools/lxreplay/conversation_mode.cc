@@ -114,6 +114,7 @@ int replay_for_view(Replayer& replayer, const LxreplayOptions& options,
   replayer.set_stop_at_divergence(false);
   replayer.set_summary_as_note(true);
   replayer.set_print_state_at_until(false);
+  replayer.set_print_first_divergence_only(true);
   if (int code = replayer.start()) return code;
   int code = replayer.advance_to(options.until.value_or(UINT64_MAX));
   return code == 0 ? replayer.verdict() : code;
@@ -145,8 +146,8 @@ int run_conversation_mode(const LxreplayOptions& options, std::FILE* out, std::F
                options.log_path, replayer.applied());
     if (replayer.divergences() > 0) {
       fmt::print(out,
-                 "# the replay diverged ({} report(s) above): replies after the first may not be "
-                 "the recorded ones\n",
+                 "# the replay diverged ({} divergence(s), the first reported above): replies "
+                 "after it may not be the recorded ones\n",
                  replayer.divergences());
     }
   }

@@ -29,9 +29,9 @@ class ReplayObserver;
 
 // Replays as the views of the whole session do (--conversation,
 // --responses, --timeline): observers added in order, on past a divergence
-// (reported as usual), the summary as a note on stderr, no engine state at
-// --until; to --until or the end. @return the verdict (0, or 1 after a
-// divergence) or the exit code that stopped it; pass it to finish().
+// (the first reported as usual, the rest counted unless --keep-going), the
+// summary as a note on stderr, no engine state at --until; to --until or the end. @return the
+// verdict (0, or 1 after a divergence) or the exit code that stopped it; pass it to finish().
 int replay_for_view(Replayer& replayer, const LxreplayOptions& options,
                     std::initializer_list<ReplayObserver*> observers);
 // The verdict of replay_for_view lets the view be shown (0 or 1).

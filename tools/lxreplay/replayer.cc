@@ -507,7 +507,13 @@ void Replayer::check_accept(const wal::Record& record) {
 
 void Replayer::report_divergence(const std::function<void(DivergenceReport&)>& report) {
   ++divergences_;
-  if (print_divergences_) report(report_);
+  const bool later = divergences_ > 1 && first_divergence_only_ && !options_.keep_going;
+  if (print_divergences_ && !later) report(report_);
+  if (print_divergences_ && later && divergences_ == 2) {
+    diag_.note(
+        "the replay goes on past the divergence; later ones are counted, not printed "
+        "(--keep-going prints every one)");
+  }
   if (observers_.empty()) return;
   char* text = nullptr;
   size_t size = 0;

@@ -80,6 +80,9 @@ class Replayer {
   // false: count divergences and tell the observers, without printing the
   // reports (a what-if app whose figures are expected to part, --responses).
   void set_print_divergences(bool print) { print_divergences_ = print; }
+  // true: print the first divergence report only and count the rest (unless
+  // --keep-going), for views that go on past a divergence.
+  void set_print_first_divergence_only(bool first) { first_divergence_only_ = first; }
   // The text summary as a note on stderr, so stdout holds only what an
   // inspection printed (--json keeps it on stdout: it ends every run).
   void set_summary_as_note(bool note) { summary_as_note_ = note; }
@@ -146,6 +149,7 @@ class Replayer {
   LxreplayOptions text_options_;  // options_ in text form: the observers' report text
   uint64_t divergences_ = 0;
   bool print_divergences_ = true;
+  bool first_divergence_only_ = false;
 
   std::vector<ReplayObserver*> observers_;
   std::optional<SnapshotStore> snapshots_;

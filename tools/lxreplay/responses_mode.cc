@@ -151,7 +151,8 @@ void print_verdict(const LxreplayOptions& options, const ChannelVerdict& v, size
     return;
   }
   if (!v.differs) {
-    fmt::print(out, "channel {}: same ({} replies)\n", v.chid, v.replies);
+    fmt::print(out, "channel {}: same ({} {})\n", v.chid, v.replies,
+               v.replies == 1 ? "reply" : "replies");
     return;
   }
   std::string at =
@@ -218,8 +219,8 @@ int run_responses_mode(const LxreplayOptions& options, std::FILE* out, std::FILE
   }
   if (recorded_divergences > 0) {
     replayer.diag().warning(
-        "the recorded app's own replay diverged ({} report(s) above), so its replies may not be "
-        "the recorded ones; check the engine build",
+        "the recorded app's own replay diverged ({} divergence(s), the first reported above), so "
+        "its replies may not be the recorded ones; check the engine build",
         recorded_divergences);
   }
   std::vector<int32_t> chids;
