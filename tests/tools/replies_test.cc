@@ -258,6 +258,12 @@ TEST_CASE("lxreplay --timeline writes the page with the regenerated replies",
     CHECK(page.find("TOTAL 11 (2") != std::string::npos);
     CHECK(page.find("DIVERGENCE at the checkpoint after event") != std::string::npos);
   }
+  SECTION("standard output is not a page: the reports go there") {
+    o.timeline_path = "-";
+    Captured bad = replay(o);
+    CHECK(bad.code == kExitUsage);
+    CHECK(bad.err.find("lxreplay: error: --timeline -: ") != std::string::npos);
+  }
   SECTION("an unwritable path is an I/O error") {
     o.timeline_path = "/nonexistent/dir/page.html";
     Captured bad = replay(o);

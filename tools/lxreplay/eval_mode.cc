@@ -167,6 +167,10 @@ std::string inspect_usage_error(const LxreplayOptions& options) {
     return "--until goes with --probe, --conversation, --responses and --timeline; give --at N to "
            "stop at event N";
   if (options.chid && !options.conversation) return "--chid C goes with --conversation";
+  if (options.timeline_path == "-") {
+    return "--timeline -: the replay's reports go to standard output too; give a file name "
+           "(OUT.html)";
+  }
   if (options.responses && options.app_dir.empty())
     return "--responses compares the recorded app with a what-if one: give --app DIR";
   for (const LxreplayOptions::Probe& probe : options.probes) {
