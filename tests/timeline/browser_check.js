@@ -86,8 +86,8 @@ async function main() {
         result.errors.push('the request pane lacks ' + JSON.stringify(spec.request_has) + ': ' + result.request_text);
       if (spec.reply_has && !(result.reply_text || '').includes(spec.reply_has))
         result.errors.push('the reply pane lacks ' + JSON.stringify(spec.reply_has) + ': ' + result.reply_text);
-      if (!(result.command_text || '').includes('--repl --at'))
-        result.errors.push('no REPL command in the details pane: ' + result.command_text);
+      if (!(result.command_text || '').includes('--dump-state'))
+        result.errors.push('no --dump-state command in the details pane: ' + result.command_text);
       if (spec.screenshot_selected) await page.screenshot({ path: spec.screenshot_selected });
     }
     if (spec.search_event) {

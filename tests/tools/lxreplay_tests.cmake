@@ -8,7 +8,8 @@ if(TARGET lx_lxreplay AND TARGET lxengine)
     "${CMAKE_CURRENT_LIST_DIR}/lxreplay_test.cc"
     "${CMAKE_CURRENT_LIST_DIR}/inspect_test.cc"
     "${CMAKE_CURRENT_LIST_DIR}/state_diff_test.cc"
-    "${CMAKE_CURRENT_LIST_DIR}/autopsy_test.cc")
+    "${CMAKE_CURRENT_LIST_DIR}/autopsy_test.cc"
+    "${CMAKE_CURRENT_LIST_DIR}/replies_test.cc")
   if(TARGET lx_lxdiff)
     list(APPEND lx_replay_test_sources "${CMAKE_CURRENT_LIST_DIR}/lxdiff_test.cc")
   endif()
@@ -40,6 +41,7 @@ find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND AND TARGET lxrun AND TARGET lxreplay AND TARGET lxdiff
    AND TARGET lxdump AND TARGET lxengine)
   foreach(test test_echo_clients_record_and_replay test_http_under_wrk_record_and_replay
+               test_http_conversation_replies_are_what_the_clients_got
                test_chat_record_and_replay test_upper_stdin_record_and_replay
                test_proxy_record_and_replay
                test_chaos_engine_names_the_spoiled_event_of_an_http_recording

@@ -122,6 +122,8 @@ def damaged_copy():
 
 def what_if_app():
     app = os.path.join(WORK, "http_changed")
+    if os.path.isdir(app):
+        return app
     shutil.copytree(os.path.join(SAMPLES, "http"), app)
     main = os.path.join(app, "main.lua")
     text = open(main).read()
@@ -164,6 +166,15 @@ def test_lxreplay_lines_follow_the_schema():
                            "request_count"], keys, kinds, ["probe"])
     check_run("lxreplay", [LXREPLAY, fresh, "--json", "--quiet", "--dump-state"], keys, kinds,
               ["state_value"])
+    s = check_run("lxreplay", [LXREPLAY, fresh, "--json", "--quiet", "--conversation"], keys,
+                  kinds, ["message"])
+    check(s["result"] == "match", f"summary {s}")
+    s = check_run("lxreplay", [LXREPLAY, fresh, "--json", "--quiet", "--responses", "--app",
+                               what_if_app()], keys, kinds, ["response"])
+    check(s["result"] == "responses_differ" and s["exit_code"] == 1, f"summary {s}")
+    s = check_run("lxreplay", [LXREPLAY, fresh, "--json", "--quiet", "--responses", "--app",
+                               os.path.join(SAMPLES, "http")], keys, kinds, ["response"])
+    check(s["result"] == "responses_same" and s["exit_code"] == 0, f"summary {s}")
     s = check_run("lxreplay", [LXREPLAY, damaged_copy(), "--json", "--quiet", "--salvage"],
                   keys, kinds)
     check(s["result"] in ("damaged", "diverged"), f"a damaged replay claims {s['result']}")

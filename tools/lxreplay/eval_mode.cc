@@ -150,10 +150,11 @@ int eval_failure_code(const Inspector::Outcome& outcome, size_t index) {
 std::string inspect_usage_error(const LxreplayOptions& options) {
   int modes = (!options.evals.empty() || options.dump_state ? 1 : 0) +
               (!options.probes.empty() ? 1 : 0) + (options.repl ? 1 : 0) +
-              (options.conversation ? 1 : 0) + (options.responses ? 1 : 0);
+              (options.conversation ? 1 : 0) + (options.responses ? 1 : 0) +
+              (!options.timeline_path.empty() ? 1 : 0);
   if (modes > 1) {
-    return "--eval/--dump-state, --probe, --repl, --conversation and --responses are separate "
-           "modes; give one";
+    return "--eval/--dump-state, --probe, --repl, --conversation, --responses and --timeline are "
+           "separate modes; give one";
   }
   if (modes == 0) {
     if (options.at) return "--at N needs --eval EXPR, --dump-state or --repl";
@@ -167,7 +168,8 @@ std::string inspect_usage_error(const LxreplayOptions& options) {
   if (options.repl && options.json)
     return "--repl answers in text; --json goes with --eval, --dump-state and --probe";
   if (options.break_at) return "--break-at goes with a plain replay, not an inspection";
-  if (options.at && (!options.probes.empty() || options.conversation || options.responses))
+  if (options.at && (!options.probes.empty() || options.conversation || options.responses ||
+                     !options.timeline_path.empty()))
     return "--at N goes with --eval, --dump-state or --repl";
   if (options.from && options.probes.empty()) return "--from N goes with --probe";
   if (options.from && options.until && *options.from > *options.until) {
@@ -175,8 +177,13 @@ std::string inspect_usage_error(const LxreplayOptions& options) {
                        *options.from, *options.until);
   }
   if (options.until && (!options.evals.empty() || options.dump_state || options.repl))
-    return "--until goes with --probe and --conversation; give --at N to stop at event N";
+    return "--until goes with --probe, --conversation, --responses and --timeline; give --at N to "
+           "stop at event N";
   if (options.chid && !options.conversation) return "--chid C goes with --conversation";
+  if (options.timeline_path == "-") {
+    return "--timeline -: the replay's reports go to standard output too; give a file name "
+           "(OUT.html)";
+  }
   if (options.responses && options.app_dir.empty())
     return "--responses compares the recorded app with a what-if one: give --app DIR";
   for (const LxreplayOptions::Probe& probe : options.probes) {

@@ -3,16 +3,14 @@
 
 #include <fmt/format.h>
 
+#include "reply_capture.h"
+
 namespace lx::tools {
 
 void EventMemo::before_event(const wal::Record& event, const host::Engine& engine) {
   sent_.clear();
   if (event.type != wal::RecordType::kSentOutgoing) return;
-  // lxrun reports what it wrote one peeked run at a time, so the run in
-  // front holds the bytes the event consumes.
-  std::span<const uint8_t> run = engine.peek_outgoing(event.chid);
-  size_t n = std::min<uint64_t>(run.size(), event.byte_count);
-  sent_.assign(run.begin(), run.begin() + static_cast<std::ptrdiff_t>(n));
+  regenerate_sent(engine, event.chid, event.byte_count, &sent_);
 }
 
 void EventMemo::after_event(const wal::Record& event, int32_t result, host::Engine& engine) {

@@ -6,11 +6,14 @@
 #pragma once
 
 #include <cstdio>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
 #include "inspector.h"
+#include "lx/tools/json_line.h"
 #include "lxreplay_options.h"
+#include "reply_capture.h"
 
 namespace lx::tools {
 
@@ -20,6 +23,37 @@ int run_probe_mode(const LxreplayOptions& options, std::FILE* out, std::FILE* er
 // --repl: reads commands from in (with line editing and history when it is
 // a terminal) and answers on out.
 int run_repl_mode(const LxreplayOptions& options, std::FILE* in, std::FILE* out, std::FILE* err);
+int run_conversation_mode(const LxreplayOptions& options, std::FILE* out, std::FILE* err);
+int run_responses_mode(const LxreplayOptions& options, std::FILE* out, std::FILE* err);
+int run_timeline_mode(const LxreplayOptions& options, std::FILE* out, std::FILE* err);
+
+class Replayer;
+class ReplayObserver;
+
+// Replays as the views of the whole session do (--conversation,
+// --responses, --timeline): observers added in order, on past a divergence
+// (the first reported as usual, the rest counted unless --keep-going), the
+// summary as a note on stderr, no engine state at --until; to --until or the end. @return the
+// verdict (0, or 1 after a divergence) or the exit code that stopped it; pass it to finish().
+int replay_for_view(Replayer& replayer, const LxreplayOptions& options,
+                    std::initializer_list<ReplayObserver*> observers);
+// The verdict of replay_for_view lets the view be shown (0 or 1).
+bool view_can_show(int code);
+
+// ---- How the conversation views show a payload (conversation_mode.cc) ----
+
+// Bytes of a payload shown when --max-bytes is not given.
+inline constexpr size_t kShownBytesDefault = 200;
+// --max-bytes, or the default.
+size_t shown_bytes(const LxreplayOptions& options);
+// No control byte but tab, CR and LF: shown as escaped text, else as hex.
+bool looks_like_text(std::string_view bytes);
+// "78 bytes: \"GET / HTTP/1.1\\r\\n...\"" (or "hex 00ff..."): at most
+// shown_max of the kept bytes from offset `from` on, with where it was cut.
+std::string payload_text(const Payload& payload, size_t from, size_t shown_max);
+// The same under the keys of docs/json.md: size_bytes, preview_from (when
+// from > 0), data, data_hex, data_truncated, payload_hash.
+void add_payload(JsonLine& line, const Payload& payload, size_t from, size_t shown_max);
 
 // Why the inspection flags do not go together ("" when they do): checked
 // before anything is opened, so a bad combination is a usage error (2).

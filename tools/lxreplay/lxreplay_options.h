@@ -42,6 +42,7 @@ struct LxreplayOptions {
   bool conversation = false;         // --conversation
   std::optional<int32_t> chid;       // --chid C: one channel's conversation
   bool responses = false;            // --responses (with --app)
+  std::string timeline_path;         // --timeline OUT.html ("-": stdout)
   uint32_t depth = 0;                // --depth D: tables nested deeper are counted (0: 3)
   uint32_t max_entries = 0;          // --max-entries N per table (0: 100)
   uint32_t max_bytes = 0;            // --max-bytes N of a string or payload shown (0: 200)
@@ -51,7 +52,8 @@ struct LxreplayOptions {
 
   // True when one of the inspection modes above was asked for.
   bool inspecting() const {
-    return !evals.empty() || dump_state || !probes.empty() || repl || conversation || responses;
+    return !evals.empty() || dump_state || !probes.empty() || repl || conversation || responses ||
+           !timeline_path.empty();
   }
 };
 

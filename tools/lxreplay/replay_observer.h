@@ -6,8 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "lx/host/engine.h"
+#include "lx/tools/record_text.h"
 #include "lx/wal/format.h"
 
 namespace lx::tools {
@@ -42,6 +44,14 @@ class ReplayObserver {
   // after event `event` (the REPL going back): the events after it will be
   // applied again.
   virtual void on_rewind(uint64_t event) { (void)event; }
+
+  // The replay parted from the recording at the checkpoint or accept result
+  // after `event`; report is the divergence report's text (several lines),
+  // valid only during the call. Called whether or not the report is printed.
+  virtual void on_divergence(const EventBrief& event, std::string_view report) {
+    (void)event;
+    (void)report;
+  }
 };
 
 }  // namespace lx::tools

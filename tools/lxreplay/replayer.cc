@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
+
 #include "autopsy.h"
 #include "break_point.h"
 #include "crash_report.h"
@@ -37,7 +39,10 @@ Replayer::Replayer(const LxreplayOptions& options, std::FILE* out, std::FILE* er
       out_(out),
       diag_(kTool, err),
       report_(options, out),
-      stop_at_divergence_(!options.keep_going) {}
+      text_options_(options),
+      stop_at_divergence_(!options.keep_going) {
+  text_options_.json = false;
+}
 
 Replayer::~Replayer() {
   if (writer_) wal::uninstall_crash_flush();
@@ -269,14 +274,14 @@ int Replayer::advance_to(uint64_t event) {
         return kExitUnreadable;
       }
       for (ReplayObserver* observer : observers_) observer->on_record(record);
-      uint64_t reports = report_.count();
+      uint64_t reports = divergences_;
       if (int code = apply(record)) return code;
       diag_.progress(applied_);
-      if (report_.count() > reports && stop_at_divergence_) return kExitFinding;
+      if (divergences_ > reports && stop_at_divergence_) return kExitFinding;
       continue;
     }
     for (ReplayObserver* observer : observers_) observer->on_record(record);
-    uint64_t reports = report_.count();
+    uint64_t reports = divergences_;
     switch (record.type) {
       case wal::RecordType::kCheckpoint:
         check_checkpoint(record);
@@ -290,7 +295,7 @@ int Replayer::advance_to(uint64_t event) {
       default:
         break;
     }
-    if (report_.count() > reports && stop_at_divergence_) return kExitFinding;
+    if (divergences_ > reports && stop_at_divergence_) return kExitFinding;
   }
 }
 
@@ -395,7 +400,7 @@ int Replayer::verdict() {
     }
     return kExitUnreadable;
   }
-  return report_.count() > 0 ? kExitFinding : kExitOk;
+  return divergences_ > 0 ? kExitFinding : kExitOk;
 }
 
 int Replayer::apply(const wal::Record& record) {
@@ -484,7 +489,9 @@ void Replayer::check_checkpoint(const wal::Record& record) {
     return;
   }
   diag_.end_progress();
-  report_.checkpoint_mismatch(last_event_, last_matched_event_, record.figures, replayed);
+  report_divergence([&](DivergenceReport& report) {
+    report.checkpoint_mismatch(last_event_, last_matched_event_, record.figures, replayed);
+  });
 }
 
 void Replayer::check_accept(const wal::Record& record) {
@@ -497,7 +504,31 @@ void Replayer::check_accept(const wal::Record& record) {
   if (record.event > checked_through_) ++accepts_checked_;
   if (*accept_chid_ == record.chid) return;
   diag_.end_progress();
-  report_.accept_mismatch(last_event_, last_matched_event_, record.chid, *accept_chid_);
+  report_divergence([&](DivergenceReport& report) {
+    report.accept_mismatch(last_event_, last_matched_event_, record.chid, *accept_chid_);
+  });
+}
+
+void Replayer::report_divergence(const std::function<void(DivergenceReport&)>& report) {
+  ++divergences_;
+  const bool later = divergences_ > 1 && first_divergence_only_ && !options_.keep_going;
+  if (print_divergences_ && !later) report(report_);
+  if (print_divergences_ && later && divergences_ == 2) {
+    diag_.note(
+        "the replay goes on past the divergence; later ones are counted, not printed "
+        "(--keep-going prints every one)");
+  }
+  if (observers_.empty()) return;
+  char* text = nullptr;
+  size_t size = 0;
+  std::FILE* memory = ::open_memstream(&text, &size);
+  if (memory == nullptr) return;  // out of memory: the observers miss this report's text
+  DivergenceReport as_text(text_options_, memory);
+  report(as_text);
+  std::fclose(memory);
+  for (ReplayObserver* observer : observers_)
+    observer->on_divergence(last_event_, std::string_view(text, size));
+  std::free(text);
 }
 
 void Replayer::note_end(const wal::Record& record) {
@@ -578,7 +609,7 @@ void Replayer::print_summary(int exit_code, std::string_view named) {
         .add_u64("checkpoints_checked", checkpoints_checked_)
         .add_u64("checkpoints_matched", checkpoints_matched_)
         .add_u64("accepts_checked", accepts_checked_)
-        .add_u64("divergences", report_.count())
+        .add_u64("divergences", divergences_)
         .add_bool("stopped_at_until", stopped_at_until_);
     if (reader_) {
       j.add_str("health", stopped_at_until_ || held_ ? "not_read_to_end"
@@ -599,8 +630,7 @@ void Replayer::print_summary(int exit_code, std::string_view named) {
   std::string text = fmt::format(
       "{}: {} events replayed; {} of {} checkpoints matched, {} accept results checked, {} "
       "divergence(s)",
-      result, applied_, checkpoints_matched_, checkpoints_checked_, accepts_checked_,
-      report_.count());
+      result, applied_, checkpoints_matched_, checkpoints_checked_, accepts_checked_, divergences_);
   if (summary_as_note_) {
     diag_.note("replay {}", text);
   } else {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -76,6 +77,12 @@ class Replayer {
   // inspection modes do. Default: stop unless --keep-going.
   void set_stop_at_divergence(bool stop) { stop_at_divergence_ = stop; }
   void set_print_state_at_until(bool print) { print_state_at_until_ = print; }
+  // false: count divergences and tell the observers, without printing the
+  // reports (a what-if app whose figures are expected to part, --responses).
+  void set_print_divergences(bool print) { print_divergences_ = print; }
+  // true: print the first divergence report only and count the rest (unless
+  // --keep-going), for views that go on past a divergence.
+  void set_print_first_divergence_only(bool first) { first_divergence_only_ = first; }
   // The text summary as a note on stderr, so stdout holds only what an
   // inspection printed (--json keeps it on stdout: it ends every run).
   void set_summary_as_note(bool note) { summary_as_note_ = note; }
@@ -96,7 +103,7 @@ class Replayer {
   double clock_seconds() const { return clock_seconds_; }
   // The last event applied, as a report names it.
   const EventBrief& last_event() const { return last_event_; }
-  uint64_t divergences() const { return report_.count(); }
+  uint64_t divergences() const { return divergences_; }
   const SnapshotStore* snapshots() const { return snapshots_ ? &*snapshots_ : nullptr; }
 
  private:
@@ -116,6 +123,9 @@ class Replayer {
   int apply(const wal::Record& record);
   void check_checkpoint(const wal::Record& record);
   void check_accept(const wal::Record& record);
+  // Counts a divergence, prints it (print_divergences_) through `report`
+  // and hands its text to the observers.
+  void report_divergence(const std::function<void(DivergenceReport&)>& report);
   // The blob to apply for a recorded set_lua_source (the what-if source with
   // --app). @return false (after printing why) when --app cannot be read.
   bool source_for(std::span<const uint8_t> recorded, std::vector<uint8_t>* blob, int* exit_code);
@@ -143,6 +153,10 @@ class Replayer {
   std::unique_ptr<wal::Recorder> recorder_;
   EventSink* sink_ = nullptr;  // the recorder, or the engine itself
   DivergenceReport report_;
+  LxreplayOptions text_options_;  // options_ in text form: the observers' report text
+  uint64_t divergences_ = 0;
+  bool print_divergences_ = true;
+  bool first_divergence_only_ = false;
 
   std::vector<ReplayObserver*> observers_;
   std::optional<SnapshotStore> snapshots_;

@@ -38,6 +38,9 @@ int run_lxreplay(const LxreplayOptions& options, std::FILE* out, std::FILE* err)
     if (!options.evals.empty() || options.dump_state) return run_eval_mode(options, out, err);
     if (!options.probes.empty()) return run_probe_mode(options, out, err);
     if (options.repl) return run_repl_mode(options, stdin, out, err);
+    if (options.conversation) return run_conversation_mode(options, out, err);
+    if (options.responses) return run_responses_mode(options, out, err);
+    if (!options.timeline_path.empty()) return run_timeline_mode(options, out, err);
     Replayer replayer(options, out, err);
     return replayer.run();
   });

@@ -15,10 +15,8 @@
 #include "lx/timeline/trace_events.h"
 
 namespace lx::timeline {
-namespace {
 
-// Runs write(FILE*) into path ("-": stdout).
-Status write_file(const std::string& path, const std::function<Status(std::FILE*)>& write) {
+Status write_view_file(const std::string& path, const std::function<Status(std::FILE*)>& write) {
   if (path == "-") return write(stdout);
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0)
@@ -40,8 +38,6 @@ Status write_file(const std::string& path, const std::function<Status(std::FILE*
                                                      path, std::strerror(errno)));
   return ok_status();
 }
-
-}  // namespace
 
 Result<SessionModel> model_from_log(wal::LogReader& reader, std::string title,
                                     std::string log_path) {
@@ -68,7 +64,7 @@ Status write_log_views(wal::LogReader& reader, const std::string& title,
   auto view = [&](const std::string& path, const std::function<Status(std::FILE*)>& write,
                   const std::function<std::string()>& what) {
     if (path.empty()) return ok_status();
-    Status s = write_file(path, write);
+    Status s = write_view_file(path, write);
     if (s.ok()) lines += fmt::format("wrote {}: {}\n", path, what());
     return s;
   };
@@ -97,7 +93,7 @@ Status write_log_views(wal::LogReader& reader, const std::string& title,
 }
 
 Status write_page_file(const std::string& path, const TimelinePage& page, PageCounts* counts) {
-  return write_file(path, [&](std::FILE* f) { return write_timeline_html(page, f, counts); });
+  return write_view_file(path, [&](std::FILE* f) { return write_timeline_html(page, f, counts); });
 }
 
 }  // namespace lx::timeline

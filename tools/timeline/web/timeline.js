@@ -569,7 +569,7 @@
   }
   function shellQuote(t) { return /^[A-Za-z0-9_\/.,:=+-]+$/.test(t) ? t : "'" + t.replace(/'/g, "'\\''") + "'"; }
   function command(s, n, what) {
-    const cmd = 'lxreplay ' + shellQuote(s.log) + ' --repl --at ' + n;
+    const cmd = 'lxreplay ' + shellQuote(s.log) + ' --at ' + n + ' --dump-state';
     return '<div class="note">' + what + '</div><div class="cmd"><code>' + esc(cmd) + '</code><button type="button" data-copy="' + esc(cmd) + '">copy</button></div>';
   }
   function timeOf(s, e) {
@@ -623,7 +623,7 @@
     } else {
       html += '<div class="note" id="d-reply">no reply before the ' + (answered(s, i) ? 'next request' : 'end of the log or the close') + '</div>';
     }
-    html += '<h3>Open a REPL there</h3>';
+    html += '<h3>The app\'s state there</h3>';
     const lastIn = reqF && reqF.first[i] ? reqF.last[i] : s.xs[i];
     html += '<div id="d-command">' + command(s, lastIn, 'right after the request arrived (before the app answered):') +
       command(s, s.xe[i], 'after the reply was sent:') + '</div>';
@@ -636,7 +636,7 @@
     html += '<tr><td>time</td><td>' + timeOf(s, e) + '</td></tr></table>';
     const text = s.texts[s.marks.t[m]] || '';
     html += k === MK.divergence ? '<h3>Report</h3><pre class="bytes report">' + esc(text) + '</pre>' : '<p>' + esc(text) + '</p>';
-    html += '<h3>Open a REPL there</h3>' + command(s, e, 'the state right after event ' + e + ':');
+    html += '<h3>The app\'s state there</h3>' + command(s, e, 'the state right after event ' + e + ':');
     details.innerHTML = html;
   }
   function showLane(s, li) {

@@ -3,6 +3,8 @@
 // trace and/or the timeline page. lxdump's --trace-events and --timeline.
 #pragma once
 
+#include <cstdio>
+#include <functional>
 #include <string>
 
 #include "lx/status.h"
@@ -16,6 +18,11 @@ namespace lx::timeline {
 // strict mode on damage, kIo on a read error); a tolerated damage just ends it.
 Result<SessionModel> model_from_log(wal::LogReader& reader, std::string title,
                                     std::string log_path);
+
+// Runs write(FILE*) into path ("-": stdout), the file created with mode
+// 0600 (it holds the session's bytes) and replaced if it exists. @return
+// kIo naming the file on failure, with what to do.
+Status write_view_file(const std::string& path, const std::function<Status(std::FILE*)>& write);
 
 struct LogViewPaths {
   std::string trace_events;  // Chrome Trace Event JSON; "" for none, "-" for stdout
