@@ -156,7 +156,9 @@ def test_repl_line_editing_history_and_ctrl_c():
     term.read_until(r"#2> $")
     term.command(":next 1")
     # Ctrl-C at the prompt drops the line and keeps the REPL.
-    os.write(term.fd, b"half a line\x03")
+    os.write(term.fd, b"half a line")
+    term.read_until(r"half a line$")  # the line is typed (libedit echoed it)
+    os.write(term.fd, b"\x03")
     term.read_until(r"#3> $")
     # The up arrow brings back ":next 1"; Enter runs it again.
     os.write(term.fd, b"\x1b[A")
@@ -172,7 +174,20 @@ def test_repl_line_editing_history_and_ctrl_c():
 
 
 def test_repl_from_a_pipe_answers_each_line():
-    log, _ = shop_log()
+    log, answers = shop_log()
+    # :conv shows each request beside its regenerated reply, up to the
+    # current event only (after going back, the later ones are gone).
+    done = subprocess.run([LXREPLAY, log, "--repl", "--at", "1"],
+                          input=b":goto 100000\n:conv 1\n:goto 3\n:conv 1\n:conv x\n",
+                          capture_output=True, timeout=60)
+    out = done.stdout.decode()
+    first, _, second = out.partition("at event 3 ")
+    for answer in answers:
+        check(f'replied {len(answer) + 1} bytes: "{answer}\\n"' in first,
+              f"the conversation lacks the reply {answer!r}:\n{first}")
+    check('arrived 12 bytes: "ADD apple 2\\n"' in first, f"no request in:\n{first}")
+    check("replied" not in second and "give a channel number" in second,
+          f"after :goto 3 the conversation still shows later replies:\n{second}")
     done = subprocess.run([LXREPLAY, log, "--repl", "--at", "3"],
                           input=b"1 + 1\n:next 2\n:goto 1\n:quit\n", capture_output=True,
                           timeout=60)

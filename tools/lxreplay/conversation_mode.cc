@@ -18,6 +18,25 @@ std::span<const uint8_t> head_span(const Payload& p, size_t from = 0) {
   return {data + from, p.head.size() - from};
 }
 
+void print_message_json(int32_t chid, const Message& m, size_t shown_max, std::FILE* out) {
+  JsonLine j;
+  j.add_str("kind", "message").add_i64("chid", chid).add_u64("event", m.event);
+  j.add_str("message", message_kind_name(m.kind));
+  if (m.has_clock) {
+    j.add_double("clock_seconds", m.clock_seconds).add_str("time", iso_time(m.clock_seconds));
+  }
+  if (m.kind == Message::Kind::kAccepted) j.add_i64("port", m.port);
+  if (m.kind == Message::Kind::kReplied) j.add_u64("recorded_size_bytes", m.recorded_count);
+  if (m.kind == Message::Kind::kArrived || m.kind == Message::Kind::kReplied ||
+      m.kind == Message::Kind::kUnsent) {
+    add_payload(j, m.payload, 0, shown_max);
+    j.add_bool("regenerated", m.kind != Message::Kind::kArrived);
+  }
+  j.print(out);
+}
+
+}  // namespace
+
 std::string time_text(const Message& m) {
   return m.has_clock ? iso_time(m.clock_seconds) : std::string("(no clock yet)");
 }
@@ -49,25 +68,6 @@ void print_message_text(const Message& m, size_t shown_max, std::FILE* out) {
       return;
   }
 }
-
-void print_message_json(int32_t chid, const Message& m, size_t shown_max, std::FILE* out) {
-  JsonLine j;
-  j.add_str("kind", "message").add_i64("chid", chid).add_u64("event", m.event);
-  j.add_str("message", message_kind_name(m.kind));
-  if (m.has_clock) {
-    j.add_double("clock_seconds", m.clock_seconds).add_str("time", iso_time(m.clock_seconds));
-  }
-  if (m.kind == Message::Kind::kAccepted) j.add_i64("port", m.port);
-  if (m.kind == Message::Kind::kReplied) j.add_u64("recorded_size_bytes", m.recorded_count);
-  if (m.kind == Message::Kind::kArrived || m.kind == Message::Kind::kReplied ||
-      m.kind == Message::Kind::kUnsent) {
-    add_payload(j, m.payload, 0, shown_max);
-    j.add_bool("regenerated", m.kind != Message::Kind::kArrived);
-  }
-  j.print(out);
-}
-
-}  // namespace
 
 bool looks_like_text(std::string_view bytes) {
   for (char c : bytes) {

@@ -44,6 +44,11 @@ bool view_can_show(int code);
 
 // Bytes of a payload shown when --max-bytes is not given.
 inline constexpr size_t kShownBytesDefault = 200;
+// "2026-11-23T14:05:01.250Z", or "(no clock yet)" before any set_clock.
+std::string time_text(const Message& m);
+// One line of a channel's conversation: "  #57     TIME  arrived 17 bytes: ..."
+// (--conversation, the REPL's :conv).
+void print_message_text(const Message& m, size_t shown_max, std::FILE* out);
 // --max-bytes, or the default.
 size_t shown_bytes(const LxreplayOptions& options);
 // No control byte but tab, CR and LF: shown as escaped text, else as hex.
