@@ -2,6 +2,7 @@
 #include "frame_writer.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -18,7 +19,12 @@ uint64_t compressed_bound(uint64_t raw) { return raw + (raw >> 10) + 32 + 18; }
 
 FrameWriter::FrameWriter(int fd, const std::string& path, const WriterOptions& options,
                          uint64_t header_bytes, WriterShared& shared)
-    : fd_(fd), path_(path), options_(options), shared_(shared), file_bytes_(header_bytes) {
+    : fd_(fd),
+      path_(path),
+      options_(options),
+      shared_(shared),
+      file_bytes_(header_bytes),
+      written_bytes_(header_bytes) {
   cctx_ = ZSTD_createCCtx();
   LX_ASSERT(cctx_ != nullptr);
   ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, options_.zstd_level);
@@ -102,6 +108,7 @@ void FrameWriter::add(RecordType type, uint64_t event, std::span<const Part> par
 
 void FrameWriter::flush_point(int64_t now_ms) {
   if (!shared_.recording()) return;
+  check_file_due_ = true;
   if (frame_open_) {
     if (frame_started_ms_ < 0) frame_started_ms_ = now_ms;
     if (now_ms - frame_started_ms_ >= options_.frame_restart_ms) {
@@ -135,14 +142,37 @@ void FrameWriter::compress(const uint8_t* data, size_t bytes, int directive) {
   }
 }
 
+bool FrameWriter::file_still_ours() {
+  check_file_due_ = false;
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) {
+    shared_.fail("cannot examine log file " + path_, errno);
+    return false;
+  }
+  if (st.st_nlink == 0) {
+    shared_.fail("log file " + path_ + " was deleted while recording", 0);
+    return false;
+  }
+  if (static_cast<uint64_t>(st.st_size) < written_bytes_) {
+    shared_.fail("log file " + path_ + " was truncated while recording (" +
+                     std::to_string(st.st_size) + " bytes left of " +
+                     std::to_string(written_bytes_) + " written)",
+                 0);
+    return false;
+  }
+  return true;
+}
+
 void FrameWriter::write_raw(const uint8_t* data, size_t bytes) {
   if (shared_.failed()) return;
   if (shared_.crash_fallback.load()) return;  // the signal handler owns the file now
+  if (check_file_due_ && !file_still_ours()) return;
   int e = 0;
   if (!write_fully(fd_, data, bytes, &e)) {
     shared_.fail("cannot write log file " + path_, e);
     return;
   }
+  written_bytes_ += bytes;
   wrote_since_sync_ = true;
 }
 
@@ -185,6 +215,7 @@ void FrameWriter::sync_if_due(int64_t now_ms, bool force) {
 }
 
 void FrameWriter::finish(EndReason reason, int32_t detail, bool write_index, int64_t now_ms) {
+  check_file_due_ = true;
   if (end_seen_) reason = end_reason_;  // the log says why it ended already
   if (!end_seen_) {
     const PayloadPrefix prefix = prefix_end(reason, detail);

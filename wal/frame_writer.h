@@ -62,6 +62,11 @@ class FrameWriter {
 
  private:
   bool fits(size_t record_bytes);
+  // fstat before the first write after a flush point: a log file deleted
+  // (no link left) or truncated (shorter than what was written) under the
+  // writer ends recording with an error instead of writing on unnoticed.
+  // @return false when it did (the log has failed).
+  bool file_still_ours();
   void compress(const uint8_t* data, size_t bytes, int directive);
   void write_out();
   void write_raw(const uint8_t* data, size_t bytes);
@@ -76,7 +81,9 @@ class FrameWriter {
   ZSTD_CCtx_s* cctx_ = nullptr;
   std::vector<uint8_t> out_;
   size_t out_used_ = 0;
-  uint64_t file_bytes_ = 0;  // emitted: written plus waiting in out_
+  uint64_t file_bytes_ = 0;      // emitted: written plus waiting in out_
+  uint64_t written_bytes_ = 0;   // written to the file (the header included)
+  bool check_file_due_ = false;  // a flush point passed since the last fstat
   bool frame_open_ = false;
   uint64_t frame_raw_bytes_ = 0;
   uint64_t unflushed_raw_bytes_ = 0;

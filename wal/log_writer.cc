@@ -45,15 +45,24 @@ Result<std::unique_ptr<LogWriter>> LogWriter::open(const std::string& path, cons
   if (options.max_log_bytes != 0 && options.max_log_bytes < 4096)
     return Status::usage("max log bytes must be 0 (unlimited) or at least 4096");
 
-  int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
+  // O_NOFOLLOW: --force must overwrite the file named, never the target of
+  // a symbolic link planted there (O_EXCL alone refuses any link too).
+  int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW;
   flags |= options.force ? O_TRUNC : O_EXCL;
   const int fd = ::open(path.c_str(), flags, 0600);
   if (fd < 0) {
-    if (errno == EEXIST) {
+    const int e = errno;
+    struct stat st {};
+    if ((e == EEXIST || e == ELOOP) && ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+      return Status::usage("log file " + path +
+                           " is a symbolic link; a log is never written through one (it would "
+                           "overwrite the file it points to): give the path of a regular file");
+    }
+    if (e == EEXIST) {
       return Status::usage("log file " + path +
                            " already exists; choose another name or pass --force to overwrite it");
     }
-    return Status::io("cannot create log file " + path, errno);
+    return Status::io("cannot create log file " + path, e);
   }
   // Held while the writer writes; the kernel drops it when the process dies
   // (even by SIGKILL), which is how a follower knows the writer is gone.

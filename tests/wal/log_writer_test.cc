@@ -41,6 +41,22 @@ TEST_CASE("log files are created with mode 0600 and never overwritten without fo
   CHECK(read_log(path).records.size() < 10);
 }
 
+TEST_CASE("a log is never written through a symbolic link, with force or without",
+          "[wal][writer][symlink]") {
+  TempDir dir;
+  const std::string target = dir.path("precious");
+  write_file(target, {'k', 'e', 'e', 'p'});
+  const std::string link = dir.path("a.lxw");
+  REQUIRE(::symlink(target.c_str(), link.c_str()) == 0);
+  WriterOptions options;
+  options.force = GENERATE(false, true);
+  auto writer = LogWriter::open(link, LogHeader{}, options);
+  REQUIRE_FALSE(writer.ok());
+  CHECK(writer.status().kind() == lx::ErrorKind::kUsage);
+  CHECK_THAT(writer.status().message(), Catch::Contains("is a symbolic link"));
+  CHECK(read_file(target) == std::vector<uint8_t>{'k', 'e', 'e', 'p'});
+}
+
 TEST_CASE("the zstd CLI accepts a closed log and prints its record stream", "[wal][writer]") {
   TempDir dir;
   const std::string path = dir.path("a.lxw");
