@@ -25,6 +25,7 @@
 #include "lx/monotonic_clock.h"
 #include "lx/wal/crc32c.h"
 #include "lx/wal/ring_recovery.h"
+#include "producer_gate.h"
 #include "ring_file.h"
 #include "staging_ring.h"
 #include "writer_shared.h"
@@ -34,7 +35,8 @@ LogWriter::LogWriter(std::string path, const LogHeader& header, const WriterOpti
     : path_(std::move(path)),
       header_(header),
       options_(options),
-      shared_(std::make_unique<WriterShared>()) {}
+      shared_(std::make_unique<WriterShared>()),
+      gate_(std::make_unique<ProducerGate>()) {}
 
 Result<std::unique_ptr<LogWriter>> LogWriter::open(const std::string& path, const LogHeader& header,
                                                    const WriterOptions& options) {
@@ -167,9 +169,29 @@ void LogWriter::wake_writer() noexcept {
   (void)ignored;
 }
 
+void LogWriter::producer_sleeps() noexcept {
+  wake_writer();
+  gate_->leave();  // publishes nothing while blocked
+}
+
 bool LogWriter::append(RecordType type, uint64_t event, std::span<const uint8_t> prefix,
                        std::span<const uint8_t> data) {
   LX_ASSERT(!closed_);
+  if (!producer_known_) {
+    producer_known_ = true;
+    producer_tid_.store(static_cast<int>(::gettid()));
+  }
+  // Before anything else: after a crash on another thread the flush may
+  // have ended the log, and accepting() turned false; the event must not be
+  // applied unlogged then, so the gate parks this thread first.
+  gate_->enter();
+  const bool appended = append_inside(type, event, prefix, data);
+  gate_->leave();
+  return appended;
+}
+
+bool LogWriter::append_inside(RecordType type, uint64_t event, std::span<const uint8_t> prefix,
+                              std::span<const uint8_t> data) {
   if (!accepting()) return false;
   const uint64_t payload_bytes = prefix.size() + data.size();
   if (payload_bytes > record_type_info(type).max_payload_bytes()) {
@@ -182,7 +204,8 @@ bool LogWriter::append(RecordType type, uint64_t event, std::span<const uint8_t>
   }
   const size_t need = record_bytes(type, event, payload_bytes);
   if (need > ring_->max_record_bytes()) return append_oversize(type, event, prefix, data);
-  uint8_t* at = ring_->reserve(need, [this] { wake_writer(); });
+  uint8_t* at = ring_->reserve(
+      need, [this] { producer_sleeps(); }, [this] { gate_->enter(); });
   const size_t written = encode_record(at, type, event, prefix, data);
   LX_ASSERT_OP(written, ==, need);
   ring_->commit(need);
@@ -197,12 +220,15 @@ bool LogWriter::append_oversize(RecordType type, uint64_t event, std::span<const
                                 std::span<const uint8_t> data) {
   // Wait until the writer has every staged record in the file, then lend it
   // the caller's bytes and wait until it has compressed them.
-  ring_->wait_until_drained([this] { wake_writer(); });
+  ring_->wait_until_drained([this] { producer_sleeps(); }, [this] { gate_->enter(); });
   oversize_ = Oversize{type, event, prefix, data};
   oversize_pending_.store(1, std::memory_order_release);
-  wake_writer();
+  producer_sleeps();
   while (oversize_pending_.load(std::memory_order_acquire) != 0)
     oversize_pending_.wait(1, std::memory_order_acquire);
+  // A crash meanwhile (on another thread) may have flushed without this
+  // record: then the event must not be applied, so park at the gate.
+  gate_->enter();
   return true;
 }
 
@@ -327,6 +353,10 @@ void LogWriter::crash_cooperate() {
 void LogWriter::flush_for_signal(int signo, int wait_ms) noexcept {
   if (!shared_->recording()) return;  // closed, truncated or failed: nothing to add
   const int self = static_cast<int>(::gettid());
+  // First stop the producer: on another thread it would go on staging and
+  // applying events (and sending their output) that this flush misses.
+  gate_->close();
+  if (self != producer_tid_.load()) (void)gate_->wait_until_outside(kProducerWaitMs);
   const bool writer_answers = self != writer_tid_.load() && wait_ms > 0 && thread_.joinable();
   if (writer_answers) {
     crash_signal_.store(signo);

@@ -53,6 +53,7 @@ enum class WriterState : int {
 class StagingRing;
 class FrameWriter;
 class WriterShared;
+class ProducerGate;
 
 class LogWriter {
  public:
@@ -112,9 +113,12 @@ class LogWriter {
 
   // ---- Crash path (crash_flush.cc) ----
 
-  // Async-signal-safe: gets every appended record into the file, waiting up
-  // to wait_ms for the writer thread, else writing them itself as a raw zstd
-  // frame after a crash marker. Then the writer writes nothing more.
+  // Async-signal-safe: first stops the producer (on another thread, waits
+  // until its append in progress has published; any later append sleeps
+  // until the process dies), then gets every appended record into the file,
+  // waiting up to wait_ms for the writer thread, else writing them itself
+  // as a raw zstd frame after a crash marker. Then the writer writes
+  // nothing more.
   void flush_for_signal(int signo, int wait_ms) noexcept;
 
  private:
@@ -122,9 +126,14 @@ class LogWriter {
   Status start(int fd);
 
   // Producer side.
+  bool append_inside(RecordType type, uint64_t event, std::span<const uint8_t> prefix,
+                     std::span<const uint8_t> data);
   bool append_oversize(RecordType type, uint64_t event, std::span<const uint8_t> prefix,
                        std::span<const uint8_t> data);
   void wake_writer() noexcept;
+  // Before the producer blocks (a full ring, a hand-over): wakes the writer
+  // and steps out of the gate.
+  void producer_sleeps() noexcept;
 
   // Writer thread.
   void run();
@@ -148,6 +157,13 @@ class LogWriter {
   std::string ring_path_;  // LOG.ring when the ring is file-backed
   std::string staging_note_;
   std::unique_ptr<FrameWriter> frames_;  // writer thread only
+  // Stops the producer before a crash flush (producer_gate.h). Its thread is
+  // the one that appends first.
+  std::unique_ptr<ProducerGate> gate_;
+  std::atomic<int> producer_tid_{0};
+  bool producer_known_ = false;  // producer-only
+  // How long the crash handler waits for an append in progress to finish.
+  static constexpr int kProducerWaitMs = 1000;
 
   // Producer-only.
   uint64_t wake_mark_ = 0;
