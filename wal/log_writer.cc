@@ -134,7 +134,14 @@ Status LogWriter::start(int fd) {
   } else {
     ring_ = std::make_unique<StagingRing>(heap_ring_memory(options_.staging_bytes));
   }
+  // After the ring file, which is all or nothing: the reservation makes do
+  // with what the disk has left.
+  frames_->reserve_space(0);
   shared_->fit_limit.store(fit_limit());
+  shared_->full_reason.store(static_cast<uint8_t>(frames_->full_reason()));
+  if (!frames_->space_note().empty()) {
+    staging_note_ += (staging_note_.empty() ? "" : "; ") + frames_->space_note();
+  }
   wake_bytes_ = options_.staging_bytes / 8;
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) return Status::io("cannot create an eventfd", errno);
@@ -151,13 +158,27 @@ LogWriter::~LogWriter() {
 bool LogWriter::accepting() const { return shared_->recording(); }
 WriterState LogWriter::state() const { return shared_->state(); }
 Status LogWriter::error() const { return shared_->error(); }
-bool LogWriter::has_room(size_t record_bytes) const {
+bool LogWriter::has_room(size_t record_bytes) {
+  if (record_bytes > ring_->max_record_bytes() && accepting()) {
+    // Not staged, so the space reserved ahead for the ring does not cover
+    // it: have the writer reserve room for it first (and say if it cannot).
+    room_request_bytes_.store(record_bytes, std::memory_order_release);
+    producer_sleeps();
+    while (uint64_t asked = room_request_bytes_.load(std::memory_order_acquire))
+      room_request_bytes_.wait(asked, std::memory_order_acquire);
+    gate_->enter();
+    gate_->leave();
+  }
   return ring_->produced() + record_bytes + kEndRecordsBytes <=
-         shared_->fit_limit.load(std::memory_order_relaxed);
+         shared_->fit_limit.load(std::memory_order_acquire);
+}
+
+EndReason LogWriter::full_reason() const {
+  return static_cast<EndReason>(shared_->full_reason.load(std::memory_order_relaxed));
 }
 
 uint64_t LogWriter::fit_limit() const {
-  if (options_.max_log_bytes == 0) return UINT64_MAX;
+  if (frames_->limit_bytes() == UINT64_MAX) return UINT64_MAX;
   return tail_local_ + frames_->room_raw_bytes();
 }
 
@@ -276,6 +297,7 @@ void LogWriter::run() {
     }
     const bool closing = closing_.load();
     process_ring();
+    if (room_request_bytes_.load(std::memory_order_acquire) != 0) answer_room_request();
     if (oversize_pending_.load(std::memory_order_acquire) != 0) process_oversize();
     const int64_t now = monotonic_ms();
     if (shared_->recording() && frames_->end_seen()) {
@@ -291,13 +313,24 @@ void LogWriter::run() {
   }
   if (shared_->recording()) frames_->finish(EndReason::kClosed, 0, true, monotonic_ms());
   publish();
+  frames_->release_space();
+}
+
+void LogWriter::answer_room_request() {
+  frames_->reserve_space(room_request_bytes_.load(std::memory_order_acquire));
+  publish();
+  room_request_bytes_.store(0, std::memory_order_release);
+  room_request_bytes_.notify_all();
 }
 
 void LogWriter::publish() {
+  frames_->reserve_space(0);
+  shared_->full_reason.store(static_cast<uint8_t>(frames_->full_reason()),
+                             std::memory_order_relaxed);
   file_bytes_published_.store(frames_->file_bytes());
   raw_bytes_published_.store(frames_->raw_bytes());
   last_event_.store(frames_->last_event(), std::memory_order_relaxed);
-  shared_->fit_limit.store(fit_limit(), std::memory_order_relaxed);
+  shared_->fit_limit.store(fit_limit(), std::memory_order_release);
   ring_->release(tail_local_);
 }
 

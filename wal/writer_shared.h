@@ -1,7 +1,8 @@
 // WriterShared: the little state a LogWriter's threads share: whether the log
 // still takes records, its first error, whether the crash path owns the file
 // now, and whether the writer asks the producer to end the log soon (it is
-// near --max-log-bytes). Every member is safe to use from any thread.
+// near --max-log-bytes, the file-size limit or a full disk). Every member is
+// safe to use from any thread.
 #pragma once
 
 #include <atomic>
@@ -44,6 +45,8 @@ class WriterShared {
   // it writes), so the producer can end the log while its last checkpoint
   // and end record still fit.
   std::atomic<uint64_t> fit_limit{UINT64_MAX};
+  // The end reason when fit_limit stops the log (an EndReason).
+  std::atomic<uint8_t> full_reason{static_cast<uint8_t>(EndReason::kTruncated)};
 
  private:
   static constexpr int kRecording = static_cast<int>(WriterState::kRecording);

@@ -395,8 +395,20 @@ def test_record_disk_full_warns_once_and_keeps_serving():
     check(len([line for line in run.lines if "recording stopped" in line]) == 1,
           "the warning was repeated")
     check(os.path.getsize(log) <= 64 << 10, "the log grew past the file-size limit")
-    summary = stats(log)  # readable: what was written, then a torn tail
+    summary = stats(log)
     check(summary["events"] > 0, f"no events in the log: {summary}")
+    # The writer kept room for the end: a checkpoint of the last event, an
+    # end record "log_error", the index; the replay verifies the checkpoints.
+    check(summary["health"] == "log_error", f"health {summary['health']}")
+    records = [json.loads(line) for line in dump(log, "--json", "--checkpoints").splitlines()]
+    events = [r["event"] for r in records if r["kind"] == "event"]
+    checkpoints = [r["event"] for r in records if r["kind"] == "checkpoint"]
+    check(checkpoints and checkpoints[-1] == events[-1],
+          f"last event {events[-1]}, checkpoints {checkpoints[-3:]}")
+    code, out, err = tool(LXREPLAY, log, "--quiet")
+    match = re.search(r"(\d+) of (\d+) checkpoints matched", out + err)
+    check(code == 0 and match and int(match.group(2)) >= 1 and match.group(1) == match.group(2),
+          f"lxreplay: {code}\n{out}\n{err}")
 
 
 def test_record_disk_full_on_log_error_stop_stops_server():

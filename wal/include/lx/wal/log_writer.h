@@ -80,11 +80,17 @@ class LogWriter {
   bool append(RecordType type, uint64_t event, std::span<const uint8_t> prefix,
               std::span<const uint8_t> data);
 
-  // False when record_bytes more bytes of records might not fit under
-  // max_log_bytes (a pessimistic bound): the producer then ends the log
-  // with a last checkpoint and an end record "truncated", for which the
-  // bound keeps room. Always true without max_log_bytes. (Recorder does.)
-  bool has_room(size_t record_bytes) const;
+  // False when record_bytes more bytes of records might not fit in the file
+  // (a pessimistic bound): under max_log_bytes, under the file-size limit,
+  // or, once the disk is full, in the space the writer reserved ahead. The
+  // producer then ends the log with a last checkpoint and an end record
+  // (full_reason()), for which the bound keeps room. A record too large for
+  // the ring first has the writer reserve space for it (a hand-over: this
+  // may block). (Recorder does.)
+  bool has_room(size_t record_bytes);
+  // The end reason for a log has_room() refused: kTruncated at
+  // max_log_bytes, kLogError at the file-size limit or a full disk.
+  EndReason full_reason() const;
   // Bytes the bound keeps for that last checkpoint and end record.
   static constexpr size_t kEndRecordsBytes = 128;
 
@@ -139,6 +145,7 @@ class LogWriter {
   void run();
   void process_ring();
   void process_oversize();
+  void answer_room_request();
   void publish();
   // The fit limit for the current position (UINT64_MAX without max_log_bytes).
   uint64_t fit_limit() const;
@@ -177,6 +184,9 @@ class LogWriter {
     std::span<const uint8_t> prefix, data;
   } oversize_{};
   std::atomic<uint32_t> oversize_pending_{0};
+  // Space for a record too large for the ring, asked of the writer before
+  // it is appended (has_room); 0 when nothing is asked.
+  std::atomic<uint64_t> room_request_bytes_{0};
 
   std::atomic<bool> closing_{false};
   std::atomic<int> crash_signal_{0};
