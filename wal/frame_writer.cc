@@ -243,10 +243,13 @@ bool FrameWriter::file_still_ours() {
 
 void FrameWriter::write_raw(const uint8_t* data, size_t bytes) {
   if (shared_.failed()) return;
-  if (shared_.crash_fallback.load()) return;  // the signal handler owns the file now
   if (check_file_due_ && !file_still_ours()) return;
+  if (!shared_.write_gate.try_enter()) return;  // the signal handler owns the file now
+  if (options_.before_write_for_test != nullptr) options_.before_write_for_test(++write_count_);
   int e = 0;
-  if (!write_fully(fd_, data, bytes, &e)) {
+  const bool written = write_fully(fd_, data, bytes, &e);
+  shared_.write_gate.leave();
+  if (!written) {
     shared_.fail("cannot write log file " + path_, e);
     return;
   }

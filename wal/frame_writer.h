@@ -108,6 +108,7 @@ class FrameWriter {
   size_t out_used_ = 0;
   uint64_t file_bytes_ = 0;      // emitted: written plus waiting in out_
   uint64_t written_bytes_ = 0;   // written to the file (the header included)
+  uint64_t write_count_ = 0;     // writes so far (before_write_for_test)
   bool check_file_due_ = false;  // a flush point passed since the last fstat
   bool frame_open_ = false;
   uint64_t frame_raw_bytes_ = 0;

@@ -20,12 +20,12 @@
 
 #include "crash_flush_internal.h"
 #include "crash_frame.h"
+#include "crash_gate.h"
 #include "fd_io.h"
 #include "frame_writer.h"
 #include "lx/monotonic_clock.h"
 #include "lx/wal/crc32c.h"
 #include "lx/wal/ring_recovery.h"
-#include "producer_gate.h"
 #include "ring_file.h"
 #include "staging_ring.h"
 #include "writer_shared.h"
@@ -36,7 +36,7 @@ LogWriter::LogWriter(std::string path, const LogHeader& header, const WriterOpti
       header_(header),
       options_(options),
       shared_(std::make_unique<WriterShared>()),
-      gate_(std::make_unique<ProducerGate>()) {}
+      producer_gate_(std::make_unique<CrashGate>()) {}
 
 Result<std::unique_ptr<LogWriter>> LogWriter::open(const std::string& path, const LogHeader& header,
                                                    const WriterOptions& options) {
@@ -166,8 +166,8 @@ bool LogWriter::has_room(size_t record_bytes) {
     producer_sleeps();
     while (uint64_t asked = room_request_bytes_.load(std::memory_order_acquire))
       room_request_bytes_.wait(asked, std::memory_order_acquire);
-    gate_->enter();
-    gate_->leave();
+    producer_gate_->enter();
+    producer_gate_->leave();
   }
   return ring_->produced() + record_bytes + kEndRecordsBytes <=
          shared_->fit_limit.load(std::memory_order_acquire);
@@ -192,7 +192,7 @@ void LogWriter::wake_writer() noexcept {
 
 void LogWriter::producer_sleeps() noexcept {
   wake_writer();
-  gate_->leave();  // publishes nothing while blocked
+  producer_gate_->leave();  // publishes nothing while blocked
 }
 
 bool LogWriter::append(RecordType type, uint64_t event, std::span<const uint8_t> prefix,
@@ -205,9 +205,9 @@ bool LogWriter::append(RecordType type, uint64_t event, std::span<const uint8_t>
   // Before anything else: after a crash on another thread the flush may
   // have ended the log, and accepting() turned false; the event must not be
   // applied unlogged then, so the gate parks this thread first.
-  gate_->enter();
+  producer_gate_->enter();
   const bool appended = append_inside(type, event, prefix, data);
-  gate_->leave();
+  producer_gate_->leave();
   return appended;
 }
 
@@ -226,7 +226,7 @@ bool LogWriter::append_inside(RecordType type, uint64_t event, std::span<const u
   const size_t need = record_bytes(type, event, payload_bytes);
   if (need > ring_->max_record_bytes()) return append_oversize(type, event, prefix, data);
   uint8_t* at = ring_->reserve(
-      need, [this] { producer_sleeps(); }, [this] { gate_->enter(); });
+      need, [this] { producer_sleeps(); }, [this] { producer_gate_->enter(); });
   const size_t written = encode_record(at, type, event, prefix, data);
   LX_ASSERT_OP(written, ==, need);
   ring_->commit(need);
@@ -241,7 +241,7 @@ bool LogWriter::append_oversize(RecordType type, uint64_t event, std::span<const
                                 std::span<const uint8_t> data) {
   // Wait until the writer has every staged record in the file, then lend it
   // the caller's bytes and wait until it has compressed them.
-  ring_->wait_until_drained([this] { producer_sleeps(); }, [this] { gate_->enter(); });
+  ring_->wait_until_drained([this] { producer_sleeps(); }, [this] { producer_gate_->enter(); });
   oversize_ = Oversize{type, event, prefix, data};
   oversize_pending_.store(1, std::memory_order_release);
   producer_sleeps();
@@ -249,7 +249,7 @@ bool LogWriter::append_oversize(RecordType type, uint64_t event, std::span<const
     oversize_pending_.wait(1, std::memory_order_acquire);
   // A crash meanwhile (on another thread) may have flushed without this
   // record: then the event must not be applied, so park at the gate.
-  gate_->enter();
+  producer_gate_->enter();
   return true;
 }
 
@@ -388,8 +388,8 @@ void LogWriter::flush_for_signal(int signo, int wait_ms) noexcept {
   const int self = static_cast<int>(::gettid());
   // First stop the producer: on another thread it would go on staging and
   // applying events (and sending their output) that this flush misses.
-  gate_->close();
-  if (self != producer_tid_.load()) (void)gate_->wait_until_outside(kProducerWaitMs);
+  producer_gate_->close();
+  if (self != producer_tid_.load()) (void)producer_gate_->wait_until_outside(kProducerWaitMs);
   const bool writer_answers = self != writer_tid_.load() && wait_ms > 0 && thread_.joinable();
   if (writer_answers) {
     crash_signal_.store(signo);
@@ -400,7 +400,10 @@ void LogWriter::flush_for_signal(int signo, int wait_ms) noexcept {
       ::nanosleep(&step, nullptr);
     }
   }
-  shared_->crash_fallback.store(true);
+  // The writer thread writes nothing more into the file, and a write of its
+  // in progress ends first (unless this is the writer thread, crashed).
+  shared_->write_gate.close();
+  if (self != writer_tid_.load()) (void)shared_->write_gate.wait_until_outside(kWriterWaitMs);
   if (write_crash_frame(fd_, *ring_, last_event_.load(), signo)) ring_->header().settled.store(1);
 }
 

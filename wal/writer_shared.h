@@ -1,6 +1,6 @@
 // WriterShared: the little state a LogWriter's threads share: whether the log
-// still takes records, its first error, whether the crash path owns the file
-// now, and whether the writer asks the producer to end the log soon (it is
+// still takes records, its first error, the gate the crash path closes when
+// it takes the file over, and whether the writer asks the producer to end the log soon (it is
 // near --max-log-bytes, the file-size limit or a full disk). Every member is
 // safe to use from any thread.
 #pragma once
@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 
+#include "crash_gate.h"
 #include "lx/status.h"
 #include "lx/wal/log_writer.h"
 
@@ -38,8 +39,9 @@ class WriterShared {
     return error_;
   }
 
-  // The crash path writes the file itself from now on: nobody else may.
-  std::atomic<bool> crash_fallback{false};
+  // The writer thread passes it for each write to the file; the crash path
+  // closes it when it writes the file itself: nobody else may then.
+  CrashGate write_gate;
   // With max_log_bytes: the staging ring position up to which staged records
   // surely fit in the file (a pessimistic bound the writer thread raises as
   // it writes), so the producer can end the log while its last checkpoint

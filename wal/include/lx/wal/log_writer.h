@@ -41,6 +41,11 @@ struct WriterOptions {
   // a killed process (SIGKILL, the OOM killer) had staged survives it and the
   // next open of the log recovers it (ring_recovery.h). Off: plain memory.
   bool ring_file = true;
+  // Tests only (nullptr otherwise): the writer thread calls it before each
+  // write to the log after the header, with the count of such writes so
+  // far, 1 for the first, where nothing else can write the file; a test
+  // makes it fault (a crash inside the writer) or stall.
+  void (*before_write_for_test)(uint64_t write_number) = nullptr;
 };
 
 enum class WriterState : int {
@@ -53,7 +58,7 @@ enum class WriterState : int {
 class StagingRing;
 class FrameWriter;
 class WriterShared;
-class ProducerGate;
+class CrashGate;
 
 class LogWriter {
  public:
@@ -164,13 +169,16 @@ class LogWriter {
   std::string ring_path_;  // LOG.ring when the ring is file-backed
   std::string staging_note_;
   std::unique_ptr<FrameWriter> frames_;  // writer thread only
-  // Stops the producer before a crash flush (producer_gate.h). Its thread is
+  // Stops the producer before a crash flush (crash_gate.h). Its thread is
   // the one that appends first.
-  std::unique_ptr<ProducerGate> gate_;
+  std::unique_ptr<CrashGate> producer_gate_;
   std::atomic<int> producer_tid_{0};
   bool producer_known_ = false;  // producer-only
   // How long the crash handler waits for an append in progress to finish.
   static constexpr int kProducerWaitMs = 1000;
+  // How long it waits for a write of the writer thread in progress to end
+  // before it writes the staged records itself.
+  static constexpr int kWriterWaitMs = 1000;
 
   // Producer-only.
   uint64_t wake_mark_ = 0;
