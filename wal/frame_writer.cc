@@ -196,6 +196,12 @@ void FrameWriter::flush_point(int64_t now_ms) {
     }
   }
   write_out();
+  // Every record added so far is now in the file, unless a write failed or
+  // the crash path took the file over (then the gate stays closed).
+  if (!shared_.failed() && shared_.write_gate.try_enter()) {
+    shared_.file_last_event.store(last_event_);
+    shared_.write_gate.leave();
+  }
 }
 
 void FrameWriter::compress(const uint8_t* data, size_t bytes, int directive) {

@@ -329,7 +329,6 @@ void LogWriter::publish() {
                              std::memory_order_relaxed);
   file_bytes_published_.store(frames_->file_bytes());
   raw_bytes_published_.store(frames_->raw_bytes());
-  last_event_.store(frames_->last_event(), std::memory_order_relaxed);
   shared_->fit_limit.store(fit_limit(), std::memory_order_release);
   ring_->release(tail_local_);
 }
@@ -404,7 +403,8 @@ void LogWriter::flush_for_signal(int signo, int wait_ms) noexcept {
   // in progress ends first (unless this is the writer thread, crashed).
   shared_->write_gate.close();
   if (self != writer_tid_.load()) (void)shared_->write_gate.wait_until_outside(kWriterWaitMs);
-  if (write_crash_frame(fd_, *ring_, last_event_.load(), signo)) ring_->header().settled.store(1);
+  if (write_crash_frame(fd_, *ring_, shared_->file_last_event.load(), signo))
+    ring_->header().settled.store(1);
 }
 
 }  // namespace lx::wal

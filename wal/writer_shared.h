@@ -42,6 +42,10 @@ class WriterShared {
   // The writer thread passes it for each write to the file; the crash path
   // closes it when it writes the file itself: nobody else may then.
   CrashGate write_gate;
+  // The last event whose record is wholly in the file (flushed and
+  // written), stored inside write_gate: what a crash frame's end record
+  // names when the handler takes the file over.
+  std::atomic<uint64_t> file_last_event{0};
   // With max_log_bytes: the staging ring position up to which staged records
   // surely fit in the file (a pessimistic bound the writer thread raises as
   // it writes), so the producer can end the log while its last checkpoint

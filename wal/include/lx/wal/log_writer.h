@@ -199,8 +199,6 @@ class LogWriter {
   std::atomic<bool> closing_{false};
   std::atomic<int> crash_signal_{0};
   std::atomic<int> crash_done_{0};
-  // The last event the writer thread has taken into the file.
-  std::atomic<uint64_t> last_event_{0};
   uint64_t tail_local_ = 0;  // writer thread: ring position taken
   std::atomic<uint64_t> raw_bytes_published_{0};
   std::atomic<uint64_t> file_bytes_published_{0};
