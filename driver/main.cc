@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
       "lxrun: runs a Lua app in the lx engine, doing its network and stdio I/O with libuv.\n"
       "The words after -- reach the app as lx.args."};
   app.add_option("--app", options.app_dir, "app directory holding main.lua")->required();
+  app.add_flag("--app-follow-symlinks", options.app_follow_symlinks,
+               "also read *.lua symbolic links whose target is outside the app directory "
+               "(refused by default: the app's files go into the log)");
   app.add_option("--listen", options.listen,
                  "listen on [HOST:]PORT (HOST defaults to 127.0.0.1, [::1]:PORT for IPv6, "
                  "port 0 picks a free one); repeatable")

@@ -1,8 +1,11 @@
-// Whole reads and writes on a descriptor, retrying EINTR. write_fully is
-// async-signal-safe, so the writer thread and the crash path share it.
+// Whole reads and writes on a descriptor, retrying EINTR, and giving back
+// reserved blocks. write_fully is async-signal-safe, so the writer thread
+// and the crash path share it.
 #pragma once
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstddef>
@@ -37,6 +40,19 @@ inline bool pread_fully(int fd, uint64_t offset, uint8_t* dst, size_t n) noexcep
     offset += static_cast<uint64_t>(got);
   }
   return true;
+}
+
+// Gives back the blocks reserved past the end of the file (fallocate with
+// FALLOC_FL_KEEP_SIZE): tmpfs frees them by a punched hole, ext4 by a
+// truncate to the same size. Best effort; the file's bytes are untouched.
+inline void release_blocks_past_end(int fd) noexcept {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return;
+  const off_t allocated = static_cast<off_t>(st.st_blocks) * 512;
+  if (allocated <= st.st_size) return;
+  (void)::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, st.st_size,
+                    allocated - st.st_size + (off_t{1} << 20));
+  (void)::ftruncate(fd, st.st_size);
 }
 
 }  // namespace lx::wal

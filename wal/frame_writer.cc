@@ -2,8 +2,14 @@
 #include "frame_writer.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
+
+#include <algorithm>
+#include <cstring>
 
 #include "fd_io.h"
 
@@ -14,16 +20,29 @@ namespace {
 // blocks fall back to raw (3-byte header per 128 KiB), plus a frame header.
 uint64_t compressed_bound(uint64_t raw) { return raw + (raw >> 10) + 32 + 18; }
 
+uint64_t file_size_rlimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_FSIZE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return UINT64_MAX;
+  return static_cast<uint64_t>(limit.rlim_cur);
+}
+
 }  // namespace
 
 FrameWriter::FrameWriter(int fd, const std::string& path, const WriterOptions& options,
                          uint64_t header_bytes, WriterShared& shared)
-    : fd_(fd), path_(path), options_(options), shared_(shared), file_bytes_(header_bytes) {
+    : fd_(fd),
+      path_(path),
+      options_(options),
+      shared_(shared),
+      file_bytes_(header_bytes),
+      written_bytes_(header_bytes) {
   cctx_ = ZSTD_createCCtx();
   LX_ASSERT(cctx_ != nullptr);
   ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, options_.zstd_level);
   ZSTD_CCtx_setParameter(cctx_, ZSTD_c_checksumFlag, 1);
   out_.resize(ZSTD_CStreamOutSize());
+  allocated_end_ = header_bytes;
+  rlimit_bytes_ = file_size_rlimit();
 }
 
 FrameWriter::~FrameWriter() { ZSTD_freeCCtx(cctx_); }
@@ -36,25 +55,90 @@ size_t FrameWriter::reserve_bytes() const {
          kTrailerFrameBytes + 64;
 }
 
+uint64_t FrameWriter::limit_bytes() const {
+  uint64_t limit = options_.max_log_bytes != 0 ? options_.max_log_bytes : UINT64_MAX;
+  limit = std::min(limit, rlimit_bytes_);
+  if (space_exhausted_) limit = std::min(limit, allocated_end_);
+  return limit;
+}
+
+EndReason FrameWriter::full_reason() const {
+  return options_.max_log_bytes != 0 && options_.max_log_bytes == limit_bytes()
+             ? EndReason::kTruncated
+             : EndReason::kLogError;
+}
+
+void FrameWriter::reserve_space(uint64_t extra_raw_bytes) {
+  if (!space_reservable_ || space_exhausted_ || end_seen_ || shared_.failed()) return;
+  // Everything the ring can hold (head runs at most a ring ahead of the tail
+  // that the fit limit was computed from, plus half a ring for the record
+  // being appended), what is compressed but not yet flushed, and the end.
+  const uint64_t ahead_raw = options_.staging_bytes + options_.staging_bytes / 2 + (64u << 10);
+  const uint64_t needed =
+      std::min(file_bytes_ + compressed_bound(unflushed_raw_bytes_ + extra_raw_bytes + ahead_raw) +
+                   reserve_bytes(),
+               limit_bytes());
+  if (allocated_end_ >= needed) return;
+  // Ask for half as much again, so that the writer does not call fallocate
+  // at every flush point.
+  const uint64_t target = std::min(needed + ahead_raw / 2, limit_bytes());
+  uint64_t step = target - allocated_end_;
+  while (allocated_end_ < target && step >= 4096) {
+    step = std::min(step, target - allocated_end_);
+    if (::fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(allocated_end_),
+                    static_cast<off_t>(step)) == 0) {
+      allocated_end_ += step;
+      continue;
+    }
+    const int e = errno;
+    if (e == EINTR) continue;
+    if (e != ENOSPC && e != EDQUOT) {
+      // EOPNOTSUPP (no fallocate on this file system) and the like: the log
+      // is written unprotected, as before reservations.
+      space_reservable_ = false;
+      space_note_ = "cannot reserve space for log file " + path_ +
+                    " (fallocate: " + std::strerror(e) +
+                    "); a full disk will end it without its last checkpoint";
+      return;
+    }
+    space_errno_ = e;
+    step /= 2;  // take what is left, in smaller pieces
+  }
+  // Short of what the ring may need: the disk is (nearly) full, and the log
+  // must end inside what it holds.
+  if (allocated_end_ < needed) {
+    space_exhausted_ = true;
+    if (space_errno_ == 0) space_errno_ = ENOSPC;
+  }
+}
+
+void FrameWriter::release_space() {
+  if (!space_reservable_ || allocated_end_ <= written_bytes_) return;
+  release_blocks_past_end(fd_);
+  allocated_end_ = written_bytes_;
+}
+
 bool FrameWriter::fits(size_t record_bytes) {
-  if (options_.max_log_bytes == 0) return true;
+  const uint64_t limit = limit_bytes();
+  if (limit == UINT64_MAX) return true;
   auto estimate = [&] {
     return file_bytes_ + compressed_bound(unflushed_raw_bytes_ + record_bytes) + reserve_bytes();
   };
-  if (estimate() <= options_.max_log_bytes) return true;
+  if (estimate() <= limit) return true;
   if (unflushed_raw_bytes_ != 0 && frame_open_) {
     flush_frame();  // turn the estimate of what is pending into a count
-    if (estimate() <= options_.max_log_bytes) return true;
+    if (estimate() <= limit) return true;
   }
   return false;
 }
 
 uint64_t FrameWriter::room_raw_bytes() const {
-  if (options_.max_log_bytes == 0) return UINT64_MAX;
+  const uint64_t limit = limit_bytes();
+  if (limit == UINT64_MAX) return UINT64_MAX;
   const uint64_t used = file_bytes_ + compressed_bound(unflushed_raw_bytes_) + reserve_bytes();
-  if (used >= options_.max_log_bytes) return 0;
+  if (used >= limit) return 0;
   // compressed_bound(x) <= x + x / 1024 + 50: solve for the largest x.
-  const uint64_t left = options_.max_log_bytes - used;
+  const uint64_t left = limit - used;
   return left > 64 ? (left - 64) - (left - 64) / 1025 : 0;
 }
 
@@ -62,7 +146,7 @@ void FrameWriter::add(RecordType type, uint64_t event, std::span<const Part> par
                       size_t record_bytes, std::span<const uint8_t> payload) {
   if (!shared_.recording() || end_seen_) return;  // discarded: not recording
   if (!fits(record_bytes)) {
-    finish(EndReason::kTruncated, 0, true, 0);
+    finish(full_reason(), 0, true, 0);
     return;
   }
   if (!frame_open_) {
@@ -102,6 +186,7 @@ void FrameWriter::add(RecordType type, uint64_t event, std::span<const Part> par
 
 void FrameWriter::flush_point(int64_t now_ms) {
   if (!shared_.recording()) return;
+  check_file_due_ = true;
   if (frame_open_) {
     if (frame_started_ms_ < 0) frame_started_ms_ = now_ms;
     if (now_ms - frame_started_ms_ >= options_.frame_restart_ms) {
@@ -111,6 +196,12 @@ void FrameWriter::flush_point(int64_t now_ms) {
     }
   }
   write_out();
+  // Every record added so far is now in the file, unless a write failed or
+  // the crash path took the file over (then the gate stays closed).
+  if (!shared_.failed() && shared_.write_gate.try_enter()) {
+    shared_.file_last_event.store(last_event_);
+    shared_.write_gate.leave();
+  }
 }
 
 void FrameWriter::compress(const uint8_t* data, size_t bytes, int directive) {
@@ -135,14 +226,40 @@ void FrameWriter::compress(const uint8_t* data, size_t bytes, int directive) {
   }
 }
 
+bool FrameWriter::file_still_ours() {
+  check_file_due_ = false;
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) {
+    shared_.fail("cannot examine log file " + path_, errno);
+    return false;
+  }
+  if (st.st_nlink == 0) {
+    shared_.fail("log file " + path_ + " was deleted while recording", 0);
+    return false;
+  }
+  if (static_cast<uint64_t>(st.st_size) < written_bytes_) {
+    shared_.fail("log file " + path_ + " was truncated while recording (" +
+                     std::to_string(st.st_size) + " bytes left of " +
+                     std::to_string(written_bytes_) + " written)",
+                 0);
+    return false;
+  }
+  return true;
+}
+
 void FrameWriter::write_raw(const uint8_t* data, size_t bytes) {
   if (shared_.failed()) return;
-  if (shared_.crash_fallback.load()) return;  // the signal handler owns the file now
+  if (check_file_due_ && !file_still_ours()) return;
+  if (!shared_.write_gate.try_enter()) return;  // the signal handler owns the file now
+  if (options_.before_write_for_test != nullptr) options_.before_write_for_test(++write_count_);
   int e = 0;
-  if (!write_fully(fd_, data, bytes, &e)) {
+  const bool written = write_fully(fd_, data, bytes, &e);
+  shared_.write_gate.leave();
+  if (!written) {
     shared_.fail("cannot write log file " + path_, e);
     return;
   }
+  written_bytes_ += bytes;
   wrote_since_sync_ = true;
 }
 
@@ -185,6 +302,7 @@ void FrameWriter::sync_if_due(int64_t now_ms, bool force) {
 }
 
 void FrameWriter::finish(EndReason reason, int32_t detail, bool write_index, int64_t now_ms) {
+  check_file_due_ = true;
   if (end_seen_) reason = end_reason_;  // the log says why it ended already
   if (!end_seen_) {
     const PayloadPrefix prefix = prefix_end(reason, detail);
@@ -213,6 +331,20 @@ void FrameWriter::finish(EndReason reason, int32_t detail, bool write_index, int
     file_bytes_ += index_frame.size() + sizeof trailer;
   }
   sync_if_due(now_ms, true);
+  if (reason == EndReason::kLogError) {
+    // The log ended cleanly at its limit, but the limit was not the user's:
+    // an error, said once (lxrun exits 4).
+    if (rlimit_bytes_ == limit_bytes()) {
+      shared_.fail("log file " + path_ + " ends before the file size limit of " +
+                       std::to_string(rlimit_bytes_) + " bytes (ulimit -f)",
+                   EFBIG);
+    } else {
+      shared_.fail("no more space for log file " + path_ + " after " +
+                       std::to_string(allocated_end_) + " bytes",
+                   space_errno_ != 0 ? space_errno_ : ENOSPC);
+    }
+    return;
+  }
   shared_.set_state(reason == EndReason::kTruncated ? WriterState::kTruncated
                                                     : WriterState::kClosed);
 }

@@ -1,8 +1,10 @@
 // FrameWriter: the writer thread's side of a log: streams records into zstd
 // frames (a flush makes everything so far decodable; a frame ends every
 // frame_restart_bytes or frame_restart_ms), writes them to the file, keeps
-// the index, applies the fsync policy and --max-log-bytes, and ends the log
-// (end record, index, trailer). Used from the writer thread only.
+// the index, applies the fsync policy and the size limits (--max-log-bytes,
+// RLIMIT_FSIZE, the space it reserves ahead on the disk), and ends the log
+// (end record, index, trailer). Used from the writer thread only (and from
+// LogWriter::start before that thread runs).
 #pragma once
 
 #include <cstdint>
@@ -50,6 +52,29 @@ class FrameWriter {
   // write_index the index and trailer; then a sync unless fsync is never.
   void finish(EndReason reason, int32_t detail, bool write_index, int64_t now_ms);
 
+  // ---- Space (docs/recording.md, "Errors and limits") ----
+
+  // The file never grows past limit_bytes(): max_log_bytes, the process's
+  // file-size limit (RLIMIT_FSIZE, read at open), and, once the file system
+  // could give no more, the end of the space reserved. UINT64_MAX: none.
+  uint64_t limit_bytes() const;
+  // What the log ends with when limit_bytes() stops it: kTruncated for
+  // max_log_bytes, kLogError for the file-size limit or a full disk.
+  EndReason full_reason() const;
+  // Keeps blocks allocated (fallocate, FALLOC_FL_KEEP_SIZE) past the end of
+  // the file for everything the staging ring can hold and extra_raw_bytes
+  // more (a record handed over whole), however badly it compresses, plus
+  // the end of the log. Writes into allocated blocks cannot fail for want of
+  // space, so when the disk fills up, the log ends cleanly inside what was
+  // reserved: the limit becomes the reservation's end. Halves its request on
+  // ENOSPC or EDQUOT down to a page; a file system without fallocate leaves
+  // the log unprotected (space_note() says so).
+  void reserve_space(uint64_t extra_raw_bytes);
+  // Gives back the blocks reserved past the end of the file (at close).
+  void release_space();
+  // Why the log is not protected against a full disk, or empty.
+  const std::string& space_note() const { return space_note_; }
+
   uint64_t last_event() const { return last_event_; }
   uint64_t raw_bytes() const { return index_.raw_bytes; }
   uint64_t file_bytes() const { return file_bytes_; }
@@ -62,6 +87,11 @@ class FrameWriter {
 
  private:
   bool fits(size_t record_bytes);
+  // fstat before the first write after a flush point: a log file deleted
+  // (no link left) or truncated (shorter than what was written) under the
+  // writer ends recording with an error instead of writing on unnoticed.
+  // @return false when it did (the log has failed).
+  bool file_still_ours();
   void compress(const uint8_t* data, size_t bytes, int directive);
   void write_out();
   void write_raw(const uint8_t* data, size_t bytes);
@@ -76,13 +106,23 @@ class FrameWriter {
   ZSTD_CCtx_s* cctx_ = nullptr;
   std::vector<uint8_t> out_;
   size_t out_used_ = 0;
-  uint64_t file_bytes_ = 0;  // emitted: written plus waiting in out_
+  uint64_t file_bytes_ = 0;      // emitted: written plus waiting in out_
+  uint64_t written_bytes_ = 0;   // written to the file (the header included)
+  uint64_t write_count_ = 0;     // writes so far (before_write_for_test)
+  bool check_file_due_ = false;  // a flush point passed since the last fstat
   bool frame_open_ = false;
   uint64_t frame_raw_bytes_ = 0;
   uint64_t unflushed_raw_bytes_ = 0;
   int64_t frame_started_ms_ = 0;
   int64_t last_sync_ms_ = 0;
   bool wrote_since_sync_ = false;
+  // Space: where the blocks allocated for the file end, and why it stops.
+  uint64_t allocated_end_ = 0;
+  bool space_reservable_ = true;  // fallocate works on this file system
+  bool space_exhausted_ = false;  // it refused more: allocated_end_ is the limit
+  int space_errno_ = 0;
+  uint64_t rlimit_bytes_ = UINT64_MAX;  // RLIMIT_FSIZE
+  std::string space_note_;
   bool end_seen_ = false;
   EndReason end_reason_ = EndReason::kClosed;
   bool first_event_pending_ = false;

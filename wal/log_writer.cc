@@ -20,6 +20,7 @@
 
 #include "crash_flush_internal.h"
 #include "crash_frame.h"
+#include "crash_gate.h"
 #include "fd_io.h"
 #include "frame_writer.h"
 #include "lx/monotonic_clock.h"
@@ -34,7 +35,8 @@ LogWriter::LogWriter(std::string path, const LogHeader& header, const WriterOpti
     : path_(std::move(path)),
       header_(header),
       options_(options),
-      shared_(std::make_unique<WriterShared>()) {}
+      shared_(std::make_unique<WriterShared>()),
+      producer_gate_(std::make_unique<CrashGate>()) {}
 
 Result<std::unique_ptr<LogWriter>> LogWriter::open(const std::string& path, const LogHeader& header,
                                                    const WriterOptions& options) {
@@ -45,15 +47,24 @@ Result<std::unique_ptr<LogWriter>> LogWriter::open(const std::string& path, cons
   if (options.max_log_bytes != 0 && options.max_log_bytes < 4096)
     return Status::usage("max log bytes must be 0 (unlimited) or at least 4096");
 
-  int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
+  // O_NOFOLLOW: --force must overwrite the file named, never the target of
+  // a symbolic link planted there (O_EXCL alone refuses any link too).
+  int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW;
   flags |= options.force ? O_TRUNC : O_EXCL;
   const int fd = ::open(path.c_str(), flags, 0600);
   if (fd < 0) {
-    if (errno == EEXIST) {
+    const int e = errno;
+    struct stat st {};
+    if ((e == EEXIST || e == ELOOP) && ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+      return Status::usage("log file " + path +
+                           " is a symbolic link; a log is never written through one (it would "
+                           "overwrite the file it points to): give the path of a regular file");
+    }
+    if (e == EEXIST) {
       return Status::usage("log file " + path +
                            " already exists; choose another name or pass --force to overwrite it");
     }
-    return Status::io("cannot create log file " + path, errno);
+    return Status::io("cannot create log file " + path, e);
   }
   // Held while the writer writes; the kernel drops it when the process dies
   // (even by SIGKILL), which is how a follower knows the writer is gone.
@@ -123,7 +134,14 @@ Status LogWriter::start(int fd) {
   } else {
     ring_ = std::make_unique<StagingRing>(heap_ring_memory(options_.staging_bytes));
   }
+  // After the ring file, which is all or nothing: the reservation makes do
+  // with what the disk has left.
+  frames_->reserve_space(0);
   shared_->fit_limit.store(fit_limit());
+  shared_->full_reason.store(static_cast<uint8_t>(frames_->full_reason()));
+  if (!frames_->space_note().empty()) {
+    staging_note_ += (staging_note_.empty() ? "" : "; ") + frames_->space_note();
+  }
   wake_bytes_ = options_.staging_bytes / 8;
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) return Status::io("cannot create an eventfd", errno);
@@ -140,13 +158,27 @@ LogWriter::~LogWriter() {
 bool LogWriter::accepting() const { return shared_->recording(); }
 WriterState LogWriter::state() const { return shared_->state(); }
 Status LogWriter::error() const { return shared_->error(); }
-bool LogWriter::has_room(size_t record_bytes) const {
+bool LogWriter::has_room(size_t record_bytes) {
+  if (record_bytes > ring_->max_record_bytes() && accepting()) {
+    // Not staged, so the space reserved ahead for the ring does not cover
+    // it: have the writer reserve room for it first (and say if it cannot).
+    room_request_bytes_.store(record_bytes, std::memory_order_release);
+    producer_sleeps();
+    while (uint64_t asked = room_request_bytes_.load(std::memory_order_acquire))
+      room_request_bytes_.wait(asked, std::memory_order_acquire);
+    producer_gate_->enter();
+    producer_gate_->leave();
+  }
   return ring_->produced() + record_bytes + kEndRecordsBytes <=
-         shared_->fit_limit.load(std::memory_order_relaxed);
+         shared_->fit_limit.load(std::memory_order_acquire);
+}
+
+EndReason LogWriter::full_reason() const {
+  return static_cast<EndReason>(shared_->full_reason.load(std::memory_order_relaxed));
 }
 
 uint64_t LogWriter::fit_limit() const {
-  if (options_.max_log_bytes == 0) return UINT64_MAX;
+  if (frames_->limit_bytes() == UINT64_MAX) return UINT64_MAX;
   return tail_local_ + frames_->room_raw_bytes();
 }
 
@@ -158,9 +190,29 @@ void LogWriter::wake_writer() noexcept {
   (void)ignored;
 }
 
+void LogWriter::producer_sleeps() noexcept {
+  wake_writer();
+  producer_gate_->leave();  // publishes nothing while blocked
+}
+
 bool LogWriter::append(RecordType type, uint64_t event, std::span<const uint8_t> prefix,
                        std::span<const uint8_t> data) {
   LX_ASSERT(!closed_);
+  if (!producer_known_) {
+    producer_known_ = true;
+    producer_tid_.store(static_cast<int>(::gettid()));
+  }
+  // Before anything else: after a crash on another thread the flush may
+  // have ended the log, and accepting() turned false; the event must not be
+  // applied unlogged then, so the gate parks this thread first.
+  producer_gate_->enter();
+  const bool appended = append_inside(type, event, prefix, data);
+  producer_gate_->leave();
+  return appended;
+}
+
+bool LogWriter::append_inside(RecordType type, uint64_t event, std::span<const uint8_t> prefix,
+                              std::span<const uint8_t> data) {
   if (!accepting()) return false;
   const uint64_t payload_bytes = prefix.size() + data.size();
   if (payload_bytes > record_type_info(type).max_payload_bytes()) {
@@ -173,7 +225,8 @@ bool LogWriter::append(RecordType type, uint64_t event, std::span<const uint8_t>
   }
   const size_t need = record_bytes(type, event, payload_bytes);
   if (need > ring_->max_record_bytes()) return append_oversize(type, event, prefix, data);
-  uint8_t* at = ring_->reserve(need, [this] { wake_writer(); });
+  uint8_t* at = ring_->reserve(
+      need, [this] { producer_sleeps(); }, [this] { producer_gate_->enter(); });
   const size_t written = encode_record(at, type, event, prefix, data);
   LX_ASSERT_OP(written, ==, need);
   ring_->commit(need);
@@ -188,12 +241,15 @@ bool LogWriter::append_oversize(RecordType type, uint64_t event, std::span<const
                                 std::span<const uint8_t> data) {
   // Wait until the writer has every staged record in the file, then lend it
   // the caller's bytes and wait until it has compressed them.
-  ring_->wait_until_drained([this] { wake_writer(); });
+  ring_->wait_until_drained([this] { producer_sleeps(); }, [this] { producer_gate_->enter(); });
   oversize_ = Oversize{type, event, prefix, data};
   oversize_pending_.store(1, std::memory_order_release);
-  wake_writer();
+  producer_sleeps();
   while (oversize_pending_.load(std::memory_order_acquire) != 0)
     oversize_pending_.wait(1, std::memory_order_acquire);
+  // A crash meanwhile (on another thread) may have flushed without this
+  // record: then the event must not be applied, so park at the gate.
+  producer_gate_->enter();
   return true;
 }
 
@@ -241,6 +297,7 @@ void LogWriter::run() {
     }
     const bool closing = closing_.load();
     process_ring();
+    if (room_request_bytes_.load(std::memory_order_acquire) != 0) answer_room_request();
     if (oversize_pending_.load(std::memory_order_acquire) != 0) process_oversize();
     const int64_t now = monotonic_ms();
     if (shared_->recording() && frames_->end_seen()) {
@@ -256,13 +313,23 @@ void LogWriter::run() {
   }
   if (shared_->recording()) frames_->finish(EndReason::kClosed, 0, true, monotonic_ms());
   publish();
+  frames_->release_space();
+}
+
+void LogWriter::answer_room_request() {
+  frames_->reserve_space(room_request_bytes_.load(std::memory_order_acquire));
+  publish();
+  room_request_bytes_.store(0, std::memory_order_release);
+  room_request_bytes_.notify_all();
 }
 
 void LogWriter::publish() {
+  frames_->reserve_space(0);
+  shared_->full_reason.store(static_cast<uint8_t>(frames_->full_reason()),
+                             std::memory_order_relaxed);
   file_bytes_published_.store(frames_->file_bytes());
   raw_bytes_published_.store(frames_->raw_bytes());
-  last_event_.store(frames_->last_event(), std::memory_order_relaxed);
-  shared_->fit_limit.store(fit_limit(), std::memory_order_relaxed);
+  shared_->fit_limit.store(fit_limit(), std::memory_order_release);
   ring_->release(tail_local_);
 }
 
@@ -318,6 +385,10 @@ void LogWriter::crash_cooperate() {
 void LogWriter::flush_for_signal(int signo, int wait_ms) noexcept {
   if (!shared_->recording()) return;  // closed, truncated or failed: nothing to add
   const int self = static_cast<int>(::gettid());
+  // First stop the producer: on another thread it would go on staging and
+  // applying events (and sending their output) that this flush misses.
+  producer_gate_->close();
+  if (self != producer_tid_.load()) (void)producer_gate_->wait_until_outside(kProducerWaitMs);
   const bool writer_answers = self != writer_tid_.load() && wait_ms > 0 && thread_.joinable();
   if (writer_answers) {
     crash_signal_.store(signo);
@@ -328,8 +399,12 @@ void LogWriter::flush_for_signal(int signo, int wait_ms) noexcept {
       ::nanosleep(&step, nullptr);
     }
   }
-  shared_->crash_fallback.store(true);
-  if (write_crash_frame(fd_, *ring_, last_event_.load(), signo)) ring_->header().settled.store(1);
+  // The writer thread writes nothing more into the file, and a write of its
+  // in progress ends first (unless this is the writer thread, crashed).
+  shared_->write_gate.close();
+  if (self != writer_tid_.load()) (void)shared_->write_gate.wait_until_outside(kWriterWaitMs);
+  if (write_crash_frame(fd_, *ring_, shared_->file_last_event.load(), signo))
+    ring_->header().settled.store(1);
 }
 
 }  // namespace lx::wal

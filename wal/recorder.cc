@@ -18,7 +18,7 @@ int32_t Recorder::forward(Record& event) {
     // checkpoint, while both still fit; this event and later ones go
     // unrecorded.
     --event_count_;
-    end_log(EndReason::kTruncated);
+    end_log(writer_.full_reason());
     ++event_count_;
     return apply_event(event, engine_);
   }

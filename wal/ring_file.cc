@@ -98,6 +98,12 @@ Result<RingRecovery> recover_ring_file(const std::string& log_path) {
     result.ring_found = false;
     return result;
   }
+  // The writer is gone: after the records below (if any), give back the
+  // space it had reserved past the end of the log.
+  struct ReleaseBlocks {
+    int fd;
+    ~ReleaseBlocks() { release_blocks_past_end(fd); }
+  } release{log.fd};
   struct stat st {};
   if (::fstat(ring.fd, &st) != 0 || static_cast<uint64_t>(st.st_size) < RingHeader::kBytes) {
     ::unlink(ring_path.c_str());

@@ -67,18 +67,20 @@ class StagingRing {
   // ---- Producer (one thread) ----
 
   // Room for a record of `bytes`, padding to the ring's start if needed;
-  // waits (calling wake() first, then sleeping on the consumer's progress)
-  // while the consumer is a whole ring behind. @return where to encode it.
-  template <typename Wake>
-  uint8_t* reserve(size_t bytes, Wake&& wake) {
+  // waits (calling before_wait() first, then sleeping on the consumer's
+  // progress, then after_wait()) while the consumer is a whole ring behind.
+  // @return where to encode it.
+  template <typename BeforeWait, typename AfterWait>
+  uint8_t* reserve(size_t bytes, BeforeWait&& before_wait, AfterWait&& after_wait) {
     LX_ASSERT(bytes <= max_record_bytes());
     size_t pos = head_local_ % capacity_;
     const size_t pad = capacity_ - pos < bytes ? capacity_ - pos : 0;
     while (capacity_ - (head_local_ - tail_seen_) < pad + bytes) {
       tail_seen_ = tail_.load(std::memory_order_acquire);
       if (capacity_ - (head_local_ - tail_seen_) >= pad + bytes) break;
-      wake();
+      before_wait();
       tail_.wait(tail_seen_, std::memory_order_acquire);
+      after_wait();
     }
     if (pad != 0) {
       ring_[pos] = 0;
@@ -95,14 +97,16 @@ class StagingRing {
   // Bytes committed since the producer last asked (for waking the consumer
   // every so many bytes rather than per record).
   uint64_t produced() const { return head_local_; }
-  // Waits until the consumer has taken everything committed.
-  template <typename Wake>
-  void wait_until_drained(Wake&& wake) {
+  // Waits until the consumer has taken everything committed (before_wait and
+  // after_wait around each sleep, as in reserve).
+  template <typename BeforeWait, typename AfterWait>
+  void wait_until_drained(BeforeWait&& before_wait, AfterWait&& after_wait) {
     for (;;) {
       tail_seen_ = tail_.load(std::memory_order_acquire);
       if (tail_seen_ == head_local_) return;
-      wake();
+      before_wait();
       tail_.wait(tail_seen_, std::memory_order_acquire);
+      after_wait();
     }
   }
 

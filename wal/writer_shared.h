@@ -1,7 +1,8 @@
 // WriterShared: the little state a LogWriter's threads share: whether the log
-// still takes records, its first error, whether the crash path owns the file
-// now, and whether the writer asks the producer to end the log soon (it is
-// near --max-log-bytes). Every member is safe to use from any thread.
+// still takes records, its first error, the gate the crash path closes when
+// it takes the file over, and whether the writer asks the producer to end the log soon (it is
+// near --max-log-bytes, the file-size limit or a full disk). Every member is
+// safe to use from any thread.
 #pragma once
 
 #include <atomic>
@@ -9,6 +10,7 @@
 #include <mutex>
 #include <string>
 
+#include "crash_gate.h"
 #include "lx/status.h"
 #include "lx/wal/log_writer.h"
 
@@ -37,13 +39,20 @@ class WriterShared {
     return error_;
   }
 
-  // The crash path writes the file itself from now on: nobody else may.
-  std::atomic<bool> crash_fallback{false};
+  // The writer thread passes it for each write to the file; the crash path
+  // closes it when it writes the file itself: nobody else may then.
+  CrashGate write_gate;
+  // The last event whose record is wholly in the file (flushed and
+  // written), stored inside write_gate: what a crash frame's end record
+  // names when the handler takes the file over.
+  std::atomic<uint64_t> file_last_event{0};
   // With max_log_bytes: the staging ring position up to which staged records
   // surely fit in the file (a pessimistic bound the writer thread raises as
   // it writes), so the producer can end the log while its last checkpoint
   // and end record still fit.
   std::atomic<uint64_t> fit_limit{UINT64_MAX};
+  // The end reason when fit_limit stops the log (an EndReason).
+  std::atomic<uint8_t> full_reason{static_cast<uint8_t>(EndReason::kTruncated)};
 
  private:
   static constexpr int kRecording = static_cast<int>(WriterState::kRecording);

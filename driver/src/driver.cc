@@ -29,16 +29,17 @@ Driver::Driver(uv_loop_t* loop, const LxrunOptions& options, host::Engine& engin
   LX_ASSERT(uv_timer_init(loop_, &wake_) == 0);
   LX_ASSERT(uv_timer_init(loop_, &housekeeping_) == 0);
   LX_ASSERT(uv_timer_init(loop_, &grace_) == 0);
-  LX_ASSERT(uv_signal_init(loop_, &sigint_) == 0);
-  LX_ASSERT(uv_signal_init(loop_, &sigterm_) == 0);
   for (uv_handle_t* handle :
        {reinterpret_cast<uv_handle_t*>(&check_), reinterpret_cast<uv_handle_t*>(&idle_),
         reinterpret_cast<uv_handle_t*>(&tick_), reinterpret_cast<uv_handle_t*>(&wake_),
-        reinterpret_cast<uv_handle_t*>(&housekeeping_), reinterpret_cast<uv_handle_t*>(&grace_),
-        reinterpret_cast<uv_handle_t*>(&sigint_), reinterpret_cast<uv_handle_t*>(&sigterm_)}) {
-    handle->data = this;
+        reinterpret_cast<uv_handle_t*>(&housekeeping_), reinterpret_cast<uv_handle_t*>(&grace_)}) {
     handles_.push_back(handle);
   }
+  for (uv_signal_t& handle : signals_) {
+    LX_ASSERT(uv_signal_init(loop_, &handle) == 0);
+    handles_.push_back(reinterpret_cast<uv_handle_t*>(&handle));
+  }
+  for (uv_handle_t* handle : handles_) handle->data = this;
 }
 
 Driver::~Driver() {
@@ -87,8 +88,9 @@ Status Driver::start(std::span<const uint8_t> blob) {
   if (options_.tick_ms > 0) {
     uv_timer_start(&tick_, &Driver::on_tick, options_.tick_ms, options_.tick_ms);
   }
-  uv_signal_start(&sigint_, &Driver::on_signal, SIGINT);
-  uv_signal_start(&sigterm_, &Driver::on_signal, SIGTERM);
+  for (size_t i = 0; i < kHandledSignalCount; ++i) {
+    uv_signal_start(&signals_[i], &Driver::on_signal, kHandledSignals[i].signum);
+  }
   // Last, so whoever waits for these lines can signal lxrun at once.
   for (const auto& listener : listeners_) {
     std::fprintf(err_, "lxrun: listening on %s\n", listener->address().c_str());
@@ -256,13 +258,20 @@ void Driver::on_grace_over(uv_timer_t* handle) { static_cast<Driver*>(handle->da
 
 void Driver::on_signal(uv_signal_t* handle, int signum) {
   auto& self = *static_cast<Driver*>(handle->data);
+  const HandledSignal& handled = kHandledSignals[handle - self.signals_];
+  LX_ASSERT_OP(handled.signum, ==, signum);
+  if (handled.action == SignalAction::kIgnore) {
+    std::fprintf(self.err_, "lxrun: %s: %s; ignored\n", handled.name, handled.ignored_because);
+    std::fflush(self.err_);
+    return;
+  }
   if (self.stopping_) {
-    std::fprintf(self.err_, "lxrun: second %s: exiting at once\n", strsignal(signum));
+    std::fprintf(self.err_, "lxrun: second %s: exiting at once\n", handled.name);
     if (self.watcher_ != nullptr) self.watcher_->before_exit_at_once();
     uv_tty_reset_mode();
     std::_Exit(1);
   }
-  std::fprintf(self.err_, "lxrun: stopping on %s\n", signum == SIGINT ? "SIGINT" : "SIGTERM");
+  std::fprintf(self.err_, "lxrun: stopping on %s\n", handled.name);
   self.begin_stop();
 }
 
@@ -414,7 +423,7 @@ void Driver::drain_log() {
 void Driver::rescan() {
   uint64_t now_ms = uv_now(loop_);
   if (rescan_read_failed_ && now_ms - rescan_failed_ms_ < kRescanRetryMs) return;
-  auto blob = host::read_app_dir(options_.app_dir, options_.app_args);
+  auto blob = host::read_app_dir(options_.app_dir, options_.app_args, app_symlinks(options_));
   rescan_read_failed_ = !blob.ok();
   if (!blob.ok()) {
     // The flag stays set (no set_lua_source cleared it): retry every kRetryMs.
@@ -478,10 +487,9 @@ void Driver::finish() {
     if (!uv_is_closing(handle)) uv_close(handle, nullptr);
   }
   // Closing the signal handles put back the default actions, which would let
-  // a late SIGINT or SIGTERM kill lxrun while it closes its log. What is left
+  // a late signal kill lxrun while it closes its log. What is left
   // (destroying the engine, closing the log) is short: finish it.
-  std::signal(SIGINT, SIG_IGN);
-  std::signal(SIGTERM, SIG_IGN);
+  for (const HandledSignal& handled : kHandledSignals) std::signal(handled.signum, SIG_IGN);
 }
 
 }  // namespace lx::driver

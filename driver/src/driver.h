@@ -21,6 +21,7 @@
 #include "lx/event_sink.h"
 #include "lx/host/engine.h"
 #include "lxrun_options.h"
+#include "lxrun_signals.h"
 
 namespace lx::driver {
 
@@ -70,7 +71,7 @@ class Driver final : public EndpointHost {
   // the app's start failed) and run() must still be called to close what
   // was opened.
   Status start(std::span<const uint8_t> blob);
-  // Runs the loop until the driver stops (SIGINT, SIGTERM, lx.stop(), a
+  // Runs the loop until the driver stops (a stopping signal, lx.stop(), a
   // failed engine, or a failed start) and every handle is closed. Returns
   // the exit code.
   int run();
@@ -138,8 +139,8 @@ class Driver final : public EndpointHost {
   uv_timer_t wake_{};          // without a tick: fires at the app's next wake time
   uv_timer_t housekeeping_{};  // the driver's own deadlines; feeds no event
   uv_timer_t grace_{};         // bounds the drain when stopping
-  uv_signal_t sigint_{};
-  uv_signal_t sigterm_{};
+  // One per kHandledSignals entry, in the same order.
+  uv_signal_t signals_[kHandledSignalCount]{};
   std::vector<uv_handle_t*> handles_;  // the above, once initialised
 
   std::shared_ptr<AdmissionGate> gate_;  // --max-connections, shared by listeners and connections

@@ -9,6 +9,7 @@
 #include "lx/engine_api.h"
 #include "lx/host/engine.h"
 #include "lx/host/heap_region.h"
+#include "lx/host/source_blob.h"
 #include "record_options.h"
 
 namespace lx::driver {
@@ -29,6 +30,7 @@ struct LxrunOptions {
   static constexpr uint64_t kDefaultMaxConnections = 960;
 
   std::string app_dir;                // --app DIR (required)
+  bool app_follow_symlinks = false;   // --app-follow-symlinks: read *.lua links leading anywhere
   std::vector<std::string> listen;    // --listen [HOST:]PORT, repeatable
   uint64_t seed = kDefaultSeed;       // --seed N
   uint32_t tick_ms = kDefaultTickMs;  // --tick-ms MS: a fixed tick; 0 wake-driven
@@ -40,6 +42,12 @@ struct LxrunOptions {
   std::vector<std::string> app_args;                        // the words after "--"
   RecordOptions record;  // --record FILE and the recorder's flags
 };
+
+// How lxrun reads the app directory (at start and on every rescan).
+inline host::AppSymlinks app_symlinks(const LxrunOptions& options) {
+  return options.app_follow_symlinks ? host::AppSymlinks::kFollowAll
+                                     : host::AppSymlinks::kInsideOnly;
+}
 
 // The limits lxrun creates the engine with (and records in the log header).
 inline host::EngineLimits engine_limits(const LxrunOptions& options) {

@@ -45,7 +45,7 @@ int run_lxrun(const LxrunOptions& options, std::FILE* err) {
   if (options.heap_base == 0 || options.heap_base % kPageBytes != 0) {
     return fail(err, kExitUsage, "--heap-base must be a non-zero multiple of 4096");
   }
-  auto blob = host::read_app_dir(options.app_dir, options.app_args);
+  auto blob = host::read_app_dir(options.app_dir, options.app_args, app_symlinks(options));
   if (!blob.ok()) return fail(err, exit_code_for(blob.status()), blob.status().message());
 
   std::string engine_path =

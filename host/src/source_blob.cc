@@ -181,8 +181,20 @@ Result<SourceBlob::Contents> SourceBlob::decode(std::span<const uint8_t> blob) {
   return contents;
 }
 
+namespace {
+
+// True when path (absolute, canonical) is root or lies under it.
+bool is_within(const std::filesystem::path& path, const std::filesystem::path& root) {
+  auto [in_root, in_path] = std::mismatch(root.begin(), root.end(), path.begin(), path.end());
+  (void)in_path;
+  return in_root == root.end();
+}
+
+}  // namespace
+
 Result<std::vector<uint8_t>> read_app_dir(const std::string& dir,
-                                          const std::vector<std::string>& args) {
+                                          const std::vector<std::string>& args,
+                                          AppSymlinks symlinks) {
   namespace fs = std::filesystem;
   std::error_code error;
   if (!fs::is_directory(dir, error)) {
@@ -196,6 +208,11 @@ Result<std::vector<uint8_t>> read_app_dir(const std::string& dir,
         ErrorKind::kUsage,
         fmt::format("app directory {} has no main.lua; an app needs {}/main.lua", dir, dir));
   }
+  const fs::path root = fs::canonical(dir, error);
+  if (error) {
+    return Status::error(ErrorKind::kIo,
+                         fmt::format("cannot resolve app directory {}: {}", dir, error.message()));
+  }
   std::vector<SourceFile> files;
   fs::recursive_directory_iterator it(dir, error);
   for (; !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
@@ -207,6 +224,21 @@ Result<std::vector<uint8_t>> read_app_dir(const std::string& dir,
     }
     if (!entry.is_regular_file(error) || entry.path().extension() != ".lua") continue;
     std::string relative = entry.path().lexically_relative(dir).generic_string();
+    if (symlinks == AppSymlinks::kInsideOnly && entry.is_symlink(error)) {
+      std::error_code resolve_error;
+      const fs::path real = fs::canonical(entry.path(), resolve_error);
+      if (resolve_error || !is_within(real, root)) {
+        return Status::error(
+            ErrorKind::kUsage,
+            fmt::format("app file {} is a symbolic link to {}, outside the app directory {}; "
+                        "only files inside it are read (they go into the log): copy the file in, "
+                        "or pass --app-follow-symlinks to lxrun",
+                        entry.path().string(),
+                        resolve_error ? fs::read_symlink(entry.path(), resolve_error).string()
+                                      : real.string(),
+                        root.string()));
+      }
+    }
     if (uintmax_t size = entry.file_size(error); !error && size > SourceBlob::kMaxFileBytes) {
       return Status::error(ErrorKind::kUsage,
                            fmt::format("app file {} has {} bytes, at most {} are allowed",

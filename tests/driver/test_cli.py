@@ -52,6 +52,31 @@ def test_syntax_error_at_start_exits_1_with_file_and_line():
     check("listening on" not in err, "it reported listening although the app failed")
 
 
+def test_app_symlink_leading_outside_is_refused_unless_allowed():
+    outside = lxtest.make_app({"main.lua": "", "secret.lua": 'return "the secret"\n'})
+    app = lxtest.make_app({"main.lua": 'lx.log("got " .. require("secret"))\n'
+                                       'function update() lx.stop() end\n',
+                           "sub/real.lua": "return 1\n"})
+    secret_link = os.path.join(app, "secret.lua")
+    os.symlink(os.path.join(outside, "secret.lua"), secret_link)
+    # A link that stays inside the app directory is read as before.
+    os.symlink(os.path.join(app, "sub", "real.lua"), os.path.join(app, "inside.lua"))
+    code, _, err = run_lxrun(["--app", app], timeout=5)
+    check(code == 2, f"exit {code}, want 2; stderr {err!r}")
+    real_outside = os.path.realpath(os.path.join(outside, "secret.lua"))
+    check(err.count("\n") == 1 and err.startswith(f"lxrun: error: app file {secret_link} is a "
+                                                  f"symbolic link to {real_outside}, outside the "
+                                                  "app directory")
+          and "--app-follow-symlinks" in err, f"unclear message: {err!r}")
+    code, _, err = run_lxrun(["--app", app, "--app-follow-symlinks"], timeout=5)
+    check(code == 0 and "lxrun: got the secret" in err, f"exit {code}; stderr {err!r}")
+    # /etc/passwd (readable by anyone) stands for /etc/shadow.
+    os.unlink(secret_link)
+    os.symlink("/etc/passwd", secret_link)
+    code, _, err = run_lxrun(["--app", app], timeout=5)
+    check(code == 2 and "/etc/passwd" in err, f"exit {code}; stderr {err!r}")
+
+
 def test_port_in_use_exits_1_naming_port():
     holder = socket.socket()
     holder.bind(("127.0.0.1", 0))

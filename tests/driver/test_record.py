@@ -8,6 +8,7 @@ with LXRUN, LX_SAMPLES, LXDUMP and LXREPLAY in the environment."""
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import signal
@@ -217,6 +218,70 @@ def test_record_sigkill_right_after_replies_loses_no_replied_request():
         lxtest.check_replays(log)
 
 
+def echo_requests(sock, label, count):
+    """Sends count numbered lines on sock, each answered before the next;
+    returns the lines that got their reply."""
+    replied = []
+    for i in range(count):
+        payload = f"{label} request {i}\n".encode()
+        sock.sendall(payload)
+        check(recv_exactly(sock, len(payload)) == payload, "the echo differs")
+        replied.append(payload)
+    return replied
+
+
+def check_log_holds(log, replied):
+    """Every request that got a reply is in the log's recv_incoming events."""
+    out = dump(log, "--type", "recv_incoming")
+    missing = [p for p in replied if '"' + p.decode().replace("\n", "\\n") + '"' not in out]
+    check(not missing, f"{len(missing)} of {len(replied)} replied requests are not in the log, "
+                       f"first {missing[:3]}")
+
+
+def test_record_sigquit_stops_like_sigterm_with_every_replied_request():
+    log = log_path("sigquit.lxw")
+    run = record_echo(log)
+    with connect(run.port) as sock:
+        replied = echo_requests(sock, "sigquit", 200)
+        code = run.stop(signal.SIGQUIT, timeout=5)
+    check(code == 0, f"lxrun exited {code} on SIGQUIT, want 0:\n{run.stderr_text()}")
+    check("lxrun: stopping on SIGQUIT" in run.stderr_text(), run.stderr_text())
+    check(stats(log)["health"] == "clean", f"health {stats(log)['health']} after SIGQUIT")
+    check_log_holds(log, replied)
+
+
+def check_ignored_signal(sig, line_re):
+    """lxrun recording echo gets sig twice between replies: it keeps serving,
+    says line_re once per signal, and a later SIGINT closes a clean log that
+    holds every replied request."""
+    log = log_path(f"{sig.name.lower()}.lxw")
+    run = record_echo(log)
+    with connect(run.port) as sock:
+        replied = echo_requests(sock, "before", 100)
+        for round_number in range(2):
+            run.proc.send_signal(sig)
+            run.wait_for(lambda: len([l for l in run.lines if re.search(line_re, l)])
+                         == round_number + 1, 5, f"no line for {sig.name}")
+            replied += echo_requests(sock, f"after {sig.name} {round_number}", 100)
+        check(run.proc.poll() is None, f"lxrun died of {sig.name}")
+        code = run.stop(signal.SIGINT, timeout=5)
+    check(code == 0, f"exit {code} on SIGINT after {sig.name}:\n{run.stderr_text()}")
+    lines = [l for l in run.lines if sig.name in l]
+    check(len(lines) == 2 and all(re.search(line_re, l) for l in lines),
+          f"want one line per {sig.name}, got {lines}")
+    check(stats(log)["health"] == "clean", f"health {stats(log)['health']}")
+    check_log_holds(log, replied)
+
+
+def test_record_sighup_is_ignored_and_the_log_keeps_every_request():
+    check_ignored_signal(signal.SIGHUP, r"^lxrun: SIGHUP: no log rotation yet; ignored$")
+
+
+def test_record_sigusr1_and_sigusr2_are_ignored_and_the_log_keeps_every_request():
+    check_ignored_signal(signal.SIGUSR1, r"^lxrun: SIGUSR1: no meaning to lxrun; ignored$")
+    check_ignored_signal(signal.SIGUSR2, r"^lxrun: SIGUSR2: no meaning to lxrun; ignored$")
+
+
 def test_record_rescans_are_in_the_log_and_replay():
     # Globals survive a rescan: each load of main.lua bumps the generation
     # and asks for another rescan until the third.
@@ -252,6 +317,25 @@ def test_record_existing_file_needs_force():
     check(run.stop() == 0, "lxrun --force did not exit 0")
     check(stat.S_IMODE(os.stat(log).st_mode) == 0o600, "--force left the old mode")
     check('"overwritten\\n"' in dump(log), "the new session is not in the log")
+
+
+def test_record_never_writes_through_a_symlink():
+    target = log_path("precious.txt")
+    with open(target, "wb") as f:
+        f.write(b"precious")
+    link = log_path("link.lxw")
+    os.symlink(target, link)
+    dangling = log_path("dangling.lxw")
+    os.symlink(log_path("nothing-there"), dangling)
+    for path, flags in ((link, ["--force"]), (link, []), (dangling, ["--force"]), (dangling, [])):
+        code, _, err = run_lxrun(["--app", lxtest.sample("echo"), "--record", path] + flags)
+        check(code == 2, f"--record {path} {flags}: exit {code}, want 2; stderr:\n{err}")
+        check(err.count("\n") == 1 and err.startswith(f"lxrun: error: log file {path} is a "
+                                                      "symbolic link;"), f"unclear: {err!r}")
+        check(os.path.islink(path), f"{path} is no longer the symlink")
+    with open(target, "rb") as f:
+        check(f.read() == b"precious", "the symlink's target was changed")
+    check(not os.path.exists(log_path("nothing-there")), "a dangling link's target was created")
 
 
 def test_record_flag_usage_errors_exit_2():
@@ -313,8 +397,20 @@ def test_record_disk_full_warns_once_and_keeps_serving():
     check(len([line for line in run.lines if "recording stopped" in line]) == 1,
           "the warning was repeated")
     check(os.path.getsize(log) <= 64 << 10, "the log grew past the file-size limit")
-    summary = stats(log)  # readable: what was written, then a torn tail
+    summary = stats(log)
     check(summary["events"] > 0, f"no events in the log: {summary}")
+    # The writer kept room for the end: a checkpoint of the last event, an
+    # end record "log_error", the index; the replay verifies the checkpoints.
+    check(summary["health"] == "log_error", f"health {summary['health']}")
+    records = [json.loads(line) for line in dump(log, "--json", "--checkpoints").splitlines()]
+    events = [r["event"] for r in records if r["kind"] == "event"]
+    checkpoints = [r["event"] for r in records if r["kind"] == "checkpoint"]
+    check(checkpoints and checkpoints[-1] == events[-1],
+          f"last event {events[-1]}, checkpoints {checkpoints[-3:]}")
+    code, out, err = tool(LXREPLAY, log, "--quiet")
+    match = re.search(r"(\d+) of (\d+) checkpoints matched", out + err)
+    check(code == 0 and match and int(match.group(2)) >= 1 and match.group(1) == match.group(2),
+          f"lxreplay: {code}\n{out}\n{err}")
 
 
 def test_record_disk_full_on_log_error_stop_stops_server():
@@ -328,6 +424,39 @@ def test_record_disk_full_on_log_error_stop_stops_server():
     check(code == 4, f"exit {code}, want 4; stderr:\n{run.stderr_text()}")
     check(any(line.startswith("lxrun: error: recording stopped:") and "--on-log-error stop" in line
               for line in run.lines), "no error line:\n" + run.stderr_text())
+
+
+def check_log_change_is_noticed(change, what):
+    """change(log) deletes or truncates the log under a recording lxrun: the
+    next flush notices, lxrun warns once naming what happened, serves on,
+    and exits 4 at stop."""
+    log = log_path(f"changed-{what}.lxw")
+    run = record_echo(log, ["--flush-ms", "10"])
+    with connect(run.port) as sock:
+        echo_requests(sock, "before", 50)
+        time.sleep(0.1)  # written: the file holds these requests
+        change(log)
+        pattern = rf"^lxrun: warning: recording stopped: log file {re.escape(log)} was {what}"
+        deadline = time.monotonic() + 5
+        while not any(re.search(pattern, line) for line in run.lines):
+            check(time.monotonic() < deadline, f"no warning that the log was {what}:\n"
+                                               + run.stderr_text())
+            echo_requests(sock, "after", 5)  # the writer checks the file when it flushes
+        echo_requests(sock, "still serving", 50)
+    check(run.proc.poll() is None, "lxrun stopped")
+    code = run.stop()
+    check(code == 4, f"exit {code}, want 4 after the log was {what}:\n{run.stderr_text()}")
+    warnings = [line for line in run.lines if "recording stopped" in line]
+    check(len(warnings) == 1 and warnings[0].endswith("; the server keeps running unrecorded"),
+          f"want one warning line, got {warnings}")
+
+
+def test_record_log_deleted_while_recording_warns_and_exits_4():
+    check_log_change_is_noticed(os.unlink, "deleted")
+
+
+def test_record_log_truncated_while_recording_warns_and_exits_4():
+    check_log_change_is_noticed(lambda log: os.truncate(log, 0), "truncated")
 
 
 def test_record_max_log_bytes_truncates_and_keeps_serving():

@@ -152,3 +152,44 @@ TEST_CASE("read_app_dir names the path when main.lua or the directory is missing
   CHECK(no_dir.status().kind() == lx::ErrorKind::kUsage);
   CHECK(no_dir.status().message().find(dir.str() + "/nope") != std::string::npos);
 }
+
+TEST_CASE("read_app_dir refuses a *.lua link leading outside the app unless told to follow",
+          "[host][blob][symlink]") {
+  TempDir outside;
+  outside.write("secret.lua", "return 'secret'\n");
+  TempDir dir;
+  dir.write("main.lua", "x\n");
+  dir.write("sub/real.lua", "return 1\n");
+  // Inside the app: read, with the bytes of the file it leads to.
+  fs::create_symlink(fs::path(dir.str()) / "sub/real.lua", fs::path(dir.str()) / "inside.lua");
+  auto inside = lx::host::read_app_dir(dir.str(), {});
+  INFO((inside.ok() ? "" : inside.status().message()));
+  REQUIRE(inside.ok());
+  auto decoded = SourceBlob::decode(inside.value());
+  REQUIRE(decoded.ok());
+  REQUIRE(decoded.value().files.size() == 3);
+  CHECK(decoded.value().files[0].path == "inside.lua");
+  CHECK(decoded.value().files[0].data == bytes_of("return 1\n"));
+
+  const fs::path link = fs::path(dir.str()) / "sub/leak.lua";
+  const std::string target =
+      GENERATE(std::string("outside"), std::string("/etc/passwd"), std::string("relative"));
+  const fs::path secret = fs::path(outside.str()) / "secret.lua";
+  if (target == "outside") fs::create_symlink(secret, link);
+  if (target == "/etc/passwd") fs::create_symlink("/etc/passwd", link);
+  // ../../ from sub/ climbs out of the app directory.
+  if (target == "relative") fs::create_symlink(fs::relative(secret, link.parent_path()), link);
+  auto refused = lx::host::read_app_dir(dir.str(), {});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().kind() == lx::ErrorKind::kUsage);
+  const std::string& message = refused.status().message();
+  INFO(message);
+  CHECK(message.find("app file " + link.string() + " is a symbolic link to ") == 0);
+  CHECK(message.find("outside the app directory " + fs::canonical(dir.str()).string()) !=
+        std::string::npos);
+  CHECK(message.find("--app-follow-symlinks") != std::string::npos);
+
+  auto followed = lx::host::read_app_dir(dir.str(), {}, lx::host::AppSymlinks::kFollowAll);
+  INFO((followed.ok() ? "" : followed.status().message()));
+  CHECK(followed.ok());
+}

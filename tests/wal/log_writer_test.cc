@@ -1,7 +1,9 @@
 // The writer: file mode and overwrite rules, the zstd CLI's view of a log,
 // the staging ring under pressure, oversize records, max_log_bytes, and a
 // full disk (RLIMIT_FSIZE in a child process).
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -9,11 +11,34 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <functional>
 
 #include "wal_test_util.h"
 
 using namespace lx::wal;
 using namespace lx::wal::test;
+
+namespace {
+
+// The log at path ends with a checkpoint of its last event and an end
+// record of reason `reason`, and reads without damage.
+void check_ends_with_checkpoint_of_last_event(const std::string& path, EndReason reason) {
+  const ReadResult r = read_log(path);
+  REQUIRE(r.opened);
+  CHECK(r.damage.empty());
+  REQUIRE(r.records.size() >= 3);
+  const Record& end = r.records.back().record;
+  const Record& checkpoint = r.records[r.records.size() - 2].record;
+  const Record& last = r.records[r.records.size() - 3].record;
+  CHECK(end.type == RecordType::kEnd);
+  CHECK(end.end_reason == reason);
+  CHECK(checkpoint.type == RecordType::kCheckpoint);
+  CHECK(is_event(last.type));
+  CHECK(checkpoint.event == last.event);
+  CHECK(checkpoint.figures.event_count == last.event);
+}
+
+}  // namespace
 
 TEST_CASE("log files are created with mode 0600 and never overwritten without force",
           "[wal][writer]") {
@@ -39,6 +64,22 @@ TEST_CASE("log files are created with mode 0600 and never overwritten without fo
   REQUIRE(::stat(path.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   CHECK(read_log(path).records.size() < 10);
+}
+
+TEST_CASE("a log is never written through a symbolic link, with force or without",
+          "[wal][writer][symlink]") {
+  TempDir dir;
+  const std::string target = dir.path("precious");
+  write_file(target, {'k', 'e', 'e', 'p'});
+  const std::string link = dir.path("a.lxw");
+  REQUIRE(::symlink(target.c_str(), link.c_str()) == 0);
+  WriterOptions options;
+  options.force = GENERATE(false, true);
+  auto writer = LogWriter::open(link, LogHeader{}, options);
+  REQUIRE_FALSE(writer.ok());
+  CHECK(writer.status().kind() == lx::ErrorKind::kUsage);
+  CHECK_THAT(writer.status().message(), Catch::Contains("is a symbolic link"));
+  CHECK(read_file(target) == std::vector<uint8_t>{'k', 'e', 'e', 'p'});
 }
 
 TEST_CASE("the zstd CLI accepts a closed log and prints its record stream", "[wal][writer]") {
@@ -252,9 +293,96 @@ TEST_CASE("a full disk gives a clear error and later appends do not block",
   REQUIRE(::waitpid(child, &status, 0) == child);
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
-  // What reached the file reads back as a prefix with a torn tail.
-  const ReadResult r = read_log(path);
-  REQUIRE(r.opened);
-  CHECK_FALSE(r.records.empty());
-  CHECK(r.health == HealthState::kTornTail);
+  // The limit was known (RLIMIT_FSIZE), so the log ended inside it: a
+  // checkpoint of its last event, an end record "log_error", the index.
+  check_ends_with_checkpoint_of_last_event(path, EndReason::kLogError);
+  CHECK(read_log(path).health == HealthState::kLogError);
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK(static_cast<uint64_t>(st.st_size) <= (64u << 10));
+}
+
+namespace {
+
+// Runs body in a child process that has a tmpfs of tmpfs_bytes mounted on
+// dir (in a mount namespace of its own, so nothing outside sees it). The
+// child's exit code comes back; -1 when no namespace or tmpfs could be had.
+int in_small_tmpfs(const std::string& dir, size_t tmpfs_bytes, const std::function<int()>& body) {
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    if (::unshare(CLONE_NEWNS) != 0 && ::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) ::_exit(99);
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(99);
+    const std::string options = "size=" + std::to_string(tmpfs_bytes);
+    if (::mount("tmpfs", dir.c_str(), "tmpfs", 0, options.c_str()) != 0) ::_exit(99);
+    ::_exit(body());
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  return WEXITSTATUS(status) == 99 ? -1 : WEXITSTATUS(status);
+}
+
+}  // namespace
+
+TEST_CASE("a really full disk (ENOSPC on a small tmpfs) ends the log with its last checkpoint",
+          "[wal][writer][disk-full]") {
+  TempDir dir;
+  const std::string mount_point = dir.path("small");
+  REQUIRE(::mkdir(mount_point.c_str(), 0700) == 0);
+  const std::string copy = dir.path("copy.lxw");
+  // 1 MiB of tmpfs for a ring of 64 KiB in the file beside the log (it takes
+  // its share first) and the log; incompressible events until it is full.
+  const int code = in_small_tmpfs(mount_point, 1u << 20, [&]() -> int {
+    const std::string path = mount_point + "/full.lxw";
+    WriterOptions options;
+    options.flush_ms = 1;
+    options.staging_bytes = 64u << 10;
+    auto writer = LogWriter::open(path, LogHeader{}, options);
+    if (!writer.ok()) return 10;
+    LogWriter& w = *writer.value();
+    if (!w.staging_note().empty()) return 11;  // the ring file and the reservation fit
+    FakeEngine engine;
+    Recorder recorder(engine, engine, w, RecorderOptions{50});
+    std::vector<uint8_t> noise(1000);
+    uint32_t x = 11;
+    const auto start = std::chrono::steady_clock::now();
+    uint64_t sent = 0;
+    while (recorder.recording()) {
+      for (auto& b : noise) b = static_cast<uint8_t>((x = x * 1103515245 + 12345) >> 16);
+      recorder.recv_incoming(1, noise);
+      ++sent;
+      if (std::chrono::steady_clock::now() - start > std::chrono::seconds(20)) return 12;
+    }
+    if (sent < 100) return 13;  // it filled up, it did not refuse at once
+    if (!recorder.ended_early()) return 14;
+    const lx::Status error = w.close();
+    if (error.message().find("No space left on device") == std::string::npos) return 15;
+    if (error.message().find(path) == std::string::npos) return 16;
+    // Out of the namespace, for the parent to read.
+    write_file(copy, read_file(path));
+    return 0;
+  });
+  if (code == -1) {
+    WARN("no mount namespace or tmpfs here: the real ENOSPC case was not run");
+    return;
+  }
+  REQUIRE(code == 0);
+  check_ends_with_checkpoint_of_last_event(copy, EndReason::kLogError);
+  const ReadResult r = read_log(copy);
+  CHECK(r.health == HealthState::kLogError);
+  CHECK(r.damage.empty());
+  CHECK(run_command("zstd -q -t '" + copy + "'") == 0);
+}
+
+TEST_CASE("a closed log keeps no blocks reserved past its end", "[wal][writer][disk-full]") {
+  TempDir dir;
+  const std::string path = dir.path("a.lxw");
+  write_sample_log(path, 2000);
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  // The default ring reserves about 24 MiB ahead while recording.
+  INFO("size " << st.st_size << ", allocated " << st.st_blocks * 512);
+  CHECK(static_cast<uint64_t>(st.st_blocks) * 512 <=
+        static_cast<uint64_t>(st.st_size) + (1u << 20));
 }

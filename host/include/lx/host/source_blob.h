@@ -43,10 +43,21 @@ class SourceBlob {
   static std::string check_path(const std::string& path);
 };
 
+// Which *.lua files of an app directory may be symbolic links.
+enum class AppSymlinks {
+  kInsideOnly,  // a link whose real path is outside the app directory is refused
+  kFollowAll,   // any link is read (lxrun --app-follow-symlinks)
+};
+
 // Reads every regular *.lua file under dir (recursively, skipping names that
-// start with '.') and encodes them with args. A missing directory or main.lua
-// is ErrorKind::kUsage with the path in the message; a read failure is kIo.
+// start with '.'; symbolic links to directories are not entered) and encodes
+// them with args. A missing directory or main.lua is ErrorKind::kUsage with
+// the path in the message, and so is, under kInsideOnly, a file whose real
+// path lies outside the real path of dir (the message names the file and
+// where it leads): the blob goes into the log, so a link must not carry
+// /etc/shadow into it. A read failure is kIo.
 Result<std::vector<uint8_t>> read_app_dir(const std::string& dir,
-                                          const std::vector<std::string>& args);
+                                          const std::vector<std::string>& args,
+                                          AppSymlinks symlinks = AppSymlinks::kInsideOnly);
 
 }  // namespace lx::host

@@ -41,6 +41,11 @@ struct WriterOptions {
   // a killed process (SIGKILL, the OOM killer) had staged survives it and the
   // next open of the log recovers it (ring_recovery.h). Off: plain memory.
   bool ring_file = true;
+  // Tests only (nullptr otherwise): the writer thread calls it before each
+  // write to the log after the header, with the count of such writes so
+  // far, 1 for the first, where nothing else can write the file; a test
+  // makes it fault (a crash inside the writer) or stall.
+  void (*before_write_for_test)(uint64_t write_number) = nullptr;
 };
 
 enum class WriterState : int {
@@ -53,6 +58,7 @@ enum class WriterState : int {
 class StagingRing;
 class FrameWriter;
 class WriterShared;
+class CrashGate;
 
 class LogWriter {
  public:
@@ -79,11 +85,17 @@ class LogWriter {
   bool append(RecordType type, uint64_t event, std::span<const uint8_t> prefix,
               std::span<const uint8_t> data);
 
-  // False when record_bytes more bytes of records might not fit under
-  // max_log_bytes (a pessimistic bound): the producer then ends the log
-  // with a last checkpoint and an end record "truncated", for which the
-  // bound keeps room. Always true without max_log_bytes. (Recorder does.)
-  bool has_room(size_t record_bytes) const;
+  // False when record_bytes more bytes of records might not fit in the file
+  // (a pessimistic bound): under max_log_bytes, under the file-size limit,
+  // or, once the disk is full, in the space the writer reserved ahead. The
+  // producer then ends the log with a last checkpoint and an end record
+  // (full_reason()), for which the bound keeps room. A record too large for
+  // the ring first has the writer reserve space for it (a hand-over: this
+  // may block). (Recorder does.)
+  bool has_room(size_t record_bytes);
+  // The end reason for a log has_room() refused: kTruncated at
+  // max_log_bytes, kLogError at the file-size limit or a full disk.
+  EndReason full_reason() const;
   // Bytes the bound keeps for that last checkpoint and end record.
   static constexpr size_t kEndRecordsBytes = 128;
 
@@ -112,9 +124,12 @@ class LogWriter {
 
   // ---- Crash path (crash_flush.cc) ----
 
-  // Async-signal-safe: gets every appended record into the file, waiting up
-  // to wait_ms for the writer thread, else writing them itself as a raw zstd
-  // frame after a crash marker. Then the writer writes nothing more.
+  // Async-signal-safe: first stops the producer (on another thread, waits
+  // until its append in progress has published; any later append sleeps
+  // until the process dies), then gets every appended record into the file,
+  // waiting up to wait_ms for the writer thread, else writing them itself
+  // as a raw zstd frame after a crash marker. Then the writer writes
+  // nothing more.
   void flush_for_signal(int signo, int wait_ms) noexcept;
 
  private:
@@ -122,14 +137,20 @@ class LogWriter {
   Status start(int fd);
 
   // Producer side.
+  bool append_inside(RecordType type, uint64_t event, std::span<const uint8_t> prefix,
+                     std::span<const uint8_t> data);
   bool append_oversize(RecordType type, uint64_t event, std::span<const uint8_t> prefix,
                        std::span<const uint8_t> data);
   void wake_writer() noexcept;
+  // Before the producer blocks (a full ring, a hand-over): wakes the writer
+  // and steps out of the gate.
+  void producer_sleeps() noexcept;
 
   // Writer thread.
   void run();
   void process_ring();
   void process_oversize();
+  void answer_room_request();
   void publish();
   // The fit limit for the current position (UINT64_MAX without max_log_bytes).
   uint64_t fit_limit() const;
@@ -148,6 +169,16 @@ class LogWriter {
   std::string ring_path_;  // LOG.ring when the ring is file-backed
   std::string staging_note_;
   std::unique_ptr<FrameWriter> frames_;  // writer thread only
+  // Stops the producer before a crash flush (crash_gate.h). Its thread is
+  // the one that appends first.
+  std::unique_ptr<CrashGate> producer_gate_;
+  std::atomic<int> producer_tid_{0};
+  bool producer_known_ = false;  // producer-only
+  // How long the crash handler waits for an append in progress to finish.
+  static constexpr int kProducerWaitMs = 1000;
+  // How long it waits for a write of the writer thread in progress to end
+  // before it writes the staged records itself.
+  static constexpr int kWriterWaitMs = 1000;
 
   // Producer-only.
   uint64_t wake_mark_ = 0;
@@ -161,12 +192,13 @@ class LogWriter {
     std::span<const uint8_t> prefix, data;
   } oversize_{};
   std::atomic<uint32_t> oversize_pending_{0};
+  // Space for a record too large for the ring, asked of the writer before
+  // it is appended (has_room); 0 when nothing is asked.
+  std::atomic<uint64_t> room_request_bytes_{0};
 
   std::atomic<bool> closing_{false};
   std::atomic<int> crash_signal_{0};
   std::atomic<int> crash_done_{0};
-  // The last event the writer thread has taken into the file.
-  std::atomic<uint64_t> last_event_{0};
   uint64_t tail_local_ = 0;  // writer thread: ring position taken
   std::atomic<uint64_t> raw_bytes_published_{0};
   std::atomic<uint64_t> file_bytes_published_{0};
