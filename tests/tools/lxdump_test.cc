@@ -252,7 +252,9 @@ TEST_CASE("lxdump --stats reports counts and the file's health", "[lxdump][stats
     auto writer = LogWriter::open(dir.path("cut.lxw"), LogHeader{}, limited);
     REQUIRE(writer.ok());
     record_sample_events(*writer.value(), 5000, 2);
-    REQUIRE(writer.value()->close().ok());
+    const lx::Status closed = writer.value()->close();
+    INFO(closed.message());
+    REQUIRE(closed.ok());
     options.path = dir.path("cut.lxw");
     options.json = true;
     const Output t = dump(options);
