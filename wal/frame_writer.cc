@@ -83,7 +83,8 @@ void FrameWriter::reserve_space(uint64_t extra_raw_bytes) {
   // at every flush point.
   const uint64_t target = std::min(needed + ahead_raw / 2, limit_bytes());
   uint64_t step = target - allocated_end_;
-  while (allocated_end_ < target && step >= 4096) {
+  const uint64_t smallest_step = std::min<uint64_t>(step, 4096);
+  while (allocated_end_ < target && step >= smallest_step) {
     step = std::min(step, target - allocated_end_);
     if (::fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(allocated_end_),
                     static_cast<off_t>(step)) == 0) {
