@@ -330,7 +330,14 @@ void LogWriter::publish() {
   file_bytes_published_.store(frames_->file_bytes());
   raw_bytes_published_.store(frames_->raw_bytes());
   shared_->fit_limit.store(fit_limit(), std::memory_order_release);
-  ring_->release(tail_local_);
+  // Ring space goes back only for records that are in the file. Once the
+  // crash path has taken the file over (the gate is closed), this thread's
+  // writes since may have been given up, and the crash frame takes their
+  // records from the ring: releasing them would lose them.
+  if (shared_->write_gate.try_enter()) {
+    ring_->release(tail_local_);
+    shared_->write_gate.leave();
+  }
 }
 
 void LogWriter::process_ring() {
@@ -403,6 +410,7 @@ void LogWriter::flush_for_signal(int signo, int wait_ms) noexcept {
   // in progress ends first (unless this is the writer thread, crashed).
   shared_->write_gate.close();
   if (self != writer_tid_.load()) (void)shared_->write_gate.wait_until_outside(kWriterWaitMs);
+  if (options_.before_crash_frame_for_test != nullptr) options_.before_crash_frame_for_test();
   if (write_crash_frame(fd_, *ring_, shared_->file_last_event.load(), signo))
     ring_->header().settled.store(1);
 }

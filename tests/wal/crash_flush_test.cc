@@ -238,6 +238,13 @@ CrashedChild run_crashing_child(ChildReport* report, Body&& body) {
   return {report->applied.load(), WTERMSIG(status)};
 }
 
+// The handler's test hook (WriterOptions::before_crash_frame_for_test):
+// 30 ms in which a live writer thread runs on.
+void handler_pause() {
+  const timespec pause{0, 30000000};
+  ::nanosleep(&pause, nullptr);
+}
+
 // In a child: opens the log (1 ms flushes, the writer hook) and installs the
 // crash flush; exits at once if either fails.
 std::unique_ptr<LogWriter> open_child_writer(const std::string& path, size_t staging_bytes,
@@ -246,6 +253,7 @@ std::unique_ptr<LogWriter> open_child_writer(const std::string& path, size_t sta
   options.flush_ms = 1;
   options.staging_bytes = staging_bytes;
   options.before_write_for_test = writer_hook;
+  options.before_crash_frame_for_test = handler_pause;
   auto writer = LogWriter::open(path, LogHeader{}, options);
   if (!writer.ok()) ::_exit(10);
   if (!install_crash_flush(*writer.value(), CrashFlushOptions{writer_wait_ms}).ok()) ::_exit(11);
@@ -260,21 +268,31 @@ TEST_CASE(
     "[wal][crash]") {
   TempDir dir;
   const std::string path = dir.path("other-thread.lxw");
-  const int writer_wait_ms = GENERATE(2000, 0);  // the writer flushes, or the handler does
+  // The writer flushes; the handler does; the handler does while the writer
+  // is alive and in the middle of a write (it stalls there 50 ms).
+  enum class Flush { kByWriter, kByHandler, kByHandlerWriterMidWrite };
+  const Flush flush =
+      GENERATE(Flush::kByWriter, Flush::kByHandler, Flush::kByHandlerWriterMidWrite);
   ChildReport* report = shared_report();
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
     rlimit no_core{0, 0};
     ::setrlimit(RLIMIT_CORE, &no_core);
-    auto writer = open_child_writer(path, WriterOptions{}.staging_bytes, writer_wait_ms);
+    auto writer = open_child_writer(path, WriterOptions{}.staging_bytes,
+                                    flush == Flush::kByWriter ? 2000 : 0);
     FakeEngine fake;
     CountingEngine engine(fake, *report);
     Recorder recorder(engine, fake, *writer, RecorderOptions{100});
     // A libuv pool thread, say, that faults while the driver serves.
-    std::thread other([] {
+    std::thread other([flush] {
       if (!ensure_alternate_signal_stack().ok()) ::_exit(12);
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (flush == Flush::kByHandlerWriterMidWrite) {
+        g_stall_ms.store(50);
+        g_armed.store(true);
+        while (!g_armed_write_started.load()) std::this_thread::yield();
+      }
       fault_here();
     });
     feed_until_death(recorder);
@@ -287,7 +305,7 @@ TEST_CASE(
   const ReadResult r = read_log(path);
   REQUIRE(r.opened);
   const uint64_t logged = last_event(r);
-  INFO("applied " << applied << ", in the log " << logged);
+  INFO("flush " << static_cast<int>(flush) << ": applied " << applied << ", in the log " << logged);
   CHECK(applied > 1000);  // the driver was busy when the fault came
   // Appended before applied, and nothing applied after the flush: at most the
   // one event appended when the process died is in the log unapplied.

@@ -46,6 +46,10 @@ struct WriterOptions {
   // far, 1 for the first, where nothing else can write the file; a test
   // makes it fault (a crash inside the writer) or stall.
   void (*before_write_for_test)(uint64_t write_number) = nullptr;
+  // Tests only: the crash handler calls it right before it writes the
+  // crash frame itself (it must be async-signal-safe); a test makes it
+  // sleep, so that a live writer thread runs on meanwhile.
+  void (*before_crash_frame_for_test)() = nullptr;
 };
 
 enum class WriterState : int {
