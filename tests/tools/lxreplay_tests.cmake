@@ -3,7 +3,6 @@
 # real engine and wal::Recorder, plus runs of the real binaries.
 if(TARGET lx_lxreplay AND TARGET lxengine)
   set(lx_replay_test_sources
-    "${CMAKE_CURRENT_LIST_DIR}/lxreplay_main.cc"
     "${CMAKE_CURRENT_LIST_DIR}/lxreplay_session.cc"
     "${CMAKE_CURRENT_LIST_DIR}/lxreplay_test.cc"
     "${CMAKE_CURRENT_LIST_DIR}/inspect_test.cc"
@@ -17,7 +16,7 @@ if(TARGET lx_lxreplay AND TARGET lxengine)
     list(APPEND lx_replay_test_sources "${CMAKE_CURRENT_LIST_DIR}/chaos_test.cc")
   endif()
   add_executable(lx_replay_tools_tests ${lx_replay_test_sources})
-  target_link_libraries(lx_replay_tools_tests PRIVATE lx_lxreplay Catch2::Catch2 lx_warnings)
+  target_link_libraries(lx_replay_tools_tests PRIVATE lx_lxreplay lx_catch_main lx_warnings)
   add_dependencies(lx_replay_tools_tests lxengine lxreplay)
   target_compile_definitions(lx_replay_tools_tests PRIVATE
     LX_LXREPLAY_BIN="$<TARGET_FILE:lxreplay>"

@@ -40,9 +40,8 @@ endif()
 
 # The shared diagnostics of the tools, on a pseudo-terminal.
 if(TARGET lx_tools_common)
-  add_executable(tools_diagnostics_test "${CMAKE_CURRENT_LIST_DIR}/diagnostics_test.cc"
-                 "${PROJECT_SOURCE_DIR}/tests/support/catch_main.cc")
-  target_link_libraries(tools_diagnostics_test PRIVATE lx_tools_common Catch2::Catch2 util
+  add_executable(tools_diagnostics_test "${CMAKE_CURRENT_LIST_DIR}/diagnostics_test.cc")
+  target_link_libraries(tools_diagnostics_test PRIVATE lx_tools_common lx_catch_main util
                         lx_warnings)
   catch_discover_tests(tools_diagnostics_test TEST_PREFIX "tools: ")
 endif()
