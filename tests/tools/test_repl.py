@@ -82,7 +82,10 @@ class Terminal:
         return self.read_until(prompt)
 
     def exit_code(self, timeout=20):
+        """Waits for lxreplay to exit, reading what it writes meanwhile (a
+        full terminal buffer would block it)."""
         deadline = time.monotonic() + timeout
+        text = ""
         while time.monotonic() < deadline:
             pid, status = os.waitpid(self.pid, os.WNOHANG)
             if pid == self.pid:
@@ -93,9 +96,14 @@ class Terminal:
                     pass
                 os.close(self.fd)
                 return os.waitstatus_to_exitcode(status)
-            time.sleep(0.05)
+            ready, _, _ = select.select([self.fd], [], [], 0.05)
+            if ready:
+                try:
+                    text += os.read(self.fd, 4096).decode("utf-8", "replace")
+                except OSError:
+                    pass
         os.kill(self.pid, signal.SIGKILL)
-        raise lxtest.TestFailure("lxreplay --repl did not exit")
+        raise lxtest.TestFailure(f"lxreplay --repl did not exit; the terminal shows:\n{text}")
 
 
 def value_of(answer):
