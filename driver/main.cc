@@ -75,6 +75,14 @@ int main(int argc, char** argv) {
       app.add_option("--checkpoint-every", record.checkpoint_every,
                      "a checkpoint of the engine's hashes after every N events (0: at the end)")
           ->default_val(lx::driver::RecordOptions::kDefaultCheckpointEvery),
+      app.add_option("--snapshot-every", record.snapshot_every,
+                     "a snapshot of the engine's state in the log after every N events, so a "
+                     "replay can start near any event (0: not by events)")
+          ->default_val(lx::driver::RecordOptions::kDefaultSnapshotEvery),
+      app.add_option("--snapshot-s", record.snapshot_s,
+                     "a snapshot at least every S seconds while events come (0: not by time); "
+                     "--snapshot-every 0 --snapshot-s 0 takes none")
+          ->default_val(lx::driver::RecordOptions::kDefaultSnapshotSeconds),
       app.add_option("--zstd-level", record.zstd_level, "zstd compression level, 1 to 19")
           ->default_val(lx::driver::RecordOptions::kDefaultZstdLevel),
       app.add_option("--max-log-bytes", record.max_log_bytes,

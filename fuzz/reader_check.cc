@@ -72,21 +72,28 @@ class SequenceCheck {
   void gap_reported() { gap_ = true; }
 
   std::string next(const wal::Record& record, uint64_t log_bytes) {
-    const int rank = wal::record_rank(record.type);
+    const wal::RecordOrder order = wal::record_order(record);
+    const bool snapshot = record.info().repeats();
     const bool first = count_++ == 0;
     std::string broken;
     if (end_seen_) {
       broken = "a record after the end record";
     } else if (first && first_free_) {
       // Any key may start a sought read.
-    } else if (std::tie(record.event, rank) <= std::tie(last_event_, last_rank_)) {
-      broken = fmt::format("(event, rank) ({}, {}) does not rise after ({}, {})", record.event,
-                           rank, last_event_, last_rank_);
+    } else if (snapshot && record.snapshot.serial <= last_serial_) {
+      broken = fmt::format("snapshot serial {} does not rise after {}", record.snapshot.serial,
+                           last_serial_);
+    } else if (snapshot && record.event < last_.event) {
+      broken =
+          fmt::format("a snapshot record of event {} after event {}", record.event, last_.event);
+    } else if (!snapshot && order <= last_) {
+      broken = fmt::format("(event, rank) ({}, {}) does not rise after ({}, {})", order.event,
+                           order.rank, last_.event, last_.rank);
     } else if (!gap_) {
-      const uint64_t want = wal::is_event(record.type) ? last_event_ + 1 : last_event_;
+      const uint64_t want = wal::is_event(record.type) ? last_.event + 1 : last_.event;
       if (record.event != want) {
         broken = fmt::format("event {} after event {} with no '{}' reported", record.event,
-                             last_event_, wal::reason::kEventGap);
+                             last_.event, wal::reason::kEventGap);
       }
     }
     if (broken.empty() && record.bytes.size() > record.info().max_payload_bytes()) {
@@ -98,8 +105,11 @@ class SequenceCheck {
                            log_bytes);
     }
     if (!broken.empty()) return fmt::format("{}: {}", describe(digest_of(record)), broken);
-    last_event_ = record.event;
-    last_rank_ = rank;
+    if (snapshot) {
+      last_serial_ = record.snapshot.serial;
+    } else {
+      last_ = order;
+    }
     end_seen_ = record.type == wal::RecordType::kEnd;
     gap_ = false;
     return {};
@@ -108,8 +118,9 @@ class SequenceCheck {
  private:
   bool first_free_;
   uint64_t count_ = 0;
-  uint64_t last_event_ = 0;
-  int last_rank_ = 3;  // the reader's start: event 1 (rank 0) comes first
+  // The reader's start: event 1 (rank 0) comes first.
+  wal::RecordOrder last_{0, wal::record_rank(wal::RecordType::kEnd)};
+  uint64_t last_serial_ = 0;
   bool end_seen_ = false;
   bool gap_ = false;
 };

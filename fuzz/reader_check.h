@@ -45,13 +45,12 @@ struct ReadOutcome {
 // Reads `log` to its end in `recovery` mode and checks, on the way and at the
 // end, every rule the reader promises for a memory source: opening fails only
 // as kCorrupt; next() never fails except in strict mode, and then only as
-// kCorrupt over unrepaired damage; (event, rank) keys rise and events are
-// consecutive unless an "events missing after damage" was reported just
-// before; nothing follows the end record; payloads keep their type's limit;
-// each damage is reported once, as it stays, within the input, with a known
-// reason, and there are at most 3/4 of the input's size plus 8 of them;
-// health agrees with the damage (a clean log has a closed end record, its
-// trailer and no unrecovered damage). Fills *out either way.
+// kCorrupt over unrepaired damage; (event, rank) keys rise (snapshot records: their serial) and
+// events are consecutive unless an "events missing after damage" was reported just before; nothing
+// follows the end record; payloads keep their type's limit; each damage is reported once, as it
+// stays, within the input, with a known reason, and there are at most 3/4 of the input's size plus
+// 8 of them; health agrees with the damage (a clean log has a closed end record, its trailer and no
+// unrecovered damage). Fills *out either way.
 // @return "" when every rule held, else the first one broken, in one line.
 std::string read_and_check(std::span<const uint8_t> log, wal::Recovery recovery, ReadOutcome* out);
 

@@ -112,6 +112,11 @@ PayloadPrefix encode_prefix(const Record& r) {
     *p++ = static_cast<uint8_t>(r.end_reason);
     p += put_varint(p, zigzag(r.end_detail));
   }
+  if (info.has(kFieldSnapshot)) {
+    p += put_varint(p, r.snapshot.serial);
+    p += put_varint(p, r.snapshot.event);
+    *p++ = r.snapshot.flags;
+  }
   prefix.size = static_cast<size_t>(p - prefix.bytes);
   LX_ASSERT_OP(prefix.size, <=, sizeof prefix.bytes);
   return prefix;
@@ -248,6 +253,17 @@ bool decode_record(const RawRecord& raw, Record* out, const char** reason) {
       out->end_reason = static_cast<EndReason>(*p++);
       ok = take_int32(p, end, &out->end_detail);
     }
+  }
+  if (ok && info->has(kFieldSnapshot)) {
+    ok = take_u64(p, end, &out->snapshot.serial) && take_u64(p, end, &out->snapshot.event) &&
+         end - p >= 1 && (p[0] & ~kSnapshotFlagsMask) == 0 &&
+         p[0] != (kSnapshotLast | kSnapshotAbandoned);
+    // A snapshot_taken has no flags and is about the event it follows; the
+    // pieces of its stream come after it.
+    if (ok && info->type == RecordType::kSnapshotTaken)
+      ok = p[0] == 0 && out->snapshot.event == raw.event;
+    if (ok && info->type == RecordType::kSnapshotData) ok = out->snapshot.event <= raw.event;
+    if (ok) out->snapshot.flags = *p++;
   }
   if (ok && info->has(kFieldBytes)) {
     out->bytes = {p, end};

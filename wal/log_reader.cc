@@ -212,8 +212,8 @@ Status LogReader::seek_to_event(uint64_t event) {
   ended_ = false;
   rpos_ = wpos_ = 0;
   units_.clear();
-  last_event_ = frame.first_event == 0 ? 0 : frame.first_event - 1;
-  last_rank_ = 0;
+  last_order_ = RecordOrder{frame.first_event == 0 ? 0 : frame.first_event - 1, 0};
+  last_serial_ = 0;
   skip_below_event_ = event;
   // Reading on from here is reading that part of the file again: the
   // trailer, the end record and any resynchronisation are still ahead.
@@ -290,11 +290,18 @@ Status LogReader::accept(const RawRecord& raw, Record* out, bool* delivered) {
   if (!decode_record(raw, &record, &why)) {
     return damaged(unit_offset, why, false, frame_offset_ + 1);
   }
-  const int rank = record_rank(record.type);
+  const RecordOrder order = record_order(record);
+  const bool snapshot = record.info().repeats();
+  // After the last record delivered (a crash flush's repeat is not). A
+  // snapshot record goes by its serial, which rises across the whole log.
   const bool after =
-      record.event > last_event_ || (record.event == last_event_ && rank > last_rank_);
-  const bool in_sequence = is_event(record.type) ? record.event == last_event_ + 1
-                                                 : record.event == last_event_ && after;
+      snapshot ? record.event > last_order_.event ||
+                     (record.event == last_order_.event && record.snapshot.serial > last_serial_)
+               : order > last_order_;
+  // Events follow each other one by one; every other record follows its
+  // event.
+  const bool in_sequence = is_event(record.type) ? record.event == last_order_.event + 1
+                                                 : record.event == last_order_.event && after;
   if (resynced_) {
     // A crash flush repeats records already read; skip them. The first new
     // record must continue the sequence, or events were lost.
@@ -326,8 +333,11 @@ Status LogReader::accept(const RawRecord& raw, Record* out, bool* delivered) {
     return damaged(unit_offset, reason::kOutOfSequence, false, frame_offset_ + 1);
   }
   if (end_) return damaged(unit_offset, reason::kAfterEnd, false, frame_offset_ + 1);
-  last_event_ = record.event;
-  last_rank_ = rank;
+  if (snapshot) {
+    last_serial_ = record.snapshot.serial;
+  } else {
+    last_order_ = order;
+  }
   record.frame_offset = frame_offset_;
   if (record.type == RecordType::kEnd) {
     end_ = record;

@@ -158,6 +158,11 @@ LogWriter::~LogWriter() {
 bool LogWriter::accepting() const { return shared_->recording(); }
 WriterState LogWriter::state() const { return shared_->state(); }
 Status LogWriter::error() const { return shared_->error(); }
+size_t LogWriter::staged_bytes() const {
+  return static_cast<size_t>(ring_->produced() - ring_->tail());
+}
+size_t LogWriter::staging_capacity() const { return ring_->capacity(); }
+
 bool LogWriter::has_room(size_t record_bytes) {
   if (record_bytes > ring_->max_record_bytes() && accepting()) {
     // Not staged, so the space reserved ahead for the ring does not cover

@@ -40,6 +40,46 @@ void Recorder::append_checkpoint() {
   last_checkpoint_event_ = event_count_;
 }
 
+std::optional<SnapshotFields> Recorder::begin_snapshot(uint64_t state_bytes,
+                                                       const EngineFigures& figures) {
+  LX_ASSERT(!finished_);
+  if (ended_early_ || event_count_ == 0) return std::nullopt;
+  SnapshotFields fields;
+  fields.serial = snapshot_serial_ + 1;
+  fields.event = event_count_;
+  const PayloadPrefix prefix = prefix_snapshot_taken(fields, state_bytes, figures);
+  if (!writer_.has_room(record_bytes(RecordType::kSnapshotTaken, event_count_, prefix.size)) ||
+      !writer_.append(RecordType::kSnapshotTaken, event_count_, prefix.span(), {})) {
+    return std::nullopt;
+  }
+  snapshot_serial_ = fields.serial;
+  return fields;
+}
+
+bool Recorder::append_snapshot_data(const SnapshotFields& snapshot, uint8_t flags,
+                                    std::span<const uint8_t> bytes) {
+  LX_ASSERT(!finished_);
+  LX_ASSERT_OP(snapshot.event, <=, event_count_);
+  if (ended_early_) return false;
+  SnapshotFields fields = snapshot;
+  fields.serial = snapshot_serial_ + 1;
+  fields.flags = flags;
+  PayloadPrefix prefix = prefix_snapshot_data(fields);
+  const bool fits = writer_.has_room(
+      record_bytes(RecordType::kSnapshotData, event_count_, prefix.size + bytes.size()));
+  if (!fits) {
+    // Give the snapshot up rather than the events that follow it.
+    fields.flags = kSnapshotAbandoned;
+    prefix = prefix_snapshot_data(fields);
+    bytes = {};
+    if (!writer_.has_room(record_bytes(RecordType::kSnapshotData, event_count_, prefix.size)))
+      return false;
+  }
+  if (!writer_.append(RecordType::kSnapshotData, event_count_, prefix.span(), bytes)) return false;
+  snapshot_serial_ = fields.serial;
+  return fits;
+}
+
 int Recorder::set_clock(double seconds) {
   Record r;
   r.type = RecordType::kSetClock;
@@ -122,6 +162,8 @@ int32_t apply_event(const Record& event, EventSink& sink) {
     case RecordType::kCheckpoint:
     case RecordType::kAcceptResult:
     case RecordType::kEnd:
+    case RecordType::kSnapshotTaken:
+    case RecordType::kSnapshotData:
       break;
   }
   LX_ASSERT(false && "apply_event takes the seven events only");

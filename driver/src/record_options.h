@@ -18,15 +18,20 @@ struct RecordOptions {
   static constexpr uint32_t kDefaultFlushMs = 50;
   static constexpr int kDefaultZstdLevel = 1;
   static constexpr uint64_t kDefaultCheckpointEvery = 1000;  // wal::RecorderOptions' default
+  // docs/recording.md, "Snapshots", has the measurements behind these.
+  static constexpr uint64_t kDefaultSnapshotEvery = 1000000;
+  static constexpr double kDefaultSnapshotSeconds = 600;
 
   std::string path;                                     // --record FILE.lxw; empty: no recording
   uint32_t flush_ms = kDefaultFlushMs;                  // --flush-ms MS
   std::string fsync = "never";                          // --fsync never|interval|always
   uint64_t checkpoint_every = kDefaultCheckpointEvery;  // --checkpoint-every N (0: at the end only)
   int zstd_level = kDefaultZstdLevel;                   // --zstd-level L (1..19)
-  uint64_t max_log_bytes = 0;                           // --max-log-bytes N[K|M|G]; 0: no limit
-  bool force = false;                                   // --force: overwrite an existing log
-  OnLogError on_log_error = OnLogError::kContinue;      // --on-log-error continue|stop
+  uint64_t snapshot_every = kDefaultSnapshotEvery;  // --snapshot-every N events (0: not by events)
+  double snapshot_s = kDefaultSnapshotSeconds;      // --snapshot-s S (0: not by time)
+  uint64_t max_log_bytes = 0;                       // --max-log-bytes N[K|M|G]; 0: no limit
+  bool force = false;                               // --force: overwrite an existing log
+  OnLogError on_log_error = OnLogError::kContinue;  // --on-log-error continue|stop
   // The recording flags given on the command line (e.g. "--flush-ms"), so
   // that using them without --record can be refused.
   std::vector<std::string> flags_given;

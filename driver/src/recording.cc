@@ -28,6 +28,8 @@ std::string options_text(const LxrunOptions& options,
   for (const std::string& listen : listen_addresses) text += fmt::format("listen={}\n", listen);
   text += fmt::format("tick_ms={}\nmax_connections={}\nengine={}\n", options.tick_ms,
                       options.max_connections, engine_path);
+  text += fmt::format("snapshot_every={}\nsnapshot_s={}\n", options.record.snapshot_every,
+                      options.record.snapshot_s);
   text += fmt::format("on_log_error={}\n",
                       options.record.on_log_error == OnLogError::kStop ? "stop" : "continue");
   return text;
@@ -52,6 +54,11 @@ Status Recording::check(const RecordOptions& options) {
         fmt::format("--fsync {}: unknown mode; use never, interval or always", options.fsync));
   }
   if (options.flush_ms == 0) return Status::usage("--flush-ms 0: must be at least 1");
+  if (!(options.snapshot_s >= 0) || options.snapshot_s > 1e9) {
+    return Status::usage(fmt::format(
+        "--snapshot-s {}: out of range; give seconds from 0 (no timed snapshots) to 1e9",
+        options.snapshot_s));
+  }
   if (options.zstd_level < 1 || options.zstd_level > 19) {
     return Status::usage(
         fmt::format("--zstd-level {}: out of range; use 1 to 19", options.zstd_level));
@@ -131,25 +138,37 @@ Result<std::unique_ptr<Recording>> Recording::open(const LxrunOptions& options,
   recorder_options.checkpoint_every = record.checkpoint_every;
   recording->recorder_ =
       std::make_unique<wal::Recorder>(engine, engine, *recording->writer_, recorder_options);
+  SnapshotSchedule schedule;
+  schedule.every_events = record.snapshot_every;
+  schedule.every_ms = static_cast<uint64_t>(record.snapshot_s * 1000);
+  if (schedule.enabled()) {
+    auto feed =
+        SnapshotFeed::create(schedule, engine, *recording->recorder_, *recording->writer_, err);
+    if (!feed.ok()) return feed.status();
+    recording->snapshots_ = std::move(feed).value();
+  }
   std::fprintf(err, "lxrun: recording to %s\n", record.path.c_str());
   std::fflush(err);
   return recording;
 }
 
-Recording::~Recording() { close_log(); }
+Recording::~Recording() { close_log(true); }
 
 bool Recording::after_turn() {
   if (recorder_->event_count() != last_event_count_) {
     last_event_count_ = recorder_->event_count();
     last_append_ms_ = uv_hrtime() / 1000000;
   }
+  if (snapshots_ && !closed_) snapshots_->after_turn(uv_hrtime() / 1000000);
   if (reported_ || recorder_->recording()) return true;
   report_stop();
   return !(failed_ && options_.record.on_log_error == OnLogError::kStop);
 }
 
 uint64_t Recording::poll_after_ms() {
-  if (reported_ || closed_) return 0;
+  if (closed_) return 0;
+  if (snapshots_ && snapshots_->poll_after_ms() != 0) return snapshots_->poll_after_ms();
+  if (reported_) return 0;
   return uv_hrtime() / 1000000 - last_append_ms_ < kWatchMs ? options_.record.flush_ms : 0;
 }
 
@@ -184,18 +203,19 @@ void Recording::report_stop() {
   std::fflush(err_);
 }
 
-void Recording::before_exit_at_once() { close_log(); }
+void Recording::before_exit_at_once() { close_log(true); }
 
 int Recording::finish() {
-  close_log();
+  close_log(false);
   // Nothing reached the engine (a busy port): no session, so no log to keep.
   if (recorder_->event_count() == 0) ::unlink(options_.record.path.c_str());
   return failed_ ? kExitIo : kExitOk;
 }
 
-void Recording::close_log() {
+void Recording::close_log(bool at_once) {
   if (closed_ || writer_ == nullptr) return;
   closed_ = true;
+  if (snapshots_) snapshots_->finish(at_once);
   if (!reported_ && !recorder_->recording()) report_stop();
   recorder_->finish();
   Status status = writer_->close();

@@ -16,6 +16,7 @@
 #include "lx/wal/log_writer.h"
 #include "lx/wal/recorder.h"
 #include "lxrun_options.h"
+#include "snapshot_feed.h"
 
 namespace lx::driver {
 
@@ -71,12 +72,15 @@ class Recording final : public LoopWatcher {
  private:
   Recording(const LxrunOptions& options, std::FILE* err) : options_(options), err_(err) {}
   void report_stop();
-  void close_log();
+  // at_once: the process ends right after (a snapshot being written is
+  // abandoned rather than waited for).
+  void close_log(bool at_once);
 
   const LxrunOptions& options_;
   std::FILE* err_;
   std::unique_ptr<wal::LogWriter> writer_;
   std::unique_ptr<wal::Recorder> recorder_;
+  std::unique_ptr<SnapshotFeed> snapshots_;  // null with --snapshot-every 0 --snapshot-s 0
   static constexpr uint64_t kWatchMs = 2000;
   uint64_t last_event_count_ = 0;
   uint64_t last_append_ms_ = 0;  // uv_hrtime of the turn that saw it, in ms

@@ -291,6 +291,16 @@ Result<Snapshot> read_snapshot_stream(const std::function<bool(void*, size_t)>& 
   }
 }
 
+std::optional<uint64_t> state_hash_of_stream_end(std::span<const uint8_t> last_bytes) {
+  if (last_bytes.size() < Format::kChunkHeaderBytes) return std::nullopt;
+  const uint8_t* end = last_bytes.data() + last_bytes.size() - Format::kChunkHeaderBytes;
+  if (get32(end) != 0 || get32(end + 4) != 0 || get32(end + 8) != Format::kCodecRaw ||
+      get32(end + 12) != 0) {
+    return std::nullopt;
+  }
+  return get64(end + 16);
+}
+
 Result<Snapshot> decode_snapshot_stream(std::span<const uint8_t> stream) {
   size_t at = 0;
   return read_snapshot_stream([&](void* out, size_t count) {

@@ -150,8 +150,16 @@ def test_lxreplay_lines_follow_the_schema():
     keys, kinds = load_schema()
     # Recorded by this build: old logs replay with checkpoints matching only
     # under the engine build that wrote them.
-    fresh = lxtest.record_http_session(os.path.join(WORK, "fresh-http.lxw"))
+    # With a snapshot every 10 events, so the snapshot records and keys show.
+    fresh = lxtest.record_http_session(os.path.join(WORK, "fresh-http.lxw"),
+                                       extra=("--snapshot-every", "10"))
+    dumped = check_run("lxdump", [LXDUMP, fresh, "--json"], keys, kinds, ["record"])
+    check(dumped["result"] == "match" or dumped["exit_code"] == 0, f"lxdump: {dumped}")
     s = check_run("lxreplay", [LXREPLAY, fresh, "--json", "--quiet"], keys, kinds)
+    check(s["snapshots_verified"] >= 2, f"snapshots verified: {s}")
+    s = check_run("lxreplay", [LXREPLAY, fresh, "--json", "--quiet", "--until", "35"], keys,
+                  kinds, ["engine_state"])
+    check(s["started_from_snapshot"] >= 20 and s["exit_code"] == 0, f"--until 35: {s}")
     check(s["result"] == "match", f"summary {s}")
     check_run("lxreplay", [LXREPLAY, ECHO, "--json", "--quiet", "--until", "30",
                            "--checkpoint-every", "10"], keys, kinds, ["checkpoint", "engine_state"])

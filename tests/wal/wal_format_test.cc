@@ -73,7 +73,8 @@ Sample random_record(std::mt19937_64& rng) {
                                       RecordType::kRecvIncoming,      RecordType::kSentOutgoing,
                                       RecordType::kNotifyAccept,      RecordType::kNotifyClose,
                                       RecordType::kInvokeEventUpdate, RecordType::kCheckpoint,
-                                      RecordType::kAcceptResult,      RecordType::kEnd};
+                                      RecordType::kAcceptResult,      RecordType::kEnd,
+                                      RecordType::kSnapshotTaken,     RecordType::kSnapshotData};
   Sample s;
   Record& e = s.expected;
   e.type = kTypes[rng() % std::size(kTypes)];
@@ -119,6 +120,19 @@ Sample random_record(std::mt19937_64& rng) {
       e.end_detail = chid;
       prefix = prefix_end(e.end_reason, e.end_detail);
       break;
+    case RecordType::kSnapshotTaken:
+      e.snapshot = {rng(), e.event, 0};
+      e.byte_count = rng();
+      e.figures = {rng(), rng(), rng(), rng()};
+      prefix = prefix_snapshot_taken(e.snapshot, e.byte_count, e.figures);
+      break;
+    case RecordType::kSnapshotData:
+      e.snapshot = {rng(), e.event == 0 ? 0 : rng() % e.event,
+                    static_cast<uint8_t>(rng() % 3)};  // none, last or abandoned
+      s.data.resize(rng() % 3000);
+      for (auto& b : s.data) b = static_cast<uint8_t>(rng());
+      prefix = prefix_snapshot_data(e.snapshot);
+      break;
   }
   s.bytes.resize(record_bytes(e.type, e.event, prefix.size + s.data.size()));
   const size_t n = encode_record(s.bytes.data(), e.type, e.event, prefix.span(), s.data);
@@ -147,6 +161,7 @@ TEST_CASE("records round trip through encode, parse and decode", "[wal][format]"
   CHECK(r.byte_count == e.byte_count);
   CHECK(r.clock_seconds == e.clock_seconds);
   CHECK(r.figures == e.figures);
+  CHECK(r.snapshot == e.snapshot);
   if (e.type == RecordType::kEnd) {
     CHECK(r.end_reason == e.end_reason);
     CHECK(r.end_detail == e.end_detail);

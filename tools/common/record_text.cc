@@ -49,6 +49,11 @@ std::string describe_record(const wal::Record& record, size_t preview_bytes) {
                        hex64(record.figures.outhash), record.figures.heap_bytes_in_use);
   }
   if (info.has(wal::kFieldEnd)) out += fmt::format(" {}", wal::end_reason_name(record.end_reason));
+  if (info.has(wal::kFieldSnapshot)) {
+    out += fmt::format(" of event {} (serial {})", record.snapshot.event, record.snapshot.serial);
+    if ((record.snapshot.flags & wal::kSnapshotLast) != 0) out += " last";
+    if ((record.snapshot.flags & wal::kSnapshotAbandoned) != 0) out += " abandoned";
+  }
   return out;
 }
 
@@ -130,7 +135,8 @@ void add_record(JsonLine& line, const wal::Record& record, size_t preview_bytes)
   if (info.has(wal::kFieldPort)) line.add_i64("port", record.port);
   if (info.has(wal::kFieldBytes) || info.has(wal::kFieldCount))
     line.add_u64("size_bytes", record.size_bytes());
-  if (info.has(wal::kFieldBytes)) {
+  // A snapshot's bytes are a piece of a compressed stream: no preview.
+  if (info.has(wal::kFieldBytes) && !info.has(wal::kFieldSnapshot)) {
     const auto shown = record.bytes.first(std::min(record.bytes.size(), preview_bytes));
     line.add_bytes("data", shown);
     line.add_str("data_hex", hex_bytes(shown));
@@ -140,6 +146,14 @@ void add_record(JsonLine& line, const wal::Record& record, size_t preview_bytes)
   if (info.has(wal::kFieldEnd)) {
     line.add_str("reason", wal::end_reason_name(record.end_reason));
     line.add_i64("detail", record.end_detail);
+  }
+  if (info.has(wal::kFieldSnapshot)) {
+    line.add_u64("snapshot_event", record.snapshot.event);
+    line.add_u64("snapshot_serial", record.snapshot.serial);
+    if (record.type == wal::RecordType::kSnapshotData) {
+      line.add_bool("snapshot_last", (record.snapshot.flags & wal::kSnapshotLast) != 0);
+      line.add_bool("snapshot_abandoned", (record.snapshot.flags & wal::kSnapshotAbandoned) != 0);
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "lx/host/snapshot_stream.h"
 #include "lx/tools/json_line.h"
 #include "lx/tools/record_text.h"
 
@@ -99,6 +100,9 @@ bool DumpPrinter::selected(const wal::Record& r, std::optional<int32_t> accepted
 }
 
 void DumpPrinter::take(const wal::Record& r) {
+  state_hash_.reset();
+  if (snapshots_.add(r) == wal::SnapshotAssembler::Outcome::kComplete)
+    state_hash_ = host::state_hash_of_stream_end(snapshots_.take().stream);
   if (pending_accept_) {
     const wal::Record accept = *pending_accept_;
     pending_accept_.reset();
@@ -152,7 +156,13 @@ std::string DumpPrinter::text_line(const wal::Record& r,
   if (info.has(wal::kFieldChid)) line += fmt::format(" ch={}", r.chid);
   if (info.has(wal::kFieldBytes) || info.has(wal::kFieldCount))
     line += fmt::format(" {}B", r.size_bytes());
-  if (info.has(wal::kFieldBytes)) {
+  if (info.has(wal::kFieldSnapshot)) {
+    line += fmt::format(" of=#{} serial={}", r.snapshot.event, r.snapshot.serial);
+    if ((r.snapshot.flags & wal::kSnapshotLast) != 0) line += " last";
+    if ((r.snapshot.flags & wal::kSnapshotAbandoned) != 0) line += " abandoned";
+    if (state_hash_) line += fmt::format(" state_hash={}", hex64(*state_hash_));
+  } else if (info.has(wal::kFieldBytes)) {
+    // (A snapshot's bytes are a compressed stream: no preview.)
     const size_t n = std::min(r.bytes.size(), options_.max_bytes);
     line += fmt::format(" \"{}\"{}", escape_bytes(r.bytes.first(n), n),
                         n < r.bytes.size() ? "..." : "");
@@ -174,6 +184,7 @@ std::string DumpPrinter::json_line(const wal::Record& r,
                     : wal::is_event(t)                ? "event"
                                                       : "record");
   add_record(j, r, options_.max_bytes);
+  if (state_hash_) j.add_str("state_hash", hex64(*state_hash_));
   if (t == wal::RecordType::kNotifyAccept) {
     if (accepted_chid) {
       j.add_i64("chid", *accepted_chid);

@@ -12,6 +12,7 @@
 #include "lx/tools/event_range.h"
 #include "lx/wal/format.h"
 #include "lx/wal/log_header.h"
+#include "lx/wal/log_snapshots.h"
 #include "lxdump_options.h"
 
 namespace lx::tools {
@@ -44,6 +45,9 @@ class DumpPrinter {
   DumpStats* stats_;
   std::optional<wal::RecordType> type_;  // --type
   std::optional<wal::Record> pending_accept_;
+  // The snapshots' pieces, for the state hash at each one's last piece.
+  wal::SnapshotAssembler snapshots_{false};
+  std::optional<uint64_t> state_hash_;  // of the snapshot whose last piece is being printed
   uint64_t printed_ = 0;
 };
 

@@ -55,6 +55,24 @@ std::string DivergenceReport::next_json(uint64_t first_suspect, uint64_t event) 
   return array + "]";
 }
 
+void DivergenceReport::print_json_end(JsonLine& j, std::optional<uint64_t> last_matched,
+                                      uint64_t first, uint64_t event) const {
+  j.add_optional_u64("last_matched_event", last_matched);
+  j.add_u64("first_suspect_event", first).add_raw("next", next_json(first, event));
+  j.print(out_);
+}
+
+void DivergenceReport::print_text_end(std::optional<uint64_t> last_matched, uint64_t first,
+                                      uint64_t event) const {
+  if (last_matched) {
+    fmt::print(out_, "  last matching checkpoint:   after event {}\n", *last_matched);
+  } else {
+    fmt::print(out_, "  last matching checkpoint:   none\n");
+  }
+  fmt::print(out_, "  the cause is in {}\n", suspects_text(first, event));
+  print_next(first, event);
+}
+
 void DivergenceReport::checkpoint_mismatch(const EventBrief& event_before,
                                            std::optional<uint64_t> last_matched,
                                            const EngineFigures& recorded,
@@ -91,6 +109,30 @@ void DivergenceReport::checkpoint_mismatch(const EventBrief& event_before,
   print_next(first, event);
 }
 
+void DivergenceReport::state_mismatch(const EventBrief& event, std::optional<uint64_t> last_matched,
+                                      uint64_t recorded_hash, uint64_t replayed_hash) {
+  if (!first_) first_ = First{event.event, last_matched};
+  ++count_;
+  uint64_t first = first_suspect_after(last_matched);
+  if (options_.json) {
+    JsonLine j;
+    j.add_str("kind", "divergence").add_str("divergence", "state");
+    add_brief(j, event);
+    j.add_str("recorded_state_hash", fmt::format("{:016x}", recorded_hash))
+        .add_str("replayed_state_hash", fmt::format("{:016x}", replayed_hash));
+    print_json_end(j, last_matched, first, event.event);
+    return;
+  }
+  fmt::print(out_, "lxreplay: DIVERGENCE at the snapshot after event {} of {}: the state differs\n",
+             event.event, options_.log_path);
+  fmt::print(out_, "  the event before it:        {}\n", describe_brief(event));
+  fmt::print(out_,
+             "  state hash {:016x} recorded, {:016x} replayed (the figures matched: a value\n"
+             "  changed in place, which memhash does not see)\n",
+             recorded_hash, replayed_hash);
+  print_text_end(last_matched, first, event.event);
+}
+
 void DivergenceReport::accept_mismatch(const EventBrief& event,
                                        std::optional<uint64_t> last_matched, int32_t recorded_chid,
                                        int32_t replayed_chid) {
@@ -102,22 +144,14 @@ void DivergenceReport::accept_mismatch(const EventBrief& event,
     j.add_str("kind", "divergence").add_str("divergence", "accept");
     add_brief(j, event);
     j.add_i64("recorded_chid", recorded_chid).add_i64("replayed_chid", replayed_chid);
-    j.add_optional_u64("last_matched_event", last_matched);
-    j.add_u64("first_suspect_event", first).add_raw("next", next_json(first, event.event));
-    j.print(out_);
+    print_json_end(j, last_matched, first, event.event);
     return;
   }
   fmt::print(out_, "lxreplay: DIVERGENCE at event {} of {}: accept chid differs\n", event.event,
              options_.log_path);
   fmt::print(out_, "  the event:                  {}\n", describe_brief(event));
   fmt::print(out_, "  recorded chid {}, replayed chid {}\n", recorded_chid, replayed_chid);
-  if (last_matched) {
-    fmt::print(out_, "  last matching checkpoint:   after event {}\n", *last_matched);
-  } else {
-    fmt::print(out_, "  last matching checkpoint:   none\n");
-  }
-  fmt::print(out_, "  the cause is in {}\n", suspects_text(first, event.event));
-  print_next(first, event.event);
+  print_text_end(last_matched, first, event.event);
 }
 
 }  // namespace lx::tools

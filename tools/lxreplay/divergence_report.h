@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "lx/event_sink.h"
+#include "lx/tools/json_line.h"
 #include "lx/tools/record_text.h"
 #include "lxreplay_options.h"
 
@@ -29,6 +30,12 @@ class DivergenceReport {
   void accept_mismatch(const EventBrief& event, std::optional<uint64_t> last_matched,
                        int32_t recorded_chid, int32_t replayed_chid);
 
+  // The state a snapshot in the log holds (after `event`) differs from the
+  // replay's, although every figure before it matched: a value changed in
+  // place, which memhash does not see (docs/snapshots.md).
+  void state_mismatch(const EventBrief& event, std::optional<uint64_t> last_matched,
+                      uint64_t recorded_hash, uint64_t replayed_hash);
+
   uint64_t count() const { return count_; }
 
   // The first divergence reported: its event and the last checkpoint that
@@ -45,6 +52,11 @@ class DivergenceReport {
 
  private:
   void print_next(uint64_t first_suspect, uint64_t event) const;
+  // The end of a state or accept report: the last match, the suspects and
+  // the commands to run next.
+  void print_json_end(JsonLine& j, std::optional<uint64_t> last_matched, uint64_t first,
+                      uint64_t event) const;
+  void print_text_end(std::optional<uint64_t> last_matched, uint64_t first, uint64_t event) const;
   std::string next_json(uint64_t first_suspect, uint64_t event) const;
 
   const LxreplayOptions& options_;

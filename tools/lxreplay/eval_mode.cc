@@ -158,7 +158,6 @@ std::string inspect_usage_error(const LxreplayOptions& options) {
   }
   if (modes == 0) {
     if (options.at) return "--at N needs --eval EXPR, --dump-state or --repl";
-    if (options.from) return "--from N needs --probe EXPR";
     if (options.chid) return "--chid C needs --conversation";
     return "";
   }

@@ -33,11 +33,16 @@ struct LxreplayOptions {
     std::string expression;
     std::string condition;
   };
-  std::optional<uint64_t> at;        // --at N: the state right after event N (default: the end)
-  std::vector<std::string> evals;    // --eval EXPR, in order
-  bool dump_state = false;           // --dump-state
-  std::vector<Probe> probes;         // --probe EXPR [--when COND], in order
-  std::optional<uint64_t> from;      // --from N: probes from event N on
+  std::optional<uint64_t> at;      // --at N: the state right after event N (default: the end)
+  std::vector<std::string> evals;  // --eval EXPR, in order
+  bool dump_state = false;         // --dump-state
+  std::vector<Probe> probes;       // --probe EXPR [--when COND], in order
+  // --from N: a plain replay verifies from event N to the end; probes print
+  // from event N on.
+  std::optional<uint64_t> from;
+  // --from-start: never start at one of the log's snapshots (--until,
+  // --break-at and --from start at the last one before their event).
+  bool from_start = false;
   bool repl = false;                 // --repl
   bool conversation = false;         // --conversation
   std::optional<int32_t> chid;       // --chid C: one channel's conversation

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "autopsy.h"
@@ -14,6 +15,7 @@
 #include "engine_state.h"
 #include "lx/assert.h"
 #include "lx/exit_code.h"
+#include "lx/host/snapshot_stream.h"
 #include "lx/host/source_blob.h"
 #include "lx/tools/figures_text.h"
 #include "lx/tools/json_line.h"
@@ -56,6 +58,7 @@ Replayer::~Replayer() {
 
 int Replayer::run() {
   if (int code = start()) return finish(code);
+  if (int code = start_from_log_snapshot()) return finish(code);
   const wal::LogIndex* index = reader_->index();
   diag_.start_progress(index != nullptr ? index->event_count : 0);
   int code = advance_to(options_.until ? *options_.until : UINT64_MAX);
@@ -292,6 +295,13 @@ int Replayer::advance_to(uint64_t event) {
       case wal::RecordType::kEnd:
         note_end(record);
         break;
+      case wal::RecordType::kSnapshotTaken:
+        check_checkpoint(record);  // its figures are a checkpoint's
+        note_snapshot_taken(record);
+        break;
+      case wal::RecordType::kSnapshotData:
+        check_snapshot_piece(record);
+        break;
       default:
         break;
     }
@@ -359,12 +369,113 @@ int Replayer::rewind_to(const host::Snapshot& snapshot) {
     }
   }
   checked_through_ = furthest_;
+  log_snapshots_ = wal::SnapshotAssembler();
+  replayed_state_.reset();
   applied_ = event;
   last_event_ = EventBrief{};
   last_event_.event = event;
   accept_chid_.reset();
   for (ReplayObserver* observer : observers_) observer->on_rewind(event);
   return 0;
+}
+
+std::optional<uint64_t> Replayer::snapshot_start_target() const {
+  if (options_.from_start || options_.log_path == "-" || !options_.record_to.empty() ||
+      !options_.app_dir.empty() || !options_.engine_path.empty()) {
+    return std::nullopt;
+  }
+  std::optional<uint64_t> target;
+  auto at_most = [&](uint64_t event) { target = target ? std::min(*target, event) : event; };
+  if (options_.until) at_most(*options_.until);
+  if (options_.break_at) at_most(*options_.break_at - 1);
+  if (options_.from) at_most(*options_.from - 1);
+  if (target && *target == 0) return std::nullopt;
+  return target;
+}
+
+int Replayer::start_from_log_snapshot() {
+  const std::optional<uint64_t> target = snapshot_start_target();
+  if (!target) return 0;
+  std::optional<host::Snapshot> usable;
+  auto found = wal::find_snapshot(options_.log_path, *target, [&](const wal::LogSnapshot& s) {
+    auto decoded = host::decode_snapshot_stream(s.stream);
+    std::string why;
+    if (!decoded.ok()) {
+      why = decoded.status().message();
+    } else if (decoded.value().info.figures != s.figures) {
+      why = "its figures are not those of its snapshot_taken record";
+    } else if (decoded.value().info.build_id != engine_->build_id()) {
+      why = fmt::format("it was taken by engine build {}, not this engine's {}",
+                        decoded.value().info.build_id, engine_->build_id());
+    } else if (decoded.value().info.base != header().heap_base ||
+               decoded.value().info.region_bytes != header().heap_bytes) {
+      why = "its heap region is not the log header's";
+    }
+    if (!why.empty()) {
+      diag_.warning("the snapshot of event {} in the log cannot be used ({}); looking further back",
+                    s.event, why);
+      return false;
+    }
+    usable = std::move(decoded).value();
+    return true;
+  });
+  if (!found.ok()) {
+    diag_.warning("cannot look for snapshots in the log ({}); replaying from event 1",
+                  found.status().message());
+    return 0;
+  }
+  if (!found.value()) return 0;
+  const uint64_t event = usable->info.figures.event_count;
+  diag_.note(
+      "starting from the log's snapshot of event {}, the last one at or before event {} "
+      "(--from-start replays from event 1)",
+      event, *target);
+  if (int code = rewind_to(*usable)) return code;
+  furthest_ = event;
+  started_from_snapshot_ = event;
+  return 0;
+}
+
+void Replayer::note_snapshot_taken(const wal::Record& record) {
+  replayed_state_.reset();
+  // A what-if replay's state is another app's or engine's: not comparable.
+  if (record.event == applied_ && options_.app_dir.empty() && options_.engine_path.empty())
+    replayed_state_.emplace(record.event, host::state_hash(engine_->snapshot_span()));
+  if (log_snapshots_.add(record) == wal::SnapshotAssembler::Outcome::kIncomplete)
+    ++snapshots_unusable_;
+}
+
+void Replayer::check_snapshot_piece(const wal::Record& record) {
+  const wal::SnapshotAssembler::Outcome outcome = log_snapshots_.add(record);
+  if (outcome == wal::SnapshotAssembler::Outcome::kIncomplete) {
+    ++snapshots_unusable_;
+    diag_.note("the snapshot of event {} is incomplete in the log: {}",
+               log_snapshots_.incomplete_event(), log_snapshots_.incomplete_reason());
+    return;
+  }
+  if (outcome != wal::SnapshotAssembler::Outcome::kComplete) return;
+  wal::LogSnapshot snapshot = log_snapshots_.take();
+  auto decoded = host::decode_snapshot_stream(snapshot.stream);
+  if (!decoded.ok()) {
+    ++snapshots_unusable_;
+    diag_.warning("the snapshot of event {} in the log is damaged: {}", snapshot.event,
+                  decoded.status().message());
+    return;
+  }
+  if (!replayed_state_ || replayed_state_->first != snapshot.event) return;
+  const uint64_t replayed = replayed_state_->second;
+  replayed_state_.reset();
+  const uint64_t recorded = decoded.value().info.state_hash;
+  if (recorded == replayed) {
+    if (snapshot.event > checked_through_) ++snapshots_verified_;
+    return;
+  }
+  diag_.end_progress();
+  EventBrief at = last_event_;
+  at.event = snapshot.event;
+  report_divergence([&](DivergenceReport& report) {
+    report.state_mismatch(at, last_matched_event_, recorded, replayed);
+  });
 }
 
 int Replayer::verdict() {
@@ -605,10 +716,13 @@ void Replayer::print_summary(int exit_code, std::string_view named) {
   if (options_.json) {
     JsonLine j = summary_line(kTool, result, exit_code);
     j.add_str("log", options_.log_path)
-        .add_u64("events_replayed", applied_)
+        .add_u64("events_replayed", applied_ - started_from_snapshot_)
+        .add_u64("last_event", applied_)
         .add_u64("checkpoints_checked", checkpoints_checked_)
         .add_u64("checkpoints_matched", checkpoints_matched_)
         .add_u64("accepts_checked", accepts_checked_)
+        .add_u64("snapshots_verified", snapshots_verified_)
+        .add_u64("started_from_snapshot", started_from_snapshot_)
         .add_u64("divergences", divergences_)
         .add_bool("stopped_at_until", stopped_at_until_);
     if (reader_) {
@@ -627,10 +741,18 @@ void Replayer::print_summary(int exit_code, std::string_view named) {
         "(record with --checkpoint-every N)",
         applied_);
   }
+  std::string replayed = fmt::format("{} events replayed", applied_);
+  if (started_from_snapshot_ != 0) {
+    replayed = fmt::format("events {}..{} replayed from the log's snapshot of event {}",
+                           started_from_snapshot_ + 1, applied_, started_from_snapshot_);
+  }
   std::string text = fmt::format(
-      "{}: {} events replayed; {} of {} checkpoints matched, {} accept results checked, {} "
-      "divergence(s)",
-      result, applied_, checkpoints_matched_, checkpoints_checked_, accepts_checked_, divergences_);
+      "{}: {}; {} of {} checkpoints matched, {} accept results checked, {} divergence(s)", result,
+      replayed, checkpoints_matched_, checkpoints_checked_, accepts_checked_, divergences_);
+  if (snapshots_verified_ != 0 || snapshots_unusable_ != 0)
+    text += fmt::format("; {} snapshot state hash(es) matched", snapshots_verified_);
+  if (snapshots_unusable_ != 0)
+    text += fmt::format(", {} snapshot(s) incomplete or damaged", snapshots_unusable_);
   if (summary_as_note_) {
     diag_.note("replay {}", text);
   } else {

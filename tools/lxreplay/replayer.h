@@ -20,6 +20,7 @@
 #include "lx/tools/diagnostics.h"
 #include "lx/tools/record_text.h"
 #include "lx/wal/log_reader.h"
+#include "lx/wal/log_snapshots.h"
 #include "lx/wal/log_writer.h"
 #include "lx/wal/recorder.h"
 #include "lxreplay_options.h"
@@ -120,6 +121,17 @@ class Replayer {
   // Replaces the engine by one restored from snapshot and puts the reader
   // just after its event. @return 0 or the exit code.
   int rewind_to(const host::Snapshot& snapshot);
+  // --until, --break-at, --from: the last event a snapshot to start from may
+  // be of; nullopt when the replay starts at event 1 (--from-start, a
+  // what-if, --record-to, standard input, or nothing to reach).
+  std::optional<uint64_t> snapshot_start_target() const;
+  // Restores the log's last usable snapshot at or before the target and
+  // goes on from there. @return 0 (also when there is none) or the exit code.
+  int start_from_log_snapshot();
+  // snapshot_taken: the replay's state hash now, for the stream that follows.
+  void note_snapshot_taken(const wal::Record& record);
+  // snapshot_data: at the last piece, checks the stream and its state hash.
+  void check_snapshot_piece(const wal::Record& record);
   int apply(const wal::Record& record);
   void check_checkpoint(const wal::Record& record);
   void check_accept(const wal::Record& record);
@@ -182,6 +194,13 @@ class Replayer {
   uint64_t checkpoints_checked_ = 0;
   uint64_t checkpoints_matched_ = 0;
   uint64_t accepts_checked_ = 0;
+  // The log's snapshots (docs/snapshots.md): gathered while replaying, and
+  // each one's state hash compared with the replay's at its event.
+  wal::SnapshotAssembler log_snapshots_;
+  std::optional<std::pair<uint64_t, uint64_t>> replayed_state_;  // event, state hash
+  uint64_t snapshots_verified_ = 0;
+  uint64_t snapshots_unusable_ = 0;     // incomplete or damaged in the log
+  uint64_t started_from_snapshot_ = 0;  // the event of the snapshot the replay began at (0: none)
   bool stopped_at_until_ = false;
   bool replay_started_ = false;  // past the checks: a summary line is due
   std::string error_;            // why the replay stopped with an error, for --json

@@ -190,6 +190,9 @@ void SessionBuilder::add(const Record& r) {
                            r.figures.event_count, r.figures.memhash, r.figures.outhash,
                            r.figures.heap_bytes_in_use));
       return;
+    case RecordType::kSnapshotTaken:
+    case RecordType::kSnapshotData:
+      return;  // the engine's saved state: nothing of the session's
     case RecordType::kEnd:
       add_mark(MarkKind::kEnd, r.event, -1,
                r.end_reason == wal::EndReason::kCrashed

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -68,6 +69,11 @@ class SnapshotEncoder {
   std::vector<uint8_t> chunk_;    // chunk header + compressed bytes
   void* hash_state_ = nullptr;    // XXH3_state_t, 64-byte aligned
 };
+
+// The state hash a stream's end record carries, given the stream's last
+// kChunkHeaderBytes bytes (or fewer: nullopt); nullopt when they are not an
+// end record. It checks the end record's shape only, not the stream.
+std::optional<uint64_t> state_hash_of_stream_end(std::span<const uint8_t> last_bytes);
 
 // Reads a snapshot stream through read_exact (which fills the whole buffer
 // or returns false at the end of the input). Checks every field, checksum,

@@ -19,7 +19,7 @@ namespace lx::wal {
 // ---- Versions and magic numbers (docs/wal-format.md, "Magic numbers") ----
 
 inline constexpr uint16_t kFormatMajor = 1;
-inline constexpr uint16_t kFormatMinor = 1;
+inline constexpr uint16_t kFormatMinor = 2;  // 1.2 added the snapshot records
 
 inline constexpr uint32_t kZstdFrameMagic = 0xFD2FB528u;
 inline constexpr uint32_t kSkippableMagicFirst = 0x184D2A50u;  // 0x184D2A50 .. 0x184D2A5F
@@ -43,7 +43,7 @@ inline constexpr uint64_t kMaxPayloadBytes = 64ull << 20;
 // room for other drivers and bounds what a hostile log can make a replay hold.
 inline constexpr uint64_t kMaxRecvPayloadBytes = 1ull << 20;
 // Largest payload of the types without bulk bytes (their fixed fields).
-inline constexpr uint64_t kMaxFieldsPayloadBytes = 64;
+inline constexpr uint64_t kMaxFieldsPayloadBytes = 96;
 // type (1 byte) + event (at most 10) + length (at most 4) + CRC (4), rounded up.
 inline constexpr size_t kMaxRecordOverheadBytes = 24;
 inline constexpr size_t kRecordCrcBytes = 4;
@@ -57,22 +57,29 @@ inline constexpr size_t kCrashFrameBytes = 8 + kCrashPayloadBytes;
 
 // What a record's payload carries, in this order on the wire: the clock
 // (8 bytes, IEEE-754), a chid or a port (zigzag varint), a byte count
-// (varint), checkpoint figures, an end reason and detail, then the bulk
-// bytes to the end of the payload.
+// (varint), checkpoint figures, an end reason and detail, a snapshot's
+// serial, event and flags, then the bulk bytes to the end of the payload.
 enum RecordField : uint8_t {
-  kFieldClock = 1u << 0,    // double clock_seconds
-  kFieldChid = 1u << 1,     // int32 chid
-  kFieldPort = 1u << 2,     // int32 port
-  kFieldCount = 1u << 3,    // uint64 byte_count (the bytes the driver wrote)
-  kFieldFigures = 1u << 4,  // EngineFigures (event count, memhash, outhash, heap bytes)
-  kFieldEnd = 1u << 5,      // EndReason and int32 detail
-  kFieldBytes = 1u << 6,    // the bulk bytes (the rest of the payload)
+  kFieldClock = 1u << 0,     // double clock_seconds
+  kFieldChid = 1u << 1,      // int32 chid
+  kFieldPort = 1u << 2,      // int32 port
+  kFieldCount = 1u << 3,     // uint64 byte_count (the bytes the driver wrote)
+  kFieldFigures = 1u << 4,   // EngineFigures (event count, memhash, outhash, heap bytes)
+  kFieldEnd = 1u << 5,       // EndReason and int32 detail
+  kFieldBytes = 1u << 6,     // the bulk bytes (the rest of the payload)
+  kFieldSnapshot = 1u << 7,  // SnapshotFields: serial, the snapshot's event, flags
 };
 
 // X(Enumerator, wire value, name, rank, fields, description)
 // rank orders the records that share an event number: the event (0), its
-// accept result (1), its checkpoint (2), the end record (3). Types 1..7 are
-// the seven engine events (rank 0), in the order of engine_api.h.
+// accept result (1), its checkpoint (2), the end record (4). Types 1..7 are
+// the seven engine events (rank 0), in the order of engine_api.h. Snapshot
+// records (3) stand outside that order: any number of them may come anywhere
+// after their event's record and before the next event, ordered among
+// themselves by their serial (a snapshot is written while the server goes
+// on, so its pieces fall between other records). They have wire values in
+// the ignorable range (>= 64), so a reader of format 1.0 or 1.1 skips them
+// and still replays the log.
 #define LX_WAL_RECORD_TYPES(X)                                                                    \
   X(kSetClock, 1, "set_clock", 0, kFieldClock, "the driver set the engine clock")                 \
   X(kSetLuaSource, 2, "set_lua_source", 0, kFieldBytes, "the app source blob was (re)loaded")     \
@@ -84,7 +91,11 @@ enum RecordField : uint8_t {
   X(kInvokeEventUpdate, 7, "invoke_event_update", 0, 0, "the app's update() ran")                 \
   X(kCheckpoint, 16, "checkpoint", 2, kFieldFigures, "the engine's figures after an event")       \
   X(kAcceptResult, 17, "accept_result", 1, kFieldChid, "the chid notify_accept returned")         \
-  X(kEnd, 18, "end", 3, kFieldEnd, "the log ends here, and why")
+  X(kEnd, 18, "end", 4, kFieldEnd, "the log ends here, and why")                                  \
+  X(kSnapshotTaken, 64, "snapshot_taken", 3, kFieldCount | kFieldFigures | kFieldSnapshot,        \
+    "the engine's state after this event is being saved (its bytes follow)")                      \
+  X(kSnapshotData, 65, "snapshot_data", 3, kFieldSnapshot | kFieldBytes,                          \
+    "a piece of a snapshot's stream")
 
 enum class RecordType : uint8_t {
 #define LX_WAL_ENUMERATOR(name, wire, text, rank, fields, description) name = wire,
@@ -106,6 +117,8 @@ struct RecordTypeInfo {
     return (fields & kFieldBytes) != 0 ? kMaxPayloadBytes : kMaxFieldsPayloadBytes;
   }
   constexpr bool is_event() const { return rank == 0; }
+  // Snapshot records: outside the rank order, ordered by their serial.
+  constexpr bool repeats() const { return (fields & kFieldSnapshot) != 0; }
   constexpr bool has(RecordField field) const { return (fields & field) != 0; }
 };
 
@@ -148,6 +161,9 @@ std::string record_type_names();
 // unknown type is damage.
 inline constexpr uint64_t kFirstIgnorableType = 64;
 
+static_assert(static_cast<uint64_t>(RecordType::kSnapshotTaken) >= kFirstIgnorableType &&
+                  static_cast<uint64_t>(RecordType::kSnapshotData) >= kFirstIgnorableType,
+              "older readers skip the snapshot records (docs/wal-format.md)");
 static_assert(static_cast<uint8_t>(RecordType::kInvokeEventUpdate) == 7,
               "the seven events keep wire values 1..7 (docs/wal-format.md)");
 
@@ -239,6 +255,25 @@ inline int64_t unzigzag(uint64_t v) {
 
 // ---- Records ----
 
+// The snapshot fields (kFieldSnapshot). A snapshot of the engine's state
+// after event `event` is one snapshot_taken record right after that event
+// (its figures and the size of the state), then the snapshot stream
+// (docs/snapshots.md) in snapshot_data records, which may come after later
+// events (the stream is written while the server goes on); the last one has
+// kSnapshotLast, or kSnapshotAbandoned when the stream was never finished.
+// serial rises by one with every snapshot record of a log, so records that
+// share an event number keep an order (and a crash flush's repeats are
+// recognised).
+struct SnapshotFields {
+  uint64_t serial = 0;
+  uint64_t event = 0;  // the event whose state it is
+  uint8_t flags = 0;   // kSnapshotLast, kSnapshotAbandoned (snapshot_data only)
+  bool operator==(const SnapshotFields&) const = default;
+};
+inline constexpr uint8_t kSnapshotLast = 1;       // the stream is complete
+inline constexpr uint8_t kSnapshotAbandoned = 2;  // the stream ends unfinished: ignore it
+inline constexpr uint8_t kSnapshotFlagsMask = kSnapshotLast | kSnapshotAbandoned;
+
 // A decoded record. Only the fields its type carries (RecordTypeInfo::fields)
 // are set; the others keep their defaults, so two records compare field by
 // field exactly. `bytes` points into the reader's buffer: valid until the next
@@ -254,6 +289,7 @@ struct Record {
   EngineFigures figures;                      // kFieldFigures
   EndReason end_reason = EndReason::kClosed;  // kFieldEnd
   int32_t end_detail = 0;                     // kFieldEnd; kCrashed: the signal number
+  SnapshotFields snapshot;                    // kFieldSnapshot
   uint64_t record_bytes = 0;                  // bytes of the encoded record
   uint64_t frame_offset = 0;                  // file offset of the frame that holds it
 
@@ -266,7 +302,7 @@ struct Record {
 // The fixed small part of a payload (every field but the bulk bytes); the
 // bulk bytes travel beside it as a span.
 struct PayloadPrefix {
-  uint8_t bytes[48];
+  uint8_t bytes[80];
   size_t size = 0;
   std::span<const uint8_t> span() const { return {bytes, size}; }
 };
@@ -314,6 +350,33 @@ inline PayloadPrefix prefix_end(EndReason reason, int32_t detail) {
   r.end_detail = detail;
   return encode_prefix(r);
 }
+
+// snapshot_taken: the state after event fields.event, of state_bytes bytes.
+inline PayloadPrefix prefix_snapshot_taken(const SnapshotFields& fields, uint64_t state_bytes,
+                                           const EngineFigures& figures) {
+  Record r;
+  r.type = RecordType::kSnapshotTaken;
+  r.snapshot = fields;
+  r.byte_count = state_bytes;
+  r.figures = figures;
+  return encode_prefix(r);
+}
+inline PayloadPrefix prefix_snapshot_data(const SnapshotFields& fields) {
+  Record r;
+  r.type = RecordType::kSnapshotData;
+  r.snapshot = fields;
+  return encode_prefix(r);
+}
+
+// Where a record stands in a log's order: (event, rank) rises strictly from
+// each record to the next, leaving the snapshot records aside (their serial
+// rises instead, across the whole log, and their event is the last event's).
+struct RecordOrder {
+  uint64_t event = 0;
+  int rank = 0;
+  auto operator<=>(const RecordOrder&) const = default;
+};
+inline RecordOrder record_order(const Record& r) { return {r.event, record_rank(r.type)}; }
 
 // Bytes a record takes with a payload of payload_bytes.
 inline size_t record_bytes(RecordType type, uint64_t event, uint64_t payload_bytes) {

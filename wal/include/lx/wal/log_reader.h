@@ -168,8 +168,9 @@ class LogReader {
   bool ended_ = false;
   uint64_t frame_offset_ = 0;
   uint64_t last_resume_ = 0;  // where the last resynchronisation resumed
-  uint64_t last_event_ = 0;
-  int last_rank_ = 3;
+  // The last record accepted; at the start, nothing but event 1 may come.
+  RecordOrder last_order_{0, record_rank(RecordType::kEnd)};
+  uint64_t last_serial_ = 0;  // of the last snapshot record
   // After a resynchronisation: records already delivered are skipped, and
   // the first new one must continue the sequence.
   bool resynced_ = false;

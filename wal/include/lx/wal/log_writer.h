@@ -97,6 +97,11 @@ class LogWriter {
   // the ring first has the writer reserve space for it (a hand-over: this
   // may block). (Recorder does.)
   bool has_room(size_t record_bytes);
+  // Bytes appended that the writer thread has not taken yet, and the
+  // ring's size: a producer with bulk to append (a snapshot's stream) holds
+  // it back while the ring is half full rather than block in append().
+  size_t staged_bytes() const;
+  size_t staging_capacity() const;
   // The end reason for a log has_room() refused: kTruncated at
   // max_log_bytes, kLogError at the file-size limit or a full disk.
   EndReason full_reason() const;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "lx/event_sink.h"
 #include "lx/status.h"
@@ -49,6 +50,21 @@ class Recorder : public EventSink {
   // record "truncated"; later events are forwarded unrecorded.
   bool ended_early() const { return ended_early_; }
 
+  // ---- Snapshots (docs/wal-format.md, "Snapshots") ----
+  // Appends the snapshot_taken record of the engine's state as it is now,
+  // after event_count() (not before the first event): state_bytes bytes
+  // whose figures are `figures`. @return the fields its snapshot_data
+  // records carry, or nullopt (nothing appended) when the log takes no more
+  // records or has no room for it.
+  std::optional<SnapshotFields> begin_snapshot(uint64_t state_bytes, const EngineFigures& figures);
+  // Appends the next piece of that snapshot's stream; `flags` is
+  // kSnapshotLast on the last piece, kSnapshotAbandoned when the stream will
+  // not be finished (bytes may be empty). A piece that does not fit in the
+  // log is not appended: the snapshot is abandoned instead (when that fits)
+  // and false returned; so is false once the log takes no more records.
+  bool append_snapshot_data(const SnapshotFields& snapshot, uint8_t flags,
+                            std::span<const uint8_t> bytes);
+
   // True while records reach the log. Once false it stays false: read
   // writer().state() (kTruncated, kFailed) and writer().error() to say why.
   bool recording() const { return writer_.accepting(); }
@@ -68,6 +84,7 @@ class Recorder : public EventSink {
   const RecorderOptions options_;
   uint64_t event_count_ = 0;
   uint64_t last_checkpoint_event_ = 0;
+  uint64_t snapshot_serial_ = 0;  // of the last snapshot record appended
   bool finished_ = false;
   bool ended_early_ = false;
   // Ends the log with a checkpoint of the last event and an end record.
