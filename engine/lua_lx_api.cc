@@ -337,6 +337,7 @@ int lua_log_line(lua_State* L) {
   }
 #ifdef LX_CHAOS
   chaos_on_log(line);  // tests only: engine/chaos
+  chaos_on_log_in(L, line);
 #endif
   engine_of(L).log().push(line);
   return 0;

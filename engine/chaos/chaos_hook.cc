@@ -1,6 +1,9 @@
-// The one flaw of liblxengine_chaos.so: process-dependent state on the
-// deterministic heap at the 100th update, which memhash must catch.
+// The flaws of liblxengine_chaos.so: process-dependent state on the
+// deterministic heap at the 100th update, which memhash must catch; a value
+// changed in place, which only a snapshot's state hash catches; a crash.
 #include "chaos/chaos_hook.h"
+
+#include <lua.h>
 
 #include <cstddef>
 
@@ -20,6 +23,20 @@ void chaos_before_update(Heap& heap, uint64_t update_number) noexcept {
   std::size_t size = 16 + static_cast<std::size_t>(mixed % (uint64_t{1} << 20));
   // Kept on purpose: the block stays in use until the engine is destroyed.
   (void)heap.allocate(size, Heap::Budget::kInternal);
+  marker = 1;
+}
+
+void chaos_on_log_in(lua_State* L, std::string_view line) noexcept {
+  if (line != kChaosScribbleLine) return;
+  if (lua_getglobal(L, kChaosScribbleGlobal) != LUA_TNUMBER) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pop(L, 1);
+  volatile unsigned char marker = 0;
+  // An integer in an existing slot: the table neither grows nor allocates.
+  lua_pushinteger(L, static_cast<lua_Integer>(reinterpret_cast<uintptr_t>(&marker) >> 4));
+  lua_setglobal(L, kChaosScribbleGlobal);
   marker = 1;
 }
 

@@ -1,11 +1,15 @@
 // The chaos engine's deliberate flaws (built only with LX_CHAOS, for tests of
 // lxreplay, lxdiff and crash recording): a heap allocation whose size comes
 // from a stack address, made at a known event so reports can be checked
-// exactly; and a real segmentation fault that an app can ask for.
+// exactly; a value changed in place from a stack address, which no figure
+// sees (only a snapshot's state hash); and a real segmentation fault that an
+// app can ask for.
 #pragma once
 
 #include <cstdint>
 #include <string_view>
+
+struct lua_State;
 
 namespace lx::engine {
 
@@ -28,5 +32,17 @@ inline constexpr std::string_view kChaosCrashLine = "chaos: segfault";
 // tests can check that the event is in the log and that replay repeats the
 // crash at the same event.
 void chaos_on_log(std::string_view line) noexcept;
+
+// The lx.log line that makes the chaos engine change a value in place.
+inline constexpr std::string_view kChaosScribbleLine = "chaos: scribble";
+// The global it changes: an app that wants the flaw sets it to a number
+// first, so the table slot exists and the change allocates nothing.
+inline constexpr const char* kChaosScribbleGlobal = "chaos_scribble";
+
+// Called with every lx.log line and the app's state. On kChaosScribbleLine,
+// when the global kChaosScribbleGlobal holds a number, it stores there a
+// number made of a stack address: the heap's bytes change, memhash and
+// outhash do not, and another process stores another number.
+void chaos_on_log_in(lua_State* L, std::string_view line) noexcept;
 
 }  // namespace lx::engine

@@ -96,4 +96,60 @@ TEST_CASE("two chaos replays in two processes differ at the injected event", "[c
 #endif
 }
 
+TEST_CASE("a value the chaos engine changes in place is caught at the next snapshot only",
+          "[chaos][lxreplay][snapshot]") {
+  if (!aslr_enabled()) {
+    WARN("ASLR is off: every process would store the same value; nothing to compare");
+    return;
+  }
+  // An app that keeps a number in chaos_scribble and never shows it; at its
+  // 10th update it asks the chaos engine to change it in place.
+  SessionSpec spec;
+  spec.log_path = temp_path("chaos_scribble.lxw");
+  spec.engine_path = LX_CHAOS_ENGINE;
+  const std::string main_lua = R"(
+chaos_scribble = 0
+local updates = 0
+function update()
+  while lx.accept() do end
+  updates = updates + 1
+  if updates == 10 then lx.log("chaos: scribble") end
+end
+)";
+  spec.files = {{"main.lua", std::vector<uint8_t>(main_lua.begin(), main_lua.end())}};
+  spec.clients = 1;
+  spec.lines_per_client = 30;
+  spec.checkpoint_every = 1;  // every figure is compared, after every event
+  spec.snapshot_every = 8;
+  auto recorded = record_session(spec);
+  REQUIRE(recorded.ok());
+  REQUIRE(recorded.value().updates < kChaosUpdate);  // the other flaw stays out of the way
+  const uint64_t scribble = event_of_update(spec.log_path, 10);
+  REQUIRE(scribble > 0);
+
+  LxreplayOptions o;
+  o.log_path = spec.log_path;
+  o.engine_path = LX_CHAOS_ENGINE;  // the recording's build: its snapshots compare
+  o.quiet = true;
+  Captured c = capture([&](std::FILE* out, std::FILE* err) { return run_lxreplay(o, out, err); });
+  INFO(c.out << c.err);
+  CHECK(c.code == kExitFinding);
+  // No checkpoint differs; the first snapshot after the change does.
+  CHECK(c.out.find("DIVERGENCE at the checkpoint") == std::string::npos);
+  const size_t at = c.out.find("DIVERGENCE at the snapshot after event ");
+  REQUIRE(at != std::string::npos);
+  const uint64_t event = std::stoull(c.out.substr(at + 39));
+  CHECK(event > scribble);
+  CHECK(event <= scribble + 2 * spec.snapshot_every);
+  CHECK(c.out.find("the state differs") != std::string::npos);
+  CHECK(c.out.find("a value\n  changed in place") != std::string::npos);
+
+  SECTION("the same replay with the normal engine compares no state") {
+    o.engine_path.clear();
+    Captured n = capture([&](std::FILE* out, std::FILE* err) { return run_lxreplay(o, out, err); });
+    INFO(n.out << n.err);
+    CHECK(n.out.find("DIVERGENCE at the snapshot") == std::string::npos);
+  }
+}
+
 }  // namespace lx::tools::test

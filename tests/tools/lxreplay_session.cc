@@ -9,10 +9,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <optional>
 #include <sstream>
 
 #include "lx/host/engine_library.h"
 #include "lx/host/heap_region.h"
+#include "lx/host/snapshot_stream.h"
 #include "lx/wal/log_reader.h"
 #include "lx/wal/recorder.h"
 
@@ -34,7 +37,9 @@ class ScriptedDriver {
     ++result_.events;
     ++result_.updates;
     flush();
+    if (after_update) after_update();
   }
+  std::function<void()> after_update;
   void flush() {
     for (int32_t chid : engine_.channels()) {
       std::span<const uint8_t> out = engine_.peek_outgoing(chid);
@@ -126,6 +131,7 @@ Result<SessionResult> record_session(const SessionSpec& spec) {
   header.heap_bytes = host::HeapRegion::kDefaultHeapBytes;
   header.checkpoint_every = spec.checkpoint_every;
   header.options_text = "test=scripted session\n";
+  header.limits = wal::AppLimits{0, 0};  // what Engine::create above ran with
   wal::WriterOptions writer_options = spec.writer;
   writer_options.force = true;
   auto writer = wal::LogWriter::open(spec.log_path, header, writer_options);
@@ -136,6 +142,38 @@ Result<SessionResult> record_session(const SessionSpec& spec) {
   {
     wal::Recorder recorder(*engine.value(), *engine.value(), *writer.value(), recorder_options);
     ScriptedDriver driver(recorder, *engine.value(), result);
+    // Snapshots as lxrun takes them: snapshot_taken after the event, the
+    // stream's pieces after later events.
+    std::unique_ptr<host::SnapshotEncoder> encoder;
+    if (spec.snapshot_every != 0) {
+      auto created = host::SnapshotEncoder::create({});
+      if (!created.ok()) return created.status();
+      encoder = std::move(created).value();
+    }
+    std::optional<wal::SnapshotFields> open;
+    std::vector<uint8_t> rest;
+    uint64_t last_snapshot = 0;
+    auto finish_snapshot = [&] {
+      if (open) (void)recorder.append_snapshot_data(*open, wal::kSnapshotLast, rest);
+      open.reset();
+    };
+    Status snapshot_status;
+    driver.after_update = [&] {
+      finish_snapshot();
+      if (!encoder || recorder.event_count() - last_snapshot < spec.snapshot_every) return;
+      last_snapshot = recorder.event_count();
+      const host::SnapshotInfo info = engine.value()->snapshot_info();
+      auto stream = encoder->encode(info, engine.value()->snapshot_span().data());
+      if (!stream.ok()) {
+        snapshot_status = stream.status();
+        return;
+      }
+      open = recorder.begin_snapshot(info.snapshot_bytes, info.figures);
+      if (!open) return;
+      const size_t half = stream.value().size() / 2;
+      (void)recorder.append_snapshot_data(*open, 0, std::span(stream.value()).first(half));
+      rest.assign(stream.value().begin() + static_cast<std::ptrdiff_t>(half), stream.value().end());
+    };
     auto blob = host::SourceBlob::encode(spec.files, spec.args);
     if (!blob.ok()) return blob.status();
     double now = 1700000000.0;
@@ -172,6 +210,8 @@ Result<SessionResult> record_session(const SessionSpec& spec) {
       driver.event_done();
       driver.update();
     }
+    finish_snapshot();
+    if (!snapshot_status.ok()) return snapshot_status;
     recorder.finish();
   }
   Status closed = writer.value()->close();

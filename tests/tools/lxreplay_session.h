@@ -41,6 +41,10 @@ struct SessionSpec {
   int poke_client = 1;
   int poke_line_number = 7;
   wal::WriterOptions writer;
+  // A snapshot in the log after the first update every this many events (0:
+  // none), as lxrun --snapshot-every takes them (its stream in two pieces,
+  // the second after the next event).
+  uint64_t snapshot_every = 0;
 };
 
 struct SessionResult {

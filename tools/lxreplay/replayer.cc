@@ -380,8 +380,10 @@ int Replayer::rewind_to(const host::Snapshot& snapshot) {
 }
 
 std::optional<uint64_t> Replayer::snapshot_start_target() const {
+  // (Another engine build cannot restore the recording's snapshots: the
+  // search skips them with a warning.)
   if (options_.from_start || options_.log_path == "-" || !options_.record_to.empty() ||
-      !options_.app_dir.empty() || !options_.engine_path.empty()) {
+      !options_.app_dir.empty()) {
     return std::nullopt;
   }
   std::optional<uint64_t> target;
@@ -438,8 +440,10 @@ int Replayer::start_from_log_snapshot() {
 
 void Replayer::note_snapshot_taken(const wal::Record& record) {
   replayed_state_.reset();
-  // A what-if replay's state is another app's or engine's: not comparable.
-  if (record.event == applied_ && options_.app_dir.empty() && options_.engine_path.empty())
+  // A what-if replay's state is another app's or engine build's: not
+  // comparable.
+  if (record.event == applied_ && options_.app_dir.empty() &&
+      engine_->build_id() == header().engine_build_id)
     replayed_state_.emplace(record.event, host::state_hash(engine_->snapshot_span()));
   if (log_snapshots_.add(record) == wal::SnapshotAssembler::Outcome::kIncomplete)
     ++snapshots_unusable_;
