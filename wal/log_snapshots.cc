@@ -104,4 +104,28 @@ Result<std::optional<LogSnapshot>> find_snapshot(
   return std::optional<LogSnapshot>();
 }
 
+Result<std::optional<LogSnapshot>> find_snapshot_after(
+    const std::string& path, uint64_t event, Recovery recovery,
+    const std::function<bool(const LogSnapshot&)>& usable) {
+  ReaderOptions options;
+  options.recover_staged = false;
+  options.recovery = recovery;
+  auto opened = LogReader::open(path, options);
+  if (!opened.ok()) return opened.status();
+  LogReader& reader = *opened.value();
+  if (reader.index() != nullptr) {
+    if (Status sought = reader.seek_to_event(event); !sought.ok()) return sought;
+  }
+  SnapshotAssembler assembler;
+  Record record;
+  for (;;) {
+    Result<bool> more = reader.next(&record);
+    if (!more.ok()) return more.status();
+    if (!more.value()) return std::optional<LogSnapshot>();
+    if (assembler.add(record) != SnapshotAssembler::Outcome::kComplete) continue;
+    LogSnapshot done = assembler.take();
+    if (done.event >= event && usable(done)) return std::optional<LogSnapshot>(std::move(done));
+  }
+}
+
 }  // namespace lx::wal

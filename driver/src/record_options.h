@@ -19,7 +19,7 @@ struct RecordOptions {
   static constexpr int kDefaultZstdLevel = 1;
   static constexpr uint64_t kDefaultCheckpointEvery = 1000;  // wal::RecorderOptions' default
   // docs/recording.md, "Snapshots", has the measurements behind these.
-  static constexpr uint64_t kDefaultSnapshotEvery = 250000;
+  static constexpr uint64_t kDefaultSnapshotEvery = 500000;
   static constexpr double kDefaultSnapshotSeconds = 600;
 
   std::string path;                                     // --record FILE.lxw; empty: no recording

@@ -8,7 +8,8 @@ if(TARGET lx_lxreplay AND TARGET lxengine)
     "${CMAKE_CURRENT_LIST_DIR}/inspect_test.cc"
     "${CMAKE_CURRENT_LIST_DIR}/state_diff_test.cc"
     "${CMAKE_CURRENT_LIST_DIR}/autopsy_test.cc"
-    "${CMAKE_CURRENT_LIST_DIR}/replies_test.cc")
+    "${CMAKE_CURRENT_LIST_DIR}/replies_test.cc"
+    "${CMAKE_CURRENT_LIST_DIR}/snapshot_replay_test.cc")
   if(TARGET lx_lxdiff)
     list(APPEND lx_replay_test_sources "${CMAKE_CURRENT_LIST_DIR}/lxdiff_test.cc")
   endif()

@@ -267,6 +267,7 @@ int Replayer::advance_to(uint64_t event) {
         if (options_.until && event == *options_.until) stopped_at_until_ = true;
         return 0;
       }
+      if (record.event != applied_ + 1 && resume_after_gap(record.event)) continue;
       if (record.event != applied_ + 1) {
         error_ = fmt::format("events {}..{} are missing (a damaged span was skipped)", applied_ + 1,
                              record.event - 1);
@@ -395,31 +396,44 @@ std::optional<uint64_t> Replayer::snapshot_start_target() const {
   return target;
 }
 
+std::optional<host::Snapshot> Replayer::restorable(const wal::LogSnapshot& s,
+                                                   std::string_view instead) {
+  auto decoded = host::decode_snapshot_stream(s.stream);
+  std::string why;
+  if (!decoded.ok()) {
+    why = decoded.status().message();
+  } else if (decoded.value().info.figures != s.figures) {
+    why = "its figures are not those of its snapshot_taken record";
+  } else if (decoded.value().info.build_id != engine_->build_id()) {
+    why = fmt::format("it was taken by engine build {}, not this engine's {}",
+                      decoded.value().info.build_id, engine_->build_id());
+  } else if (decoded.value().info.base != header().heap_base ||
+             decoded.value().info.region_bytes != header().heap_bytes) {
+    why = "its heap region is not the log header's";
+  }
+  if (!why.empty()) {
+    diag_.warning("the snapshot of event {} in the log cannot be used ({}); {}", s.event, why,
+                  instead);
+    return std::nullopt;
+  }
+  return std::move(decoded).value();
+}
+
 int Replayer::start_from_log_snapshot() {
   const std::optional<uint64_t> target = snapshot_start_target();
   if (!target) return 0;
+  if (engine_->build_id() != header().engine_build_id) {
+    // The log's snapshots are of the recording's build: none restores here.
+    diag_.note(
+        "the log's snapshots are of engine build {}, not this engine's {}: replaying "
+        "from event 1",
+        header().engine_build_id, engine_->build_id());
+    return 0;
+  }
   std::optional<host::Snapshot> usable;
   auto found = wal::find_snapshot(options_.log_path, *target, [&](const wal::LogSnapshot& s) {
-    auto decoded = host::decode_snapshot_stream(s.stream);
-    std::string why;
-    if (!decoded.ok()) {
-      why = decoded.status().message();
-    } else if (decoded.value().info.figures != s.figures) {
-      why = "its figures are not those of its snapshot_taken record";
-    } else if (decoded.value().info.build_id != engine_->build_id()) {
-      why = fmt::format("it was taken by engine build {}, not this engine's {}",
-                        decoded.value().info.build_id, engine_->build_id());
-    } else if (decoded.value().info.base != header().heap_base ||
-               decoded.value().info.region_bytes != header().heap_bytes) {
-      why = "its heap region is not the log header's";
-    }
-    if (!why.empty()) {
-      diag_.warning("the snapshot of event {} in the log cannot be used ({}); looking further back",
-                    s.event, why);
-      return false;
-    }
-    usable = std::move(decoded).value();
-    return true;
+    usable = restorable(s, "looking further back");
+    return usable.has_value();
   });
   if (!found.ok()) {
     diag_.warning("cannot look for snapshots in the log ({}); replaying from event 1",
@@ -436,6 +450,34 @@ int Replayer::start_from_log_snapshot() {
   furthest_ = event;
   started_from_snapshot_ = event;
   return 0;
+}
+
+bool Replayer::resume_after_gap(uint64_t next_event) {
+  if (options_.recovery != wal::Recovery::kSalvage || options_.log_path == "-" ||
+      !options_.app_dir.empty() || engine_->build_id() != header().engine_build_id) {
+    return false;
+  }
+  std::optional<host::Snapshot> usable;
+  auto found = wal::find_snapshot_after(options_.log_path, next_event - 1, wal::Recovery::kSalvage,
+                                        [&](const wal::LogSnapshot& s) {
+                                          usable = restorable(s, "looking further on");
+                                          return usable.has_value();
+                                        });
+  if (!found.ok() || !found.value()) return false;
+  const uint64_t event = usable->info.figures.event_count;
+  const uint64_t lost_from = applied_ + 1;
+  const std::string skipped =
+      event >= next_event ? fmt::format(" (events {}..{} are skipped to reach it)", next_event,
+                                        event)
+                          : "";
+  diag_.warning(
+      "{}: events {}..{} are lost to damage; the replay resumes at the log's snapshot of event "
+      "{}{} and verifies what follows",
+      options_.log_path, lost_from, next_event - 1, event, skipped);
+  if (rewind_to(*usable) != 0) return false;
+  if (event > furthest_) furthest_ = event;
+  resumed_at_.push_back(event);
+  return true;
 }
 
 void Replayer::note_snapshot_taken(const wal::Record& record) {
@@ -503,10 +545,15 @@ int Replayer::verdict() {
   if (!spans.empty() && !stopped_at_until_ && !held_) {
     error_ = fmt::format("the log is damaged before its end: {}", spans);
     if (options_.recovery == wal::Recovery::kSalvage) {
+      std::string resumed;
+      for (uint64_t event : resumed_at_)
+        resumed += fmt::format("{}{}", resumed.empty() ? "" : ", ", event);
+      if (!resumed.empty())
+        resumed = fmt::format(" (resuming at the snapshots of events {})", resumed);
       diag_.error(
-          "{}: {}; the replay read past it and applied {} events, but what the damage held is "
-          "lost, so this is not a verified replay",
-          options_.log_path, error_, applied_);
+          "{}: {}; the replay read past it{} and replayed up to event {}, but what the damage "
+          "held is lost, so this is not a verified replay",
+          options_.log_path, error_, resumed, applied_);
     } else {
       diag_.error(
           "{}: {}; the replay stopped after event {} (lxdump --stats shows the damage; --salvage "

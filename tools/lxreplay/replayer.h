@@ -128,6 +128,14 @@ class Replayer {
   // Restores the log's last usable snapshot at or before the target and
   // goes on from there. @return 0 (also when there is none) or the exit code.
   int start_from_log_snapshot();
+  // The snapshot a log holds, decoded, when this replay can restore it; else
+  // nullopt after a warning that ends with `instead` (what happens next).
+  std::optional<host::Snapshot> restorable(const wal::LogSnapshot& snapshot,
+                                           std::string_view instead);
+  // --salvage met a gap before event next_event: restores the first usable
+  // snapshot after it and puts the reader after its event. @return false
+  // (nothing changed) when there is none or resuming is not possible.
+  bool resume_after_gap(uint64_t next_event);
   // snapshot_taken: the replay's state hash now, for the stream that follows.
   void note_snapshot_taken(const wal::Record& record);
   // snapshot_data: at the last piece, checks the stream and its state hash.
@@ -199,8 +207,10 @@ class Replayer {
   wal::SnapshotAssembler log_snapshots_;
   std::optional<std::pair<uint64_t, uint64_t>> replayed_state_;  // event, state hash
   uint64_t snapshots_verified_ = 0;
-  uint64_t snapshots_unusable_ = 0;     // incomplete or damaged in the log
-  uint64_t started_from_snapshot_ = 0;  // the event of the snapshot the replay began at (0: none)
+  uint64_t snapshots_unusable_ = 0;  // incomplete or damaged in the log
+  uint64_t started_from_snapshot_ = 0;
+  std::vector<uint64_t> resumed_at_;  // snapshots a salvage resumed at, after gaps  // the event of
+                                      // the snapshot the replay began at (0: none)
   bool stopped_at_until_ = false;
   bool replay_started_ = false;  // past the checks: a summary line is due
   std::string error_;            // why the replay stopped with an error, for --json

@@ -72,4 +72,13 @@ class SnapshotAssembler {
 Result<std::optional<LogSnapshot>> find_snapshot(
     const std::string& path, uint64_t event, const std::function<bool(const LogSnapshot&)>& usable);
 
+// The first snapshot of an event at or after `event` whose stream `usable`
+// accepts, reading the log with a reader of its own in `recovery` mode (a
+// salvage read gets past damage: where a replay that met a gap can resume).
+// @return nullopt when there is none; kCorrupt or kIo when the log cannot be
+// read.
+Result<std::optional<LogSnapshot>> find_snapshot_after(
+    const std::string& path, uint64_t event, Recovery recovery,
+    const std::function<bool(const LogSnapshot&)>& usable);
+
 }  // namespace lx::wal
