@@ -467,9 +467,9 @@ bool Replayer::resume_after_gap(uint64_t next_event) {
   const uint64_t event = usable->info.figures.event_count;
   const uint64_t lost_from = applied_ + 1;
   const std::string skipped =
-      event >= next_event ? fmt::format(" (events {}..{} are skipped to reach it)", next_event,
-                                        event)
-                          : "";
+      event >= next_event
+          ? fmt::format(" (events {}..{} are skipped to reach it)", next_event, event)
+          : "";
   diag_.warning(
       "{}: events {}..{} are lost to damage; the replay resumes at the log's snapshot of event "
       "{}{} and verifies what follows",
