@@ -6,41 +6,13 @@
 #include <cinttypes>
 #include <cmath>
 
+#include "lx/json_escape.h"
+
 namespace lx::tools {
 
 std::string JsonLine::quote(std::string_view value) {
   std::string out;
-  out.reserve(value.size() + 2);
-  out.push_back('"');
-  for (char ch : value) {
-    auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c >= 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(ch);
-        }
-    }
-  }
-  out.push_back('"');
+  append_json_escaped(out, value);
   return out;
 }
 

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "lx/json_escape.h"
+
 namespace lx::timeline {
 
 namespace {
@@ -29,52 +31,14 @@ bool valid_utf8(std::string_view text) {
   return true;
 }
 
-void append_escaped(std::string& out, std::string_view bytes, bool keep_utf8) {
-  static const char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (char ch : bytes) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (keep_utf8 && c >= 0x80) {
-      out.push_back(ch);
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '&') {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        } else {
-          out.push_back(ch);
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view bytes) {
-  append_escaped(out, bytes, false);
+  append_json_escaped(out, bytes, {.keep_utf8 = false, .for_html = true});
 }
 
 void append_json_text(std::string& out, std::string_view text) {
-  append_escaped(out, text, valid_utf8(text));
+  append_json_escaped(out, text, {.keep_utf8 = valid_utf8(text), .for_html = true});
 }
 
 void append_varint_string(std::string& out, const std::vector<uint64_t>& values) {
