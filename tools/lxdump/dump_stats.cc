@@ -23,6 +23,11 @@ void DumpStats::count(const wal::Record& r, std::optional<int32_t> accepted_chid
     ++checkpoints_;
     return;
   }
+  if (r.type == wal::RecordType::kSnapshotTaken) ++snapshots_;
+  if (r.type == wal::RecordType::kSnapshotData) {
+    snapshot_bytes_ += r.bytes.size();
+    if ((r.snapshot.flags & wal::kSnapshotLast) != 0) ++snapshots_complete_;
+  }
   if (!wal::is_event(r.type)) return;
   ++events_;
   if (r.type == wal::RecordType::kSetClock) {
@@ -104,6 +109,9 @@ void DumpStats::print(const wal::LogReader& reader, bool json, std::FILE* out) c
         .add_u64("raw_bytes", raw_bytes)
         .add_double("compression_ratio", ratio)
         .add_u64("checkpoints", checkpoints_)
+        .add_u64("snapshots", snapshots_)
+        .add_u64("snapshots_complete", snapshots_complete_)
+        .add_u64("snapshot_bytes", snapshot_bytes_)
         .add_str("health", health)
         .add_optional_str("end_reason", end ? wal::end_reason_name(end->end_reason) : "")
         .add_i64("signal", end && end->end_reason == wal::EndReason::kCrashed ? end->end_detail : 0)
@@ -131,6 +139,15 @@ void DumpStats::print(const wal::LogReader& reader, bool json, std::FILE* out) c
   fmt::print(out, "size: {} file bytes, {} record bytes, compression ratio {:.2f}\n", file_bytes,
              raw_bytes, ratio);
   fmt::print(out, "checkpoints: {}\n", checkpoints_);
+  if (snapshots_ != 0) {
+    fmt::print(out,
+               "snapshots: {} ({} complete), {} bytes of record payload ({:.1f}% of the "
+               "record bytes)\n",
+               snapshots_, snapshots_complete_, snapshot_bytes_,
+               raw_bytes != 0
+                   ? 100.0 * static_cast<double>(snapshot_bytes_) / static_cast<double>(raw_bytes)
+                   : 0.0);
+  }
   fmt::print(out, "health: {} ({})\n", health, health_detail(reader));
 }
 

@@ -28,6 +28,9 @@ class DumpStats {
   std::map<int32_t, ChannelStats> channels_;
   uint64_t events_ = 0;
   uint64_t checkpoints_ = 0;
+  uint64_t snapshots_ = 0;           // snapshot_taken records
+  uint64_t snapshot_bytes_ = 0;      // bytes of their streams in snapshot_data records
+  uint64_t snapshots_complete_ = 0;  // snapshot_data records marked last
   std::optional<double> first_clock_, last_clock_;
 };
 
