@@ -4,8 +4,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
-#include <sys/select.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -105,11 +105,12 @@ void SnapshotFeed::move(bool block) {
       return;
     }
     if (!block) return;
-    // finish(): wait for the child to write more.
-    fd_set readable;
-    FD_ZERO(&readable);
-    FD_SET(read_fd_, &readable);
-    (void)::select(read_fd_ + 1, &readable, nullptr, nullptr, nullptr);
+    // finish(): wait for the child to write more (poll: the descriptor
+    // may be above select's limit on a server with many connections).
+    struct pollfd readable {
+      read_fd_, POLLIN, 0
+    };
+    (void)::poll(&readable, 1, -1);
   }
 }
 
