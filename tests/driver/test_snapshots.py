@@ -57,11 +57,12 @@ def replay_json(log, *args):
 def test_snapshots_are_taken_while_serving_and_verified_by_a_replay():
     log, _ = record_http("every.lxw", 150, ["--snapshot-every", "100"])
     taken, last, events = snapshot_records(log)
-    check(len(taken) >= events // 110, f"{len(taken)} snapshots in {events} events with --snapshot-every 100")
+    check(len(taken) >= 3, f"{len(taken)} snapshots in {events} events with --snapshot-every 100")
     check(len(last) == len(taken), f"{len(taken)} taken, {len(last)} complete")
-    # One after every 100 events (give or take the events of one loop turn).
+    # One after every 100 events at the earliest (later while the one
+    # before is still being written, or by the events of one loop turn).
     for before, after in zip(taken, taken[1:]):
-        check(100 <= after["event"] - before["event"] <= 110, f"snapshots at {before} and {after}")
+        check(after["event"] - before["event"] >= 100, f"snapshots at {before} and {after}")
     check(all(r["state_hash"].startswith("0x") for r in last), f"{last}")
     code, lines, err = replay_json(log)
     summary = lines[-1]
@@ -134,10 +135,14 @@ def test_a_recording_killed_while_snapshots_are_written_replays():
     code, lines, err = replay_json(log)
     summary = lines[-1]
     check(code == 0 and summary["divergences"] == 0, f"{summary}\n{err}")
-    check(summary["snapshots_verified"] >= 2, f"{summary}")
-    events = summary["last_event"]
+    _, last, events = snapshot_records(log)
+    complete = [r["snapshot_event"] for r in last]
+    check(len(complete) >= 2, f"complete snapshots: {complete}")
+    check(summary["snapshots_verified"] == len(complete), f"{summary} for {complete}")
     code, lines, err = replay_json(log, "--until", str(events - 1))
-    check(code == 0 and lines[-1]["started_from_snapshot"] > events - 200, f"{lines[-1]}\n{err}")
+    want = max(e for e in complete if e <= events - 1)
+    check(code == 0 and lines[-1]["started_from_snapshot"] == want,
+          f"{lines[-1]} (want the snapshot of {want})\n{err}")
 
 
 def test_no_snapshots_with_both_flags_0_and_bad_values_refused():
