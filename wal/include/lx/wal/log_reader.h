@@ -169,7 +169,9 @@ class LogReader {
   uint64_t frame_offset_ = 0;
   uint64_t last_resume_ = 0;  // where the last resynchronisation resumed
   uint64_t last_event_ = 0;
-  int last_rank_ = 3;
+  // Key (0, checkpoint) before the first record: event 1 may come, and so
+  // may an end record at event 0 (a log closed before its first event).
+  int last_rank_ = 2;
   // After a resynchronisation: records already delivered are skipped, and
   // the first new one must continue the sequence.
   bool resynced_ = false;
