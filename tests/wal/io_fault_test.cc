@@ -2,7 +2,10 @@
 // 3): the k-th open, write, fdatasync, fallocate, ftruncate, fstat or close of
 // a recording fails (EIO, ENOSPC, a short count, no progress), for every k;
 // each case checks what the producer saw and what the log reads back.
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -15,6 +18,7 @@
 #include <thread>
 
 #include "file_faults.h"
+#include "lx/wal/crash_flush.h"
 #include "wal_test_util.h"
 
 using namespace lx::wal;
@@ -393,4 +397,112 @@ TEST_CASE("the k-th open, fallocate, ftruncate, fstat or close fails, for every 
                                    fault_of(FileCall::kStat, FaultEffect::kError, EIO),
                                    fault_of(FileCall::kClose, FaultEffect::kError, EIO));
   enumerate(fault, FsyncMode::kNever);
+}
+
+namespace {
+
+constexpr int kCrashEvents = 31;
+
+// In a forked child: records kCrashEvents events with a 10 s flush interval
+// (nothing but the header is written) and dies of SIGSEGV with the crash
+// handler told not to wait for the writer, so the handler writes the crash
+// frame itself, through faults. Never returns.
+[[noreturn]] void crash_child(const std::string& path, const FileFaults& faults) {
+  rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  WriterOptions options;
+  options.flush_ms = 10000;
+  options.file_ops = faults.ops();
+  auto writer = LogWriter::open(path, LogHeader{}, options);
+  if (!writer.ok()) ::_exit(10);
+  if (!install_crash_flush(*writer.value(), CrashFlushOptions{0}).ok()) ::_exit(11);
+  FakeEngine engine;
+  Recorder recorder(engine, engine, *writer.value(), RecorderOptions{10});
+  const uint8_t hello[] = {'h', 'i', '\n'};
+  for (int i = 1; i < kCrashEvents; ++i) recorder.recv_incoming(1, hello);
+  recorder.invoke_event_update();
+  ::raise(SIGSEGV);
+  ::_exit(12);
+}
+
+// The events of r are 1, 2, ... with no gap; @return the last.
+uint64_t consecutive_events(const ReadResult& r) {
+  uint64_t last = 0;
+  for (const OwnedRecord& o : r.records)
+    if (is_event(o.record.type) && o.record.event == last + 1) ++last;
+  return last;
+}
+
+}  // namespace
+
+TEST_CASE("the k-th write of a crash frame fails, for every k: LOG.ring recovers it",
+          "[wal][io-faults][crash]") {
+  // Write 1 is the header; the handler's frame is the marker, the raw frame
+  // header, a block header and the records, and the last block with the end
+  // record: writes 2 to 7. A fault there leaves a torn crash frame and the
+  // ring file unsettled; the next open appends the staged records again.
+  FileFault fault = GENERATE(fault_of(FileCall::kWrite, FaultEffect::kError, EIO),
+                             fault_of(FileCall::kWrite, FaultEffect::kShortThenError, ENOSPC),
+                             fault_of(FileCall::kWrite, FaultEffect::kNoProgress, 0, true));
+  std::map<std::string, int> tally;
+  uint64_t last_k = 0;
+  for (uint64_t k = 2;; ++k) {
+    fault.nth = k;
+    last_k = k - 1;
+    INFO("fault " << file_fault_text(fault));
+    TempDir dir;
+    const std::string path = dir.path("crash.lxw");
+    const FileFaults faults(fault);
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) crash_child(path, faults);
+    int status = 0;
+    {
+      const Watchdog watchdog("the crashing child of " + file_fault_text(fault));
+      REQUIRE(::waitpid(pid, &status, 0) == pid);
+    }
+    // The handler never hangs on a failing write, and the process still
+    // dies of its signal.
+    REQUIRE(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGSEGV);
+
+    ReaderOptions no_recovery;
+    no_recovery.recover_staged = false;
+    const ReadResult torn = read_log(path, no_recovery);
+    REQUIRE(torn.opened);
+    CHECK_FALSE(torn.failed);
+    for (const Damage& d : torn.damage) CHECK(d.torn);
+    const uint64_t torn_events = consecutive_events(torn);
+    uint64_t all_events = 0;
+    for (const OwnedRecord& o : torn.records) all_events += is_event(o.record.type) ? 1 : 0;
+    CHECK(all_events == torn_events);
+    // Read again, recovering LOG.ring first (as lxdump and lxreplay do).
+    const ReadResult recovered = read_log(path);
+    if (torn.health == HealthState::kCrashed) {
+      // The fault came after the frame (k past its writes): all there, and
+      // nothing to recover.
+      CHECK(torn_events == kCrashEvents);
+      CHECK(recovered.records.size() == torn.records.size());
+      // Past the frame's last write: no k before it may leave it whole.
+      CHECK(k >= 7);
+      break;
+    }
+    // Else the frame is torn (its end record at least is missing) and the
+    // next open appends the staged records again: every event, the torn
+    // frame reported as recovered by the crash frame after it.
+    CHECK(torn.health == HealthState::kTornTail);
+    CHECK(consecutive_events(recovered) == kCrashEvents);
+    CHECK(recovered.health == HealthState::kCrashed);
+    for (const Damage& d : recovered.damage) CHECK(d.recovered);
+    ++tally[torn_events == 0              ? "torn, no event"
+            : torn_events == kCrashEvents ? "torn, every event"
+                                          : "torn, some events"];
+  }
+  std::string figures;
+  for (const auto& [what, count] : tally)
+    figures += (figures.empty() ? "" : ", ") + what + " " + std::to_string(count);
+  fault.nth = 2;
+  std::printf("io faults: crash frame, %-22s k = 2..%llu: %s\n", file_fault_text(fault).c_str(),
+              static_cast<unsigned long long>(last_k), figures.c_str());
+  std::fflush(stdout);
 }
