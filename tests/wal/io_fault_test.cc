@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -145,28 +146,34 @@ Outcome record(const std::string& path, FsyncMode fsync, const FileFaults& fault
   return out;
 }
 
-// The fault-free recording every case is compared with.
+// The fault-free recording every case is compared with, and the most calls
+// of each kind that three fault-free runs made (they vary by a few: the
+// flush timer or the ring's wake-up may split a batch).
 struct Reference {
   std::vector<OwnedRecord> events;                    // its event records, in order
   std::map<uint64_t, lx::EngineFigures> checkpoints;  // figures by event
-  uint64_t calls[kFileCallKinds] = {};
+  uint64_t most_calls[kFileCallKinds] = {};
 };
 
 Reference make_reference(FsyncMode fsync) {
-  TempDir dir;
-  const FileFaults counting;
-  Outcome o = record(dir.path("reference.lxw"), fsync, counting);
-  REQUIRE(o.opened);
-  REQUIRE(o.close_status.ok());
-  REQUIRE(o.log.health == HealthState::kClean);
   Reference ref;
-  for (OwnedRecord& r : o.log.records) {
-    if (is_event(r.record.type)) ref.events.push_back(std::move(r));
-    if (r.record.type == RecordType::kCheckpoint)
-      ref.checkpoints[r.record.event] = r.record.figures;
+  for (int run = 0; run < 3; ++run) {
+    TempDir dir;
+    const FileFaults counting;
+    Outcome o = record(dir.path("reference.lxw"), fsync, counting);
+    REQUIRE(o.opened);
+    REQUIRE(o.close_status.ok());
+    REQUIRE(o.log.health == HealthState::kClean);
+    for (int i = 0; i < kFileCallKinds; ++i)
+      ref.most_calls[i] = std::max(ref.most_calls[i], counting.calls(static_cast<FileCall>(i)));
+    if (run > 0) continue;
+    for (OwnedRecord& r : o.log.records) {
+      if (r.record.type == RecordType::kCheckpoint)
+        ref.checkpoints[r.record.event] = r.record.figures;
+      if (is_event(r.record.type)) ref.events.push_back(std::move(r));
+    }
   }
   REQUIRE(ref.events.size() == Workload::kEvents);
-  for (int i = 0; i < kFileCallKinds; ++i) ref.calls[i] = counting.calls(static_cast<FileCall>(i));
   return ref;
 }
 
@@ -329,13 +336,14 @@ Seen check_case(const std::string& path, const FileFaults& faults, const Outcome
   return seen;
 }
 
-// Fails the k-th call of fault.call for every k a recording reaches (the
-// reference's count, and on while the fault still fires) and checks each
-// case. Prints one line of figures for docs/reliability.md.
+// Fails the k-th call of fault.call for every k a recording reaches (up to
+// the most calls of that kind a fault-free run made, and on while the fault
+// still fires) and checks each case. Prints one line of figures for
+// docs/reliability.md.
 void enumerate(FileFault fault, FsyncMode fsync) {
   const Reference ref = make_reference(fsync);
-  const uint64_t reference_calls = ref.calls[static_cast<int>(fault.call)];
-  REQUIRE(reference_calls > 0);
+  const uint64_t most_calls = ref.most_calls[static_cast<int>(fault.call)];
+  REQUIRE(most_calls > 0);
   std::map<Seen, int> tally;
   uint64_t k = 1;
   for (;; ++k) {
@@ -350,16 +358,16 @@ void enumerate(FileFault fault, FsyncMode fsync) {
     }
     const Seen seen = check_case(path, faults, outcome, ref);
     ++tally[seen];
-    if (seen == Seen::kNotFired && k > reference_calls) break;
+    if (seen == Seen::kNotFired && k > most_calls) break;
   }
   std::string figures;
   for (const auto& [seen, count] : tally)
     figures +=
         std::string(figures.empty() ? "" : ", ") + seen_name(seen) + " " + std::to_string(count);
   fault.nth = 1;
-  std::printf("io faults: %-22s k = 1..%-3llu (reference: %llu calls): %s\n",
-              file_fault_text(fault).c_str(), static_cast<unsigned long long>(k - 1),
-              static_cast<unsigned long long>(reference_calls), figures.c_str());
+  std::printf("io faults: %-22s k = 1..%-3llu (fault-free: up to %llu calls): %s\n",
+              file_fault_text(fault).c_str(), static_cast<unsigned long long>(k),
+              static_cast<unsigned long long>(most_calls), figures.c_str());
   std::fflush(stdout);
 }
 
@@ -448,7 +456,7 @@ TEST_CASE("the k-th write of a crash frame fails, for every k: LOG.ring recovers
   uint64_t last_k = 0;
   for (uint64_t k = 2;; ++k) {
     fault.nth = k;
-    last_k = k - 1;
+    last_k = k;
     INFO("fault " << file_fault_text(fault));
     TempDir dir;
     const std::string path = dir.path("crash.lxw");
@@ -485,6 +493,7 @@ TEST_CASE("the k-th write of a crash frame fails, for every k: LOG.ring recovers
       CHECK(recovered.records.size() == torn.records.size());
       // Past the frame's last write: no k before it may leave it whole.
       CHECK(k >= 7);
+      ++tally["whole (k past the frame)"];
       break;
     }
     // Else the frame is torn (its end record at least is missing) and the
