@@ -515,3 +515,49 @@ TEST_CASE("the k-th write of a crash frame fails, for every k: LOG.ring recovers
               static_cast<unsigned long long>(last_k), figures.c_str());
   std::fflush(stdout);
 }
+
+TEST_CASE("the k-th read of a recorded log fails, for every k", "[wal][io-faults][reader]") {
+  // The reader's side (ByteSource): the recording above, read through a
+  // source whose reads come 4,093 bytes at most and whose k-th read fails.
+  TempDir dir;
+  const std::string path = dir.path("log.lxw");
+  const FileFaults counting;
+  const Outcome o = record(path, FsyncMode::kNever, counting);
+  REQUIRE(o.log.health == HealthState::kClean);
+  const std::vector<uint8_t> bytes = read_file(path);
+  uint64_t k = 1;
+  int opened_failures = 0;
+  int read_failures = 0;
+  for (;; ++k) {
+    INFO("read " << k << " fails");
+    ReadFaults faults;
+    faults.fail_read = k;
+    faults.max_read_bytes = 4093;
+    const ReadResult r = read_source(faulty_source(memory_source(bytes), faults));
+    if (!r.opened) {
+      // Before the first record: open says so (kIo), with no record.
+      CHECK_THAT(r.open_error, Catch::Contains("read failed"));
+      ++opened_failures;
+      continue;
+    }
+    if (!r.failed) {
+      // Past the last read: the whole log, clean.
+      CHECK(r.health == HealthState::kClean);
+      CHECK(r.records.size() == o.log.records.size());
+      break;
+    }
+    // An I/O error, never an end (clean or torn): a prefix, then the error.
+    ++read_failures;
+    CHECK_THAT(r.error, Catch::Contains("read failed"));
+    REQUIRE(r.records.size() <= o.log.records.size());  // all, when only the index is left
+    bool prefix = true;
+    for (size_t i = 0; i < r.records.size(); ++i)
+      prefix = prefix && r.records[i].bytes == o.log.records[i].bytes &&
+               r.records[i].record.event == o.log.records[i].record.event;
+    CHECK(prefix);
+  }
+  std::printf(
+      "io faults: read:k:EIO of a %zu-byte log: k = 1..%llu: open failed %d, read failed %d\n",
+      bytes.size(), static_cast<unsigned long long>(k), opened_failures, read_failures);
+  std::fflush(stdout);
+}

@@ -52,9 +52,9 @@ struct WriterOptions {
   // crash frame itself (it must be async-signal-safe); a test makes it
   // sleep, so that a live writer thread runs on meanwhile.
   void (*before_crash_frame_for_test)() = nullptr;
-  // Tests only: the table the writer makes its file calls through (open,
-  // write, fdatasync, fallocate, fstat, close of the log and its ring file;
-  // the crash frame's writes too), which fails the calls a test chooses
+  // Tests only: the table the writer makes its file calls through (every
+  // call on the log and its ring file but flock, fchmod and mmap; the crash
+  // frame's writes too), which fails the calls a test chooses
   // (lx/wal/file_ops.h). nullptr: the system, with nothing added.
   const FileOps* file_ops = nullptr;
 };
