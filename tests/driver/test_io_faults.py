@@ -115,6 +115,22 @@ def test_io_fault_in_fdatasync_with_fsync_always():
     check_fault_case("sync.lxw", "sync:4:EIO", "cannot sync log file", ["--fsync", "always"])
 
 
+def test_io_fault_in_close_is_an_error_at_stop():
+    # A network file system may report a deferred write error only at
+    # close: lxrun must not call that log closed cleanly.
+    run, log = record_echo("close.lxw", "close:1:EIO")
+    sent = []
+    with connect(run.port) as sock:
+        echo_until(run, sock, sent, lambda: len(sent) >= 50)
+    code = run.stop()
+    check(code == 4, f"exit {code}, want 4 after close failed:\n{run.stderr_text()}")
+    errors = [line for line in run.lines if line.startswith("lxrun: error:")]
+    check(len(errors) == 1 and f"cannot close log file {log}: Input/output error" in errors[0],
+          f"want one error naming the close: {run.lines}")
+    health, _, data = read_log(log)
+    check(health == "clean" and data == b"".join(sent), f"health {health}")
+
+
 def test_io_fault_opening_the_ring_file_stages_in_memory():
     # The second open is LOG.ring's: the recording goes on with the records
     # staged in memory, and says so once at the start.
