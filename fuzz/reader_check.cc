@@ -118,8 +118,9 @@ class SequenceCheck {
  private:
   bool first_free_;
   uint64_t count_ = 0;
-  // The reader's start: event 1 (rank 0) comes first.
-  wal::RecordOrder last_{0, wal::record_rank(wal::RecordType::kEnd)};
+  // The reader's start: event 1 (rank 0) comes first, or an end record at
+  // event 0 (a log closed before its first event).
+  wal::RecordOrder last_{0, wal::record_rank(wal::RecordType::kCheckpoint)};
   uint64_t last_serial_ = 0;
   bool end_seen_ = false;
   bool gap_ = false;

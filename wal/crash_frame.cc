@@ -5,18 +5,20 @@
 
 namespace lx::wal {
 
-bool write_crash_frame(int fd, const StagingRing& ring, uint64_t last_event, int signo) noexcept {
+bool write_crash_frame(const FileOps* ops, int fd, const StagingRing& ring, uint64_t last_event,
+                       int signo) noexcept {
   int e = 0;
   uint8_t marker[kCrashFrameBytes];
   encode_crash_marker(signo, marker);
-  if (!write_fully(fd, marker, sizeof marker, &e) ||
-      !write_fully(fd, kRawFrameHeader, sizeof kRawFrameHeader, &e))
+  if (!write_fully(ops, fd, marker, sizeof marker, &e) ||
+      !write_fully(ops, fd, kRawFrameHeader, sizeof kRawFrameHeader, &e))
     return false;
   bool ok = true;
   auto write_block = [&](const uint8_t* data, size_t bytes, bool last) {
     uint8_t header[kBlockHeaderBytes];
     encode_raw_block_header(header, bytes, last);
-    ok = ok && write_fully(fd, header, sizeof header, &e) && write_fully(fd, data, bytes, &e);
+    ok = ok && write_fully(ops, fd, header, sizeof header, &e) &&
+         write_fully(ops, fd, data, bytes, &e);
   };
   // Contiguous runs of records go out as raw blocks of at most 128 KiB.
   const uint8_t* run = nullptr;

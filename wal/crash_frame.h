@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "lx/wal/file_ops.h"
 #include "staging_ring.h"
 
 namespace lx::wal {
@@ -14,8 +15,10 @@ namespace lx::wal {
 // Writes the marker, the staged records in [ring.tail(), ring.head()) and the
 // end record "crashed" (detail signo) to fd. last_event: the last event
 // already in the file (the end record names the last event of all).
-// @return false if a write failed. Also used to recover a killed writer's
-// ring file (ring_recovery.h).
-bool write_crash_frame(int fd, const StagingRing& ring, uint64_t last_event, int signo) noexcept;
+// Writes go through ops (nullptr: the system; lx/wal/file_ops.h). @return
+// false if a write failed. Also used to recover a killed writer's ring file
+// (ring_recovery.h).
+bool write_crash_frame(const FileOps* ops, int fd, const StagingRing& ring, uint64_t last_event,
+                       int signo) noexcept;
 
 }  // namespace lx::wal

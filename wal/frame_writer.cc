@@ -85,20 +85,26 @@ void FrameWriter::reserve_space(uint64_t extra_raw_bytes) {
   uint64_t step = target - allocated_end_;
   while (allocated_end_ < target) {
     step = std::min(step, target - allocated_end_);
-    if (::fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(allocated_end_),
-                    static_cast<off_t>(step)) == 0) {
+    if (file_fallocate(options_.file_ops, fd_, FALLOC_FL_KEEP_SIZE,
+                       static_cast<off_t>(allocated_end_), static_cast<off_t>(step)) == 0) {
       allocated_end_ += step;
       continue;
     }
     const int e = errno;
     if (e == EINTR) continue;
-    if (e != ENOSPC && e != EDQUOT) {
-      // EOPNOTSUPP (no fallocate on this file system) and the like: the log
-      // is written unprotected, as before reservations.
+    if (e == EOPNOTSUPP || e == ENOSYS || e == EINVAL) {
+      // No fallocate (or not this mode) on this file system: the log is
+      // written unprotected, as before reservations.
       space_reservable_ = false;
       space_note_ = "cannot reserve space for log file " + path_ +
                     " (fallocate: " + std::strerror(e) +
                     "); a full disk will end it without its last checkpoint";
+      return;
+    }
+    if (e != ENOSPC && e != EDQUOT && e != EFBIG) {
+      // EIO and the like: the disk is failing, not full. Writing on would
+      // hide it (nobody reads space_note() after open).
+      shared_.fail("cannot reserve space for log file " + path_, e);
       return;
     }
     space_errno_ = e;
@@ -115,7 +121,7 @@ void FrameWriter::reserve_space(uint64_t extra_raw_bytes) {
 
 void FrameWriter::release_space() {
   if (!space_reservable_ || allocated_end_ <= written_bytes_) return;
-  release_blocks_past_end(fd_);
+  release_blocks_past_end(options_.file_ops, fd_);
   allocated_end_ = written_bytes_;
 }
 
@@ -197,6 +203,10 @@ void FrameWriter::flush_point(int64_t now_ms) {
     }
   }
   write_out();
+  acknowledge_written();
+}
+
+void FrameWriter::acknowledge_written() {
   // Every record added so far is now in the file, unless a write failed or
   // the crash path took the file over (then the gate stays closed).
   if (!shared_.failed() && shared_.write_gate.try_enter()) {
@@ -230,7 +240,7 @@ void FrameWriter::compress(const uint8_t* data, size_t bytes, int directive) {
 bool FrameWriter::file_still_ours() {
   check_file_due_ = false;
   struct stat st {};
-  if (::fstat(fd_, &st) != 0) {
+  if (file_fstat(options_.file_ops, fd_, &st) != 0) {
     shared_.fail("cannot examine log file " + path_, errno);
     return false;
   }
@@ -254,7 +264,7 @@ void FrameWriter::write_raw(const uint8_t* data, size_t bytes) {
   if (!shared_.write_gate.try_enter()) return;  // the signal handler owns the file now
   if (options_.before_write_for_test != nullptr) options_.before_write_for_test(++write_count_);
   int e = 0;
-  const bool written = write_fully(fd_, data, bytes, &e);
+  const bool written = write_fully(options_.file_ops, fd_, data, bytes, &e);
   shared_.write_gate.leave();
   if (!written) {
     shared_.fail("cannot write log file " + path_, e);
@@ -294,7 +304,7 @@ void FrameWriter::sync_if_due(int64_t now_ms, bool force) {
   const bool due = force || options_.fsync == FsyncMode::kAlways ||
                    now_ms - last_sync_ms_ >= static_cast<int64_t>(options_.fsync_interval_ms);
   if (!due) return;
-  if (::fdatasync(fd_) != 0) {
+  if (file_fdatasync(options_.file_ops, fd_) != 0) {
     shared_.fail("cannot sync log file " + path_, errno);
     return;
   }
@@ -322,6 +332,7 @@ void FrameWriter::finish(EndReason reason, int32_t detail, bool write_index, int
   }
   if (frame_open_) end_frame();
   write_out();
+  acknowledge_written();
   if (write_index) {
     index_.event_count = last_event_;
     const std::vector<uint8_t> index_frame = encode_index_frame(index_);

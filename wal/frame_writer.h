@@ -94,6 +94,9 @@ class FrameWriter {
   bool file_still_ours();
   void compress(const uint8_t* data, size_t bytes, int directive);
   void write_out();
+  // After the writes of a flush point (or of the end): every record added
+  // so far is in the file; WriterShared::file_last_event says so.
+  void acknowledge_written();
   void write_raw(const uint8_t* data, size_t bytes);
   void flush_frame();
   void end_frame();

@@ -47,11 +47,14 @@ Result<std::unique_ptr<LogWriter>> LogWriter::open(const std::string& path, cons
   if (options.max_log_bytes != 0 && options.max_log_bytes < 4096)
     return Status::usage("max log bytes must be 0 (unlimited) or at least 4096");
 
+  // Tests may give no table and still inject faults (file_ops.h).
+  WriterOptions resolved = options;
+  if (resolved.file_ops == nullptr) resolved.file_ops = file_ops_for_test();
   // O_NOFOLLOW: --force must overwrite the file named, never the target of
   // a symbolic link planted there (O_EXCL alone refuses any link too).
   int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW;
   flags |= options.force ? O_TRUNC : O_EXCL;
-  const int fd = ::open(path.c_str(), flags, 0600);
+  const int fd = file_open(resolved.file_ops, path.c_str(), flags, 0600);
   if (fd < 0) {
     const int e = errno;
     struct stat st {};
@@ -82,9 +85,15 @@ Result<std::unique_ptr<LogWriter>> LogWriter::open(const std::string& path, cons
     ::close(fd);
     return Status::io("cannot set mode 0600 on " + path, e);
   }
-  std::unique_ptr<LogWriter> writer(new LogWriter(path, header, options));
+  std::unique_ptr<LogWriter> writer(new LogWriter(path, header, resolved));
   Status started = writer->start(fd);
-  if (!started.ok()) return started;
+  if (!started.ok()) {
+    // A log that never recorded an event is no log: leave no torn header
+    // (or bare header) behind for a reader to puzzle over.
+    writer.reset();
+    ::unlink(path.c_str());
+    return started;
+  }
   return writer;
 }
 
@@ -112,15 +121,19 @@ Status LogWriter::start(int fd) {
   if (options_.max_log_bytes != 0 && frame.size() + 1024 > options_.max_log_bytes)
     return Status::usage("max log bytes too small for the header");
   int e = 0;
-  if (!write_fully(fd_, frame.data(), frame.size(), &e))
+  if (!write_fully(options_.file_ops, fd_, frame.data(), frame.size(), &e))
     return Status::io("cannot write the header of " + path_, e);
   file_bytes_published_ = frame.size();
 
   frames_ = std::make_unique<FrameWriter>(fd_, path_, options_, frame.size(), *shared_);
   if (options_.ring_file) {
     ring_path_ = ring_file_path(path_);
-    auto memory = create_ring_file(ring_path_, options_.staging_bytes,
-                                   log_identity(fd_, frame.data(), frame.size()));
+    uint32_t identity = 0;
+    auto memory =
+        log_identity(options_.file_ops, fd_, frame.data(), frame.size(), &identity)
+            ? create_ring_file(options_.file_ops, ring_path_, options_.staging_bytes, identity)
+            : Status::io("cannot examine log file " + path_ + " to tie " + ring_path_ + " to it",
+                         errno);
     if (memory.ok()) {
       ring_ = std::make_unique<StagingRing>(std::move(memory).value());
     } else {
@@ -137,6 +150,7 @@ Status LogWriter::start(int fd) {
   // After the ring file, which is all or nothing: the reservation makes do
   // with what the disk has left.
   frames_->reserve_space(0);
+  if (shared_->failed()) return shared_->error();  // fallocate had an I/O error
   shared_->fit_limit.store(fit_limit());
   shared_->full_reason.store(static_cast<uint8_t>(frames_->full_reason()));
   if (!frames_->space_note().empty()) {
@@ -163,6 +177,7 @@ size_t LogWriter::staged_bytes() const {
 }
 size_t LogWriter::staging_capacity() const { return ring_->capacity(); }
 
+uint64_t LogWriter::written_event() const { return shared_->file_last_event.load(); }
 bool LogWriter::has_room(size_t record_bytes) {
   if (record_bytes > ring_->max_record_bytes() && accepting()) {
     // Not staged, so the space reserved ahead for the ring does not cover
@@ -270,7 +285,10 @@ Status LogWriter::close() {
   if (ring_) ring_->header().settled.store(1);
   if (!ring_path_.empty()) ::unlink(ring_path_.c_str());
   if (fd_ >= 0) {
-    ::close(fd_);  // drops the lock
+    // Drops the lock. A network file system may report a write it deferred
+    // only here: that is an error of the log like any other.
+    if (file_close(options_.file_ops, fd_) != 0 && errno != EINTR)
+      shared_->fail("cannot close log file " + path_, errno);
     fd_ = -1;
   }
   shared_->set_state(WriterState::kClosed);
@@ -416,7 +434,7 @@ void LogWriter::flush_for_signal(int signo, int wait_ms) noexcept {
   shared_->write_gate.close();
   if (self != writer_tid_.load()) (void)shared_->write_gate.wait_until_outside(kWriterWaitMs);
   if (options_.before_crash_frame_for_test != nullptr) options_.before_crash_frame_for_test();
-  if (write_crash_frame(fd_, *ring_, shared_->file_last_event.load(), signo))
+  if (write_crash_frame(options_.file_ops, fd_, *ring_, shared_->file_last_event.load(), signo))
     ring_->header().settled.store(1);
 }
 

@@ -46,26 +46,28 @@ struct Fd {
 
 }  // namespace
 
-uint32_t log_identity(int fd, const uint8_t* header_frame, size_t bytes) {
+bool log_identity(const FileOps* ops, int fd, const uint8_t* header_frame, size_t bytes,
+                  uint32_t* identity) {
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return 0;
+  if (file_fstat(ops, fd, &st) != 0) return false;
   uint8_t file_id[16];
   put_u64(file_id, static_cast<uint64_t>(st.st_dev));
   put_u64(file_id + 8, static_cast<uint64_t>(st.st_ino));
-  return crc32c_extend(crc32c(header_frame, bytes), file_id, sizeof file_id);
+  *identity = crc32c_extend(crc32c(header_frame, bytes), file_id, sizeof file_id);
+  return true;
 }
 
 std::string ring_file_path(const std::string& log_path) { return log_path + ".ring"; }
 
-Result<std::unique_ptr<RingMemory>> create_ring_file(const std::string& path, size_t capacity_bytes,
-                                                     uint32_t identity) {
+Result<std::unique_ptr<RingMemory>> create_ring_file(const FileOps* ops, const std::string& path,
+                                                     size_t capacity_bytes, uint32_t identity) {
   Fd f;
-  f.fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  f.fd = file_open(ops, path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (f.fd < 0) return Status::io("cannot create the staging file " + path, errno);
   const size_t map_bytes = RingHeader::kBytes + capacity_bytes;
   // Allocated, not sparse: a store into a mapped page the file system cannot
   // back (a full disk) would be SIGBUS, not an error.
-  if (const int e = ::posix_fallocate(f.fd, 0, static_cast<off_t>(map_bytes)); e != 0) {
+  if (const int e = file_posix_fallocate(ops, f.fd, 0, static_cast<off_t>(map_bytes)); e != 0) {
     ::unlink(path.c_str());
     return Status::io("cannot allocate the staging file " + path, e);
   }
@@ -102,7 +104,7 @@ Result<RingRecovery> recover_ring_file(const std::string& log_path) {
   // space it had reserved past the end of the log.
   struct ReleaseBlocks {
     int fd;
-    ~ReleaseBlocks() { release_blocks_past_end(fd); }
+    ~ReleaseBlocks() { release_blocks_past_end(nullptr, fd); }
   } release{log.fd};
   struct stat st {};
   if (::fstat(ring.fd, &st) != 0 || static_cast<uint64_t>(st.st_size) < RingHeader::kBytes) {
@@ -136,7 +138,13 @@ Result<RingRecovery> recover_ring_file(const std::string& log_path) {
     return result;  // not an lx log: the reader will say so; leave the ring alone
   std::vector<uint8_t> frame(8 + get_u32(frame_head + 4));
   if (!pread_fully(log.fd, 0, frame.data(), frame.size())) return result;
-  if (log_identity(log.fd, frame.data(), frame.size()) != header->log_identity) {
+  uint32_t identity = 0;
+  if (!log_identity(nullptr, log.fd, frame.data(), frame.size(), &identity)) {
+    // Not knowing is not a mismatch: keep the ring for a later open.
+    return Status::io(
+        "cannot examine " + log_path + " to recover the records staged in " + ring_path, errno);
+  }
+  if (identity != header->log_identity) {
     ::unlink(ring_path.c_str());
     result.note = ring_path + " belongs to an earlier log of that name; removed it";
     return result;
@@ -157,7 +165,7 @@ Result<RingRecovery> recover_ring_file(const std::string& log_path) {
     result.record_bytes += raw.record_bytes;
   });
   if (result.records > 0) {
-    if (!write_crash_frame(log.fd, staged, 0, 0) || ::fdatasync(log.fd) != 0) {
+    if (!write_crash_frame(nullptr, log.fd, staged, 0, 0) || ::fdatasync(log.fd) != 0) {
       return Status::io("cannot append the records staged in " + ring_path + " to " + log_path,
                         errno);
     }

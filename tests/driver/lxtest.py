@@ -49,17 +49,19 @@ class Lxrun:
 
     def __init__(self, app, listen=1, app_args=(), extra=(), stdin=subprocess.DEVNULL,
                  stdout=subprocess.DEVNULL, wait_ready=True, ready_timeout=10.0,
-                 preexec_fn=None):
-        args = [LXRUN, "--app", app]
+                 preexec_fn=None, binary=None, env=None):
+        args = [binary or LXRUN, "--app", app]
         for _ in range(listen):
             args += ["--listen", "127.0.0.1:0"]
         args += list(extra)
         if app_args:
             args += ["--"] + list(app_args)
         self.args = args
-        # preexec_fn runs in the child before lxrun starts (e.g. to set an rlimit).
+        # preexec_fn runs in the child before lxrun starts (e.g. to set an rlimit);
+        # env (a dict) is added to this process's environment for it.
         self.proc = subprocess.Popen(args, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE,
-                                     preexec_fn=preexec_fn)
+                                     preexec_fn=preexec_fn,
+                                     env=None if env is None else {**os.environ, **env})
         _live.append(self)
         self.lines = []
         self.ports = []

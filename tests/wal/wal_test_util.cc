@@ -69,47 +69,46 @@ int FakeEngine::invoke_event_update() {
   return 0;
 }
 
+void SampleEvents::feed(Recorder& recorder) {
+  static const std::vector<uint8_t> blob = {'L', 'X', 'S', 'R', 'C', 0, 1, 0, 'x', '=', '1', '\n'};
+  const uint32_t pick = fed_++ == 0 ? 99 : rng_() % 10;
+  switch (pick) {
+    case 99:
+      recorder.set_lua_source(blob);
+      break;
+    case 0:
+      recorder.set_clock(clock_ += 0.05);
+      break;
+    case 1:
+      recorder.notify_accept(8080);
+      break;
+    case 2:
+    case 3:
+    case 4: {
+      data_.resize(rng_() % 200);
+      for (auto& b : data_) b = static_cast<uint8_t>("GET /index.html HTTP/1.1\r\n"[rng_() % 26]);
+      if (!data_.empty() && rng_() % 4 == 0) data_[0] = static_cast<uint8_t>(rng_());  // binary
+      recorder.recv_incoming(static_cast<int32_t>(rng_() % 4), data_);
+      break;
+    }
+    case 5:
+      recorder.sent_outgoing(static_cast<int32_t>(rng_() % 4), rng_() % 5000);
+      break;
+    case 6:
+      recorder.notify_close(static_cast<int32_t>(1 + rng_() % 3));
+      break;
+    default:
+      recorder.invoke_event_update();
+      break;
+  }
+}
+
 void record_sample_events(LogWriter& writer, uint64_t event_count, uint32_t seed,
                           uint64_t checkpoint_every) {
   FakeEngine engine;
   Recorder recorder(engine, engine, writer, RecorderOptions{checkpoint_every});
-  std::mt19937 rng(seed);
-  std::vector<uint8_t> blob = {'L', 'X', 'S', 'R', 'C', 0, 1, 0, 'x', '=', '1', '\n'};
-  std::vector<uint8_t> data;
-  double clock = 1795000000.25;
-  int32_t open_chids = 0;
-  for (uint64_t i = 0; i < event_count; ++i) {
-    const uint32_t pick = i == 0 ? 99 : rng() % 10;
-    switch (pick) {
-      case 99:
-        recorder.set_lua_source(blob);
-        break;
-      case 0:
-        recorder.set_clock(clock += 0.05);
-        break;
-      case 1:
-        open_chids = std::max(open_chids, recorder.notify_accept(8080));
-        break;
-      case 2:
-      case 3:
-      case 4: {
-        data.resize(rng() % 200);
-        for (auto& b : data) b = static_cast<uint8_t>("GET /index.html HTTP/1.1\r\n"[rng() % 26]);
-        if (!data.empty() && rng() % 4 == 0) data[0] = static_cast<uint8_t>(rng());  // binary
-        recorder.recv_incoming(static_cast<int32_t>(rng() % 4), data);
-        break;
-      }
-      case 5:
-        recorder.sent_outgoing(static_cast<int32_t>(rng() % 4), rng() % 5000);
-        break;
-      case 6:
-        recorder.notify_close(static_cast<int32_t>(1 + rng() % 3));
-        break;
-      default:
-        recorder.invoke_event_update();
-        break;
-    }
-  }
+  SampleEvents events(seed);
+  for (uint64_t i = 0; i < event_count; ++i) events.feed(recorder);
   recorder.finish();
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -50,8 +51,24 @@ struct OwnedRecord {
   std::vector<uint8_t> bytes;
 };
 
-// Feeds `event_count` events (a realistic mix, from `seed`) through a
-// Recorder over a FakeEngine into `writer`, then finish(). Does not close.
+// A realistic mix of events (accepts, requests of up to 200 bytes, sends,
+// closes, clock ticks, updates), the same for the same seed; the first is
+// set_lua_source.
+class SampleEvents {
+ public:
+  explicit SampleEvents(uint32_t seed) : rng_(seed) {}
+  // Feeds the next event to the recorder.
+  void feed(Recorder& recorder);
+
+ private:
+  std::mt19937 rng_;
+  uint64_t fed_ = 0;
+  double clock_ = 1795000000.25;
+  std::vector<uint8_t> data_;
+};
+
+// Feeds `event_count` events (SampleEvents from `seed`) through a Recorder
+// over a FakeEngine into `writer`, then finish(). Does not close.
 void record_sample_events(LogWriter& writer, uint64_t event_count, uint32_t seed,
                           uint64_t checkpoint_every = 10);
 

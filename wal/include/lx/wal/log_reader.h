@@ -168,8 +168,10 @@ class LogReader {
   bool ended_ = false;
   uint64_t frame_offset_ = 0;
   uint64_t last_resume_ = 0;  // where the last resynchronisation resumed
-  // The last record accepted; at the start, nothing but event 1 may come.
-  RecordOrder last_order_{0, record_rank(RecordType::kEnd)};
+  // The last record accepted. Before the first, key (0, checkpoint): event
+  // 1 may come, and so may an end record at event 0 (a log closed before its
+  // first event).
+  RecordOrder last_order_{0, record_rank(RecordType::kCheckpoint)};
   uint64_t last_serial_ = 0;  // of the last snapshot record
   // After a resynchronisation: records already delivered are skipped, and
   // the first new one must continue the sequence.

@@ -20,6 +20,8 @@
 
 namespace lx::wal {
 
+struct FileOps;  // lx/wal/file_ops.h
+
 struct WriterOptions {
   // Bytes of staging ring between the driver thread and the writer thread.
   // Records larger than half of it are handed over synchronously (docs).
@@ -50,6 +52,11 @@ struct WriterOptions {
   // crash frame itself (it must be async-signal-safe); a test makes it
   // sleep, so that a live writer thread runs on meanwhile.
   void (*before_crash_frame_for_test)() = nullptr;
+  // Tests only: the table the writer makes its file calls through (every
+  // call on the log and its ring file but flock, fchmod and mmap; the crash
+  // frame's writes too), which fails the calls a test chooses
+  // (lx/wal/file_ops.h). nullptr: the system, with nothing added.
+  const FileOps* file_ops = nullptr;
 };
 
 enum class WriterState : int {
@@ -127,9 +134,16 @@ class LogWriter {
   // device; ..."), else empty.
   const std::string& staging_note() const { return staging_note_; }
   const std::string& path() const { return path_; }
-  // Record bytes and file bytes so far (exact after close()).
+  // Record bytes and file bytes so far (exact after close()). Both count
+  // what the writer compressed, which may not be in the file yet.
   uint64_t raw_bytes() const { return raw_bytes_published_.load(); }
   uint64_t file_bytes() const { return file_bytes_published_.load(); }
+  // What the log acknowledges: the last event whose record, with every
+  // record before it, the writer has written in full and flushed through
+  // zstd, so that a reader decodes it from the file (in the page cache;
+  // on the disk too only after a sync, --fsync). Moves at each flush point
+  // and stops for good when the log fails. 0 before the first.
+  uint64_t written_event() const;
 
   // ---- Crash path (crash_flush.cc) ----
 
