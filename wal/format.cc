@@ -69,6 +69,8 @@ std::string_view end_reason_name(EndReason reason) {
       return "log_error";
     case EndReason::kCrashed:
       return "crashed";
+    case EndReason::kRotated:
+      return "rotated";
   }
   return "unknown";
 }

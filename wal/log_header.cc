@@ -15,6 +15,7 @@ constexpr size_t kMaxDigestBytes = 64;
 constexpr size_t kMaxHostNameBytes = 256;
 constexpr size_t kMaxOptionsBytes = 4096;
 constexpr size_t kLimitsBytes = 16;
+constexpr size_t kSegmentBytes = 8 + 8 + 16;  // 1.3: first_event, segment, recording_id
 
 void put_string(std::vector<uint8_t>& out, const void* data, size_t bytes, size_t limit) {
   const size_t n = bytes < limit ? bytes : limit;
@@ -66,6 +67,12 @@ std::string app_limits_text(const std::optional<AppLimits>& limits) {
                      limits->memory_cap_bytes);
 }
 
+std::string recording_id_text(const RecordingId& id) {
+  std::string text;
+  for (uint8_t b : id) text += fmt::format("{:02x}", b);
+  return text;
+}
+
 std::vector<uint8_t> skippable_frame(uint32_t magic, std::span<const uint8_t> payload) {
   std::vector<uint8_t> frame(8 + payload.size());
   put_u32(frame.data(), magic);
@@ -96,11 +103,19 @@ std::vector<uint8_t> encode_header_frame(const LogHeader& header) {
   put_string(p, header.app_source_digest.data(), header.app_source_digest.size(), kMaxDigestBytes);
   put_string(p, header.host_name.data(), header.host_name.size(), kMaxHostNameBytes);
   put_string(p, header.options_text.data(), header.options_text.size(), kMaxOptionsBytes);
-  if (header.limits) {  // 1.1
-    uint8_t limits[kLimitsBytes];
-    put_u64(limits, header.limits->instruction_budget);
-    put_u64(limits + 8, header.limits->memory_cap_bytes);
-    p.insert(p.end(), limits, limits + kLimitsBytes);
+  // 1.1: the limits, then 1.3's segment fields. A header without limits
+  // is laid out as 1.0 laid it out (the tests write those), so it cannot
+  // hold a segment.
+  if (header.limits) {
+    uint8_t tail[kLimitsBytes + kSegmentBytes];
+    put_u64(tail, header.limits->instruction_budget);
+    put_u64(tail + 8, header.limits->memory_cap_bytes);
+    put_u64(tail + 16, header.first_event);
+    put_u64(tail + 24, header.segment);
+    std::memcpy(tail + 32, header.recording_id.data(), header.recording_id.size());
+    p.insert(p.end(), tail, tail + sizeof tail);
+  } else {
+    LX_ASSERT(header.first_event == 1 && header.segment == 0);
   }
   uint8_t crc[4];
   put_u32(crc, crc32c(p.data(), p.size()));
@@ -153,6 +168,14 @@ Result<LogHeader> parse_header_payload(std::span<const uint8_t> in) {
   if (body - pos >= kLimitsBytes) {
     h.limits = AppLimits{get_u64(&in[pos]), get_u64(&in[pos + 8])};
     pos += kLimitsBytes;
+  }
+  // 1.3: the segment fields (a log before 1.3 is one whole recording).
+  if (body - pos >= kSegmentBytes) {
+    h.first_event = get_u64(&in[pos]);
+    h.segment = get_u64(&in[pos + 8]);
+    std::memcpy(h.recording_id.data(), &in[pos + 16], h.recording_id.size());
+    pos += kSegmentBytes;
+    if (h.first_event == 0) return Status::corruption("bad header: first event 0");
   }
   // Bytes between the last known field and the CRC belong to a newer minor
   // version and are skipped.

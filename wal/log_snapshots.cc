@@ -77,7 +77,7 @@ Result<std::optional<LogSnapshot>> find_snapshot(
   auto opened = LogReader::open(path, options);
   if (!opened.ok()) return opened.status();
   std::unique_ptr<LogReader> reader = std::move(opened).value();
-  const bool seekable = reader->index() != nullptr;
+  const bool seekable = reader->can_seek();
   // Without an index every look starts at event 1.
   uint64_t window = 1024;
   uint64_t hi = event;
@@ -113,7 +113,7 @@ Result<std::optional<LogSnapshot>> find_snapshot_after(
   auto opened = LogReader::open(path, options);
   if (!opened.ok()) return opened.status();
   LogReader& reader = *opened.value();
-  if (reader.index() != nullptr) {
+  if (reader.can_seek()) {
     if (Status sought = reader.seek_to_event(event); !sought.ok()) return sought;
   }
   SnapshotAssembler assembler;

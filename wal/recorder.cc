@@ -6,28 +6,28 @@ namespace lx::wal {
 
 Recorder::Recorder(EventSink& engine, const FiguresSource& figures, LogWriter& writer,
                    const RecorderOptions& options)
-    : engine_(engine), figures_(figures), writer_(writer), options_(options) {}
+    : engine_(engine), figures_(figures), writer_(&writer), options_(options) {}
 
 int32_t Recorder::forward(Record& event) {
   LX_ASSERT(!finished_);
   event.event = ++event_count_;
   if (ended_early_) return apply_event(event, engine_);
   const PayloadPrefix prefix = encode_prefix(event);
-  if (!writer_.has_room(record_bytes(event.type, event.event, prefix.size + event.bytes.size()))) {
+  if (!writer_->has_room(record_bytes(event.type, event.event, prefix.size + event.bytes.size()))) {
     // Near max_log_bytes: end the log at the last recorded event, with its
     // checkpoint, while both still fit; this event and later ones go
     // unrecorded.
     --event_count_;
-    end_log(writer_.full_reason());
+    end_log(writer_->full_reason());
     ++event_count_;
     return apply_event(event, engine_);
   }
-  (void)writer_.append(event.type, event.event, prefix.span(),
-                       event.bytes);  // false: not recording
+  (void)writer_->append(event.type, event.event, prefix.span(),
+                        event.bytes);  // false: not recording
   const int32_t result = apply_event(event, engine_);
   if (event.type == RecordType::kNotifyAccept) {
-    (void)writer_.append(RecordType::kAcceptResult, event_count_,
-                         prefix_chid(RecordType::kAcceptResult, result).span(), {});
+    (void)writer_->append(RecordType::kAcceptResult, event_count_,
+                          prefix_chid(RecordType::kAcceptResult, result).span(), {});
   }
   if (options_.checkpoint_every != 0 && event_count_ % options_.checkpoint_every == 0)
     append_checkpoint();
@@ -36,7 +36,7 @@ int32_t Recorder::forward(Record& event) {
 
 void Recorder::append_checkpoint() {
   const PayloadPrefix prefix = prefix_checkpoint(figures_.figures());
-  (void)writer_.append(RecordType::kCheckpoint, event_count_, prefix.span(), {});
+  (void)writer_->append(RecordType::kCheckpoint, event_count_, prefix.span(), {});
   last_checkpoint_event_ = event_count_;
 }
 
@@ -48,8 +48,8 @@ std::optional<SnapshotFields> Recorder::begin_snapshot(uint64_t state_bytes,
   fields.serial = snapshot_serial_ + 1;
   fields.event = event_count_;
   const PayloadPrefix prefix = prefix_snapshot_taken(fields, state_bytes, figures);
-  if (!writer_.has_room(record_bytes(RecordType::kSnapshotTaken, event_count_, prefix.size)) ||
-      !writer_.append(RecordType::kSnapshotTaken, event_count_, prefix.span(), {})) {
+  if (!writer_->has_room(record_bytes(RecordType::kSnapshotTaken, event_count_, prefix.size)) ||
+      !writer_->append(RecordType::kSnapshotTaken, event_count_, prefix.span(), {})) {
     return std::nullopt;
   }
   snapshot_serial_ = fields.serial;
@@ -65,17 +65,17 @@ bool Recorder::append_snapshot_data(const SnapshotFields& snapshot, uint8_t flag
   fields.serial = snapshot_serial_ + 1;
   fields.flags = flags;
   PayloadPrefix prefix = prefix_snapshot_data(fields);
-  const bool fits = writer_.has_room(
+  const bool fits = writer_->has_room(
       record_bytes(RecordType::kSnapshotData, event_count_, prefix.size + bytes.size()));
   if (!fits) {
     // Give the snapshot up rather than the events that follow it.
     fields.flags = kSnapshotAbandoned;
     prefix = prefix_snapshot_data(fields);
     bytes = {};
-    if (!writer_.has_room(record_bytes(RecordType::kSnapshotData, event_count_, prefix.size)))
+    if (!writer_->has_room(record_bytes(RecordType::kSnapshotData, event_count_, prefix.size)))
       return false;
   }
-  if (!writer_.append(RecordType::kSnapshotData, event_count_, prefix.span(), bytes)) return false;
+  if (!writer_->append(RecordType::kSnapshotData, event_count_, prefix.span(), bytes)) return false;
   snapshot_serial_ = fields.serial;
   return fits;
 }
@@ -130,11 +130,26 @@ int Recorder::invoke_event_update() {
   return forward(r);
 }
 
-void Recorder::end_log(EndReason reason) {
+void Recorder::end_log(EndReason reason, int32_t detail) {
   if (event_count_ != 0 && last_checkpoint_event_ != event_count_) append_checkpoint();
-  const PayloadPrefix prefix = prefix_end(reason, 0);
-  (void)writer_.append(RecordType::kEnd, event_count_, prefix.span(), {});
+  const PayloadPrefix prefix = prefix_end(reason, detail);
+  (void)writer_->append(RecordType::kEnd, event_count_, prefix.span(), {});
   ended_early_ = reason != EndReason::kClosed;
+}
+
+bool Recorder::rotate(LogWriter& next, uint64_t next_segment) {
+  LX_ASSERT(!finished_);
+  LX_ASSERT(&next != writer_);
+  if (ended_early_ || !writer_->accepting()) return false;
+  const PayloadPrefix end = prefix_end(EndReason::kRotated, static_cast<int32_t>(next_segment));
+  const uint64_t need =
+      record_bytes(RecordType::kCheckpoint, event_count_, kMaxFieldsPayloadBytes) +
+      record_bytes(RecordType::kEnd, event_count_, end.size);
+  if (!writer_->has_room(need)) return false;
+  if (event_count_ != 0 && last_checkpoint_event_ != event_count_) append_checkpoint();
+  if (!writer_->append(RecordType::kEnd, event_count_, end.span(), {})) return false;
+  writer_ = &next;
+  return true;
 }
 
 void Recorder::finish() {

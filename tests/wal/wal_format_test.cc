@@ -230,17 +230,49 @@ TEST_CASE("the header frame round trips and checks its version", "[wal][format]"
   REQUIRE(back.ok());
   CHECK(back.value() == h);
 
-  SECTION("1.1 appends the limits as two u64 before the CRC") {
+  SECTION("1.1 appends the limits as two u64, 1.3 the segment fields, before the CRC") {
     std::vector<uint8_t> payload(frame.begin() + 8, frame.end());
-    const size_t limits_at = payload.size() - 4 - 16;
+    const size_t limits_at = payload.size() - 4 - 32 - 16;
     CHECK(get_u64(&payload[limits_at]) == 200000000);
     CHECK(get_u64(&payload[limits_at + 8]) == 1ull << 30);
+  }
+  SECTION("1.3's segment fields round trip; a 1.2 header reads as a whole recording") {
+    LogHeader seg = h;
+    seg.first_event = 500001;
+    seg.segment = 3;
+    for (size_t i = 0; i < seg.recording_id.size(); ++i)
+      seg.recording_id[i] = static_cast<uint8_t>(0xa0 + i);
+    const std::vector<uint8_t> seg_frame = encode_header_frame(seg);
+    auto seg_back = parse_header_payload({seg_frame.data() + 8, seg_frame.size() - 8});
+    REQUIRE(seg_back.ok());
+    CHECK(seg_back.value() == seg);
+    CHECK(recording_id_text(seg.recording_id) == "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
+    // As a 1.2 writer wrote it: the limits end the fields.
+    std::vector<uint8_t> payload(seg_frame.begin() + 8, seg_frame.end() - 4 - 32);
+    put_u16(&payload[10], 2);
+    uint8_t crc[4];
+    put_u32(crc, crc32c(payload.data(), payload.size()));
+    payload.insert(payload.end(), crc, crc + 4);
+    auto back12 = parse_header_payload(payload);
+    REQUIRE(back12.ok());
+    CHECK(back12.value().first_event == 1);
+    CHECK(back12.value().segment == 0);
+    CHECK(back12.value().recording_id == RecordingId{});
+    CHECK(back12.value().limits == h.limits);
+    // A first event of 0 is no segment's.
+    std::vector<uint8_t> zero(seg_frame.begin() + 8, seg_frame.end() - 4);
+    put_u64(&zero[zero.size() - 32], 0);
+    put_u32(crc, crc32c(zero.data(), zero.size()));
+    zero.insert(zero.end(), crc, crc + 4);
+    auto bad = parse_header_payload(zero);
+    REQUIRE_FALSE(bad.ok());
+    CHECK_THAT(bad.status().message(), Catch::Contains("first event 0"));
   }
   SECTION("a 1.0 header has no limits and reads back without them") {
     LogHeader old = h;
     old.limits.reset();
     const std::vector<uint8_t> old_frame = encode_header_frame(old);
-    CHECK(old_frame.size() == frame.size() - 16);
+    CHECK(old_frame.size() == frame.size() - 16 - 32);
     std::vector<uint8_t> payload(old_frame.begin() + 8, old_frame.end() - 4);
     put_u16(&payload[10], 0);  // as a 1.0 writer wrote it
     uint8_t crc[4];

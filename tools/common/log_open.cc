@@ -1,6 +1,8 @@
 // Opening logs with damage reports, shared by lxdump, lxreplay and lxdiff.
 #include "lx/tools/log_open.h"
 
+#include "lx/wal/segments.h"
+
 namespace lx::tools {
 namespace {
 
@@ -32,7 +34,8 @@ Result<std::unique_ptr<wal::LogReader>> open_log(const std::string& path,
   options.on_damage = [&diag, name, recovery](const wal::Damage& d) {
     // --strict reports the damage once, as the error that ends the read.
     if (recovery == wal::Recovery::kStrict && !d.recovered) return;
-    diag.warning("{}: {} at offset {} ({} bytes dropped); {}", name, d.reason, d.offset,
+    const std::string where = d.segment.empty() ? name : wal::path_in(name, d.segment);
+    diag.warning("{}: {} at offset {} ({} bytes dropped); {}", where, d.reason, d.offset,
                  d.dropped_bytes, damage_consequence(d, recovery));
   };
   if (path == "-") {

@@ -23,7 +23,7 @@ DumpPrinter::DumpPrinter(const LxdumpOptions& options, const EventRange& range, 
   if (!options.type.empty() && wal::record_type_from_name(options.type, &type)) type_ = type;
 }
 
-void DumpPrinter::print_header(const wal::LogHeader& h, const std::string& name) {
+void DumpPrinter::print_header(const wal::LogHeader& h, const std::string& name, size_t segments) {
   if (stats_ != nullptr) return;
   if (options_.json) {
     JsonLine j;
@@ -53,6 +53,10 @@ void DumpPrinter::print_header(const wal::LogHeader& h, const std::string& name)
     } else {
       j.add_null("limits");
     }
+    j.add_u64("first_event", h.first_event)
+        .add_u64("segment", h.segment)
+        .add_str("recording_id", wal::recording_id_text(h.recording_id))
+        .add_u64("segments", segments);
     j.print(out_);
     return;
   }
@@ -71,6 +75,12 @@ void DumpPrinter::print_header(const wal::LogHeader& h, const std::string& name)
   // Format 1.1 records the app's limits; a 1.0 log's header shows as it did.
   if (h.limits || h.version_major > 1 || h.version_minor >= 1)
     fmt::print(out_, "# limits: {}\n", wal::app_limits_text(h.limits));
+  if (h.segment != 0) {
+    fmt::print(out_, "# segment {} of recording {}, from event {}", h.segment,
+               wal::recording_id_text(h.recording_id), h.first_event);
+    if (segments > 1) fmt::print(out_, "; {} segments read as one log", segments);
+    fmt::print(out_, "\n");
+  }
   size_t at = 0;
   while (at < h.options_text.size()) {
     size_t nl = h.options_text.find('\n', at);

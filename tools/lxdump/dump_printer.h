@@ -24,7 +24,8 @@ class DumpPrinter {
   DumpPrinter(const LxdumpOptions& options, const EventRange& range, std::FILE* out,
               DumpStats* stats = nullptr);
 
-  void print_header(const wal::LogHeader& header, const std::string& name);
+  // segments: how many segment files the log was read from (1 for a file).
+  void print_header(const wal::LogHeader& header, const std::string& name, size_t segments);
   // Takes every record in log order; prints the selected ones. A
   // notify_accept waits for its accept_result, whose chid its line shows.
   void take(const wal::Record& record);

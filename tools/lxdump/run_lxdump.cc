@@ -99,15 +99,16 @@ int Dump::dump() {
     diag_.warning("{}: the log's last event is {}; range '{}' selects no event",
                   log_display_name(options_.path), index->event_count, options_.range);
   }
-  if (range.first > 1 && index != nullptr && !options_.stats) {
+  if (range.first > 1 && reader.can_seek() && !options_.stats) {
     // Start from the frame that holds the first event; without an index (or
     // past its end) the reader reads from the start, as it would anyway.
-    if (range.first <= index->event_count) (void)reader.seek_to_event(range.first);
+    if (index == nullptr || range.first <= index->event_count)
+      (void)reader.seek_to_event(range.first);
   }
   DumpStats stats;
   DumpStats* counting = options_.stats ? &stats : nullptr;
   DumpPrinter printer(options_, range, out_, counting);
-  printer.print_header(reader.header(), log_display_name(options_.path));
+  printer.print_header(reader.header(), log_display_name(options_.path), reader.segment_count());
   diag_.start_progress(index != nullptr ? index->event_count : 0);
   std::vector<OwnedRecord> last_group;  // "end" without an index: the last event's records
   uint64_t last_event = 0;

@@ -348,7 +348,7 @@ int Replayer::rewind_to(const host::Snapshot& snapshot) {
   held_.reset();
   at_end_ = false;
   Status sought =
-      reader_->index() != nullptr ? reader_->seek_to_event(event + 1) : Status::usage("no index");
+      reader_->can_seek() ? reader_->seek_to_event(event + 1) : Status::usage("no index");
   if (!sought.ok()) {
     if (options_.log_path == "-") {
       diag_.error("cannot go back in a log read from standard input; give its path instead");
@@ -419,8 +419,51 @@ std::optional<host::Snapshot> Replayer::restorable(const wal::LogSnapshot& s,
   return std::move(decoded).value();
 }
 
+int Replayer::check_start_after(uint64_t first) {
+  // A segment read alone (or a directory whose oldest segments were
+  // deleted): events before `first` are not in the log, so the replay
+  // starts from its opening snapshot or not at all.
+  auto refuse = [&](int code, std::string why, std::string_view todo) {
+    error_ =
+        fmt::format("{} begins at event {}: {}", log_display_name(options_.log_path), first, why);
+    diag_.error("{}; {}", error_, todo);
+    return code;
+  };
+  constexpr std::string_view kWhole = "replay the whole directory of segments instead";
+  if (options_.from_start) return refuse(kExitUsage, "--from-start cannot start before it", kWhole);
+  if (options_.log_path == "-") {
+    return refuse(kExitUsage, "read from standard input, it cannot start from its snapshot",
+                  "give its path");
+  }
+  if (!options_.record_to.empty())
+    return refuse(kExitUsage, "--record-to records replays from event 1 only", kWhole);
+  if (!options_.app_dir.empty())
+    return refuse(kExitUsage, "--app replays from event 1 only", kWhole);
+  if (engine_->build_id() != header().engine_build_id) {
+    return refuse(kExitUnreadable,
+                  fmt::format("its snapshots are of engine build {}, not this engine's {}",
+                              header().engine_build_id, engine_->build_id()),
+                  "replay it with the engine that recorded it (--engine PATH)");
+  }
+  return 0;
+}
+
 int Replayer::start_from_log_snapshot() {
-  const std::optional<uint64_t> target = snapshot_start_target();
+  const uint64_t first = header().first_event;
+  if (first > 1) {
+    if (int code = check_start_after(first)) return code;
+  }
+  std::optional<uint64_t> target = snapshot_start_target();
+  if (first > 1) {
+    if (!target) target = first - 1;
+    if (*target < first - 1) {
+      error_ = fmt::format("{} begins at event {}: event {} is not in it",
+                           log_display_name(options_.log_path), first, *target + 1);
+      diag_.error("{}; give an event from {} on, or replay the whole directory of segments", error_,
+                  first);
+      return kExitUsage;
+    }
+  }
   if (!target) return 0;
   if (engine_->build_id() != header().engine_build_id) {
     // The log's snapshots are of the recording's build: none restores here.
@@ -435,6 +478,14 @@ int Replayer::start_from_log_snapshot() {
     usable = restorable(s, "looking further back");
     return usable.has_value();
   });
+  if (first > 1 && (!found.ok() || !found.value())) {
+    error_ = fmt::format(
+        "{} begins at event {} and has no usable snapshot at or before event {} to start from{}",
+        log_display_name(options_.log_path), first, *target,
+        found.ok() ? "" : " (" + found.status().message() + ")");
+    diag_.error("{}; replay the whole directory of segments instead", error_);
+    return kExitUnreadable;
+  }
   if (!found.ok()) {
     diag_.warning("cannot look for snapshots in the log ({}); replaying from event 1",
                   found.status().message());
@@ -442,10 +493,14 @@ int Replayer::start_from_log_snapshot() {
   }
   if (!found.value()) return 0;
   const uint64_t event = usable->info.figures.event_count;
-  diag_.note(
-      "starting from the log's snapshot of event {}, the last one at or before event {} "
-      "(--from-start replays from event 1)",
-      event, *target);
+  if (first > 1) {
+    diag_.note("the log begins at event {}: starting from its snapshot of event {}", first, event);
+  } else {
+    diag_.note(
+        "starting from the log's snapshot of event {}, the last one at or before event {} "
+        "(--from-start replays from event 1)",
+        event, *target);
+  }
   if (int code = rewind_to(*usable)) return code;
   furthest_ = event;
   started_from_snapshot_ = event;

@@ -128,6 +128,9 @@ class Replayer {
   // Restores the log's last usable snapshot at or before the target and
   // goes on from there. @return 0 (also when there is none) or the exit code.
   int start_from_log_snapshot();
+  // A log that begins after event 1 (a segment): refuses what cannot start
+  // from its snapshot. @return 0 or the exit code.
+  int check_start_after(uint64_t first);
   // The snapshot a log holds, decoded, when this replay can restore it; else
   // nullopt after a warning that ends with `instead` (what happens next).
   std::optional<host::Snapshot> restorable(const wal::LogSnapshot& snapshot,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace lx::wal {
@@ -64,6 +65,9 @@ struct Damage {
   bool recovered = false;
   bool metadata = false;     // only the index or trailer: every record was read
   bool crash_flush = false;  // recovered by the crash flush after it (what a crash leaves)
+  // Of a directory read as one log: the segment file it is in (its name);
+  // offset is in that file. Empty for a log of one file.
+  std::string segment;
 };
 
 }  // namespace lx::wal

@@ -19,7 +19,9 @@ namespace lx::wal {
 // ---- Versions and magic numbers (docs/wal-format.md, "Magic numbers") ----
 
 inline constexpr uint16_t kFormatMajor = 1;
-inline constexpr uint16_t kFormatMinor = 2;  // 1.2 added the snapshot records
+// 1.2 added the snapshot records; 1.3 the header's segment fields and the
+// end reason "rotated".
+inline constexpr uint16_t kFormatMinor = 3;
 
 inline constexpr uint32_t kZstdFrameMagic = 0xFD2FB528u;
 inline constexpr uint32_t kSkippableMagicFirst = 0x184D2A50u;  // 0x184D2A50 .. 0x184D2A5F
@@ -173,8 +175,9 @@ enum class EndReason : uint8_t {
   kTruncated = 2,  // max_log_bytes was reached; the server went on unrecorded
   kLogError = 3,   // an I/O error stopped recording (rarely reaches the file)
   kCrashed = 4,    // a fatal signal; detail is the signal number
+  kRotated = 5,    // 1.3: the recording goes on in the next segment (detail: its number)
 };
-inline constexpr uint8_t kLastEndReason = 4;
+inline constexpr uint8_t kLastEndReason = 5;
 std::string_view end_reason_name(EndReason reason);
 
 // ---- The crash flush's frames (written from a signal handler) ----

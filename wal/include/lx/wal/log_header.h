@@ -3,6 +3,7 @@
 // time, recorder options). Encoded as the first skippable frame of the file.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -34,6 +35,11 @@ struct AppLimits {
 // older than format 1.1.
 std::string app_limits_text(const std::optional<AppLimits>& limits);
 
+// The random 128-bit name of one recording, shared by all of its segments.
+using RecordingId = std::array<uint8_t, 16>;
+// 32 lowercase hex digits.
+std::string recording_id_text(const RecordingId& id);
+
 struct LogHeader {
   // Format version of the file; set by the writer, read back by the reader.
   uint16_t version_major = 0;
@@ -61,6 +67,15 @@ struct LogHeader {
   std::string options_text;
   // Format 1.1: the app's limits. Absent in a 1.0 log (recorded with none).
   std::optional<AppLimits> limits;
+  // Format 1.3: where the file stands in its recording. A recording into one
+  // file holds it all: first_event 1, segment 0. A recording into a directory
+  // is a chain of segments (docs/wal-format.md, "Segments"), numbered from 1;
+  // each names the recording it belongs to and the first event it holds, and
+  // all but the first begin with a snapshot of the event before that. A log
+  // older than 1.3 reads as first_event 1, segment 0, recording_id zero.
+  uint64_t first_event = 1;
+  uint64_t segment = 0;
+  RecordingId recording_id{};
 
   bool operator==(const LogHeader&) const = default;
 };

@@ -31,11 +31,7 @@
 #include "lx/wal/log_header.h"
 #include "lx/wal/log_index.h"
 
-struct ZSTD_DCtx_s;
-
 namespace lx::wal {
-
-class SourceWindow;
 
 enum class Recovery {
   kTolerant,  // stop at the first damage (a crash flush that follows is used), report it
@@ -78,9 +74,13 @@ class LogReader {
  public:
   // Opens a log by path and reads its header (and, for a regular file that
   // ends in a valid trailer, its index). First, unless options say not to,
-  // recovers the records a killed recorder left staged in LOG.ring. @return kCorrupt for a missing
-  // file, a file that is not an lx log, a torn or bad header, or a newer
-  // major version (the message says what to do); kIo for other errors.
+  // recovers the records a killed recorder left staged in LOG.ring. A
+  // directory is read as the chain of segments it holds (segments.h):
+  // one log from the first segment's first event to the last one's end.
+  // @return kCorrupt for a missing file, a file that is not an lx log, a
+  // torn or bad header, a newer major version, or a directory whose
+  // segments do not make one recording (the message says what to do); kIo
+  // for other errors.
   static Result<std::unique_ptr<LogReader>> open(const std::string& path,
                                                  const ReaderOptions& options = {});
   // The same over fd (not owned; e.g. 0 for standard input), from its current
@@ -89,100 +89,42 @@ class LogReader {
   // The same over any source (memory, faults injected), read from its start.
   static Result<std::unique_ptr<LogReader>> open_source(std::unique_ptr<ByteSource> source,
                                                         const ReaderOptions& options = {});
-  ~LogReader();
+  virtual ~LogReader() = default;
 
-  const LogHeader& header() const { return header_; }
+  // The header of the file (of a chain: its first segment's).
+  virtual const LogHeader& header() const = 0;
 
   // Reads the next record into *out. Record::bytes stays valid until the
   // next call. @return true for a record, false at the end of the log
   // (including a tolerated damage), kCorrupt in strict mode on damage, kIo
   // on a read error.
-  Result<bool> next(Record* out);
+  virtual Result<bool> next(Record* out) = 0;
 
-  // The index of a cleanly closed seekable log, else null.
-  const LogIndex* index() const { return index_ ? &*index_ : nullptr; }
+  // The index of a cleanly closed seekable log (of a chain: every
+  // segment's, merged, when each has one), else null.
+  virtual const LogIndex* index() const = 0;
+  // True when seek_to_event works: a file with an index, or a chain (it
+  // seeks to the segment, then inside it).
+  virtual bool can_seek() const = 0;
   // Positions the reader so that next() returns the records of event
-  // `event` and after. Needs index(); kUsage without one.
-  Status seek_to_event(uint64_t event);
+  // `event` and after. kUsage when !can_seek().
+  virtual Status seek_to_event(uint64_t event) = 0;
 
-  const std::vector<Damage>& damage() const { return damage_; }
-  HealthState health() const;
-  // The end record seen, if any.
-  std::optional<Record> end_record() const { return end_; }
-  bool trailer_seen() const { return trailer_seen_; }
+  virtual const std::vector<Damage>& damage() const = 0;
+  virtual HealthState health() const = 0;
+  // The end record seen, if any (of a chain: the last segment's).
+  virtual std::optional<Record> end_record() const = 0;
+  virtual bool trailer_seen() const = 0;
   // Record bytes decoded so far.
-  uint64_t raw_bytes() const { return raw_bytes_; }
-  uint64_t file_offset() const;
-  // Size of the file (seekable sources), else the bytes read.
-  uint64_t file_bytes() const;
-
- private:
-  LogReader(std::unique_ptr<ByteSource> source, uint64_t start_offset,
-            const ReaderOptions& options);
-  static Result<std::unique_ptr<LogReader>> finish_open(std::unique_ptr<LogReader> reader);
-  Status read_header();
-  void load_index();
-  // One step of the state machine; sets *delivered when *out holds a record.
-  Status step(Record* out, bool* delivered);
-  Status accept(const RawRecord& raw, Record* out, bool* delivered);
-  Status read_frame_start();
-  Status begin_zstd_frame();
-  Status decode_unit();
-  Status at_end_of_input();
-  Status skip_bytes(uint64_t n);
-  // Records damage at `offset` and recovers per the mode: ends the log,
-  // resumes at a crash flush (tolerant), or at the next frame (salvage),
-  // scanning from rescan_from.
-  Status damaged(uint64_t offset, std::string_view why, bool torn, uint64_t rescan_from);
-  // Damage that loses no record (index, trailer, a frame checksum): reported,
-  // and the read goes on.
-  void damaged_metadata(uint64_t offset, uint64_t bytes, std::string_view why, bool metadata,
-                        bool torn = false);
-  bool scan_for_resume(bool any_frame);
-  void report(size_t damage_index);
-  // The file offset of the unit that decoded the byte at records_ position pos.
-  uint64_t unit_offset_of(size_t pos) const;
-
-  std::unique_ptr<SourceWindow> source_;
-  ReaderOptions options_;
-  LogHeader header_;
-  std::optional<LogIndex> index_;
-  ZSTD_DCtx_s* dctx_ = nullptr;
-
-  // zstd output: a round buffer of the frame's window (ZSTD_decodingBufferSize_min).
-  std::vector<uint8_t> window_;
-  size_t window_pos_ = 0;
-  bool raw_block_ = false;      // the block being decoded is raw (Block_Type 0)
-  bool block_started_ = false;  // part of it was taken already
-  // Decoded bytes not yet parsed into records, and where they came from.
-  std::vector<uint8_t> records_;
-  size_t rpos_ = 0;
-  size_t wpos_ = 0;
-  struct UnitStart {
-    size_t pos;       // position in records_ of the unit's first byte
-    uint64_t offset;  // its file offset
-  };
-  std::vector<UnitStart> units_;
-
-  bool in_frame_ = false;
-  bool ended_ = false;
-  uint64_t frame_offset_ = 0;
-  uint64_t last_resume_ = 0;  // where the last resynchronisation resumed
-  // The last record accepted. Before the first, key (0, checkpoint): event
-  // 1 may come, and so may an end record at event 0 (a log closed before its
-  // first event).
-  RecordOrder last_order_{0, record_rank(RecordType::kCheckpoint)};
-  uint64_t last_serial_ = 0;  // of the last snapshot record
-  // After a resynchronisation: records already delivered are skipped, and
-  // the first new one must continue the sequence.
-  bool resynced_ = false;
-  std::optional<size_t> pending_recovery_;  // damage resumed at a crash flush, not yet confirmed
-  uint64_t skip_below_event_ = 0;
-  bool trailer_seen_ = false;
-  bool index_problem_reported_ = false;
-  std::optional<Record> end_;
-  std::vector<Damage> damage_;
-  uint64_t raw_bytes_ = 0;
+  virtual uint64_t raw_bytes() const = 0;
+  // Where the reader is in the file being read (of a chain: in the segment
+  // being read).
+  virtual uint64_t file_offset() const = 0;
+  // Size of the file (seekable sources), else the bytes read; of a chain,
+  // of all its segments.
+  virtual uint64_t file_bytes() const = 0;
+  // The segments read as this log: 1 for a file.
+  virtual size_t segment_count() const { return 1; }
 };
 
 }  // namespace lx::wal

@@ -45,6 +45,13 @@ class Recorder : public EventSink {
   // Appends a checkpoint after the last event (unless one is already there)
   // and the end record (kClosed). Call once, before LogWriter::close().
   void finish();
+  // Ends the current log as a segment (a checkpoint of the last event,
+  // unless one is there, and the end record "rotated" naming
+  // next_segment) and goes on appending to `next`, which must outlive the
+  // Recorder (or the next rotate). The caller closes the old writer. False
+  // (nothing changed) when the log takes no more records or the end does
+  // not fit.
+  bool rotate(LogWriter& next, uint64_t next_segment);
   // True once the log was ended early because the writer asked (near
   // max_log_bytes): it ends with a checkpoint of its last event and an end
   // record "truncated"; later events are forwarded unrecorded.
@@ -67,8 +74,8 @@ class Recorder : public EventSink {
 
   // True while records reach the log. Once false it stays false: read
   // writer().state() (kTruncated, kFailed) and writer().error() to say why.
-  bool recording() const { return writer_.accepting(); }
-  LogWriter& writer() { return writer_; }
+  bool recording() const { return writer_->accepting(); }
+  LogWriter& writer() { return *writer_; }
   // Events forwarded so far (recorded or not).
   uint64_t event_count() const { return event_count_; }
 
@@ -80,7 +87,7 @@ class Recorder : public EventSink {
 
   EventSink& engine_;
   const FiguresSource& figures_;
-  LogWriter& writer_;
+  LogWriter* writer_;  // never null; rotate() changes it
   const RecorderOptions options_;
   uint64_t event_count_ = 0;
   uint64_t last_checkpoint_event_ = 0;
@@ -88,7 +95,7 @@ class Recorder : public EventSink {
   bool finished_ = false;
   bool ended_early_ = false;
   // Ends the log with a checkpoint of the last event and an end record.
-  void end_log(EndReason reason);
+  void end_log(EndReason reason, int32_t detail = 0);
 };
 
 // Makes the EventSink call that `event` (a record of one of the seven event
