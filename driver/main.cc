@@ -63,7 +63,8 @@ int main(int argc, char** argv) {
   lx::driver::RecordOptions& record = options.record;
   std::string on_log_error;
   app.add_option("--record", record.path,
-                 "record every event into FILE.lxw (created with mode 0600)");
+                 "record every event into FILE.lxw (created with mode 0600), or into a "
+                 "directory of segments with DIR/");
   std::vector<CLI::Option*> record_flags = {
       app.add_option("--flush-ms", record.flush_ms,
                      "longest time a recorded event waits before it is written, in ms")
@@ -90,7 +91,21 @@ int main(int argc, char** argv) {
                      "the server runs on unrecorded; 0: no limit")
           ->transform(CLI::AsSizeValue(false))
           ->default_val(0),
-      app.add_flag("--force", record.force, "overwrite an existing log file"),
+      app.add_option("--segment-bytes", record.segment_bytes,
+                     "with --record DIR/: start a new segment once the current one holds N "
+                     "bytes (suffixes K, M, G)")
+          ->transform(CLI::AsSizeValue(false))
+          ->default_val(lx::driver::RecordOptions::kDefaultSegmentBytes),
+      app.add_option("--segment-s", record.segment_s,
+                     "with --record DIR/: start a new segment every S seconds while events come "
+                     "(0: not by time); SIGHUP starts one at once")
+          ->default_val(0),
+      app.add_option("--keep-segments", record.keep_segments,
+                     "with --record DIR/: after each new segment delete the oldest beyond K "
+                     "(0: keep all)")
+          ->default_val(0),
+      app.add_flag("--force", record.force,
+                   "overwrite an existing log file (with DIR/: delete its segments)"),
       app.add_option("--on-log-error", on_log_error,
                      "when the log cannot be written: continue (serve on unrecorded, exit 4 at "
                      "the end) or stop (stop the server, exit 4)")

@@ -186,7 +186,6 @@ HealthState FileLogReader::health() const {
   if (metadata) return HealthState::kNoIndex;
   switch (end_->end_reason) {
     case EndReason::kClosed:
-    case EndReason::kRotated:  // a whole segment
       return HealthState::kClean;
     case EndReason::kTruncated:
       return HealthState::kTruncated;

@@ -69,8 +69,6 @@ std::string_view end_reason_name(EndReason reason) {
       return "log_error";
     case EndReason::kCrashed:
       return "crashed";
-    case EndReason::kRotated:
-      return "rotated";
   }
   return "unknown";
 }

@@ -29,7 +29,7 @@ uint64_t file_size_rlimit() {
 }  // namespace
 
 FrameWriter::FrameWriter(int fd, const std::string& path, const WriterOptions& options,
-                         uint64_t header_bytes, WriterShared& shared)
+                         uint64_t header_bytes, uint64_t events_before, WriterShared& shared)
     : fd_(fd),
       path_(path),
       options_(options),
@@ -43,6 +43,8 @@ FrameWriter::FrameWriter(int fd, const std::string& path, const WriterOptions& o
   out_.resize(ZSTD_CStreamOutSize());
   allocated_end_ = header_bytes;
   rlimit_bytes_ = file_size_rlimit();
+  last_event_ = events_before;
+  index_.event_count = events_before;
 }
 
 FrameWriter::~FrameWriter() { ZSTD_freeCCtx(cctx_); }

@@ -32,8 +32,11 @@ class FrameWriter {
 
   // fd is the log, positioned after its header of header_bytes. fd, path,
   // options and shared must outlive the FrameWriter.
+  // events_before: the events of the recording before this file (a
+  // segment's first_event - 1), so an end record the writer adds follows
+  // the right event even when no event came.
   FrameWriter(int fd, const std::string& path, const WriterOptions& options, uint64_t header_bytes,
-              WriterShared& shared);
+              uint64_t events_before, WriterShared& shared);
   ~FrameWriter();
   FrameWriter(const FrameWriter&) = delete;
   FrameWriter& operator=(const FrameWriter&) = delete;

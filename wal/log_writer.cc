@@ -100,8 +100,8 @@ Result<std::unique_ptr<LogWriter>> LogWriter::open(const std::string& path, cons
 Status LogWriter::start(int fd) {
   fd_ = fd;
   LogHeader& h = header_;
-  h.version_major = kFormatMajor;
-  h.version_minor = kFormatMinor;
+  h.version_major = format_version_for(h.first_event).major;
+  h.version_minor = format_version_for(h.first_event).minor;
   if (h.host_name.empty()) {
     char name[256] = {};
     if (::gethostname(name, sizeof name - 1) == 0) h.host_name = name;
@@ -125,7 +125,9 @@ Status LogWriter::start(int fd) {
     return Status::io("cannot write the header of " + path_, e);
   file_bytes_published_ = frame.size();
 
-  frames_ = std::make_unique<FrameWriter>(fd_, path_, options_, frame.size(), *shared_);
+  frames_ = std::make_unique<FrameWriter>(fd_, path_, options_, frame.size(), h.first_event - 1,
+                                          *shared_);
+  shared_->file_last_event.store(h.first_event - 1);
   if (options_.ring_file) {
     ring_path_ = ring_file_path(path_);
     uint32_t identity = 0;

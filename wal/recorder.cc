@@ -141,7 +141,7 @@ bool Recorder::rotate(LogWriter& next, uint64_t next_segment) {
   LX_ASSERT(!finished_);
   LX_ASSERT(&next != writer_);
   if (ended_early_ || !writer_->accepting()) return false;
-  const PayloadPrefix end = prefix_end(EndReason::kRotated, static_cast<int32_t>(next_segment));
+  const PayloadPrefix end = prefix_end(EndReason::kClosed, static_cast<int32_t>(next_segment));
   const uint64_t need =
       record_bytes(RecordType::kCheckpoint, event_count_, kMaxFieldsPayloadBytes) +
       record_bytes(RecordType::kEnd, event_count_, end.size);

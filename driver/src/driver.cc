@@ -260,7 +260,14 @@ void Driver::on_signal(uv_signal_t* handle, int signum) {
   auto& self = *static_cast<Driver*>(handle->data);
   const HandledSignal& handled = kHandledSignals[handle - self.signals_];
   LX_ASSERT_OP(handled.signum, ==, signum);
-  if (handled.action == SignalAction::kIgnore) {
+  if (handled.action == SignalAction::kRotate && self.watcher_ != nullptr &&
+      self.watcher_->rotate_on_signal()) {
+    std::fprintf(self.err_, "lxrun: %s: a new segment\n", handled.name);
+    std::fflush(self.err_);
+    self.wake();  // a turn, so the rotation happens even while idle
+    return;
+  }
+  if (handled.action != SignalAction::kStop) {
     std::fprintf(self.err_, "lxrun: %s: %s; ignored\n", handled.name, handled.ignored_because);
     std::fflush(self.err_);
     return;

@@ -18,6 +18,9 @@ class LoopWatcher {
   // log writer's thread); 0 when it does not. Without a tick an idle loop
   // would otherwise never turn.
   virtual uint64_t poll_after_ms() { return 0; }
+  // SIGHUP arrived. @return true when the watcher acts on it (lxrun's
+  // recording starts a new segment), false when it means nothing to it.
+  virtual bool rotate_on_signal() { return false; }
 };
 
 }  // namespace lx::driver

@@ -10,13 +10,14 @@ namespace lx::driver {
 enum class SignalAction {
   kStop,    // stop gracefully (the log is closed, exit 0); a second one exits at once
   kIgnore,  // one line on stderr saying so, nothing else
+  kRotate,  // a new segment (--record DIR/); otherwise as kIgnore
 };
 
 struct HandledSignal {
   int signum;
   const char* name;
   SignalAction action;
-  const char* ignored_because;  // for kIgnore: the reason the stderr line gives
+  const char* ignored_because;  // for kIgnore (and kRotate): the reason the stderr line gives
 };
 
 // SIGHUP, SIGUSR1 and SIGUSR2 would kill lxrun by default, losing what the
@@ -26,7 +27,7 @@ inline constexpr HandledSignal kHandledSignals[] = {
     {SIGINT, "SIGINT", SignalAction::kStop, nullptr},
     {SIGTERM, "SIGTERM", SignalAction::kStop, nullptr},
     {SIGQUIT, "SIGQUIT", SignalAction::kStop, nullptr},
-    {SIGHUP, "SIGHUP", SignalAction::kIgnore, "no log rotation yet"},
+    {SIGHUP, "SIGHUP", SignalAction::kRotate, "rotation needs --record DIR/"},
     {SIGUSR1, "SIGUSR1", SignalAction::kIgnore, "no meaning to lxrun"},
     {SIGUSR2, "SIGUSR2", SignalAction::kIgnore, "no meaning to lxrun"},
 };

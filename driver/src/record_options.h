@@ -21,6 +21,8 @@ struct RecordOptions {
   // docs/recording.md, "Snapshots", has the measurements behind these.
   static constexpr uint64_t kDefaultSnapshotEvery = 500000;
   static constexpr double kDefaultSnapshotSeconds = 600;
+  // docs/recording.md, "Segments".
+  static constexpr uint64_t kDefaultSegmentBytes = 256ull << 20;
 
   std::string path;                                     // --record FILE.lxw; empty: no recording
   uint32_t flush_ms = kDefaultFlushMs;                  // --flush-ms MS
@@ -30,7 +32,11 @@ struct RecordOptions {
   uint64_t snapshot_every = kDefaultSnapshotEvery;  // --snapshot-every N events (0: not by events)
   double snapshot_s = kDefaultSnapshotSeconds;      // --snapshot-s S (0: not by time)
   uint64_t max_log_bytes = 0;                       // --max-log-bytes N[K|M|G]; 0: no limit
-  bool force = false;                               // --force: overwrite an existing log
+  // --record DIR/ only (a directory of segments):
+  uint64_t segment_bytes = kDefaultSegmentBytes;  // --segment-bytes N[K|M|G]: a new segment past it
+  double segment_s = 0;                           // --segment-s S: a new one every S s (0: no)
+  uint64_t keep_segments = 0;  // --keep-segments K: delete all but K (0: keep all)
+  bool force = false;          // --force: overwrite an existing log
   OnLogError on_log_error = OnLogError::kContinue;  // --on-log-error continue|stop
   // The recording flags given on the command line (e.g. "--flush-ms"), so
   // that using them without --record can be refused.

@@ -7,9 +7,13 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
+
 #include "lx/wal/crash_flush.h"
 #include "lx/wal/ring_recovery.h"
+#include "lx/wal/segments.h"
 #include "run_lxrun.h"
+#include "segment_directory.h"
 #include "sha256.h"
 
 namespace lx::driver {
@@ -63,6 +67,28 @@ Status Recording::check(const RecordOptions& options) {
     return Status::usage(
         fmt::format("--zstd-level {}: out of range; use 1 to 19", options.zstd_level));
   }
+  const bool directory = records_into_directory(options.path);
+  for (const std::string& flag : options.flags_given) {
+    if (!directory &&
+        (flag == "--segment-bytes" || flag == "--segment-s" || flag == "--keep-segments")) {
+      return Status::usage(fmt::format(
+          "{}: segments need a directory; give --record DIR/ (with the trailing /)", flag));
+    }
+  }
+  if (directory && options.max_log_bytes != 0) {
+    return Status::usage(
+        "--max-log-bytes with --record DIR/: a directory of segments is bounded by "
+        "--keep-segments K (and --segment-bytes), not by ending the recording");
+  }
+  if (directory && options.segment_bytes < kMinSegmentBytes) {
+    return Status::usage(fmt::format("--segment-bytes {}: too small; use at least {}",
+                                     options.segment_bytes, kMinSegmentBytes));
+  }
+  if (!(options.segment_s >= 0) || options.segment_s > 1e9) {
+    return Status::usage(
+        fmt::format("--segment-s {}: out of range; give seconds from 0 (no timed rotation) to 1e9",
+                    options.segment_s));
+  }
   if (options.max_log_bytes != 0 && options.max_log_bytes < 4096) {
     return Status::usage(fmt::format(
         "--max-log-bytes {}: too small; use 0 (no limit) or at least 4096", options.max_log_bytes));
@@ -99,6 +125,8 @@ Result<std::unique_ptr<Recording>> Recording::open(const LxrunOptions& options,
   const host::EngineLimits limits = engine_limits(options);
   header.limits = wal::AppLimits{limits.instruction_budget, limits.memory_cap_bytes};
 
+  header.recording_id = new_recording_id();
+
   wal::WriterOptions writer_options;
   writer_options.flush_ms = record.flush_ms;
   const bool known_fsync = wal::fsync_mode_from_name(record.fsync, &writer_options.fsync);
@@ -110,17 +138,28 @@ Result<std::unique_ptr<Recording>> Recording::open(const LxrunOptions& options,
   // A file-size limit (RLIMIT_FSIZE) must make a write fail with EFBIG, which
   // the writer reports, instead of killing the server it records.
   ::signal(SIGXFSZ, SIG_IGN);
+  std::unique_ptr<Recording> recording(new Recording(options, err));
+  recording->writer_options_ = writer_options;
+  recording->directory_ = records_into_directory(record.path);
+  std::string path = record.path;
+  if (recording->directory_) {
+    if (Status ready = prepare_segment_directory(record.path, record.force); !ready.ok())
+      return ready;
+    header.segment = 1;
+    path = wal::path_in(record.path, wal::segment_file_name(1));
+  }
+  recording->header_ = header;
+  recording->path_ = path;
   // A recorder killed while writing this path left its staged records in
   // PATH.ring: get them into that log first (it is kept, or overwritten
   // only with --force).
-  auto recovered = wal::recover_ring_file(record.path);
+  auto recovered = wal::recover_ring_file(path);
   if (recovered.ok() && !recovered.value().note.empty()) {
-    std::fprintf(err, "lxrun: note: %s: %s\n", record.path.c_str(), recovered.value().note.c_str());
+    std::fprintf(err, "lxrun: note: %s: %s\n", path.c_str(), recovered.value().note.c_str());
   }
-  auto writer = wal::LogWriter::open(record.path, header, writer_options);
+  auto writer = wal::LogWriter::open(path, header, writer_options);
   if (!writer.ok()) return writer.status();
 
-  std::unique_ptr<Recording> recording(new Recording(options, err));
   recording->writer_ = std::move(writer).value();
   if (!recording->writer_->staging_note().empty()) {
     std::fprintf(err, "lxrun: warning: %s\n", recording->writer_->staging_note().c_str());
@@ -141,13 +180,19 @@ Result<std::unique_ptr<Recording>> Recording::open(const LxrunOptions& options,
   SnapshotSchedule schedule;
   schedule.every_events = record.snapshot_every;
   schedule.every_ms = static_cast<uint64_t>(record.snapshot_s * 1000);
-  if (schedule.enabled()) {
-    auto feed =
-        SnapshotFeed::create(schedule, engine, *recording->recorder_, *recording->writer_, err);
+  // Every segment after the first opens with a snapshot, on schedule or not.
+  if (schedule.enabled() || recording->directory_) {
+    auto feed = SnapshotFeed::create(schedule, engine, *recording->recorder_, err);
     if (!feed.ok()) return feed.status();
     recording->snapshots_ = std::move(feed).value();
   }
-  std::fprintf(err, "lxrun: recording to %s\n", record.path.c_str());
+  recording->segment_started_ms_ = uv_hrtime() / 1000000;
+  if (recording->directory_) {
+    std::fprintf(err, "lxrun: recording to %s (segment 1: %s)\n", record.path.c_str(),
+                 path.c_str());
+  } else {
+    std::fprintf(err, "lxrun: recording to %s\n", record.path.c_str());
+  }
   std::fflush(err);
   return recording;
 }
@@ -155,11 +200,15 @@ Result<std::unique_ptr<Recording>> Recording::open(const LxrunOptions& options,
 Recording::~Recording() { close_log(true); }
 
 bool Recording::after_turn() {
+  const uint64_t now_ms = uv_hrtime() / 1000000;
   if (recorder_->event_count() != last_event_count_) {
     last_event_count_ = recorder_->event_count();
-    last_append_ms_ = uv_hrtime() / 1000000;
+    last_append_ms_ = now_ms;
   }
-  if (snapshots_ && !closed_) snapshots_->after_turn(uv_hrtime() / 1000000);
+  if (directory_ && !closed_) {
+    if (const char* why = rotation_due(now_ms)) rotate(now_ms, why);
+  }
+  if (snapshots_ && !closed_) snapshots_->after_turn(now_ms);
   if (reported_ || recorder_->recording()) return true;
   report_stop();
   return !(failed_ && options_.record.on_log_error == OnLogError::kStop);
@@ -205,10 +254,97 @@ void Recording::report_stop() {
 
 void Recording::before_exit_at_once() { close_log(true); }
 
+bool Recording::rotate_on_signal() {
+  if (!directory_) return false;
+  rotation_requested_ = true;
+  return true;
+}
+
+const char* Recording::rotation_due(uint64_t now_ms) {
+  const RecordOptions& record = options_.record;
+  // A segment holds at least one event, and one cannot end while a snapshot
+  // is being written into it (the rotation waits for it).
+  const bool events_since = recorder_->event_count() >= header_.first_event;
+  if (!recorder_->recording() || snapshots_->busy() || now_ms < retry_at_ms_) return nullptr;
+  if (rotation_requested_) {
+    if (!events_since) {
+      rotation_requested_ = false;
+      std::fprintf(err_, "lxrun: SIGHUP: segment %llu holds no event yet; not rotated\n",
+                   static_cast<unsigned long long>(header_.segment));
+      std::fflush(err_);
+      return nullptr;
+    }
+    return "SIGHUP";
+  }
+  if (!events_since) return nullptr;
+  if (writer_->file_bytes() >= record.segment_bytes) return "--segment-bytes";
+  if (record.segment_s > 0 &&
+      now_ms - segment_started_ms_ >= static_cast<uint64_t>(record.segment_s * 1000))
+    return "--segment-s";
+  return nullptr;
+}
+
+void Recording::rotate(uint64_t now_ms, const char* why) {
+  rotation_requested_ = false;
+  const uint64_t started_ns = uv_hrtime();
+  wal::LogHeader header = header_;
+  header.segment = header_.segment + 1;
+  header.first_event = recorder_->event_count() + 1;
+  header.start_wall_time_ns = 0;  // the writer puts the segment's own start there
+  const std::string path =
+      wal::path_in(options_.record.path, wal::segment_file_name(header.first_event));
+  auto opened = wal::LogWriter::open(path, header, writer_options_);
+  if (!opened.ok()) {
+    // The recording goes on in the current segment; try again in a while.
+    retry_at_ms_ = now_ms + kRotationRetryMs;
+    std::fprintf(err_,
+                 "lxrun: warning: cannot start segment %llu (%s); the recording goes on in %s "
+                 "and tries again in %llu s\n",
+                 static_cast<unsigned long long>(header.segment), opened.status().message().c_str(),
+                 path_.c_str(), static_cast<unsigned long long>(kRotationRetryMs / 1000));
+    std::fflush(err_);
+    return;
+  }
+  std::unique_ptr<wal::LogWriter> next = std::move(opened).value();
+  if (!recorder_->rotate(*next, header.segment)) {
+    // The current log takes no more records (it failed): report_stop() says so.
+    (void)next->close();
+    ::unlink(path.c_str());
+    return;
+  }
+  std::unique_ptr<wal::LogWriter> old = std::move(writer_);
+  writer_ = std::move(next);
+  (void)wal::install_crash_flush(*writer_);  // replaces the old writer's
+  Status closed = old->close();
+  if (!closed.ok() && !failed_) {
+    failed_ = true;
+    std::fprintf(err_, "lxrun: error: closing segment %s: %s; it may end early\n", path_.c_str(),
+                 closed.message().c_str());
+  }
+  old.reset();
+  header_ = header;
+  path_ = path;
+  segment_started_ms_ = now_ms;
+  snapshots_->take_now(now_ms);  // the new segment opens with the state it starts from
+  const uint64_t stall_ns = uv_hrtime() - started_ns;
+  longest_rotation_ns_ = std::max(longest_rotation_ns_, stall_ns);
+  std::fprintf(err_, "lxrun: segment %llu: %s from event %llu (%s; the switch took %.1f ms)\n",
+               static_cast<unsigned long long>(header.segment), path.c_str(),
+               static_cast<unsigned long long>(header.first_event), why, stall_ns / 1e6);
+  if (options_.record.keep_segments != 0) {
+    auto deleted = keep_newest_segments(options_.record.path, options_.record.keep_segments);
+    if (!deleted.ok()) {
+      std::fprintf(err_, "lxrun: warning: --keep-segments: %s\n",
+                   deleted.status().message().c_str());
+    }
+  }
+  std::fflush(err_);
+}
+
 int Recording::finish() {
   close_log(false);
   // Nothing reached the engine (a busy port): no session, so no log to keep.
-  if (recorder_->event_count() == 0) ::unlink(options_.record.path.c_str());
+  if (recorder_->event_count() == 0) ::unlink(path_.c_str());
   return failed_ ? kExitIo : kExitOk;
 }
 

@@ -58,6 +58,8 @@ class Recording final : public LoopWatcher {
   bool after_turn() override;
   // Ends the log cleanly (end record "closed") before the process exits.
   void before_exit_at_once() override;
+  // SIGHUP: with --record DIR/, a new segment after this turn (true).
+  bool rotate_on_signal() override;
   // flush_ms for kWatchMs after the last event was appended (the writer
   // writes it, and may fail, within about flush_ms); then 0, so an idle
   // server sleeps.
@@ -75,12 +77,30 @@ class Recording final : public LoopWatcher {
   // at_once: the process ends right after (a snapshot being written is
   // abandoned rather than waited for).
   void close_log(bool at_once);
+  // With --record DIR/: why a new segment is due now (the flag or signal),
+  // or null.
+  const char* rotation_due(uint64_t now_ms);
+  // Ends the current segment and goes on in a new one that opens with a
+  // snapshot; on failure the recording goes on where it was.
+  void rotate(uint64_t now_ms, const char* why);
+
+  static constexpr uint64_t kMinSegmentBytes = 64u << 10;
+  static constexpr uint64_t kRotationRetryMs = 10000;
 
   const LxrunOptions& options_;
   std::FILE* err_;
-  std::unique_ptr<wal::LogWriter> writer_;
+  std::unique_ptr<wal::LogWriter> writer_;  // of the current segment
+  wal::WriterOptions writer_options_;
+  wal::LogHeader header_;   // of the current segment
+  std::string path_;        // of the current segment (the log file without DIR/)
+  bool directory_ = false;  // --record DIR/
+  bool rotation_requested_ = false;
+  uint64_t segment_started_ms_ = 0;
+  uint64_t retry_at_ms_ = 0;  // a failed rotation is tried again from then
+  uint64_t longest_rotation_ns_ = 0;
   std::unique_ptr<wal::Recorder> recorder_;
-  std::unique_ptr<SnapshotFeed> snapshots_;  // null with --snapshot-every 0 --snapshot-s 0
+  // null with --snapshot-every 0 --snapshot-s 0 into a file
+  std::unique_ptr<SnapshotFeed> snapshots_;
   static constexpr uint64_t kWatchMs = 2000;
   uint64_t last_event_count_ = 0;
   uint64_t last_append_ms_ = 0;  // uv_hrtime of the turn that saw it, in ms

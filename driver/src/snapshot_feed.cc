@@ -17,10 +17,10 @@ namespace lx::driver {
 Result<std::unique_ptr<SnapshotFeed>> SnapshotFeed::create(const SnapshotSchedule& schedule,
                                                            const host::Engine& engine,
                                                            wal::Recorder& recorder,
-                                                           wal::LogWriter& writer, std::FILE* err) {
+                                                           std::FILE* err) {
   auto taker = host::SnapshotTaker::create();
   if (!taker.ok()) return taker.status();
-  std::unique_ptr<SnapshotFeed> feed(new SnapshotFeed(schedule, engine, recorder, writer, err));
+  std::unique_ptr<SnapshotFeed> feed(new SnapshotFeed(schedule, engine, recorder, err));
   feed->taker_ = std::move(taker).value();
   feed->piece_.reserve(kPieceBytes);
   return feed;
@@ -42,6 +42,12 @@ void SnapshotFeed::after_turn(uint64_t now_ms) {
   }
   if (read_fd_ >= 0) move(false);
   if (read_fd_ < 0 && due(now_ms)) start(now_ms);
+}
+
+void SnapshotFeed::take_now(uint64_t now_ms) {
+  LX_ASSERT(!busy());
+  started_clock_ = true;
+  start(now_ms);
 }
 
 void SnapshotFeed::start(uint64_t now_ms) {
@@ -77,7 +83,8 @@ void SnapshotFeed::move(bool block) {
   // While the writer thread is behind (half its ring staged), leave the rest
   // in the pipe: the child waits, the events do not.
   size_t budget = kTurnBytes;
-  if (!block && writer_.staged_bytes() > writer_.staging_capacity() / 2) budget = 0;
+  const wal::LogWriter& writer = recorder_.writer();
+  if (!block && writer.staged_bytes() > writer.staging_capacity() / 2) budget = 0;
   while (budget > 0 || block) {
     if (piece_.size() == kPieceBytes) {
       if (open_ && !recorder_.append_snapshot_data(*open_, 0, piece_)) {

@@ -26,12 +26,12 @@ struct SnapshotSchedule {
 
 class SnapshotFeed {
  public:
-  // engine, recorder, writer and err outlive the feed. Errors: kUsage (the
-  // encoder's options).
+  // engine, recorder and err outlive the feed; the records go to the
+  // recorder's writer of the moment (a rotation changes it). Errors: kUsage
+  // (the encoder's options).
   static Result<std::unique_ptr<SnapshotFeed>> create(const SnapshotSchedule& schedule,
                                                       const host::Engine& engine,
-                                                      wal::Recorder& recorder,
-                                                      wal::LogWriter& writer, std::FILE* err);
+                                                      wal::Recorder& recorder, std::FILE* err);
   ~SnapshotFeed();
   SnapshotFeed(const SnapshotFeed&) = delete;
   SnapshotFeed& operator=(const SnapshotFeed&) = delete;
@@ -45,6 +45,11 @@ class SnapshotFeed {
   // 1 while a snapshot is being written (the loop must turn to move it),
   // else 0.
   uint64_t poll_after_ms() const { return taker_->running() || read_fd_ >= 0 ? 1 : 0; }
+  // True while a snapshot is being written (a segment cannot end meanwhile).
+  bool busy() const { return read_fd_ >= 0; }
+  // Starts a snapshot of the state as it is now, whatever the schedule (a
+  // new segment opens with one). Needs !busy().
+  void take_now(uint64_t now_ms);
   // Before the log is closed. at_once false: waits for the snapshot being
   // written and moves all of it into the log; true (the process ends at
   // once): kills the child and marks the snapshot abandoned.
@@ -58,8 +63,8 @@ class SnapshotFeed {
 
  private:
   SnapshotFeed(const SnapshotSchedule& schedule, const host::Engine& engine,
-               wal::Recorder& recorder, wal::LogWriter& writer, std::FILE* err)
-      : schedule_(schedule), engine_(engine), recorder_(recorder), writer_(writer), err_(err) {}
+               wal::Recorder& recorder, std::FILE* err)
+      : schedule_(schedule), engine_(engine), recorder_(recorder), err_(err) {}
   bool due(uint64_t now_ms) const;
   void start(uint64_t now_ms);
   // Reads what the pipe holds (at most kTurnBytes, less while the writer is
@@ -76,7 +81,6 @@ class SnapshotFeed {
   const SnapshotSchedule schedule_;
   const host::Engine& engine_;
   wal::Recorder& recorder_;
-  wal::LogWriter& writer_;
   std::FILE* err_;
   std::unique_ptr<host::SnapshotTaker> taker_;
   int read_fd_ = -1;

@@ -274,7 +274,7 @@ def check_ignored_signal(sig, line_re):
 
 
 def test_record_sighup_is_ignored_and_the_log_keeps_every_request():
-    check_ignored_signal(signal.SIGHUP, r"^lxrun: SIGHUP: no log rotation yet; ignored$")
+    check_ignored_signal(signal.SIGHUP, r"^lxrun: SIGHUP: rotation needs --record DIR/; ignored$")
 
 
 def test_record_sigusr1_and_sigusr2_are_ignored_and_the_log_keeps_every_request():

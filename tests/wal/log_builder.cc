@@ -56,8 +56,6 @@ std::vector<uint8_t> clock_records(uint64_t first, uint64_t last) {
 
 LogBuilder::LogBuilder() {
   LogHeader header;
-  header.version_major = kFormatMajor;
-  header.version_minor = kFormatMinor;
   header.seed = 1;
   header.heap_base = 0x200000000000ull;
   header.heap_bytes = 1ull << 30;

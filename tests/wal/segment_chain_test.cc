@@ -173,6 +173,8 @@ TEST_CASE("a directory of segments reads as one log", "[wal][segments]") {
   REQUIRE(reader.ok());
   CHECK(reader.value()->segment_count() == 5);
   CHECK(reader.value()->header().segment == 1);
+  CHECK(reader.value()->header().version_major == 1);  // a 1.x reader reads the first
+  CHECK(reader.value()->header().version_minor == 3);
   CHECK(reader.value()->header().recording_id == kRecording);
   REQUIRE(reader.value()->index() != nullptr);
   CHECK(reader.value()->index()->event_count == 95);
@@ -218,7 +220,7 @@ TEST_CASE("a segment reads alone from its first event", "[wal][segments]") {
   CHECK(third.damage.empty());
   CHECK(third.health == HealthState::kClean);
   REQUIRE(third.end);
-  CHECK(third.end->end_reason == EndReason::kRotated);
+  CHECK(third.end->end_reason == EndReason::kClosed);
   CHECK(third.end->end_detail == 4);
   REQUIRE_FALSE(third.records.empty());
   CHECK(third.records.front().type == RecordType::kSnapshotTaken);
@@ -227,6 +229,8 @@ TEST_CASE("a segment reads alone from its first event", "[wal][segments]") {
   REQUIRE(reader.ok());
   CHECK(reader.value()->header().first_event == 41);
   CHECK(reader.value()->header().segment == 3);
+  // No 1.x reader can read a segment that begins after event 1: it says 2.0.
+  CHECK(reader.value()->header().version_major == 2);
   CHECK(reader.value()->segment_count() == 1);
 }
 
@@ -325,4 +329,41 @@ TEST_CASE("events missing between segments are damage", "[wal][segments]") {
     CHECK(rest.damage.empty());
     CHECK(rest.health == HealthState::kClean);
   }
+}
+
+TEST_CASE("a last segment that got no event ends after the event before it", "[wal][segments]") {
+  // lxrun rotates on SIGHUP and then stops before another event comes.
+  TempDir tmp;
+  const std::string dir = tmp.path("rec");
+  ::mkdir(dir.c_str(), 0700);
+  FakeEngine engine;
+  const std::string first = path_in(dir, segment_file_name(1));
+  const std::string second = path_in(dir, segment_file_name(6));
+  auto a = LogWriter::open(first, segment_header(1, 1, kRecording), WriterOptions{});
+  REQUIRE(a.ok());
+  Recorder recorder(engine, engine, *a.value());
+  for (int i = 0; i < 5; ++i) recorder.invoke_event_update();
+  auto b = LogWriter::open(second, segment_header(2, 6, kRecording), WriterOptions{});
+  REQUIRE(b.ok());
+  REQUIRE(recorder.rotate(*b.value(), 2));
+  REQUIRE(a.value()->close().ok());
+  recorder.finish();
+  REQUIRE(b.value()->close().ok());
+
+  auto alone = LogReader::open(second);
+  REQUIRE(alone.ok());
+  REQUIRE(alone.value()->index() != nullptr);
+  CHECK(alone.value()->index()->event_count == 5);
+  const ReadBack back = read_all(second);
+  CHECK(back.events.empty());
+  CHECK(back.damage.empty());
+  CHECK(back.health == HealthState::kClean);
+  REQUIRE(back.end);
+  CHECK(back.end->event == 5);
+  const ReadBack whole = read_all(dir);
+  CHECK(whole.events == range(1, 5));
+  CHECK(whole.health == HealthState::kClean);
+  auto chain = LogReader::open(dir);
+  REQUIRE(chain.ok());
+  CHECK(chain.value()->index()->event_count == 5);
 }

@@ -205,8 +205,8 @@ TEST_CASE("payloads that do not match their type are refused", "[wal][format]") 
 
 TEST_CASE("the header frame round trips and checks its version", "[wal][format]") {
   LogHeader h;
-  h.version_major = kFormatMajor;
-  h.version_minor = kFormatMinor;
+  h.version_major = 1;  // a log that begins at event 1 is written as 1.3
+  h.version_minor = 3;
   h.engine_abi_version = 1;
   h.engine_build_id = "build-1234";
   h.seed = 42;
@@ -242,6 +242,8 @@ TEST_CASE("the header frame round trips and checks its version", "[wal][format]"
     seg.segment = 3;
     for (size_t i = 0; i < seg.recording_id.size(); ++i)
       seg.recording_id[i] = static_cast<uint8_t>(0xa0 + i);
+    seg.version_major = 2;  // a 1.x reader cannot read a segment that begins later
+    seg.version_minor = 0;
     const std::vector<uint8_t> seg_frame = encode_header_frame(seg);
     auto seg_back = parse_header_payload({seg_frame.data() + 8, seg_frame.size() - 8});
     REQUIRE(seg_back.ok());
@@ -249,6 +251,7 @@ TEST_CASE("the header frame round trips and checks its version", "[wal][format]"
     CHECK(recording_id_text(seg.recording_id) == "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
     // As a 1.2 writer wrote it: the limits end the fields.
     std::vector<uint8_t> payload(seg_frame.begin() + 8, seg_frame.end() - 4 - 32);
+    put_u16(&payload[8], 1);
     put_u16(&payload[10], 2);
     uint8_t crc[4];
     put_u32(crc, crc32c(payload.data(), payload.size()));
@@ -296,8 +299,8 @@ TEST_CASE("the header frame round trips and checks its version", "[wal][format]"
   }
   SECTION("a newer minor version with extra fields is read") {
     std::vector<uint8_t> payload(frame.begin() + 8, frame.end() - 4);
-    put_u16(&payload[10], kFormatMinor + 1);
-    payload.push_back(0xAB);  // a field this reader does not know
+    put_u16(&payload[10], 4);  // 1.4
+    payload.push_back(0xAB);   // a field this reader does not know
     uint8_t crc[4];
     put_u32(crc, crc32c(payload.data(), payload.size()));
     payload.insert(payload.end(), crc, crc + 4);

@@ -155,6 +155,10 @@ std::string DumpPrinter::text_line(const wal::Record& r,
   if (r.type == wal::RecordType::kEnd) {
     if (r.end_reason == wal::EndReason::kCrashed)
       return fmt::format("# end: crashed (signal {}) after #{}", r.end_detail, r.event);
+    if (r.end_reason == wal::EndReason::kClosed && r.end_detail > 0) {
+      return fmt::format("# end: closed after #{}; the recording goes on in segment {}", r.event,
+                         r.end_detail);
+    }
     return fmt::format("# end: {} after #{}", wal::end_reason_name(r.end_reason), r.event);
   }
   std::string line = fmt::format("#{} {}", r.event, info.name);

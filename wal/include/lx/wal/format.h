@@ -18,10 +18,23 @@ namespace lx::wal {
 
 // ---- Versions and magic numbers (docs/wal-format.md, "Magic numbers") ----
 
-inline constexpr uint16_t kFormatMajor = 1;
-// 1.2 added the snapshot records; 1.3 the header's segment fields and the
-// end reason "rotated".
-inline constexpr uint16_t kFormatMinor = 3;
+// The newest version this code reads and writes. 1.2 added the snapshot
+// records, 1.3 the header's segment fields; 2.0 is a segment that begins
+// after event 1, which no 1.x reader can read (its events do not start at 1).
+inline constexpr uint16_t kFormatMajor = 2;
+inline constexpr uint16_t kFormatMinor = 0;
+
+// A file is written as the lowest version that reads it: a log that begins
+// at event 1 (a whole recording, or its first segment) as 1.3, which a 1.x
+// reader reads, skipping what it does not know; a later segment as 2.0, which
+// a 1.x reader refuses with a clear message instead of misreading it.
+struct FormatVersion {
+  uint16_t major;
+  uint16_t minor;
+};
+constexpr FormatVersion format_version_for(uint64_t first_event) {
+  return first_event == 1 ? FormatVersion{1, 3} : FormatVersion{kFormatMajor, kFormatMinor};
+}
 
 inline constexpr uint32_t kZstdFrameMagic = 0xFD2FB528u;
 inline constexpr uint32_t kSkippableMagicFirst = 0x184D2A50u;  // 0x184D2A50 .. 0x184D2A5F
@@ -175,9 +188,10 @@ enum class EndReason : uint8_t {
   kTruncated = 2,  // max_log_bytes was reached; the server went on unrecorded
   kLogError = 3,   // an I/O error stopped recording (rarely reaches the file)
   kCrashed = 4,    // a fatal signal; detail is the signal number
-  kRotated = 5,    // 1.3: the recording goes on in the next segment (detail: its number)
 };
-inline constexpr uint8_t kLastEndReason = 5;
+inline constexpr uint8_t kLastEndReason = 4;
+// The detail of a segment's end record "closed" when the recording goes on
+// in another segment (1.3): that segment's number. 0: the recording ended.
 std::string_view end_reason_name(EndReason reason);
 
 // ---- The crash flush's frames (written from a signal handler) ----

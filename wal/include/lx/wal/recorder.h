@@ -46,7 +46,7 @@ class Recorder : public EventSink {
   // and the end record (kClosed). Call once, before LogWriter::close().
   void finish();
   // Ends the current log as a segment (a checkpoint of the last event,
-  // unless one is there, and the end record "rotated" naming
+  // unless one is there, and the end record "closed" whose detail is
   // next_segment) and goes on appending to `next`, which must outlive the
   // Recorder (or the next rotate). The caller closes the old writer. False
   // (nothing changed) when the log takes no more records or the end does

@@ -1,0 +1,214 @@
+"""Segments (issue 10 item 4, docs/recording.md "Segments"): lxrun --record
+DIR/ rotates on --segment-bytes and on SIGHUP under wrk load, every segment
+replays alone from its opening snapshot, the directory replays as one log,
+--keep-segments keeps the newest K, an idle server does not rotate, and a
+damaged middle segment is salvaged from the next snapshot with exit 3. Runs
+like the other e2e tests (`python3 FILE TEST`) with LXRUN, LX_SAMPLES, LXDUMP
+and LXREPLAY in the environment."""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import lxtest
+from lxtest import Lxrun, SkipTest, check, connect, recv_until_eof, run_tool
+
+LXDUMP = os.environ.get("LXDUMP", "lxdump")
+LXREPLAY = os.environ.get("LXREPLAY", "lxreplay")
+WORK = tempfile.mkdtemp(prefix="lx_segments_e2e_")
+SEGMENT_RE = re.compile(r"^lxrun: segment (\d+): (\S+) from event (\d+) \((.*); the switch")
+
+
+def get(port, path="/"):
+    with connect(port) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        return recv_until_eof(sock)
+
+
+def segments(directory):
+    return sorted(os.path.join(directory, n) for n in os.listdir(directory)
+                  if re.fullmatch(r"\d{20}\.lxw", n))
+
+
+def replay(log, *args):
+    code, out, err = run_tool(LXREPLAY, log, "--json", "--quiet", *args, timeout=120)
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    check(lines and lines[-1]["kind"] == "summary", f"lxreplay {log}: no summary: {out}\n{err}")
+    return code, lines[-1], err
+
+
+def dump_header(log):
+    code, out, err = run_tool(LXDUMP, log, "--json", "end")
+    check(code == 0, f"lxdump {log} exited {code}: {err}")
+    return json.loads(out.splitlines()[0])
+
+
+def dump_events(log):
+    code, out, err = run_tool(LXDUMP, log, "--stats", "--json")
+    check(code == 0, f"lxdump --stats {log} exited {code}: {err}")
+    lines = [json.loads(line) for line in out.splitlines()]
+    return next(line for line in lines if line["kind"] == "stats")
+
+
+def record_under_wrk(name, extra, hups=2, seconds=1):
+    """Records samples/http into WORK/name/ under wrk, sending SIGHUP between runs."""
+    if shutil.which("wrk") is None:
+        raise SkipTest("wrk is not installed")
+    directory = os.path.join(WORK, name) + "/"
+    run = Lxrun(lxtest.sample("http"), extra=["--record", directory] + list(extra))
+    for i in range(hups + 1):
+        done = subprocess.run(["wrk", "-t1", "-c4", f"-d{seconds}s",
+                               f"http://127.0.0.1:{run.port}/"], capture_output=True, timeout=60)
+        check(done.returncode == 0, f"wrk exited {done.returncode}: {done.stderr.decode()}")
+        check(b"Socket errors" not in done.stdout, done.stdout.decode())
+        if i < hups:
+            run.proc.send_signal(signal.SIGHUP)
+            run.wait_for(lambda: sum("(SIGHUP;" in l for l in run.lines) > i, 10,
+                         "no rotation after SIGHUP")
+    code = run.stop(timeout=10)
+    check(code == 0, f"lxrun exited {code}:\n{run.stderr_text()}")
+    return directory, run
+
+
+def test_rotation_on_size_and_sighup_under_wrk_each_segment_and_the_directory_replay():
+    directory, run = record_under_wrk("rotate", ["--segment-bytes", "96K"])
+    rotations = [SEGMENT_RE.match(l) for l in run.lines if SEGMENT_RE.match(l)]
+    why = [m.group(4) for m in rotations]
+    check(why.count("SIGHUP") == 2, f"rotations: {why}")
+    check("--segment-bytes" in why, f"no rotation on size: {why}")
+    files = segments(directory)
+    check(len(files) == len(rotations) + 1, f"{len(files)} files, {len(rotations)} rotations")
+    # Named by their first event, numbered from 1, one recording.
+    headers = [dump_header(f) for f in files]
+    ids = {h["recording_id"] for h in headers}
+    check(len(ids) == 1 and ids != {"0" * 32}, f"recording ids {ids}")
+    check([h["segment"] for h in headers] == list(range(1, len(files) + 1)), f"{headers}")
+    for f, h in zip(files, headers):
+        check(int(os.path.basename(f)[:20]) == h["first_event"], f"{f}: {h['first_event']}")
+
+    # The directory replays as one log: every event, every checkpoint and
+    # snapshot verified.
+    code, whole, err = replay(directory)
+    check(code == 0 and whole["result"] == "match", f"{whole}\n{err}")
+    stats = dump_events(directory)
+    check(whole["events_replayed"] == stats["events"] == whole["last_event"], f"{whole} {stats}")
+    check(stats["health"] == "clean", f"{stats}")
+    check(whole["snapshots_verified"] >= len(files) - 1, f"{whole}")
+
+    # Each segment alone: from its opening snapshot to its end.
+    total = 0
+    for f, h, nxt in zip(files, headers, headers[1:] + [None]):
+        code, alone, err = replay(f)
+        check(code == 0 and alone["result"] == "match", f"{f}: {alone}\n{err}")
+        check(alone["started_from_snapshot"] == h["first_event"] - 1, f"{f}: {alone}")
+        last = nxt["first_event"] - 1 if nxt else whole["last_event"]
+        check(alone["last_event"] == last, f"{f}: {alone}, want last event {last}")
+        total += alone["events_replayed"]
+        if h["segment"] > 1:
+            check(f"begins at event {h['first_event']}" in err, f"{f}: {err}")
+        seg_stats = dump_events(f)
+        check(seg_stats["health"] == "clean", f"{f}: {seg_stats}")
+    check(total == whole["events_replayed"], f"{total} events in the segments, {whole}")
+
+    # A seek into the last segment starts at a snapshot in it.
+    target = headers[-1]["first_event"] + 1
+    code, seek, err = replay(directory, "--from", str(target))
+    check(code == 0 and seek["started_from_snapshot"] >= headers[-1]["first_event"] - 1,
+          f"{seek}\n{err}")
+
+
+def test_keep_segments_deletes_the_oldest_and_the_rest_replays():
+    directory, run = record_under_wrk("keep", ["--segment-bytes", "64K", "--keep-segments", "2"],
+                                      hups=3)
+    rotations = [l for l in run.lines if SEGMENT_RE.match(l)]
+    check(len(rotations) >= 3, f"{rotations}")
+    files = segments(directory)
+    check(len(files) == 2, f"kept {files}")
+    check(not [n for n in os.listdir(directory) if n.endswith(".ring")], os.listdir(directory))
+    first = dump_header(files[0])["first_event"]
+    check(first > 1, f"the oldest left begins at {first}")
+    code, summary, err = replay(directory)
+    check(code == 0 and summary["started_from_snapshot"] == first - 1, f"{summary}\n{err}")
+
+
+def test_an_idle_server_does_not_rotate_and_sighup_on_an_empty_segment_is_said():
+    directory = os.path.join(WORK, "idle") + "/"
+    run = Lxrun(lxtest.sample("http"), extra=["--record", directory, "--segment-s", "0.3"])
+    for _ in range(5):
+        check(b"200 OK" in get(run.port), "a request failed")
+    run.wait_for(lambda: any(SEGMENT_RE.match(l) for l in run.lines), 10, "no timed rotation")
+    time.sleep(1.2)  # idle: no event, so no new segment and no growth
+    files = segments(directory)
+    sizes = [os.path.getsize(f) for f in files]
+    time.sleep(1.0)
+    check(segments(directory) == files, f"{files} -> {segments(directory)}")
+    check([os.path.getsize(f) for f in files] == sizes, "an idle server grew its segments")
+    run.proc.send_signal(signal.SIGHUP)
+    run.wait_for(lambda: any("holds no event yet; not rotated" in l for l in run.lines), 10,
+                 "SIGHUP on an empty segment was not answered")
+    check(run.stop() == 0, run.stderr_text())
+    code, summary, err = replay(directory)
+    check(code == 0 and summary["result"] == "match", f"{summary}\n{err}")
+
+
+def test_a_damaged_middle_segment_is_salvaged_from_the_next_snapshot_with_exit_3():
+    directory, _ = record_under_wrk("damaged", ["--segment-bytes", "64K"], hups=1)
+    files = segments(directory)
+    check(len(files) >= 4, f"{files}")
+    victim = files[1]
+    size = os.path.getsize(victim)
+    with open(victim, "r+b") as f:
+        for at in (size // 3, size // 2):
+            f.seek(at)
+            byte = f.read(1)
+            f.seek(at)
+            f.write(bytes([byte[0] ^ 0x5A]))
+    code, plain, err = replay(directory)
+    check(code == 3, f"a damaged directory replayed with exit {code}: {plain}\n{err}")
+    check(os.path.basename(victim) in err, f"the damage does not name the segment: {err}")
+    code, salvaged, err = replay(directory, "--salvage")
+    check(code == 3, f"--salvage exited {code}: {salvaged}\n{err}")
+    check("lost to damage" in err and "resumes at the log's snapshot" in err, err)
+    check(salvaged["divergences"] == 0, f"{salvaged}")
+    last = dump_header(files[-1])["first_event"] + dump_events(files[-1])["events"] - 1
+    check(salvaged["last_event"] == last, f"{salvaged}, want the last event {last}")
+    # It resumed no later than the third segment's opening snapshot.
+    third_first = dump_header(files[2])["first_event"]
+    check(salvaged["events_replayed"] >= last - third_first + 1, f"{salvaged}")
+
+
+def test_segment_flags_are_checked():
+    log = os.path.join(WORK, "flags.lxw")
+    cases = [
+        (["--record", log, "--segment-bytes", "1M"], "segments need a directory"),
+        (["--record", log, "--keep-segments", "3"], "segments need a directory"),
+        (["--record", os.path.join(WORK, "f") + "/", "--max-log-bytes", "1M"],
+         "--max-log-bytes with --record DIR/"),
+        (["--record", os.path.join(WORK, "f") + "/", "--segment-bytes", "1K"], "too small"),
+    ]
+    for extra, want in cases:
+        run = Lxrun(lxtest.sample("http"), extra=extra, wait_ready=False)
+        code = run.wait(10)
+        check(code == 2 and want in run.stderr_text(), f"{extra}: exit {code}\n{run.stderr_text()}")
+    # A directory that holds a recording already is refused without --force.
+    directory = os.path.join(WORK, "used") + "/"
+    run = Lxrun(lxtest.sample("http"), extra=["--record", directory])
+    check(b"200 OK" in get(run.port), "a request failed")
+    check(run.stop() == 0, run.stderr_text())
+    again = Lxrun(lxtest.sample("http"), extra=["--record", directory], wait_ready=False)
+    code = again.wait(10)
+    check(code == 2 and "holds 1 segment(s) of a recording already" in again.stderr_text(),
+          f"exit {code}: {again.stderr_text()}")
+    forced = Lxrun(lxtest.sample("http"), extra=["--record", directory, "--force"])
+    check(b"200 OK" in get(forced.port), "a request failed")
+    check(forced.stop() == 0, forced.stderr_text())
+    check(len(segments(directory)) == 1, f"{segments(directory)}")
+
+
+if __name__ == "__main__":
+    lxtest.main(globals())
