@@ -7,6 +7,7 @@
 
 #include "lx/exit_code.h"
 #include "lxreplay_session.h"
+#include "run_lxdiff.h"
 #include "run_lxreplay.h"
 
 namespace lx::tools::test {
@@ -149,6 +150,67 @@ end
     Captured n = capture([&](std::FILE* out, std::FILE* err) { return run_lxreplay(o, out, err); });
     INFO(n.out << n.err);
     CHECK(n.out.find("DIVERGENCE at the snapshot") == std::string::npos);
+  }
+}
+
+TEST_CASE("lxdiff names the first snapshot whose state differs when nothing else does",
+          "[chaos][lxdiff][snapshot]") {
+  // The same scripted session through the normal engine (A) and the chaos
+  // engine (B): the same events and figures (the chaos flaw that changes
+  // output comes at update 100, later than this session), but heaps whose
+  // contents differ from the first snapshot on (the two builds' code
+  // addresses, and B's scribble at the 10th update, which changes a global
+  // in place).
+  const std::string main_lua = R"(
+chaos_scribble = 0
+local updates = 0
+function update()
+  while lx.accept() do end
+  updates = updates + 1
+  if updates == 10 then lx.log("chaos: scribble") end
+end
+)";
+  SessionSpec spec;
+  spec.files = {{"main.lua", std::vector<uint8_t>(main_lua.begin(), main_lua.end())}};
+  spec.clients = 1;
+  spec.lines_per_client = 30;
+  spec.checkpoint_every = 1;
+  spec.snapshot_every = 8;
+  spec.log_path = temp_path("diff_state_a.lxw");
+  REQUIRE(record_session(spec).ok());
+  const std::string a = spec.log_path;
+  spec.log_path = temp_path("diff_state_b.lxw");
+  spec.engine_path = LX_CHAOS_ENGINE;
+  REQUIRE(record_session(spec).ok());
+  const std::string b = spec.log_path;
+  auto diff = [](const std::string& x, const std::string& y, bool json) {
+    LxdiffOptions o;
+    o.a_path = x;
+    o.b_path = y;
+    o.json = json;
+    return capture([&](std::FILE* out, std::FILE* err) { return run_lxdiff(o, out, err); });
+  };
+  Captured d = diff(a, b, false);
+  INFO(d.out << d.err);
+  CHECK(d.code == kExitFinding);
+  CHECK(d.out.find("no event differs") != std::string::npos);
+  CHECK(d.out.find("no checkpoint differs") != std::string::npos);
+  const size_t at = d.out.find("first differing snapshot: the states after event ");
+  REQUIRE(at != std::string::npos);
+  CHECK(d.out.find("state hash 0x") != std::string::npos);
+  Captured j = diff(a, b, true);
+  CHECK(j.out.find("\"kind\":\"snapshot_diff\"") != std::string::npos);
+  CHECK(j.out.find("\"first_snapshot_diff\":" +
+                   std::to_string(std::stoull(d.out.substr(at + 49)))) != std::string::npos);
+
+  SECTION("a log against itself compares every snapshot and finds no state differing") {
+    Captured same = diff(a, a, false);
+    INFO(same.out << same.err);
+    CHECK(same.code == kExitOk);
+    CHECK(same.out.find("no snapshot differs (") != std::string::npos);
+    Captured same_json = diff(a, a, true);
+    CHECK(same_json.out.find("\"first_snapshot_diff\":null") != std::string::npos);
+    CHECK(same_json.out.find("\"snapshots_compared\":0") == std::string::npos);
   }
 }
 

@@ -1,6 +1,8 @@
 // Event groups for lxdiff's side-by-side walk.
 #include "group_reader.h"
 
+#include "lx/host/snapshot_stream.h"
+
 namespace lx::tools {
 
 EventBrief EventGroup::brief() const {
@@ -62,6 +64,12 @@ Result<bool> GroupReader::next(EventGroup* out) {
     if (!started) {
       start_group(record, out);  // records before the first event
       started = true;
+    }
+    if (record.info().repeats() &&
+        snapshots_.add(record) == wal::SnapshotAssembler::Outcome::kComplete) {
+      const wal::LogSnapshot done = snapshots_.take();
+      completed_.push_back(
+          SnapshotBrief{done.event, done.state_bytes, host::state_hash_of_stream_end(done.stream)});
     }
     switch (record.type) {
       case wal::RecordType::kAcceptResult:

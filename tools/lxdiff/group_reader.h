@@ -12,6 +12,7 @@
 #include "lx/status.h"
 #include "lx/tools/record_text.h"
 #include "lx/wal/log_reader.h"
+#include "lx/wal/log_snapshots.h"
 
 namespace lx::tools {
 
@@ -32,6 +33,13 @@ struct EventGroup {
   EventBrief brief() const;
 };
 
+// A snapshot whose stream is complete in the log: what lxdiff compares.
+struct SnapshotBrief {
+  uint64_t event = 0;                  // the state after this event
+  uint64_t state_bytes = 0;            // what its snapshot_taken record says
+  std::optional<uint64_t> state_hash;  // from its stream's end; null when it does not decode
+};
+
 class GroupReader {
  public:
   // reader must outlive the GroupReader.
@@ -40,6 +48,9 @@ class GroupReader {
   // The next group. @return true for a group, false at the end of the log,
   // or the reader's error.
   Result<bool> next(EventGroup* out);
+  // The snapshots completed since the last call, in log order (a snapshot
+  // completes after its event: its pieces come while the server goes on).
+  std::vector<SnapshotBrief> take_snapshots() { return std::move(completed_); }
 
  private:
   void start_group(const wal::Record& record, EventGroup* group);
@@ -48,6 +59,8 @@ class GroupReader {
   EventGroup pending_;
   bool has_pending_ = false;
   bool done_ = false;
+  wal::SnapshotAssembler snapshots_{false};  // only the stream's end is kept
+  std::vector<SnapshotBrief> completed_;
 };
 
 }  // namespace lx::tools

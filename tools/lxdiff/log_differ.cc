@@ -57,7 +57,8 @@ int LogDiffer::run() {
   print_headers();
   print_event_diff();
   print_checkpoint_diff();
-  bool differ = counted_header_diffs_ > 0 || event_diff_ || checkpoint_diff_;
+  print_snapshot_diff();
+  bool differ = counted_header_diffs_ > 0 || event_diff_ || checkpoint_diff_ || snapshot_diff_;
   int exit_code = differ ? kExitFinding : kExitOk;
   if (after_compare_) {
     LogDivergence d;
@@ -70,6 +71,7 @@ int LogDiffer::run() {
       d.first_event_is_source = is_source(event_diff_->a_brief) && is_source(event_diff_->b_brief);
     }
     if (checkpoint_diff_) d.first_checkpoint_diff = checkpoint_diff_->event;
+    if (snapshot_diff_) d.first_snapshot_diff = snapshot_diff_->event;
     d.last_matched_checkpoint = last_matched_checkpoint_;
     if (int after = after_compare_(d)) exit_code = after;
   }
@@ -164,6 +166,7 @@ int LogDiffer::walk(uint64_t from_event) {
   if (int code = read(ra, &x, &hx)) return code;
   if (int code = read(rb, &y, &hy)) return code;
   while ((hx || hy) && !done()) {
+    compare_snapshots(ra, rb);
     if (hx && hy && x.event == y.event) {
       pair(x, y);
       if (int code = read(ra, &x, &hx)) return code;
@@ -176,7 +179,25 @@ int LogDiffer::walk(uint64_t from_event) {
       if (int code = read(rb, &y, &hy)) return code;
     }
   }
+  compare_snapshots(ra, rb);
   return 0;
+}
+
+void LogDiffer::compare_snapshots(GroupReader& ra, GroupReader& rb) {
+  for (const SnapshotBrief& s : ra.take_snapshots()) snapshots_a_[s.event] = s;
+  for (const SnapshotBrief& s : rb.take_snapshots()) snapshots_b_[s.event] = s;
+  for (auto a = snapshots_a_.begin(); a != snapshots_a_.end();) {
+    auto b = snapshots_b_.find(a->first);
+    if (b == snapshots_b_.end()) {
+      ++a;
+      continue;
+    }
+    ++snapshots_compared_;
+    if (a->second.state_hash != b->second.state_hash && !snapshot_diff_)
+      snapshot_diff_ = SnapshotDiff{a->first, a->second, b->second};
+    snapshots_b_.erase(b);
+    a = snapshots_a_.erase(a);
+  }
 }
 
 bool LogDiffer::done() const {
@@ -417,6 +438,37 @@ void LogDiffer::print_checkpoint_diff() {
   print_figures_side_by_side(out_, "  ", "A", c.a, "B", c.b);
 }
 
+void LogDiffer::print_snapshot_diff() {
+  auto hash = [](const SnapshotBrief& s) {
+    return s.state_hash ? hex64(*s.state_hash) : std::string("(stream damaged)");
+  };
+  if (options_.json) {
+    if (!snapshot_diff_) return;
+    JsonLine j;
+    j.add_str("kind", "snapshot_diff")
+        .add_u64("event", snapshot_diff_->event)
+        .add_str("a_state_hash", hash(snapshot_diff_->a))
+        .add_str("b_state_hash", hash(snapshot_diff_->b))
+        .add_u64("a_state_bytes", snapshot_diff_->a.state_bytes)
+        .add_u64("b_state_bytes", snapshot_diff_->b.state_bytes);
+    j.print(out_);
+    return;
+  }
+  if (!snapshot_diff_) {
+    if (snapshots_compared_ > 0) {
+      fmt::print(out_, "{}: no snapshot differs ({} of the same events compared)\n", kTool,
+                 snapshots_compared_);
+    }
+    return;
+  }
+  const SnapshotDiff& d = *snapshot_diff_;
+  fmt::print(out_,
+             "{}: first differing snapshot: the states after event {} (the heaps' contents "
+             "differ, whatever the figures say)\n  A: {} bytes, state hash {}\n  B: {} bytes, "
+             "state hash {}\n",
+             kTool, d.event, d.a.state_bytes, hash(d.a), d.b.state_bytes, hash(d.b));
+}
+
 void LogDiffer::print_summary(int exit_code) {
   const wal::LogIndex* ia = a_ ? a_->index() : nullptr;
   const wal::LogIndex* ib = b_ ? b_->index() : nullptr;
@@ -435,6 +487,9 @@ void LogDiffer::print_summary(int exit_code) {
                        event_diff_ ? std::optional(event_diff_->event) : std::nullopt);
     j.add_optional_u64("first_checkpoint_diff",
                        checkpoint_diff_ ? std::optional(checkpoint_diff_->event) : std::nullopt);
+    j.add_optional_u64("first_snapshot_diff",
+                       snapshot_diff_ ? std::optional(snapshot_diff_->event) : std::nullopt);
+    j.add_u64("snapshots_compared", snapshots_compared_);
     j.add_u64("checkpoints_compared", checkpoints_compared_)
         .add_u64("compared_from_event", compared_from_)
         .add_bool("indexes_used", indexes_used_)

@@ -1,7 +1,8 @@
 // LogDiffer: lxdiff's work. Compares two logs' headers, then walks both logs
 // event by event and names the first event that differs (type, channel,
 // payload with the first differing byte) and the first checkpoint that
-// differs, with context from both sides. When both logs have an index it
+// differs, with context from both sides, and the first snapshot at which
+// both logs hold states that differ. When both logs have an index it
 // compares their checkpoints first and decodes only from the last checkpoint
 // they agree on, so two large logs that differ late cost little.
 #pragma once
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,11 +30,13 @@ struct LogDivergence {
   std::optional<uint64_t> first_event_diff;       // the first event that differs
   std::optional<uint64_t> first_checkpoint_diff;  // the event of the first differing checkpoint
   std::optional<uint64_t> last_matched_checkpoint;
-  std::string event_what;  // how the first differing event differs ("payload differs at byte 5")
+  std::optional<uint64_t>
+      first_snapshot_diff;  // the event of the first snapshot whose states differ
+  std::string event_what;   // how the first differing event differs ("payload differs at byte 5")
   // The first differing event is set_lua_source in both logs: the apps
   // differ, not the inputs.
   bool first_event_is_source = false;
-  bool differ() const { return first_event_diff || first_checkpoint_diff; }
+  bool differ() const { return first_event_diff || first_checkpoint_diff || first_snapshot_diff; }
 };
 
 class LogDiffer {
@@ -72,6 +76,10 @@ class LogDiffer {
     std::optional<uint64_t> last_matched;
     EngineFigures a, b;
   };
+  struct SnapshotDiff {
+    uint64_t event = 0;
+    SnapshotBrief a, b;
+  };
 
   int open_logs();
   // Prints why a read failed and returns its exit code.
@@ -85,10 +93,13 @@ class LogDiffer {
   void add_row(Row row, bool differs);
   std::optional<EventDiff> compare_events(const EventGroup& a, const EventGroup& b) const;
   bool done() const;
+  // Compares the snapshots both logs completed so far, event by event.
+  void compare_snapshots(GroupReader& ra, GroupReader& rb);
 
   void print_headers();
   void print_event_diff();
   void print_checkpoint_diff();
+  void print_snapshot_diff();
   void print_summary(int exit_code);
 
   const LxdiffOptions& options_;
@@ -111,6 +122,10 @@ class LogDiffer {
   std::optional<CheckpointDiff> checkpoint_diff_;
   std::optional<uint64_t> last_matched_checkpoint_;
   uint64_t checkpoints_compared_ = 0;
+  // Snapshots of one log whose event the other has not reached yet.
+  std::map<uint64_t, SnapshotBrief> snapshots_a_, snapshots_b_;
+  std::optional<SnapshotDiff> snapshot_diff_;
+  uint64_t snapshots_compared_ = 0;
   uint64_t last_event_a_ = 0;
   uint64_t last_event_b_ = 0;
   std::optional<wal::EndReason> end_a_, end_b_;
