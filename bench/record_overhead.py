@@ -113,6 +113,15 @@ def run_redis_benchmark(port, requests, clients=20, pipeline=8, tests="set,get")
     return rates
 
 
+def run_main(name, main):
+    """Runs a benchmark's main; a BenchError is one line on stderr and exit 1."""
+    try:
+        sys.exit(main())
+    except BenchError as error:
+        print(f"{name}: error: {error}", file=sys.stderr)
+        sys.exit(1)
+
+
 def log_stats(lxdump, log):
     """The `stats` line of lxdump --stats --json (docs/json.md)."""
     lines = subprocess.run([lxdump, log, "--stats", "--json"], check=True,

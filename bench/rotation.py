@@ -11,7 +11,6 @@ Not a test: a shared machine's times move from run to run; the figures are
 medians of one run. Loopback only."""
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -26,12 +25,6 @@ sys.path.insert(0, BENCH)
 import record_overhead as ro  # noqa: E402
 
 SWITCH_RE = re.compile(r"^lxrun: segment \d+: .* the switch took ([\d.]+) ms\)$")
-
-
-def stats_of(lxdump, log):
-    out = subprocess.run([lxdump, log, "--stats", "--json"], capture_output=True, text=True,
-                         check=True).stdout
-    return next(json.loads(line) for line in out.splitlines() if '"kind":"stats"' in line)
 
 
 def one_file_run(bin_dir, log, seconds):
@@ -77,7 +70,7 @@ def main():
         rps, times = segmented_run(args.bin, directory, args.segment_bytes, args.seconds)
         segmented.append(rps)
         switches += times
-        stats = stats_of(lxdump, directory)
+        stats = ro.log_stats(lxdump, directory)
         files = [f for f in os.listdir(directory) if f.endswith(".lxw")]
         segments += len(files)
         total_bytes += stats["file_bytes"]
@@ -102,8 +95,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except ro.BenchError as error:
-        print(f"rotation: error: {error}", file=sys.stderr)
-        sys.exit(1)
+    ro.run_main("rotation", main)

@@ -37,12 +37,6 @@ def timed(args):
     return elapsed, done.stderr
 
 
-def stats_of(lxdump, log):
-    out = subprocess.run([lxdump, log, "--stats", "--json"], capture_output=True, text=True,
-                         check=True).stdout
-    return next(json.loads(line) for line in out.splitlines() if '"kind":"stats"' in line)
-
-
 def snapshot_bytes(lxdump, log):
     out = subprocess.run([lxdump, log, "--json", "--type", "snapshot_data"], capture_output=True,
                          text=True, check=True).stdout
@@ -59,7 +53,7 @@ def record(bin_dir, log, events, extra):
     proc, port = ro.start_lxrun(lxrun, "http", ["--record", probe] + extra)
     ro.run_wrk(port, 2, 20, 3)
     ro.stop_lxrun(proc)
-    rate = stats_of(lxdump, probe)["events"] / 3.0
+    rate = ro.log_stats(lxdump, probe)["events"] / 3.0
     os.remove(probe)
     seconds = max(3, int(events / rate * 1.15) + 1)
     print(f"recording about {rate:,.0f} events/s: {seconds} s of wrk for {events:,} events",
@@ -67,7 +61,7 @@ def record(bin_dir, log, events, extra):
     proc, port = ro.start_lxrun(lxrun, "http", ["--record", log] + extra)
     ro.run_wrk(port, 2, 20, seconds)
     ro.stop_lxrun(proc)
-    return stats_of(lxdump, log)
+    return ro.log_stats(lxdump, log)
 
 
 def main():
@@ -121,8 +115,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except ro.BenchError as error:
-        print(f"seek: error: {error}", file=sys.stderr)
-        sys.exit(1)
+    ro.run_main("seek", main)

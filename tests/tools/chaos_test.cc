@@ -30,6 +30,27 @@ const std::string& fine_log() {
   return path;
 }
 
+// An app that keeps a number in chaos_scribble and never shows it; at its
+// 10th update it asks the chaos engine to change it in place. One client,
+// a checkpoint after every event (every figure is compared), a snapshot
+// every 8 events.
+void scribble_session(SessionSpec* spec) {
+  const std::string main_lua = R"(
+chaos_scribble = 0
+local updates = 0
+function update()
+  while lx.accept() do end
+  updates = updates + 1
+  if updates == 10 then lx.log("chaos: scribble") end
+end
+)";
+  spec->files = {{"main.lua", std::vector<uint8_t>(main_lua.begin(), main_lua.end())}};
+  spec->clients = 1;
+  spec->lines_per_client = 30;
+  spec->checkpoint_every = 1;
+  spec->snapshot_every = 8;
+}
+
 bool aslr_enabled() {
   std::string v = read_file("/proc/sys/kernel/randomize_va_space");
   return !v.empty() && v[0] != '0';
@@ -103,25 +124,10 @@ TEST_CASE("a value the chaos engine changes in place is caught at the next snaps
     WARN("ASLR is off: every process would store the same value; nothing to compare");
     return;
   }
-  // An app that keeps a number in chaos_scribble and never shows it; at its
-  // 10th update it asks the chaos engine to change it in place.
   SessionSpec spec;
   spec.log_path = temp_path("chaos_scribble.lxw");
   spec.engine_path = LX_CHAOS_ENGINE;
-  const std::string main_lua = R"(
-chaos_scribble = 0
-local updates = 0
-function update()
-  while lx.accept() do end
-  updates = updates + 1
-  if updates == 10 then lx.log("chaos: scribble") end
-end
-)";
-  spec.files = {{"main.lua", std::vector<uint8_t>(main_lua.begin(), main_lua.end())}};
-  spec.clients = 1;
-  spec.lines_per_client = 30;
-  spec.checkpoint_every = 1;  // every figure is compared, after every event
-  spec.snapshot_every = 8;
+  scribble_session(&spec);
   auto recorded = record_session(spec);
   REQUIRE(recorded.ok());
   REQUIRE(recorded.value().updates < kChaosUpdate);  // the other flaw stays out of the way
@@ -161,21 +167,8 @@ TEST_CASE("lxdiff names the first snapshot whose state differs when nothing else
   // contents differ from the first snapshot on (the two builds' code
   // addresses, and B's scribble at the 10th update, which changes a global
   // in place).
-  const std::string main_lua = R"(
-chaos_scribble = 0
-local updates = 0
-function update()
-  while lx.accept() do end
-  updates = updates + 1
-  if updates == 10 then lx.log("chaos: scribble") end
-end
-)";
   SessionSpec spec;
-  spec.files = {{"main.lua", std::vector<uint8_t>(main_lua.begin(), main_lua.end())}};
-  spec.clients = 1;
-  spec.lines_per_client = 30;
-  spec.checkpoint_every = 1;
-  spec.snapshot_every = 8;
+  scribble_session(&spec);
   spec.log_path = temp_path("diff_state_a.lxw");
   REQUIRE(record_session(spec).ok());
   const std::string a = spec.log_path;
