@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <span>
 #include <string>
 #include <string_view>
@@ -144,11 +145,34 @@ inline constexpr RecordTypeInfo kRecordTypes[] = {
 #undef LX_WAL_INFO
 };
 
+namespace detail {
+// kRecordTypes' position of each wire value below 128 (-1: no such type), so
+// that the lookups on every append and every read cost one load, not a
+// search of the table.
+struct RecordTypeIndex {
+  int8_t at[128];
+};
+constexpr bool wire_values_below_128() {
+  for (const RecordTypeInfo& info : kRecordTypes)
+    if (static_cast<uint8_t>(info.type) >= 128) return false;
+  return true;
+}
+static_assert(wire_values_below_128(), "types above 127 are invalid (docs/wal-format.md)");
+constexpr RecordTypeIndex make_record_type_index() {
+  RecordTypeIndex index{};
+  for (int8_t& at : index.at) at = -1;
+  for (size_t i = 0; i < std::size(kRecordTypes); ++i)
+    index.at[static_cast<uint8_t>(kRecordTypes[i].type)] = static_cast<int8_t>(i);
+  return index;
+}
+inline constexpr RecordTypeIndex kRecordTypeIndex = make_record_type_index();
+}  // namespace detail
+
 // The entry of a known type; null for a wire value this version does not know.
 constexpr const RecordTypeInfo* find_record_type(uint64_t wire) {
-  for (const RecordTypeInfo& info : kRecordTypes)
-    if (static_cast<uint64_t>(info.type) == wire) return &info;
-  return nullptr;
+  if (wire >= std::size(detail::kRecordTypeIndex.at)) return nullptr;
+  const int8_t at = detail::kRecordTypeIndex.at[wire];
+  return at < 0 ? nullptr : &kRecordTypes[at];
 }
 // The entry of a type (every RecordType value is in the table).
 constexpr const RecordTypeInfo& record_type_info(RecordType type) {
