@@ -30,9 +30,8 @@ Result<std::unique_ptr<LogReader>> SegmentChain::open(const std::string& dir,
     auto opened = FileLogReader::open_path(file.path, header_options);
     if (!opened.ok()) return opened.status();
     const FileLogReader& reader = *opened.value();
-    Segment segment{file, reader.header(), std::nullopt};
+    Segment segment{file, reader.header()};
     segment.file.bytes = reader.file_bytes();  // a staged tail may have been recovered into it
-    if (reader.index() != nullptr) segment.index = *reader.index();
     const LogHeader& h = segment.header;
     if (h.segment == 0) {
       return Status::corruption(
@@ -63,28 +62,34 @@ Result<std::unique_ptr<LogReader>> SegmentChain::open(const std::string& dir,
             chain->segments_.back().file.name));
       }
     }
+    chain->merge_index(reader.index());
     chain->segments_.push_back(std::move(segment));
   }
   chain->last_event_ = chain->segments_.front().header.first_event - 1;
-  chain->merge_indexes();
   return std::unique_ptr<LogReader>(std::move(chain));
 }
 
-void SegmentChain::merge_indexes() {
-  LogIndex merged;
-  for (const Segment& segment : segments_) {
-    if (!segment.index) return;  // a segment without one: no index for the chain
-    const auto base = static_cast<uint32_t>(merged.frames.size());
-    merged.frames.insert(merged.frames.end(), segment.index->frames.begin(),
-                         segment.index->frames.end());
-    for (CheckpointEntry checkpoint : segment.index->checkpoints) {
-      checkpoint.frame_index += base;
-      merged.checkpoints.push_back(checkpoint);
-    }
-    merged.raw_bytes += segment.index->raw_bytes;
-    merged.event_count = segment.index->event_count;
+void SegmentChain::merge_index(const LogIndex* segment_index) {
+  if (index_dropped_) return;
+  if (segment_index != nullptr) {
+    index_bytes_ += segment_index->frames.size() * sizeof(FrameEntry) +
+                    segment_index->checkpoints.size() * sizeof(CheckpointEntry);
   }
-  index_ = std::move(merged);
+  if (segment_index == nullptr || index_bytes_ > kMaxMergedIndexBytes) {
+    index_dropped_ = true;
+    index_.reset();
+    return;
+  }
+  LogIndex& merged = *index_;
+  const auto base = static_cast<uint32_t>(merged.frames.size());
+  merged.frames.insert(merged.frames.end(), segment_index->frames.begin(),
+                       segment_index->frames.end());
+  for (CheckpointEntry checkpoint : segment_index->checkpoints) {
+    checkpoint.frame_index += base;
+    merged.checkpoints.push_back(checkpoint);
+  }
+  merged.raw_bytes += segment_index->raw_bytes;
+  merged.event_count = segment_index->event_count;
 }
 
 Status SegmentChain::open_segment(size_t i) {

@@ -41,7 +41,6 @@ class SegmentChain final : public LogReader {
   struct Segment {
     SegmentFile file;
     LogHeader header;
-    std::optional<LogIndex> index;
   };
   SegmentChain(std::string dir, const ReaderOptions& options)
       : dir_(std::move(dir)), options_(options) {}
@@ -49,12 +48,19 @@ class SegmentChain final : public LogReader {
   // The current segment has no more records: go on to the next one, or end.
   Status end_of_segment();
   void add_damage(Damage d);
-  void merge_indexes();
+  // Appends a segment's index to the chain's (index_), or drops the chain's
+  // for good when a segment has none or the whole would pass the bound.
+  void merge_index(const LogIndex* segment_index);
+  // The most the merged index may take in memory, as a file's index frame
+  // may (wal/file_log_reader.cc), so a reader of a directory stays bounded.
+  static constexpr uint64_t kMaxMergedIndexBytes = uint64_t{64} << 20;
 
   std::string dir_;
   ReaderOptions options_;
   std::vector<Segment> segments_;
-  std::optional<LogIndex> index_;
+  std::optional<LogIndex> index_{LogIndex{}};
+  bool index_dropped_ = false;
+  uint64_t index_bytes_ = 0;
   size_t current_ = 0;
   std::unique_ptr<FileLogReader> reader_;  // of segments_[current_]
   std::vector<Damage> damage_;             // of segments done, and the gaps between them
