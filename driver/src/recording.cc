@@ -7,8 +7,6 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include <algorithm>
-
 #include "lx/wal/crash_flush.h"
 #include "lx/wal/ring_recovery.h"
 #include "lx/wal/segments.h"
@@ -293,24 +291,27 @@ void Recording::rotate(uint64_t now_ms, const char* why) {
   header.start_wall_time_ns = 0;  // the writer puts the segment's own start there
   const std::string path =
       wal::path_in(options_.record.path, wal::segment_file_name(header.first_event));
-  auto opened = wal::LogWriter::open(path, header, writer_options_);
-  if (!opened.ok()) {
-    // The recording goes on in the current segment; try again in a while.
+  // On failure the recording goes on in the current segment, and tries
+  // again in a while; the first failure of a run of them is said.
+  auto failed = [&](const std::string& reason) {
     retry_at_ms_ = now_ms + kRotationRetryMs;
-    std::fprintf(err_,
-                 "lxrun: warning: cannot start segment %llu (%s); the recording goes on in %s "
-                 "and tries again in %llu s\n",
-                 static_cast<unsigned long long>(header.segment), opened.status().message().c_str(),
-                 path_.c_str(), static_cast<unsigned long long>(kRotationRetryMs / 1000));
-    std::fflush(err_);
-    return;
-  }
+    if (rotation_failures_++ == 0) {
+      std::fprintf(err_,
+                   "lxrun: warning: cannot start segment %llu (%s); the recording goes on in %s "
+                   "and tries again every %llu s\n",
+                   static_cast<unsigned long long>(header.segment), reason.c_str(), path_.c_str(),
+                   static_cast<unsigned long long>(kRotationRetryMs / 1000));
+      std::fflush(err_);
+    }
+  };
+  auto opened = wal::LogWriter::open(path, header, writer_options_);
+  if (!opened.ok()) return failed(opened.status().message());
   std::unique_ptr<wal::LogWriter> next = std::move(opened).value();
   if (!recorder_->rotate(*next, header.segment)) {
-    // The current log takes no more records (it failed): report_stop() says so.
+    // No room left in the current segment for its end (the disk is full).
     (void)next->close();
     ::unlink(path.c_str());
-    return;
+    return failed("no room for the current segment's end");
   }
   std::unique_ptr<wal::LogWriter> old = std::move(writer_);
   writer_ = std::move(next);
@@ -327,10 +328,15 @@ void Recording::rotate(uint64_t now_ms, const char* why) {
   segment_started_ms_ = now_ms;
   snapshots_->take_now(now_ms);  // the new segment opens with the state it starts from
   const uint64_t stall_ns = uv_hrtime() - started_ns;
-  longest_rotation_ns_ = std::max(longest_rotation_ns_, stall_ns);
   std::fprintf(err_, "lxrun: segment %llu: %s from event %llu (%s; the switch took %.1f ms)\n",
                static_cast<unsigned long long>(header.segment), path.c_str(),
                static_cast<unsigned long long>(header.first_event), why, stall_ns / 1e6);
+  if (rotation_failures_ != 0) {
+    std::fprintf(err_, "lxrun: note: segment %llu began after %llu failed tries\n",
+                 static_cast<unsigned long long>(header.segment),
+                 static_cast<unsigned long long>(rotation_failures_));
+    rotation_failures_ = 0;
+  }
   if (options_.record.keep_segments != 0) {
     auto deleted = keep_newest_segments(options_.record.path, options_.record.keep_segments);
     if (!deleted.ok()) {

@@ -96,8 +96,8 @@ class Recording final : public LoopWatcher {
   bool directory_ = false;  // --record DIR/
   bool rotation_requested_ = false;
   uint64_t segment_started_ms_ = 0;
-  uint64_t retry_at_ms_ = 0;  // a failed rotation is tried again from then
-  uint64_t longest_rotation_ns_ = 0;
+  uint64_t retry_at_ms_ = 0;        // a failed rotation is tried again from then
+  uint64_t rotation_failures_ = 0;  // since the last segment that began
   std::unique_ptr<wal::Recorder> recorder_;
   // null with --snapshot-every 0 --snapshot-s 0 into a file
   std::unique_ptr<SnapshotFeed> snapshots_;

@@ -169,12 +169,17 @@ def test_rescan_reloads_and_keeps_old_code_on_error():
     app = lxtest.make_app({"main.lua": 'function update() lx.log("v1"); lx.rescan() end\n'})
     run = Lxrun(app, listen=0)
     run.wait_line(r"^lxrun: v1$")
-    with open(os.path.join(app, "main.lua"), "w") as out:
-        out.write("function update( broken\n")
+    # Each version lands whole (a rename), so no rescan reads a file half
+    # written: that would be an error of its own, reported once more.
+    def replace_main(text):
+        with open(os.path.join(app, "main.lua.new"), "w") as out:
+            out.write(text)
+        os.replace(os.path.join(app, "main.lua.new"), os.path.join(app, "main.lua"))
+
+    replace_main("function update( broken\n")
     run.wait_line(r"^lxrun: error: rescan: .*main\.lua:\d+:")
     check(run.proc.poll() is None, "lxrun died on a bad rescan")
-    with open(os.path.join(app, "main.lua"), "w") as out:
-        out.write('local said\nfunction update() if not said then said = 1; lx.log("v2") end end\n')
+    replace_main('local said\nfunction update() if not said then said = 1; lx.log("v2") end end\n')
     run.wait_line(r"^lxrun: v2$", timeout=10)
     errors = [line for line in run.lines if "error: rescan" in line]
     check(len(errors) == 1, f"the same rescan error was reported {len(errors)} times")

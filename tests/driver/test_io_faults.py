@@ -147,6 +147,35 @@ def test_io_fault_opening_the_ring_file_stages_in_memory():
     check(data == b"".join(sent), "the log does not hold every request")
 
 
+def test_io_fault_opening_the_next_segment_keeps_recording_in_the_current_one():
+    # Opens 1 and 2 are the first segment's log and ring; from the 3rd on
+    # every open fails, so the rotation --segment-bytes asks for cannot
+    # happen: said once, the recording goes on in segment 1, nothing is lost.
+    directory = os.path.join(WORK, "segments") + "/"
+    run = Lxrun(lxtest.sample("echo"), binary=LXRUN_IOFAULTS,
+                env={"LX_TEST_IO_FAULTS": "open:3+:EIO"},
+                extra=["--record", directory, "--segment-bytes", "64K", "--flush-ms", "5"])
+    sent = []
+    with connect(run.port) as sock:
+        for i in range(3000):
+            payload = f"segment request {i} {os.urandom(16).hex()}\n".encode()
+            sock.sendall(payload)
+            check(recv_exactly(sock, len(payload)) == payload, "the echo differs")
+            sent.append(payload)
+    run.wait_for(lambda: any("cannot start segment 2" in l for l in run.lines), 10,
+                 "no warning for the rotation that failed")
+    check(run.stop() == 0, "want exit 0: the log itself had no error\n" + run.stderr_text())
+    warnings = [l for l in run.lines if "cannot start segment" in l]
+    check(len(warnings) == 1 and "the recording goes on in" in warnings[0], f"{run.lines}")
+    files = sorted(os.listdir(directory))
+    check(files == ["00000000000000000001.lxw"], f"files {files}")
+    health, _, data = read_log(os.path.join(directory, files[0]))
+    check(health == "clean", f"health {health}")
+    check(data == b"".join(sent), "the segment does not hold every request")
+    code, _, err = tool(LXREPLAY, directory, "--quiet")
+    check(code == 0, f"lxreplay of the directory exited {code}: {err}")
+
+
 def test_production_lxrun_ignores_the_fault_variable():
     run, log = record_echo("production.lxw", "write:2:EIO", binary=lxtest.LXRUN)
     sent = []
