@@ -62,7 +62,7 @@ std::string describe(const RecordDigest& r) {
 }
 
 // The rules each delivered record must keep, in order (accept() in
-// wal/log_reader.cc and docs/wal-format.md, "Reading", rules 4 and 6).
+// wal/file_log_reader.cc and docs/wal-format.md, "Reading", rules 4 and 6).
 class SequenceCheck {
  public:
   // `first_free`: the first record may carry any key (after a seek).
