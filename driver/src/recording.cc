@@ -7,6 +7,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
+
 #include "lx/wal/crash_flush.h"
 #include "lx/wal/ring_recovery.h"
 #include "lx/wal/segments.h"
@@ -216,7 +218,20 @@ uint64_t Recording::poll_after_ms() {
   if (closed_) return 0;
   if (snapshots_ && snapshots_->poll_after_ms() != 0) return snapshots_->poll_after_ms();
   if (reported_) return 0;
-  return uv_hrtime() / 1000000 - last_append_ms_ < kWatchMs ? options_.record.flush_ms : 0;
+  const uint64_t now_ms = uv_hrtime() / 1000000;
+  uint64_t after_ms = now_ms - last_append_ms_ < kWatchMs ? options_.record.flush_ms : 0;
+  // A segment that holds events ends on time even if the server has gone
+  // quiet since (an hourly segment is closed on the hour, not at the next
+  // request).
+  const RecordOptions& record = options_.record;
+  if (directory_ && record.segment_s > 0 && recorder_->recording() &&
+      recorder_->event_count() >= header_.first_event) {
+    const uint64_t due_ms = segment_started_ms_ + static_cast<uint64_t>(record.segment_s * 1000);
+    const uint64_t at_ms = std::max(due_ms, retry_at_ms_);
+    const uint64_t until_ms = at_ms > now_ms ? at_ms - now_ms : 1;
+    if (after_ms == 0 || until_ms < after_ms) after_ms = until_ms;
+  }
+  return after_ms;
 }
 
 void Recording::report_stop() {

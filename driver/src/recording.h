@@ -62,7 +62,7 @@ class Recording final : public LoopWatcher {
   bool rotate_on_signal() override;
   // flush_ms for kWatchMs after the last event was appended (the writer
   // writes it, and may fail, within about flush_ms); then 0, so an idle
-  // server sleeps.
+  // server sleeps; sooner when --segment-s ends a segment that holds events.
   uint64_t poll_after_ms() override;
 
   // Call once the loop has ended, before the engine is destroyed: final
