@@ -151,12 +151,12 @@ uint64_t FrameWriter::room_raw_bytes() const {
   return left > 64 ? (left - 64) - (left - 64) / 1025 : 0;
 }
 
-void FrameWriter::add(RecordType type, uint64_t event, std::span<const Part> parts,
-                      size_t record_bytes, std::span<const uint8_t> payload) {
-  if (!shared_.recording() || end_seen_) return;  // discarded: not recording
+bool FrameWriter::accept(RecordType type, uint64_t event, size_t record_bytes,
+                         std::span<const uint8_t> payload) {
+  if (!shared_.recording() || end_seen_) return false;  // discarded: not recording
   if (!fits(record_bytes)) {
     finish(full_reason(), 0, true, 0);
-    return;
+    return false;
   }
   if (!frame_open_) {
     frame_open_ = true;
@@ -186,11 +186,38 @@ void FrameWriter::add(RecordType type, uint64_t event, std::span<const Part> par
     RawRecord raw{static_cast<uint64_t>(type), event, payload.data(), payload.size(), record_bytes};
     if (!payload.empty() && decode_record(raw, &decoded, &reason)) end_reason_ = decoded.end_reason;
   }
-  for (const Part& part : parts) compress(part.data, part.bytes, ZSTD_e_continue);
+  return true;
+}
+
+void FrameWriter::added(size_t record_bytes) {
   frame_raw_bytes_ += record_bytes;
   unflushed_raw_bytes_ += record_bytes;
   index_.raw_bytes += record_bytes;
   if (frame_raw_bytes_ >= options_.frame_restart_bytes) end_frame();
+}
+
+void FrameWriter::add(RecordType type, uint64_t event, std::span<const Part> parts,
+                      size_t record_bytes, std::span<const uint8_t> payload) {
+  if (!accept(type, event, record_bytes, payload)) return;
+  for (const Part& part : parts) compress(part.data, part.bytes, ZSTD_e_continue);
+  added(record_bytes);
+}
+
+void FrameWriter::add_staged(RecordType type, uint64_t event, const uint8_t* record,
+                             size_t record_bytes, std::span<const uint8_t> payload) {
+  if (!accept(type, event, record_bytes, payload)) return;
+  if (staged_bytes_ != 0 && staged_ + staged_bytes_ != record) compress_staged();
+  if (staged_bytes_ == 0) staged_ = record;
+  staged_bytes_ += record_bytes;
+  added(record_bytes);
+}
+
+void FrameWriter::compress_staged() {
+  if (staged_bytes_ == 0) return;
+  const uint8_t* data = staged_;
+  const size_t bytes = staged_bytes_;
+  staged_bytes_ = 0;
+  compress_now(data, bytes, ZSTD_e_continue);
 }
 
 void FrameWriter::flush_point(int64_t now_ms) {
@@ -218,6 +245,11 @@ void FrameWriter::acknowledge_written() {
 }
 
 void FrameWriter::compress(const uint8_t* data, size_t bytes, int directive) {
+  compress_staged();  // what came before goes first
+  compress_now(data, bytes, directive);
+}
+
+void FrameWriter::compress_now(const uint8_t* data, size_t bytes, int directive) {
   if (shared_.failed()) return;
   const auto mode = static_cast<ZSTD_EndDirective>(directive);
   ZSTD_inBuffer in{data, bytes, 0};

@@ -47,6 +47,13 @@ class FrameWriter {
   // Does nothing once the log is not recording, or after the end record.
   void add(RecordType type, uint64_t event, std::span<const Part> parts, size_t record_bytes,
            std::span<const uint8_t> payload);
+  // Like add, for a whole record that stays where it is until
+  // compress_staged(): records adjacent in memory are given to zstd as one
+  // run (any other call that compresses takes the run first).
+  void add_staged(RecordType type, uint64_t event, const uint8_t* record, size_t record_bytes,
+                  std::span<const uint8_t> payload);
+  // Compresses the run that add_staged gathered.
+  void compress_staged();
   // Makes every record so far decodable and writes it out (the flush
   // point), or ends the frame when it is older than frame_restart_ms.
   void flush_point(int64_t now_ms);
@@ -90,6 +97,12 @@ class FrameWriter {
 
  private:
   bool fits(size_t record_bytes);
+  // add's bookkeeping (limits, frames, index); false when the record is not
+  // to be written. Then the caller compresses it and calls added().
+  bool accept(RecordType type, uint64_t event, size_t record_bytes,
+              std::span<const uint8_t> payload);
+  void added(size_t record_bytes);
+  void compress_now(const uint8_t* data, size_t bytes, int directive);
   // fstat before the first write after a flush point: a log file deleted
   // (no link left) or truncated (shorter than what was written) under the
   // writer ends recording with an error instead of writing on unnoticed.
@@ -118,6 +131,8 @@ class FrameWriter {
   bool check_file_due_ = false;  // a flush point passed since the last fstat
   bool frame_open_ = false;
   uint64_t frame_raw_bytes_ = 0;
+  const uint8_t* staged_ = nullptr;  // the run add_staged gathered, not yet compressed
+  size_t staged_bytes_ = 0;
   uint64_t unflushed_raw_bytes_ = 0;
   int64_t frame_started_ms_ = 0;
   int64_t last_sync_ms_ = 0;

@@ -39,6 +39,31 @@ struct RingHeader {
 static_assert(sizeof(RingHeader) <= RingHeader::kBytes);
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
 
+// The type, event and lengths of a record encode_record wrote at p: three
+// varints, read without validating them (walk's Trust::kOwn). False when they
+// do not end, with the record, inside avail.
+inline bool read_own_record(const uint8_t* p, size_t avail, RawRecord* out) {
+  uint64_t fields[3];
+  size_t pos = 0;
+  for (uint64_t& field : fields) {
+    field = 0;
+    for (unsigned shift = 0;; shift += 7) {
+      if (pos == avail || shift > 63) return false;
+      const uint8_t byte = p[pos++];
+      field |= static_cast<uint64_t>(byte & 0x7Fu) << shift;
+      if ((byte & 0x80u) == 0) break;
+    }
+  }
+  if (fields[0] == 0 || fields[2] > avail - pos || avail - pos - fields[2] < kRecordCrcBytes)
+    return false;
+  out->type = fields[0];
+  out->event = fields[1];
+  out->payload = p + pos;
+  out->payload_bytes = static_cast<size_t>(fields[2]);
+  out->record_bytes = pos + static_cast<size_t>(fields[2]) + kRecordCrcBytes;
+  return true;
+}
+
 // Where a ring's header and records live; owns that memory.
 class RingMemory {
  public:
@@ -52,6 +77,9 @@ std::unique_ptr<RingMemory> heap_ring_memory(size_t capacity_bytes);
 
 class StagingRing {
  public:
+  // How walk reads records: checked (parse_record), or as its own.
+  enum class Trust { kVerify, kOwn };
+
   // memory->capacity() >= 64 KiB. A fresh ring (head 0) or, for recovery,
   // one that holds records already.
   explicit StagingRing(std::unique_ptr<RingMemory> memory);
@@ -118,10 +146,17 @@ class StagingRing {
   // order, skipping padding. run_start is the ring address of the record.
   // Stops at a record that does not parse (only memory corruption makes one)
   // and returns the position reached. Async-signal-safe if visit is.
+  // kOwn: the records were encoded by this process a moment ago (the
+  // writer thread's walk): their headers are read without parse_record's
+  // checks and CRC (the reader checks that in the file); only staying inside
+  // the walked bytes is checked. Stops also at the first record boundary at
+  // or past from + max_bytes.
   template <typename Visit>
-  uint64_t walk(uint64_t from, uint64_t to, Visit&& visit) const {
+  uint64_t walk(uint64_t from, uint64_t to, Visit&& visit, Trust trust = Trust::kVerify,
+                uint64_t max_bytes = UINT64_MAX) const {
     uint64_t t = from;
-    while (t < to) {
+    const uint64_t stop = to - from > max_bytes ? from + max_bytes : to;
+    while (t < stop) {
       const size_t pos = t % capacity_;
       if (ring_[pos] == 0) {
         t += capacity_ - pos;
@@ -130,7 +165,11 @@ class StagingRing {
       RawRecord raw;
       const char* reason = nullptr;
       const size_t avail = static_cast<size_t>(std::min<uint64_t>(capacity_ - pos, to - t));
-      if (parse_record(&ring_[pos], avail, &raw, &reason) != ParseStatus::kOk) return t;
+      if (trust == Trust::kOwn) {
+        if (!read_own_record(&ring_[pos], avail, &raw)) return t;
+      } else if (parse_record(&ring_[pos], avail, &raw, &reason) != ParseStatus::kOk) {
+        return t;
+      }
       visit(raw, static_cast<const uint8_t*>(&ring_[pos]));
       t += raw.record_bytes;
     }

@@ -171,7 +171,10 @@ class LogWriter {
 
   // Writer thread.
   void run();
-  void process_ring();
+  // Takes the staged records into the log, about max_bytes of them at most
+  // (a pass of the writer loop: the ring space goes back after each).
+  // @return true when more were staged than it took.
+  bool process_ring(uint64_t max_bytes = UINT64_MAX);
   void process_oversize();
   void answer_room_request();
   void publish();
