@@ -130,10 +130,14 @@ int Recorder::invoke_event_update() {
   return forward(r);
 }
 
-void Recorder::end_log(EndReason reason, int32_t detail) {
+bool Recorder::append_end(EndReason reason, int32_t detail) {
   if (event_count_ != 0 && last_checkpoint_event_ != event_count_) append_checkpoint();
   const PayloadPrefix prefix = prefix_end(reason, detail);
-  (void)writer_->append(RecordType::kEnd, event_count_, prefix.span(), {});
+  return writer_->append(RecordType::kEnd, event_count_, prefix.span(), {});
+}
+
+void Recorder::end_log(EndReason reason, int32_t detail) {
+  (void)append_end(reason, detail);
   ended_early_ = reason != EndReason::kClosed;
 }
 
@@ -146,8 +150,7 @@ bool Recorder::rotate(LogWriter& next, uint64_t next_segment) {
       record_bytes(RecordType::kCheckpoint, event_count_, kMaxFieldsPayloadBytes) +
       record_bytes(RecordType::kEnd, event_count_, end.size);
   if (!writer_->has_room(need)) return false;
-  if (event_count_ != 0 && last_checkpoint_event_ != event_count_) append_checkpoint();
-  if (!writer_->append(RecordType::kEnd, event_count_, end.span(), {})) return false;
+  if (!append_end(EndReason::kClosed, static_cast<int32_t>(next_segment))) return false;
   writer_ = &next;
   return true;
 }

@@ -84,6 +84,9 @@ class Recorder : public EventSink {
   // appends what follows it (accept result, checkpoint). @return the call's result.
   int32_t forward(Record& event);
   void append_checkpoint();
+  // A checkpoint of the last event (unless there is one) and an end record.
+  // @return whether the writer took the end record.
+  bool append_end(EndReason reason, int32_t detail);
 
   EventSink& engine_;
   const FiguresSource& figures_;
