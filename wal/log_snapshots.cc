@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace lx::wal {
 
 SnapshotAssembler::Outcome SnapshotAssembler::give_up(std::string reason) {
@@ -78,11 +80,14 @@ Result<std::optional<LogSnapshot>> find_snapshot(
   if (!opened.ok()) return opened.status();
   std::unique_ptr<LogReader> reader = std::move(opened).value();
   const bool seekable = reader->can_seek();
-  // Without an index every look starts at event 1.
+  // Nothing lies before a segment's opening snapshot (at its first event
+  // less one), so the windows stop there rather than doubling down to 1.
+  const uint64_t floor = std::max<uint64_t>(reader->header().first_event, 2) - 1;
+  // Without an index every look starts at the log's beginning.
   uint64_t window = 1024;
   uint64_t hi = event;
-  while (hi >= 1) {
-    const uint64_t lo = seekable && hi > window ? hi - window + 1 : 1;
+  while (hi >= floor) {
+    const uint64_t lo = seekable && hi > window ? std::max(hi - window + 1, floor) : 1;
     if (seekable) {
       if (Status sought = reader->seek_to_event(lo); !sought.ok()) return sought;
     } else if (lo == 1 && reader->raw_bytes() != 0) {
@@ -97,7 +102,7 @@ Result<std::optional<LogSnapshot>> find_snapshot(
       hi = found.value()->event - 1;  // look again before the one that is not usable
       continue;
     }
-    if (lo == 1) break;
+    if (lo <= floor) break;
     hi = lo - 1;
     window *= 2;
   }
