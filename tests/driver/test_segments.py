@@ -195,6 +195,8 @@ def test_a_damaged_middle_segment_is_salvaged_from_the_next_snapshot_with_exit_3
         until=lambda run: sum(bool(SEGMENT_RE.match(l)) for l in run.lines) >= 3)
     files = segments(directory)
     check(len(files) >= 4, f"{files}")
+    torn = os.path.join(WORK, "torn") + "/"
+    shutil.copytree(directory, torn)  # for the torn segment below
     victim = files[1]
     size = os.path.getsize(victim)
     with open(victim, "r+b") as f:
@@ -215,6 +217,14 @@ def test_a_damaged_middle_segment_is_salvaged_from_the_next_snapshot_with_exit_3
     # It resumed no later than the third segment's opening snapshot.
     third_first = dump_header(files[2])["first_event"]
     check(salvaged["events_replayed"] >= last - third_first + 1, f"{salvaged}")
+
+    # A torn middle segment (its last third cut off) is not called the end
+    # of the log: the events after the cut are missing, which is said next.
+    cut = os.path.join(torn, os.path.basename(files[2]))
+    os.truncate(cut, os.path.getsize(cut) * 2 // 3)
+    _, _, err = run_tool(LXDUMP, torn, "--stats")
+    check(os.path.basename(cut) in err and "the segment ends there (a torn tail)" in err, err)
+    check("the log ends there" not in err and "events missing" in err, err)
 
 
 def test_a_sigkill_while_rotating_loses_no_replied_request_and_the_directory_replays():

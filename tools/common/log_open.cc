@@ -18,6 +18,11 @@ std::string_view damage_consequence(const wal::Damage& d, wal::Recovery recovery
     case wal::Recovery::kTolerant:
       break;
   }
+  // In a directory a torn segment is not the end of the log: the chain
+  // reads on if the next segment begins where the torn one's events end.
+  if (d.torn && !d.segment.empty())
+    return "the segment ends there (a torn tail); the next one is read on if no event is missing "
+           "between them";
   return d.torn ? "the log ends there (a torn tail)"
                 : "the log is read up to there (--salvage reads past it)";
 }
