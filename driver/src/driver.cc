@@ -228,9 +228,16 @@ void Driver::arm_housekeeping() {
     return;
   }
   uint64_t now_ms = uv_now(loop_);
-  // The timer only makes the loop turn; run_turn does the work.
+  // The timer only makes the loop turn; run_turn does the work. Its callback
+  // asks for the turn (wake): an empty one ran in the timers phase and left
+  // the loop to block in its poll before the check phase, for good when no
+  // other timer was due. That happens whenever the turn that armed it took
+  // longer than the wait (uv_now is the loop's cached time, taken before
+  // it): a rotation's opening snapshot on a server that went quiet was
+  // never read from its child until the next event.
   uv_timer_start(
-      &housekeeping_, [](uv_timer_t*) {}, *due_ms > now_ms ? *due_ms - now_ms : 0, 0);
+      &housekeeping_, [](uv_timer_t* timer) { static_cast<Driver*>(timer->data)->wake(); },
+      *due_ms > now_ms ? *due_ms - now_ms : 0, 0);
 }
 
 // ---- Handles ----

@@ -220,16 +220,23 @@ uint64_t Recording::poll_after_ms() {
   if (reported_) return 0;
   const uint64_t now_ms = uv_hrtime() / 1000000;
   uint64_t after_ms = now_ms - last_append_ms_ < kWatchMs ? options_.record.flush_ms : 0;
-  // A segment that holds events ends on time even if the server has gone
-  // quiet since (an hourly segment is closed on the hour, not at the next
-  // request).
-  const RecordOptions& record = options_.record;
-  if (directory_ && record.segment_s > 0 && recorder_->recording() &&
-      recorder_->event_count() >= header_.first_event) {
-    const uint64_t due_ms = segment_started_ms_ + static_cast<uint64_t>(record.segment_s * 1000);
-    const uint64_t at_ms = std::max(due_ms, retry_at_ms_);
+  auto by = [&](uint64_t at_ms) {
     const uint64_t until_ms = at_ms > now_ms ? at_ms - now_ms : 1;
     if (after_ms == 0 || until_ms < after_ms) after_ms = until_ms;
+  };
+  const RecordOptions& record = options_.record;
+  if (directory_ && recorder_->recording()) {
+    if (rotation_requested_) {
+      // A SIGHUP that waited for a snapshot (or a retry) is answered even
+      // when no event comes after it.
+      by(retry_at_ms_);
+    } else if (record.segment_s > 0 && recorder_->event_count() >= header_.first_event) {
+      // A segment that holds events ends on time even if the server has
+      // gone quiet since (an hourly segment is closed on the hour, not at
+      // the next request).
+      by(std::max(segment_started_ms_ + static_cast<uint64_t>(record.segment_s * 1000),
+                  retry_at_ms_));
+    }
   }
   return after_ms;
 }

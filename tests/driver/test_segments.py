@@ -189,6 +189,52 @@ def test_an_idle_server_does_not_rotate_and_sighup_on_an_empty_segment_is_said()
     check(code == 0 and summary["result"] == "match", f"{summary}\n{err}")
 
 
+# An echo server that holds about 100 MB of Lua strings: its snapshots take
+# long enough to be in progress when the next signal comes.
+BIG_STATE_APP = """
+local big = {}
+for i = 1, 100000 do big[i] = string.rep("s", 1000) .. i end
+local clients = {}
+function update()
+  local ch = lx.accept()
+  while ch do clients[ch:id()] = ch; ch = lx.accept() end
+  for id, c in pairs(clients) do
+    local data = c:read()
+    if data ~= "" then c:write(data) end
+    if c:closed() then c:close(); clients[id] = nil end
+  end
+end
+"""
+
+
+def test_a_sighup_that_waits_for_a_snapshot_is_answered_while_idle():
+    """A rotation opens the new segment with a snapshot; a SIGHUP while it is
+    being written waits for it, and must then be answered without another
+    event (lxrun used to sleep on until the next request)."""
+    app = os.path.join(WORK, "big_app")
+    os.makedirs(app, exist_ok=True)
+    with open(os.path.join(app, "main.lua"), "w") as f:
+        f.write(BIG_STATE_APP)
+    directory = os.path.join(WORK, "big") + "/"
+    run = Lxrun(app, extra=["--record", directory], ready_timeout=60)
+    with connect(run.port) as sock:
+        sock.sendall(b"one line\n")
+        check(sock.recv(64) == b"one line\n", "no echo")
+    run.proc.send_signal(signal.SIGHUP)
+    run.wait_for(lambda: any(SEGMENT_RE.match(l) for l in run.lines), 30, "no rotation")
+    run.proc.send_signal(signal.SIGHUP)  # while segment 2's snapshot is written
+    run.wait_for(lambda: any("holds no event yet; not rotated" in l for l in run.lines), 60,
+                 "the second SIGHUP was not answered")
+    check(sum(bool(SEGMENT_RE.match(l)) for l in run.lines) == 1, run.stderr_text())
+    check(run.stop(timeout=60) == 0, run.stderr_text())
+    files = segments(directory)
+    check(len(files) == 2, f"{files}")
+    # Its opening snapshot was written whole while nothing else happened.
+    code, alone, err = replay(files[1])
+    first = dump_header(files[1])["first_event"]
+    check(code == 0 and alone["started_from_snapshot"] == first - 1, f"{alone}\n{err}")
+
+
 def test_a_damaged_middle_segment_is_salvaged_from_the_next_snapshot_with_exit_3():
     directory, _ = record_under_wrk(
         "damaged", ["--segment-bytes", "64K"], hups=1,
