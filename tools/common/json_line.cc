@@ -5,6 +5,7 @@
 
 #include <cinttypes>
 #include <cmath>
+#include <iterator>
 
 #include "lx/json_escape.h"
 
@@ -16,27 +17,32 @@ std::string JsonLine::quote(std::string_view value) {
   return out;
 }
 
+// Keys and values are escaped and formatted straight into text_: lxdump
+// --json builds one object per record, and temporary strings were much of
+// its time.
 void JsonLine::key(std::string_view name) {
   if (text_.size() > 1) text_.push_back(',');
-  text_ += quote(name);
+  append_json_escaped(text_, name);
   text_.push_back(':');
 }
 
 JsonLine& JsonLine::add_str(std::string_view name, std::string_view value) {
   key(name);
-  text_ += quote(value);
+  append_json_escaped(text_, value);
   return *this;
 }
 
 JsonLine& JsonLine::add_u64(std::string_view name, uint64_t value) {
   key(name);
-  text_ += std::to_string(value);
+  const fmt::format_int digits(value);
+  text_.append(digits.data(), digits.size());
   return *this;
 }
 
 JsonLine& JsonLine::add_i64(std::string_view name, int64_t value) {
   key(name);
-  text_ += std::to_string(value);
+  const fmt::format_int digits(value);
+  text_.append(digits.data(), digits.size());
   return *this;
 }
 
@@ -49,13 +55,13 @@ JsonLine& JsonLine::add_bool(std::string_view name, bool value) {
 JsonLine& JsonLine::add_double(std::string_view name, double value) {
   if (!std::isfinite(value)) return add_null(name);
   key(name);
-  text_ += fmt::format("{}", value);
+  fmt::format_to(std::back_inserter(text_), "{}", value);
   return *this;
 }
 
 JsonLine& JsonLine::add_bytes(std::string_view name, std::span<const uint8_t> bytes) {
   key(name);
-  text_ += quote({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
+  append_json_escaped(text_, {reinterpret_cast<const char*>(bytes.data()), bytes.size()});
   return *this;
 }
 
@@ -86,9 +92,8 @@ JsonLine& JsonLine::add_hash(std::string_view name, uint64_t value) {
 }
 
 void JsonLine::print(std::FILE* out) const {
-  std::string line = str();
-  line.push_back('\n');
-  std::fwrite(line.data(), 1, line.size(), out);
+  std::fwrite(text_.data(), 1, text_.size(), out);
+  std::fwrite("}\n", 1, 2, out);
 }
 
 JsonLine summary_line(std::string_view tool, std::string_view result, int exit_code) {

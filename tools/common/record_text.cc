@@ -8,6 +8,7 @@
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 
 #include "lx/tools/figures_text.h"
 
@@ -57,40 +58,78 @@ std::string describe_record(const wal::Record& record, size_t preview_bytes) {
   return out;
 }
 
+namespace {
+
+// What escape_bytes writes for each byte: 0 for the byte itself, 'x' for
+// \xHH, else the letter after the backslash.
+struct EscapeTable {
+  char code[256];
+  constexpr EscapeTable() : code() {
+    for (int c = 0; c < 256; ++c) code[c] = (c >= 0x20 && c < 0x7f) ? 0 : 'x';
+    code[static_cast<unsigned char>('\\')] = '\\';
+    code[static_cast<unsigned char>('"')] = '"';
+    code[static_cast<unsigned char>('\r')] = 'r';
+    code[static_cast<unsigned char>('\n')] = 'n';
+    code[static_cast<unsigned char>('\t')] = 't';
+  }
+};
+constexpr EscapeTable kEscapes;
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+// value in decimal with at least `width` digits (leading zeros); value < 10^9.
+void append_padded(std::string& out, uint32_t value, int width) {
+  char digits[10];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0 && n < 10);
+  while (n < width) digits[n++] = '0';
+  while (n > 0) out.push_back(digits[--n]);
+}
+
+}  // namespace
+
 std::string escape_bytes(std::span<const uint8_t> bytes, size_t max_bytes) {
   std::string out;
-  size_t n = bytes.size() < max_bytes ? bytes.size() : max_bytes;
-  for (size_t i = 0; i < n; ++i) {
-    uint8_t c = bytes[i];
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c >= 0x20 && c < 0x7f) {
-          out.push_back(static_cast<char>(c));
-        } else {
-          out += fmt::format("\\x{:02x}", c);
-        }
-    }
-  }
-  if (n < bytes.size()) out += "...";
+  append_escaped_bytes(out, bytes, max_bytes);
   return out;
 }
 
-std::string hex64(uint64_t value) { return fmt::format("0x{:016x}", value); }
+void append_escaped_bytes(std::string& out, std::span<const uint8_t> bytes, size_t max_bytes) {
+  const size_t n = bytes.size() < max_bytes ? bytes.size() : max_bytes;
+  const char* text = reinterpret_cast<const char*>(bytes.data());
+  size_t i = 0;
+  while (i < n) {
+    // A run of bytes shown as they are goes in with one append.
+    size_t run_end = i;
+    while (run_end < n && kEscapes.code[bytes[run_end]] == 0) ++run_end;
+    out.append(text + i, run_end - i);
+    if (run_end == n) break;
+    const uint8_t c = bytes[run_end];
+    const char code = kEscapes.code[c];
+    out.push_back('\\');
+    out.push_back(code);
+    if (code == 'x') {
+      out.push_back(kHexDigits[c >> 4]);
+      out.push_back(kHexDigits[c & 15]);
+    }
+    i = run_end + 1;
+  }
+  if (n < bytes.size()) out += "...";
+}
+
+std::string hex64(uint64_t value) {
+  std::string out;
+  append_hex64(out, value);
+  return out;
+}
+
+void append_hex64(std::string& out, uint64_t value) {
+  char text[18] = {'0', 'x'};
+  for (int i = 17; i >= 2; --i, value >>= 4) text[i] = kHexDigits[value & 15];
+  out.append(text, sizeof(text));
+}
 
 std::string shell_quote(std::string_view text) {
   bool safe = !text.empty();
@@ -158,19 +197,25 @@ void add_record(JsonLine& line, const wal::Record& record, size_t preview_bytes)
 }
 
 std::string hex_bytes(std::span<const uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (uint8_t b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 15]);
+  std::string out(bytes.size() * 2, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    out[2 * i] = kHexDigits[bytes[i] >> 4];
+    out[2 * i + 1] = kHexDigits[bytes[i] & 15];
   }
   return out;
 }
 
 std::string iso_time(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0 || seconds > 253402300799.0)
-    return fmt::format("{}", seconds);
+  std::string out;
+  append_iso_time(out, seconds);
+  return out;
+}
+
+void append_iso_time(std::string& out, double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0 || seconds > 253402300799.0) {
+    fmt::format_to(std::back_inserter(out), "{}", seconds);
+    return;
+  }
   time_t whole = static_cast<time_t>(std::floor(seconds));
   long ms = std::lround((seconds - static_cast<double>(whole)) * 1000.0);
   if (ms == 1000) {
@@ -179,8 +224,22 @@ std::string iso_time(double seconds) {
   }
   tm utc{};
   ::gmtime_r(&whole, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900,
-                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, ms);
+  // Digits by hand rather than through a format string: lxdump writes one
+  // of these on every set_clock line.
+  append_padded(out, static_cast<uint32_t>(utc.tm_year + 1900), 4);
+  out.push_back('-');
+  append_padded(out, static_cast<uint32_t>(utc.tm_mon + 1), 2);
+  out.push_back('-');
+  append_padded(out, static_cast<uint32_t>(utc.tm_mday), 2);
+  out.push_back('T');
+  append_padded(out, static_cast<uint32_t>(utc.tm_hour), 2);
+  out.push_back(':');
+  append_padded(out, static_cast<uint32_t>(utc.tm_min), 2);
+  out.push_back(':');
+  append_padded(out, static_cast<uint32_t>(utc.tm_sec), 2);
+  out.push_back('.');
+  append_padded(out, static_cast<uint32_t>(ms), 3);
+  out.push_back('Z');
 }
 
 }  // namespace lx::tools

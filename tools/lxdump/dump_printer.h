@@ -10,6 +10,7 @@
 
 #include "dump_stats.h"
 #include "lx/tools/event_range.h"
+#include "lx/tools/json_line.h"
 #include "lx/wal/format.h"
 #include "lx/wal/log_header.h"
 #include "lx/wal/log_snapshots.h"
@@ -37,8 +38,11 @@ class DumpPrinter {
  private:
   bool selected(const wal::Record& record, std::optional<int32_t> accepted_chid) const;
   void emit(const wal::Record& record, std::optional<int32_t> accepted_chid);
-  std::string text_line(const wal::Record& record, std::optional<int32_t> accepted_chid) const;
-  std::string json_line(const wal::Record& record, std::optional<int32_t> accepted_chid) const;
+  // Append the record's line, without its newline, to line.
+  void append_text_line(std::string& line, const wal::Record& record,
+                        std::optional<int32_t> accepted_chid) const;
+  void append_json_line(std::string& line, const wal::Record& record,
+                        std::optional<int32_t> accepted_chid);
 
   const LxdumpOptions& options_;
   const EventRange range_;
@@ -50,6 +54,8 @@ class DumpPrinter {
   wal::SnapshotAssembler snapshots_{false};
   std::optional<uint64_t> state_hash_;  // of the snapshot whose last piece is being printed
   uint64_t printed_ = 0;
+  std::string line_;  // the line being printed, reused for every record
+  JsonLine json_;     // the same for --json
 };
 
 }  // namespace lx::tools

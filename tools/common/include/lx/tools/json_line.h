@@ -35,6 +35,14 @@ class JsonLine {
 
   // The object, "{...}", without a newline.
   std::string str() const { return text_ + "}"; }
+  // Appends the object, without a newline, to out.
+  void append_to(std::string& out) const {
+    out += text_;
+    out.push_back('}');
+  }
+  // Empties the object and keeps its buffer, so one JsonLine can build many
+  // lines without allocating for each.
+  void clear() { text_.assign(1, '{'); }
   // Writes the object and a newline to out.
   void print(std::FILE* out) const;
 

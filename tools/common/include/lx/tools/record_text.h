@@ -35,9 +35,14 @@ std::string describe_record(const wal::Record& record, size_t preview_bytes = 24
 // bytes as C-style escaped text between no quotes: printable ASCII as is,
 // \\ \" \r \n \t, other bytes \xHH; cut after max_bytes input bytes with "...".
 std::string escape_bytes(std::span<const uint8_t> bytes, size_t max_bytes);
+// The same text as escape_bytes, appended to out (lxdump's lines reuse one
+// buffer instead of building a string per payload).
+void append_escaped_bytes(std::string& out, std::span<const uint8_t> bytes, size_t max_bytes);
 
 // "0x%016x".
 std::string hex64(uint64_t value);
+// The same text as hex64, appended to out.
+void append_hex64(std::string& out, uint64_t value);
 
 // A word a POSIX shell reads back as text: bare when it is only safe
 // characters, else in single quotes.
@@ -59,5 +64,7 @@ std::string hex_bytes(std::span<const uint8_t> bytes);
 // 2026-11-23T14:05:01.250Z (UTC, milliseconds), or the number itself when it
 // is no sensible time.
 std::string iso_time(double seconds);
+// The same text as iso_time, appended to out.
+void append_iso_time(std::string& out, double seconds);
 
 }  // namespace lx::tools

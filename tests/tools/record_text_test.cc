@@ -1,0 +1,90 @@
+// The appending forms of the tools' text helpers (append_escaped_bytes,
+// append_hex64, append_iso_time) give exactly the text of the forms that
+// return a string, after whatever the buffer already holds.
+#include "lx/tools/record_text.h"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+using namespace lx::tools;
+
+namespace {
+
+std::vector<uint8_t> bytes_of(std::string_view text) { return {text.begin(), text.end()}; }
+
+std::string escaped_after(std::string prefix, const std::vector<uint8_t>& bytes, size_t max_bytes) {
+  append_escaped_bytes(prefix, bytes, max_bytes);
+  return prefix;
+}
+
+}  // namespace
+
+TEST_CASE("append_escaped_bytes escapes each kind of byte", "[tools][record_text]") {
+  SECTION("printable text is copied as it is") {
+    CHECK(escaped_after("", bytes_of("GET / HTTP/1.1"), 64) == "GET / HTTP/1.1");
+  }
+  SECTION("named escapes") {
+    CHECK(escaped_after("", bytes_of("a\\b\"c\rd\ne\tf"), 64) == "a\\\\b\\\"c\\rd\\ne\\tf");
+  }
+  SECTION("other bytes as \\xHH, lower-case") {
+    const std::vector<uint8_t> bytes = {0x00, 'x', 0x1f, 0x7f, 0x80, 0xff};
+    CHECK(escaped_after("", bytes, 64) == "\\x00x\\x1f\\x7f\\x80\\xff");
+  }
+  SECTION("cut after max_bytes input bytes with ...") {
+    CHECK(escaped_after("", bytes_of("abc\ndef"), 4) == "abc\\n...");
+    CHECK(escaped_after("", bytes_of("abc"), 3) == "abc");
+    CHECK(escaped_after("", bytes_of("abc"), 0) == "...");
+  }
+  SECTION("empty input appends nothing") { CHECK(escaped_after("keep", {}, 64) == "keep"); }
+  SECTION("appends after what the buffer holds") {
+    CHECK(escaped_after("x=\"", bytes_of("\x01ok"), 64) == "x=\"\\x01ok");
+  }
+}
+
+TEST_CASE("append_escaped_bytes gives escape_bytes's text for every byte value",
+          "[tools][record_text]") {
+  std::vector<uint8_t> all;
+  for (int b = 0; b < 256; ++b) all.push_back(static_cast<uint8_t>(b));
+  const std::string expected = escape_bytes(all, all.size());
+  CHECK(escaped_after("", all, all.size()) == expected);
+  // Spot checks of the table against the documented forms.
+  CHECK(expected.substr(0, 8) == "\\x00\\x01");
+  CHECK(expected.find(" !\\\"#$%&'()") != std::string::npos);
+  CHECK(expected.find("[\\\\]^_`") != std::string::npos);
+  CHECK(expected.substr(expected.size() - 4) == "\\xff");
+}
+
+TEST_CASE("append_hex64 writes 0x and sixteen lower-case digits", "[tools][record_text]") {
+  std::string out = "h=";
+  append_hex64(out, 0);
+  CHECK(out == "h=0x0000000000000000");
+  out.clear();
+  append_hex64(out, 0xdeadbeef0123abcdULL);
+  CHECK(out == "0xdeadbeef0123abcd");
+  CHECK(hex64(std::numeric_limits<uint64_t>::max()) == "0xffffffffffffffff");
+}
+
+TEST_CASE("append_iso_time writes UTC with milliseconds", "[tools][record_text]") {
+  std::string out = "t=";
+  append_iso_time(out, 1795442701.25);
+  CHECK(out == "t=2026-11-23T14:05:01.250Z");
+  SECTION("the epoch, and padding of every field") {
+    CHECK(iso_time(0) == "1970-01-01T00:00:00.000Z");
+    CHECK(iso_time(1.007) == "1970-01-01T00:00:01.007Z");
+  }
+  SECTION("milliseconds that round up to the next second") {
+    CHECK(iso_time(59.9996) == "1970-01-01T00:01:00.000Z");
+  }
+  SECTION("the last second of year 9999") {
+    CHECK(iso_time(253402300799.0) == "9999-12-31T23:59:59.000Z");
+  }
+  SECTION("no sensible time: the number itself") {
+    CHECK(iso_time(-1.5) == "-1.5");
+    CHECK(iso_time(std::nan("")) == "nan");
+    CHECK(iso_time(std::numeric_limits<double>::infinity()) == "inf");
+    CHECK(iso_time(253402300800.0) == "253402300800");
+  }
+}
