@@ -217,15 +217,23 @@ def test_a_sighup_that_waits_for_a_snapshot_is_answered_while_idle():
         f.write(BIG_STATE_APP)
     directory = os.path.join(WORK, "big") + "/"
     run = Lxrun(app, extra=["--record", directory], ready_timeout=60)
+    # The connection stays open until the end (its close would be an event in
+    # segment 2), and the first SIGHUP waits for the echo's sent_outgoing.
     with connect(run.port) as sock:
         sock.sendall(b"one line\n")
-        check(sock.recv(64) == b"one line\n", "no echo")
-    run.proc.send_signal(signal.SIGHUP)
-    run.wait_for(lambda: any(SEGMENT_RE.match(l) for l in run.lines), 30, "no rotation")
-    run.proc.send_signal(signal.SIGHUP)  # while segment 2's snapshot is written
-    run.wait_for(lambda: any("holds no event yet; not rotated" in l for l in run.lines), 60,
-                 "the second SIGHUP was not answered")
-    check(sum(bool(SEGMENT_RE.match(l)) for l in run.lines) == 1, run.stderr_text())
+        got = b""
+        while len(got) < 9:
+            chunk = sock.recv(64)
+            check(chunk, "the echo connection closed")
+            got += chunk
+        check(got == b"one line\n", f"echo {got!r}")
+        time.sleep(1.0)
+        run.proc.send_signal(signal.SIGHUP)
+        run.wait_for(lambda: any(SEGMENT_RE.match(l) for l in run.lines), 30, "no rotation")
+        run.proc.send_signal(signal.SIGHUP)  # while segment 2's snapshot is written
+        run.wait_for(lambda: any("holds no event yet; not rotated" in l for l in run.lines), 60,
+                     "the second SIGHUP was not answered")
+        check(sum(bool(SEGMENT_RE.match(l)) for l in run.lines) == 1, run.stderr_text())
     check(run.stop(timeout=60) == 0, run.stderr_text())
     files = segments(directory)
     check(len(files) == 2, f"{files}")
