@@ -230,12 +230,11 @@ uint64_t Recording::poll_after_ms() {
       // A SIGHUP that waited for a snapshot (or a retry) is answered even
       // when no event comes after it.
       by(retry_at_ms_);
-    } else if (record.segment_s > 0 && recorder_->event_count() >= header_.first_event) {
+    } else if (record.segment_s > 0 && segment_holds_events()) {
       // A segment that holds events ends on time even if the server has
       // gone quiet since (an hourly segment is closed on the hour, not at
       // the next request).
-      by(std::max(segment_started_ms_ + static_cast<uint64_t>(record.segment_s * 1000),
-                  retry_at_ms_));
+      by(std::max(segment_ends_ms(), retry_at_ms_));
     }
   }
   return after_ms;
@@ -280,11 +279,19 @@ bool Recording::rotate_on_signal() {
   return true;
 }
 
+bool Recording::segment_holds_events() const {
+  return recorder_->event_count() >= header_.first_event;
+}
+
+uint64_t Recording::segment_ends_ms() const {
+  return segment_started_ms_ + static_cast<uint64_t>(options_.record.segment_s * 1000);
+}
+
 const char* Recording::rotation_due(uint64_t now_ms) {
   const RecordOptions& record = options_.record;
   // A segment holds at least one event, and one cannot end while a snapshot
   // is being written into it (the rotation waits for it).
-  const bool events_since = recorder_->event_count() >= header_.first_event;
+  const bool events_since = segment_holds_events();
   if (!recorder_->recording() || snapshots_->busy() || now_ms < retry_at_ms_) return nullptr;
   if (rotation_requested_) {
     if (!events_since) {
@@ -298,9 +305,7 @@ const char* Recording::rotation_due(uint64_t now_ms) {
   }
   if (!events_since) return nullptr;
   if (writer_->file_bytes() >= record.segment_bytes) return "--segment-bytes";
-  if (record.segment_s > 0 &&
-      now_ms - segment_started_ms_ >= static_cast<uint64_t>(record.segment_s * 1000))
-    return "--segment-s";
+  if (record.segment_s > 0 && now_ms >= segment_ends_ms()) return "--segment-s";
   return nullptr;
 }
 

@@ -80,6 +80,10 @@ class Recording final : public LoopWatcher {
   // With --record DIR/: why a new segment is due now (the flag or signal),
   // or null.
   const char* rotation_due(uint64_t now_ms);
+  // The current segment holds an event (only then may it end).
+  bool segment_holds_events() const;
+  // When --segment-s ends the current segment (with segment_s > 0).
+  uint64_t segment_ends_ms() const;
   // Ends the current segment and goes on in a new one that opens with a
   // snapshot; on failure the recording goes on where it was.
   void rotate(uint64_t now_ms, const char* why);
