@@ -192,6 +192,7 @@ bool FrameWriter::accept(RecordType type, uint64_t event, size_t record_bytes,
 void FrameWriter::added(size_t record_bytes) {
   frame_raw_bytes_ += record_bytes;
   unflushed_raw_bytes_ += record_bytes;
+  added_since_point_ = true;
   index_.raw_bytes += record_bytes;
   if (frame_raw_bytes_ >= options_.frame_restart_bytes) end_frame();
 }
@@ -223,7 +224,11 @@ void FrameWriter::compress_staged() {
 void FrameWriter::flush_point(int64_t now_ms) {
   if (!shared_.recording()) return;
   check_file_due_ = true;
-  if (frame_open_) {
+  // A frame that got no record since the last point stays open: its records
+  // are flushed, and ending it on time would write bytes (a block and the
+  // checksum) into the log of an idle server. It ends at the first point
+  // after its next record instead.
+  if (frame_open_ && added_since_point_) {
     if (frame_started_ms_ < 0) frame_started_ms_ = now_ms;
     if (now_ms - frame_started_ms_ >= options_.frame_restart_ms) {
       end_frame();
@@ -231,6 +236,7 @@ void FrameWriter::flush_point(int64_t now_ms) {
       flush_frame();
     }
   }
+  added_since_point_ = false;
   write_out();
   acknowledge_written();
 }

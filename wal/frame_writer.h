@@ -55,7 +55,8 @@ class FrameWriter {
   // Compresses the run that add_staged gathered.
   void compress_staged();
   // Makes every record so far decodable and writes it out (the flush
-  // point), or ends the frame when it is older than frame_restart_ms.
+  // point), or ends the frame when it is older than frame_restart_ms. With no
+  // record since the last point it writes nothing: an idle log does not grow.
   void flush_point(int64_t now_ms);
   void sync_if_due(int64_t now_ms, bool force);
   // Ends the log: an end record (unless one was added), the frame, and with
@@ -134,6 +135,7 @@ class FrameWriter {
   const uint8_t* staged_ = nullptr;  // the run add_staged gathered, not yet compressed
   size_t staged_bytes_ = 0;
   uint64_t unflushed_raw_bytes_ = 0;
+  bool added_since_point_ = false;  // a record came since the last flush point
   int64_t frame_started_ms_ = 0;
   int64_t last_sync_ms_ = 0;
   bool wrote_since_sync_ = false;

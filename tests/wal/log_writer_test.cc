@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <functional>
+#include <thread>
 
 #include "wal_test_util.h"
 
@@ -161,6 +162,48 @@ TEST_CASE("a log closed before its first event reads clean", "[wal][writer]") {
   ReaderOptions strict;
   strict.recovery = Recovery::kStrict;
   CHECK_FALSE(read_log(path, strict).failed);
+}
+
+TEST_CASE("an idle writer adds no byte to the file, not even a frame's end", "[wal][writer]") {
+  // A frame older than frame_restart_ms used to end at the next flush point
+  // whether or not a record had come: 7 bytes (a last block and the
+  // checksum) in the log of a server that had nothing to do.
+  TempDir dir;
+  const std::string path = dir.path("a.lxw");
+  WriterOptions options;
+  options.flush_ms = 1;
+  options.frame_restart_ms = 1;
+  auto writer = LogWriter::open(path, LogHeader{}, options);
+  REQUIRE(writer.ok());
+  LogWriter& log = *writer.value();
+  FakeEngine engine;
+  Recorder recorder(engine, engine, log);
+  auto wait_written = [&] {
+    while (log.written_event() < recorder.event_count())
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  };
+  auto file_size = [&] {
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    return static_cast<uint64_t>(st.st_size);
+  };
+  CHECK(recorder.notify_accept(8080) == 1);
+  wait_written();
+  const uint64_t before = file_size();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // 200 flush points
+  CHECK(file_size() == before);
+  CHECK(log.file_bytes() == before);
+  // The next record ends the old frame: a restart point, and nothing lost.
+  CHECK(recorder.notify_close(1) == 0);
+  wait_written();
+  CHECK(file_size() > before);
+  recorder.finish();
+  REQUIRE(log.close().ok());
+  const ReadResult r = read_log(path);
+  CHECK(r.damage.empty());
+  uint64_t events = 0;
+  for (const OwnedRecord& o : r.records) events += is_event(o.record.type) ? 1 : 0;
+  CHECK(events == 2);
 }
 
 TEST_CASE("a small staging ring wraps many times and loses nothing", "[wal][writer]") {
