@@ -46,22 +46,39 @@ local reasons = {
   [505] = "HTTP Version Not Supported",
 }
 
-local function respond(conn, status, content_type, body, keep_alive, head_only)
-  local lines = {
-    string.format("HTTP/1.1 %d %s", status, reasons[status]),
-    "Server: lx-http-sample",
-    "Content-Type: " .. content_type,
-    "Content-Length: " .. #body,
-    keep_alive and "Connection: keep-alive" or "Connection: close",
-    "", "",
-  }
-  conn.ch:write(table.concat(lines, "\r\n"))
-  if not head_only then conn.ch:write(body) end
+local find, lower, sub = string.find, string.lower, string.sub
+
+-- The head of an answer, ending with the blank line before the body.
+local function answer_head(status, content_type, length, keep_alive)
+  return string.format("HTTP/1.1 %d %s\r\nServer: lx-http-sample\r\nContent-Type: %s\r\n"
+                       .. "Content-Length: %d\r\nConnection: %s\r\n\r\n",
+                       status, reasons[status], content_type, length,
+                       keep_alive and "keep-alive" or "close")
+end
+
+-- An answer whose body never changes, built once: its body and its head for
+-- a kept and for a closed connection.
+local function fixed_answer(status, body)
+  return { body = body, keep = answer_head(status, "text/plain", #body, true),
+           close = answer_head(status, "text/plain", #body, false) }
+end
+
+local root_answer = fixed_answer(200, "hello from lx\n")
+local not_found_answer = fixed_answer(404, "Not Found\n")
+local not_allowed_answer = fixed_answer(405, "Method Not Allowed\n")
+local error_answers = {}  -- status -> fixed_answer, for fail()
+for status, reason in pairs(reasons) do error_answers[status] = fixed_answer(status, reason .. "\n") end
+
+-- Writes an answer: its head and, unless head_only, its body.
+local function send(ch, head, body, head_only)
+  ch:write(head)
+  if not head_only then ch:write(body) end
 end
 
 -- Answers an error and closes the connection (close sends the answer first).
 local function fail(conn, status)
-  respond(conn, status, "text/plain", reasons[status] .. "\n", false, false)
+  local answer = error_answers[status]
+  send(conn.ch, answer.close, answer.body, false)
   conn.ch:close()
   conn.done = true
 end
@@ -71,55 +88,82 @@ local function pending_bytes(conn)
   return #conn.buf - conn.pos + 1 + conn.parts_bytes
 end
 
--- Adds received bytes. They join buf once it would hold `need` bytes (from
--- pos), so a body arriving in many reads is copied once, not once per read;
--- joining drops what was parsed already.
+-- Adds received bytes (not ""). They join buf once it would hold `need`
+-- bytes (from pos), so a body arriving in many reads is copied once, not
+-- once per read; joining drops what was parsed already.
 local function take(conn, data)
-  if data == "" then return end
-  conn.parts[#conn.parts + 1] = data
-  conn.parts_bytes = conn.parts_bytes + #data
-  if pending_bytes(conn) >= conn.need then
-    table.insert(conn.parts, 1, conn.buf:sub(conn.pos))
-    conn.buf, conn.pos = table.concat(conn.parts), 1
+  local buf, pos, parts_bytes = conn.buf, conn.pos, conn.parts_bytes
+  if #buf - pos + 1 + parts_bytes + #data < conn.need then
+    conn.parts[#conn.parts + 1] = data
+    conn.parts_bytes = parts_bytes + #data
+  elseif parts_bytes == 0 then
+    if pos > #buf then
+      conn.buf = data
+    elseif pos == 1 then
+      conn.buf = buf .. data
+    else
+      conn.buf = sub(buf, pos) .. data
+    end
+    conn.pos = 1
+  else
+    local parts = conn.parts
+    parts[#parts + 1] = data
+    table.insert(parts, 1, sub(buf, pos))
+    conn.buf, conn.pos = table.concat(parts), 1
     conn.parts, conn.parts_bytes = {}, 0
   end
 end
 
--- Parses the request at conn.pos: returns a request table (and moves pos
--- past it), nil when more bytes are needed, or false and an error status.
+-- The value of the header line whose name ends with the colon at `colon`:
+-- what follows, without the spaces and tabs around it.
+local function header_value(buf, colon)
+  return buf:match("^[ \t]*(.-)[ \t]*\r\n", colon + 1)
+end
+
+-- Parses the request at conn.pos: returns its method, target and whether
+-- the connection stays open (and moves pos past it), nil when more bytes are
+-- needed, or false and an error status.
 local function parse(conn)
   local buf, pos = conn.buf, conn.pos
-  local head_end, body_start = buf:find("\r\n\r\n", pos, true)
+  local head_end, body_start = find(buf, "\r\n\r\n", pos, true)
   if not head_end then
     if #buf - pos + 1 > kMaxHeaderBytes then return false, 431 end
     return nil
   end
   if head_end - pos + 1 > kMaxHeaderBytes then return false, 431 end
-  local head = buf:sub(pos, head_end - 1)
-  local request_line, rest = head:match("^([^\r\n]*)\r\n(.*)$")
-  if not request_line then request_line, rest = head, "" end
-  local method, target, version = request_line:match("^(%u+) (%S+) HTTP/(%d%.%d)$")
+  -- The request line is all before the head's first CRLF; none of its parts
+  -- holds a CR or LF.
+  local _, line_end, method, target, version = find(buf, "^(%u+) (%S+) HTTP/(%d%.%d)\r\n", pos)
   if not method then return false, 400 end
   if version ~= "1.1" and version ~= "1.0" then return false, 505 end
-  local headers = {}
-  for line in (rest .. "\r\n"):gmatch("(.-)\r\n") do
-    if line ~= "" then
-      local name, value = line:match("^([%w!#$%%&'*+.^_`|~-]+):[ \t]*(.-)[ \t]*$")
-      if not name then return false, 400 end
-      name = name:lower()
-      -- Two different lengths would let a proxy and this server disagree on
-      -- where the request ends.
-      if name == "content-length" and headers[name] and headers[name] ~= value then
-        return false, 400
+  -- Header lines: a token, a colon, the value up to the CRLF. Only three
+  -- names matter, so only names of their lengths are looked at.
+  local length, connection, chunked
+  local line = line_end + 1
+  while line < head_end do
+    local _, colon = find(buf, "^[%w!#$%%&'*+.^_`|~-]+:", line)
+    if not colon then return false, 400 end
+    local name_bytes = colon - line
+    if name_bytes == 14 or name_bytes == 10 or name_bytes == 17 then
+      local name = lower(sub(buf, line, colon - 1))
+      if name == "content-length" then
+        local value = header_value(buf, colon)
+        -- Two different lengths would let a proxy and this server disagree
+        -- on where the request ends.
+        if length and length ~= value then return false, 400 end
+        length = value
+      elseif name == "connection" then
+        connection = header_value(buf, colon)
+      elseif name == "transfer-encoding" then
+        chunked = true
       end
-      headers[name] = value
     end
+    line = find(buf, "\r\n", colon + 1, true) + 2
   end
-  if headers["transfer-encoding"] then return false, 501 end
+  if chunked then return false, 501 end
   local body_bytes = 0
-  local length = headers["content-length"]
   if length then
-    if not length:match("^%d+$") then return false, 400 end
+    if not find(length, "^%d+$") then return false, 400 end
     -- More digits than any allowed length: refused before tonumber turns it
     -- into a float.
     if #length > 15 then return false, 413 end
@@ -132,75 +176,81 @@ local function parse(conn)
     return nil
   end
   conn.pos, conn.need = body_end + 1, 0
-  if conn.pos > #buf then conn.buf, conn.pos = "", 1 end
-  local connection = (headers["connection"] or ""):lower()
+  if body_end >= #buf then conn.buf, conn.pos = "", 1 end
   local keep_alive
   if version == "1.1" then
-    keep_alive = connection ~= "close"
+    keep_alive = not connection or lower(connection) ~= "close"
   else
-    keep_alive = connection == "keep-alive"
+    keep_alive = connection ~= nil and lower(connection) == "keep-alive"
   end
-  return { method = method, target = target, keep_alive = keep_alive,
-           body = buf:sub(body_start + 1, body_end) }
+  return method, target, keep_alive
 end
 
-local function serve(conn, request)
+local function serve(conn, method, target, keep_alive)
   request_count = request_count + 1
-  local head_only = request.method == "HEAD"
-  if request.method ~= "GET" and not head_only then
-    respond(conn, 405, "text/plain", "Method Not Allowed\n", request.keep_alive, false)
-  elseif request.target == "/" then
-    respond(conn, 200, "text/plain", "hello from lx\n", request.keep_alive, head_only)
-  elseif request.target == "/stats" then
+  local ch = conn.ch
+  local head_only = method == "HEAD"
+  if method ~= "GET" and not head_only then
+    local answer = not_allowed_answer
+    send(ch, keep_alive and answer.keep or answer.close, answer.body, false)
+  elseif target == "/" then
+    local answer = root_answer
+    send(ch, keep_alive and answer.keep or answer.close, answer.body, head_only)
+  elseif target == "/stats" then
     local body = string.format('{"requests": %d, "uptime_s": %.3f}\n', request_count,
                                lx.now() - started)
-    respond(conn, 200, "application/json", body, request.keep_alive, head_only)
+    send(ch, answer_head(200, "application/json", #body, keep_alive), body, head_only)
   else
-    respond(conn, 404, "text/plain", "Not Found\n", request.keep_alive, head_only)
+    local answer = not_found_answer
+    send(ch, keep_alive and answer.keep or answer.close, answer.body, head_only)
   end
-  if not request.keep_alive then
-    conn.ch:close()
+  if not keep_alive then
+    ch:close()
     conn.done = true
   end
 end
 
 -- Reads and answers what the connection sent, unless its answers wait
--- unsent or it had kMaxRequestsPerUpdate answered in this update (then its
--- input stays in the channel, and the driver stops reading it once that is
--- large). Returns true when it stopped for one of those reasons.
-local function advance(conn, now)
-  if conn.ch:queued() >= kMaxQueuedBytes then return true end
+-- unsent (queued: ch:queued() now) or it had kMaxRequestsPerUpdate answered
+-- in this update (then its input stays in the channel, and the driver stops
+-- reading it once that is large). Returns true when it stopped for one of
+-- those reasons, and how many requests it answered.
+local function advance(conn, now, queued)
+  if queued >= kMaxQueuedBytes then return true, 0 end
+  local ch = conn.ch
   if not conn.stalled then
-    local had_request = pending_bytes(conn) > 0
-    local data = conn.ch:read()
-    take(conn, data)
-    if data ~= "" then conn.progress_since = now end
-    if not had_request and data ~= "" then conn.request_since = now end
+    local data = ch:read()
+    if data ~= "" then
+      if pending_bytes(conn) == 0 then conn.request_since = now end
+      take(conn, data)
+      conn.progress_since = now
+    end
   end
   local count = 0
-  while not conn.done and pending_bytes(conn) >= conn.need and conn.pos <= #conn.buf do
-    if conn.ch:queued() >= kMaxQueuedBytes or count >= kMaxRequestsPerUpdate then return true end
+  while conn.pos <= #conn.buf and not conn.done and pending_bytes(conn) >= conn.need do
+    if count >= kMaxRequestsPerUpdate or (count > 0 and ch:queued() >= kMaxQueuedBytes) then
+      return true, count
+    end
     count = count + 1
-    local request, status = parse(conn)
-    if request then
-      serve(conn, request)
+    local method, target, keep_alive = parse(conn)
+    if method then
+      serve(conn, method, target, keep_alive)
       conn.request_since = now  -- the next request's clock (if its bytes are here)
     else
-      if request == false then fail(conn, status) end
+      if method == false then fail(conn, target) end
       break
     end
   end
-  return false
+  return false, count
 end
 
 -- Enforces the timeouts; the connection may be closed on the way. A stalled
 -- connection (answers waiting unsent) has complete requests waiting: only
--- its progress counts, not their age.
-local function watch(conn, now, stalled)
-  local queued = conn.ch:queued()
+-- its progress counts, not their age. queued is ch:queued() now.
+local function watch(conn, now, stalled, queued)
   if queued < conn.last_queued then conn.progress_since = now end  -- the client reads
   conn.last_queued = queued
-  if pending_bytes(conn) > 0 and not stalled then
+  if not stalled and pending_bytes(conn) > 0 then
     local waited = now - conn.request_since
     local reading_headers = conn.need == 0
     if (reading_headers and waited > timeouts.header_timeout)
@@ -223,26 +273,30 @@ function update()
     ch = lx.accept()
   end
   local wake = nil  -- seconds until update() must run again by itself
-  local function wake_in(seconds)
-    if not wake or seconds < wake then wake = seconds end
-  end
   for id, conn in pairs(conns) do
-    local stalled = advance(conn, now)
+    local ch = conn.ch
+    local queued = ch:queued()
+    local stalled, answered = advance(conn, now, queued)
     conn.stalled = stalled
-    if not conn.done then watch(conn, now, stalled) end
+    if not conn.done then
+      if answered > 0 then queued = ch:queued() end
+      watch(conn, now, stalled, queued)
+    end
+    local wake_conn
     if conn.done then
       conns[id] = nil
-    elseif conn.ch:closed() and not stalled and conn.ch:available() == 0 then
-      conn.ch:close()  -- a half-closed client has had its answers; they are still sent
+    elseif ch:closed() and not stalled and ch:available() == 0 then
+      ch:close()  -- a half-closed client has had its answers; they are still sent
       conns[id] = nil
     elseif stalled then
-      wake_in(0.01)  -- answers wait unsent or requests wait: look again soon
+      wake_conn = 0.01  -- answers wait unsent or requests wait: look again soon
     elseif pending_bytes(conn) > 0 then
       local limit = conn.need == 0 and timeouts.header_timeout or timeouts.request_timeout
-      wake_in(conn.request_since + limit - now)
+      wake_conn = conn.request_since + limit - now
     else
-      wake_in(conn.progress_since + timeouts.idle_timeout - now)
+      wake_conn = conn.progress_since + timeouts.idle_timeout - now
     end
+    if wake_conn and (not wake or wake_conn < wake) then wake = wake_conn end
   end
   -- lxrun runs update() on input and when a wake time is due: the timeouts
   -- need one (docs/lua-api.md, lx.after).
