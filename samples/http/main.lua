@@ -31,6 +31,10 @@ for _, arg in ipairs(lx.args) do
   timeouts[name] = tonumber(value)
 end
 
+local header_timeout = timeouts.header_timeout
+local request_timeout = timeouts.request_timeout
+local idle_timeout = timeouts.idle_timeout
+
 local started = lx.now()
 local request_count = 0
 -- chid -> { ch, buf and pos (unparsed bytes: buf from pos on), parts and
@@ -56,11 +60,14 @@ local function answer_head(status, content_type, length, keep_alive)
                        keep_alive and "keep-alive" or "close")
 end
 
--- An answer whose body never changes, built once: its body and its head for
--- a kept and for a closed connection.
+-- An answer whose body never changes, built once, whole (keep, close) and
+-- as its head alone for HEAD (keep_head, close_head), for a connection kept
+-- open and for one closed after it.
 local function fixed_answer(status, body)
-  return { body = body, keep = answer_head(status, "text/plain", #body, true),
-           close = answer_head(status, "text/plain", #body, false) }
+  local keep_head = answer_head(status, "text/plain", #body, true)
+  local close_head = answer_head(status, "text/plain", #body, false)
+  return { keep = keep_head .. body, close = close_head .. body,
+           keep_head = keep_head, close_head = close_head }
 end
 
 local root_answer = fixed_answer(200, "hello from lx\n")
@@ -69,16 +76,9 @@ local not_allowed_answer = fixed_answer(405, "Method Not Allowed\n")
 local error_answers = {}  -- status -> fixed_answer, for fail()
 for status, reason in pairs(reasons) do error_answers[status] = fixed_answer(status, reason .. "\n") end
 
--- Writes an answer: its head and, unless head_only, its body.
-local function send(ch, head, body, head_only)
-  ch:write(head)
-  if not head_only then ch:write(body) end
-end
-
 -- Answers an error and closes the connection (close sends the answer first).
 local function fail(conn, status)
-  local answer = error_answers[status]
-  send(conn.ch, answer.close, answer.body, false)
+  conn.ch:write(error_answers[status].close)
   conn.ch:close()
   conn.done = true
 end
@@ -88,16 +88,20 @@ local function pending_bytes(conn)
   return #conn.buf - conn.pos + 1 + conn.parts_bytes
 end
 
--- Adds received bytes (not ""). They join buf once it would hold `need`
--- bytes (from pos), so a body arriving in many reads is copied once, not
--- once per read; joining drops what was parsed already.
-local function take(conn, data)
+-- Adds received bytes (not "") and starts the clocks they start. They join
+-- buf once it would hold `need` bytes (from pos), so a body arriving in many
+-- reads is copied once, not once per read; joining drops what was parsed
+-- already.
+local function receive(conn, data, now)
   local buf, pos, parts_bytes = conn.buf, conn.pos, conn.parts_bytes
-  if #buf - pos + 1 + parts_bytes + #data < conn.need then
+  local pending = #buf - pos + 1 + parts_bytes
+  if pending == 0 then conn.request_since = now end
+  conn.progress_since = now
+  if pending + #data < conn.need then
     conn.parts[#conn.parts + 1] = data
     conn.parts_bytes = parts_bytes + #data
   elseif parts_bytes == 0 then
-    if pos > #buf then
+    if pending == 0 then
       conn.buf = data
     elseif pos == 1 then
       conn.buf = buf .. data
@@ -189,20 +193,20 @@ end
 local function serve(conn, method, target, keep_alive)
   request_count = request_count + 1
   local ch = conn.ch
-  local head_only = method == "HEAD"
-  if method ~= "GET" and not head_only then
-    local answer = not_allowed_answer
-    send(ch, keep_alive and answer.keep or answer.close, answer.body, false)
-  elseif target == "/" then
-    local answer = root_answer
-    send(ch, keep_alive and answer.keep or answer.close, answer.body, head_only)
+  if method ~= "GET" and method ~= "HEAD" then
+    ch:write(keep_alive and not_allowed_answer.keep or not_allowed_answer.close)
   elseif target == "/stats" then
     local body = string.format('{"requests": %d, "uptime_s": %.3f}\n', request_count,
                                lx.now() - started)
-    send(ch, answer_head(200, "application/json", #body, keep_alive), body, head_only)
+    local head = answer_head(200, "application/json", #body, keep_alive)
+    ch:write(method == "GET" and head .. body or head)
   else
-    local answer = not_found_answer
-    send(ch, keep_alive and answer.keep or answer.close, answer.body, head_only)
+    local answer = target == "/" and root_answer or not_found_answer
+    if method == "GET" then
+      ch:write(keep_alive and answer.keep or answer.close)
+    else
+      ch:write(keep_alive and answer.keep_head or answer.close_head)
+    end
   end
   if not keep_alive then
     ch:close()
@@ -220,14 +224,11 @@ local function advance(conn, now, queued)
   local ch = conn.ch
   if not conn.stalled then
     local data = ch:read()
-    if data ~= "" then
-      if pending_bytes(conn) == 0 then conn.request_since = now end
-      take(conn, data)
-      conn.progress_since = now
-    end
+    if data ~= "" then receive(conn, data, now) end
   end
   local count = 0
-  while conn.pos <= #conn.buf and not conn.done and pending_bytes(conn) >= conn.need do
+  while conn.pos <= #conn.buf and not conn.done
+      and (conn.need == 0 or pending_bytes(conn) >= conn.need) do
     if count >= kMaxRequestsPerUpdate or (count > 0 and ch:queued() >= kMaxQueuedBytes) then
       return true, count
     end
@@ -244,23 +245,34 @@ local function advance(conn, now, queued)
   return false, count
 end
 
--- Enforces the timeouts; the connection may be closed on the way. A stalled
--- connection (answers waiting unsent) has complete requests waiting: only
--- its progress counts, not their age. queued is ch:queued() now.
+-- Enforces the timeouts (queued: ch:queued() now) and returns the seconds
+-- until the connection needs a look by itself, or nil once it is closed. A
+-- stalled connection (answers waiting unsent) has complete requests
+-- waiting: only its progress counts, not their age.
 local function watch(conn, now, stalled, queued)
   if queued < conn.last_queued then conn.progress_since = now end  -- the client reads
   conn.last_queued = queued
-  if not stalled and pending_bytes(conn) > 0 then
+  local pending = pending_bytes(conn) > 0
+  if pending and not stalled then
     local waited = now - conn.request_since
-    local reading_headers = conn.need == 0
-    if (reading_headers and waited > timeouts.header_timeout)
-        or waited > timeouts.request_timeout then
+    if (conn.need == 0 and waited > header_timeout) or waited > request_timeout then
       fail(conn, 408)
+      return nil
     end
-  elseif now - conn.progress_since > timeouts.idle_timeout then
+  elseif now - conn.progress_since > idle_timeout then
     conn.ch:close()
-    conn.done = true
+    return nil
   end
+  local ch = conn.ch
+  if ch:closed() and not stalled and ch:available() == 0 then
+    ch:close()  -- a half-closed client has had its answers; they are still sent
+    return nil
+  end
+  if stalled then return 0.01 end  -- answers wait unsent or requests wait: look again soon
+  if pending then
+    return conn.request_since + (conn.need == 0 and header_timeout or request_timeout) - now
+  end
+  return conn.progress_since + idle_timeout - now
 end
 
 function update()
@@ -277,26 +289,17 @@ function update()
     local ch = conn.ch
     local queued = ch:queued()
     local stalled, answered = advance(conn, now, queued)
-    conn.stalled = stalled
-    if not conn.done then
-      if answered > 0 then queued = ch:queued() end
-      watch(conn, now, stalled, queued)
-    end
     local wake_conn
-    if conn.done then
-      conns[id] = nil
-    elseif ch:closed() and not stalled and ch:available() == 0 then
-      ch:close()  -- a half-closed client has had its answers; they are still sent
-      conns[id] = nil
-    elseif stalled then
-      wake_conn = 0.01  -- answers wait unsent or requests wait: look again soon
-    elseif pending_bytes(conn) > 0 then
-      local limit = conn.need == 0 and timeouts.header_timeout or timeouts.request_timeout
-      wake_conn = conn.request_since + limit - now
-    else
-      wake_conn = conn.progress_since + timeouts.idle_timeout - now
+    if not conn.done then
+      conn.stalled = stalled
+      if answered > 0 then queued = ch:queued() end
+      wake_conn = watch(conn, now, stalled, queued)
     end
-    if wake_conn and (not wake or wake_conn < wake) then wake = wake_conn end
+    if not wake_conn then
+      conns[id] = nil
+    elseif not wake or wake_conn < wake then
+      wake = wake_conn
+    end
   end
   -- lxrun runs update() on input and when a wake time is due: the timeouts
   -- need one (docs/lua-api.md, lx.after).
