@@ -51,6 +51,9 @@ local reasons = {
 }
 
 local find, lower, sub = string.find, string.lower, string.sub
+-- ch:queued() is found through a fallback lookup on every call (it came
+-- after the channel methods of engine ABI 1): the function, looked up once.
+local queued_bytes = lx.stdio().queued
 
 -- The head of an answer, ending with the blank line before the body.
 local function answer_head(status, content_type, length, keep_alive)
@@ -88,22 +91,17 @@ local function pending_bytes(conn)
   return #conn.buf - conn.pos + 1 + conn.parts_bytes
 end
 
--- Adds received bytes (not "") and starts the clocks they start. They join
--- buf once it would hold `need` bytes (from pos), so a body arriving in many
--- reads is copied once, not once per read; joining drops what was parsed
--- already.
-local function receive(conn, data, now)
+-- Adds received bytes (not "") to the pending ones (at least one). They
+-- join buf once it would hold `need` bytes (from pos), so a body arriving in
+-- many reads is copied once, not once per read; joining drops what was
+-- parsed already.
+local function add_pending(conn, data)
   local buf, pos, parts_bytes = conn.buf, conn.pos, conn.parts_bytes
-  local pending = #buf - pos + 1 + parts_bytes
-  if pending == 0 then conn.request_since = now end
-  conn.progress_since = now
-  if pending + #data < conn.need then
+  if #buf - pos + 1 + parts_bytes + #data < conn.need then
     conn.parts[#conn.parts + 1] = data
     conn.parts_bytes = parts_bytes + #data
   elseif parts_bytes == 0 then
-    if pending == 0 then
-      conn.buf = data
-    elseif pos == 1 then
+    if pos == 1 then
       conn.buf = buf .. data
     else
       conn.buf = sub(buf, pos) .. data
@@ -190,59 +188,70 @@ local function parse(conn)
   return method, target, keep_alive
 end
 
+-- Answers a request; returns how many bytes that queued (ch:write queues
+-- all of them or none).
 local function serve(conn, method, target, keep_alive)
   request_count = request_count + 1
-  local ch = conn.ch
+  local answer
   if method ~= "GET" and method ~= "HEAD" then
-    ch:write(keep_alive and not_allowed_answer.keep or not_allowed_answer.close)
+    answer = keep_alive and not_allowed_answer.keep or not_allowed_answer.close
   elseif target == "/stats" then
     local body = string.format('{"requests": %d, "uptime_s": %.3f}\n', request_count,
                                lx.now() - started)
     local head = answer_head(200, "application/json", #body, keep_alive)
-    ch:write(method == "GET" and head .. body or head)
+    answer = method == "GET" and head .. body or head
   else
-    local answer = target == "/" and root_answer or not_found_answer
+    local fixed = target == "/" and root_answer or not_found_answer
     if method == "GET" then
-      ch:write(keep_alive and answer.keep or answer.close)
+      answer = keep_alive and fixed.keep or fixed.close
     else
-      ch:write(keep_alive and answer.keep_head or answer.close_head)
+      answer = keep_alive and fixed.keep_head or fixed.close_head
     end
   end
+  local ch = conn.ch
+  local queued = ch:write(answer) and #answer or 0
   if not keep_alive then
     ch:close()
     conn.done = true
   end
+  return queued
 end
 
 -- Reads and answers what the connection sent, unless its answers wait
 -- unsent (queued: ch:queued() now) or it had kMaxRequestsPerUpdate answered
 -- in this update (then its input stays in the channel, and the driver stops
 -- reading it once that is large). Returns true when it stopped for one of
--- those reasons, and how many requests it answered.
+-- those reasons, and ch:queued() after its answers.
 local function advance(conn, now, queued)
-  if queued >= kMaxQueuedBytes then return true, 0 end
+  if queued >= kMaxQueuedBytes then return true, queued end
   local ch = conn.ch
   if not conn.stalled then
     local data = ch:read()
-    if data ~= "" then receive(conn, data, now) end
+    if data ~= "" then
+      conn.progress_since = now
+      if conn.parts_bytes == 0 and conn.pos > #conn.buf then
+        -- Nothing pending (so need is 0): a new request's first bytes.
+        conn.buf, conn.pos, conn.request_since = data, 1, now
+      else
+        add_pending(conn, data)
+      end
+    end
   end
   local count = 0
   while conn.pos <= #conn.buf and not conn.done
       and (conn.need == 0 or pending_bytes(conn) >= conn.need) do
-    if count >= kMaxRequestsPerUpdate or (count > 0 and ch:queued() >= kMaxQueuedBytes) then
-      return true, count
-    end
+    if count >= kMaxRequestsPerUpdate or queued >= kMaxQueuedBytes then return true, queued end
     count = count + 1
     local method, target, keep_alive = parse(conn)
     if method then
-      serve(conn, method, target, keep_alive)
+      queued = queued + serve(conn, method, target, keep_alive)
       conn.request_since = now  -- the next request's clock (if its bytes are here)
     else
       if method == false then fail(conn, target) end
       break
     end
   end
-  return false, count
+  return false, queued
 end
 
 -- Enforces the timeouts (queued: ch:queued() now) and returns the seconds
@@ -252,7 +261,7 @@ end
 local function watch(conn, now, stalled, queued)
   if queued < conn.last_queued then conn.progress_since = now end  -- the client reads
   conn.last_queued = queued
-  local pending = pending_bytes(conn) > 0
+  local pending = conn.pos <= #conn.buf or conn.parts_bytes > 0
   if pending and not stalled then
     local waited = now - conn.request_since
     if (conn.need == 0 and waited > header_timeout) or waited > request_timeout then
@@ -287,12 +296,12 @@ function update()
   local wake = nil  -- seconds until update() must run again by itself
   for id, conn in pairs(conns) do
     local ch = conn.ch
-    local queued = ch:queued()
-    local stalled, answered = advance(conn, now, queued)
+    local queued = queued_bytes(ch)
+    local stalled
+    stalled, queued = advance(conn, now, queued)
     local wake_conn
     if not conn.done then
       conn.stalled = stalled
-      if answered > 0 then queued = ch:queued() end
       wake_conn = watch(conn, now, stalled, queued)
     end
     if not wake_conn then
