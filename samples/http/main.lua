@@ -217,48 +217,49 @@ local function serve(conn, method, target, keep_alive)
   return queued
 end
 
--- Reads and answers what the connection sent, unless its answers wait
--- unsent (queued: ch:queued() now) or it had kMaxRequestsPerUpdate answered
--- in this update (then its input stays in the channel, and the driver stops
--- reading it once that is large). Returns true when it stopped for one of
--- those reasons, and ch:queued() after its answers.
-local function advance(conn, now, queued)
-  if queued >= kMaxQueuedBytes then return true, queued end
+-- One connection's turn in an update. Reads and answers what it sent,
+-- unless its answers wait unsent or it had kMaxRequestsPerUpdate answered
+-- in this update (it is stalled: its input stays in the channel, and the
+-- driver stops reading it once that is large). Then enforces its timeouts;
+-- a stalled connection has complete requests waiting, so only its progress
+-- counts, not their age. Returns the seconds until it needs a look by
+-- itself, or nil once it is closed.
+local function tend(conn, now)
   local ch = conn.ch
-  if not conn.stalled then
-    local data = ch:read()
-    if data ~= "" then
-      conn.progress_since = now
-      if conn.parts_bytes == 0 and conn.pos > #conn.buf then
-        -- Nothing pending (so need is 0): a new request's first bytes.
-        conn.buf, conn.pos, conn.request_since = data, 1, now
-      else
-        add_pending(conn, data)
+  local queued = queued_bytes(ch)
+  local stalled = queued >= kMaxQueuedBytes
+  if not stalled then
+    if not conn.stalled then
+      local data = ch:read()
+      if data ~= "" then
+        conn.progress_since = now
+        if conn.parts_bytes == 0 and conn.pos > #conn.buf then
+          -- Nothing pending (so need is 0): a new request's first bytes.
+          conn.buf, conn.pos, conn.request_since = data, 1, now
+        else
+          add_pending(conn, data)
+        end
       end
     end
-  end
-  local count = 0
-  while conn.pos <= #conn.buf and not conn.done
-      and (conn.need == 0 or pending_bytes(conn) >= conn.need) do
-    if count >= kMaxRequestsPerUpdate or queued >= kMaxQueuedBytes then return true, queued end
-    count = count + 1
-    local method, target, keep_alive = parse(conn)
-    if method then
+    local count = 0
+    while conn.pos <= #conn.buf and (conn.need == 0 or pending_bytes(conn) >= conn.need) do
+      if count >= kMaxRequestsPerUpdate or queued >= kMaxQueuedBytes then
+        stalled = true
+        break
+      end
+      count = count + 1
+      local method, target, keep_alive = parse(conn)
+      if not method then
+        if method == nil then break end
+        fail(conn, target)
+        return nil
+      end
       queued = queued + serve(conn, method, target, keep_alive)
+      if conn.done then return nil end
       conn.request_since = now  -- the next request's clock (if its bytes are here)
-    else
-      if method == false then fail(conn, target) end
-      break
     end
   end
-  return false, queued
-end
-
--- Enforces the timeouts (queued: ch:queued() now) and returns the seconds
--- until the connection needs a look by itself, or nil once it is closed. A
--- stalled connection (answers waiting unsent) has complete requests
--- waiting: only its progress counts, not their age.
-local function watch(conn, now, stalled, queued)
+  conn.stalled = stalled
   if queued < conn.last_queued then conn.progress_since = now end  -- the client reads
   conn.last_queued = queued
   local pending = conn.pos <= #conn.buf or conn.parts_bytes > 0
@@ -269,10 +270,9 @@ local function watch(conn, now, stalled, queued)
       return nil
     end
   elseif now - conn.progress_since > idle_timeout then
-    conn.ch:close()
+    ch:close()
     return nil
   end
-  local ch = conn.ch
   if ch:closed() and not stalled and ch:available() == 0 then
     ch:close()  -- a half-closed client has had its answers; they are still sent
     return nil
@@ -295,15 +295,7 @@ function update()
   end
   local wake = nil  -- seconds until update() must run again by itself
   for id, conn in pairs(conns) do
-    local ch = conn.ch
-    local queued = queued_bytes(ch)
-    local stalled
-    stalled, queued = advance(conn, now, queued)
-    local wake_conn
-    if not conn.done then
-      conn.stalled = stalled
-      wake_conn = watch(conn, now, stalled, queued)
-    end
+    local wake_conn = tend(conn, now)
     if not wake_conn then
       conns[id] = nil
     elseif not wake or wake_conn < wake then
