@@ -40,7 +40,8 @@ local request_count = 0
 -- chid -> { ch, buf and pos (unparsed bytes: buf from pos on), parts and
 -- parts_bytes (received, not yet in buf), need (bytes from pos that buf must
 -- hold for the request being read), request_since (when its first byte
--- came), progress_since, last_queued, stalled }
+-- came), progress_since, last_queued, stalled, idle (neither stalled nor
+-- with bytes pending) }
 local conns = {}
 
 local reasons = {
@@ -228,19 +229,29 @@ local function tend(conn, now)
   local ch = conn.ch
   local queued = queued_bytes(ch)
   local stalled = queued >= kMaxQueuedBytes
-  if not stalled then
-    if not conn.stalled then
-      local data = ch:read()
-      if data ~= "" then
-        conn.progress_since = now
-        if conn.parts_bytes == 0 and conn.pos > #conn.buf then
-          -- Nothing pending (so need is 0): a new request's first bytes.
-          conn.buf, conn.pos, conn.request_since = data, 1, now
-        else
-          add_pending(conn, data)
-        end
-      end
+  local data = ""
+  if not (stalled or conn.stalled) then data = ch:read() end
+  if data == "" and conn.idle and not stalled then
+    -- The usual turn of a quiet connection: nothing came and nothing is
+    -- pending (all was read, so a closed channel has nothing left to read).
+    if queued < conn.last_queued then conn.progress_since = now end  -- the client reads
+    conn.last_queued = queued
+    if now - conn.progress_since > idle_timeout or ch:closed() then
+      ch:close()
+      return nil
     end
+    return conn.progress_since + idle_timeout - now
+  end
+  if data ~= "" then
+    conn.progress_since = now
+    if conn.parts_bytes == 0 and conn.pos > #conn.buf then
+      -- Nothing pending (so need is 0): a new request's first bytes.
+      conn.buf, conn.pos, conn.request_since = data, 1, now
+    else
+      add_pending(conn, data)
+    end
+  end
+  if not stalled then
     local count = 0
     while conn.pos <= #conn.buf and (conn.need == 0 or pending_bytes(conn) >= conn.need) do
       if count >= kMaxRequestsPerUpdate or queued >= kMaxQueuedBytes then
@@ -260,9 +271,10 @@ local function tend(conn, now)
     end
   end
   conn.stalled = stalled
-  if queued < conn.last_queued then conn.progress_since = now end  -- the client reads
+  if queued < conn.last_queued then conn.progress_since = now end
   conn.last_queued = queued
   local pending = conn.pos <= #conn.buf or conn.parts_bytes > 0
+  conn.idle = not (stalled or pending)
   if pending and not stalled then
     local waited = now - conn.request_since
     if (conn.need == 0 and waited > header_timeout) or waited > request_timeout then
@@ -290,7 +302,7 @@ function update()
   while ch do
     conns[ch:id()] = { ch = ch, buf = "", pos = 1, parts = {}, parts_bytes = 0, need = 0,
                        request_since = now, progress_since = now, last_queued = 0,
-                       stalled = false }
+                       stalled = false, idle = true }
     ch = lx.accept()
   end
   local wake = nil  -- seconds until update() must run again by itself
