@@ -78,7 +78,9 @@ local root_answer = fixed_answer(200, "hello from lx\n")
 local not_found_answer = fixed_answer(404, "Not Found\n")
 local not_allowed_answer = fixed_answer(405, "Method Not Allowed\n")
 local error_answers = {}  -- status -> fixed_answer, for fail()
-for status, reason in pairs(reasons) do error_answers[status] = fixed_answer(status, reason .. "\n") end
+for status, reason in pairs(reasons) do
+  error_answers[status] = fixed_answer(status, reason .. "\n")
+end
 
 -- Answers an error and closes the connection (close sends the answer first).
 local function fail(conn, status)
