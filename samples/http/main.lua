@@ -31,12 +31,17 @@ for _, arg in ipairs(lx.args) do
   timeouts[name] = tonumber(value)
 end
 
+local header_timeout = timeouts.header_timeout
+local request_timeout = timeouts.request_timeout
+local idle_timeout = timeouts.idle_timeout
+
 local started = lx.now()
 local request_count = 0
 -- chid -> { ch, buf and pos (unparsed bytes: buf from pos on), parts and
 -- parts_bytes (received, not yet in buf), need (bytes from pos that buf must
 -- hold for the request being read), request_since (when its first byte
--- came), progress_since, last_queued, stalled }
+-- came), progress_since, last_queued, stalled, idle (neither stalled nor
+-- with bytes pending) }
 local conns = {}
 
 local reasons = {
@@ -46,22 +51,40 @@ local reasons = {
   [505] = "HTTP Version Not Supported",
 }
 
-local function respond(conn, status, content_type, body, keep_alive, head_only)
-  local lines = {
-    string.format("HTTP/1.1 %d %s", status, reasons[status]),
-    "Server: lx-http-sample",
-    "Content-Type: " .. content_type,
-    "Content-Length: " .. #body,
-    keep_alive and "Connection: keep-alive" or "Connection: close",
-    "", "",
-  }
-  conn.ch:write(table.concat(lines, "\r\n"))
-  if not head_only then conn.ch:write(body) end
+local find, lower, sub = string.find, string.lower, string.sub
+-- ch:queued() is found through a fallback lookup on every call (it came
+-- after the channel methods of engine ABI 1): the function, looked up once.
+local queued_bytes = lx.stdio().queued
+
+-- The head of an answer, ending with the blank line before the body.
+local function answer_head(status, content_type, length, keep_alive)
+  return string.format("HTTP/1.1 %d %s\r\nServer: lx-http-sample\r\nContent-Type: %s\r\n"
+                       .. "Content-Length: %d\r\nConnection: %s\r\n\r\n",
+                       status, reasons[status], content_type, length,
+                       keep_alive and "keep-alive" or "close")
+end
+
+-- An answer whose body never changes, built once, whole (keep, close) and
+-- as its head alone for HEAD (keep_head, close_head), for a connection kept
+-- open and for one closed after it.
+local function fixed_answer(status, body)
+  local keep_head = answer_head(status, "text/plain", #body, true)
+  local close_head = answer_head(status, "text/plain", #body, false)
+  return { keep = keep_head .. body, close = close_head .. body,
+           keep_head = keep_head, close_head = close_head }
+end
+
+local root_answer = fixed_answer(200, "hello from lx\n")
+local not_found_answer = fixed_answer(404, "Not Found\n")
+local not_allowed_answer = fixed_answer(405, "Method Not Allowed\n")
+local error_answers = {}  -- status -> fixed_answer, for fail()
+for status, reason in pairs(reasons) do
+  error_answers[status] = fixed_answer(status, reason .. "\n")
 end
 
 -- Answers an error and closes the connection (close sends the answer first).
 local function fail(conn, status)
-  respond(conn, status, "text/plain", reasons[status] .. "\n", false, false)
+  conn.ch:write(error_answers[status].close)
   conn.ch:close()
   conn.done = true
 end
@@ -71,55 +94,81 @@ local function pending_bytes(conn)
   return #conn.buf - conn.pos + 1 + conn.parts_bytes
 end
 
--- Adds received bytes. They join buf once it would hold `need` bytes (from
--- pos), so a body arriving in many reads is copied once, not once per read;
--- joining drops what was parsed already.
-local function take(conn, data)
-  if data == "" then return end
-  conn.parts[#conn.parts + 1] = data
-  conn.parts_bytes = conn.parts_bytes + #data
-  if pending_bytes(conn) >= conn.need then
-    table.insert(conn.parts, 1, conn.buf:sub(conn.pos))
-    conn.buf, conn.pos = table.concat(conn.parts), 1
+-- Adds received bytes (not "") to the pending ones (at least one). They
+-- join buf once it would hold `need` bytes (from pos), so a body arriving in
+-- many reads is copied once, not once per read; joining drops what was
+-- parsed already.
+local function add_pending(conn, data)
+  local buf, pos, parts_bytes = conn.buf, conn.pos, conn.parts_bytes
+  if #buf - pos + 1 + parts_bytes + #data < conn.need then
+    conn.parts[#conn.parts + 1] = data
+    conn.parts_bytes = parts_bytes + #data
+  elseif parts_bytes == 0 then
+    if pos == 1 then
+      conn.buf = buf .. data
+    else
+      conn.buf = sub(buf, pos) .. data
+    end
+    conn.pos = 1
+  else
+    local parts = conn.parts
+    parts[#parts + 1] = data
+    table.insert(parts, 1, sub(buf, pos))
+    conn.buf, conn.pos = table.concat(parts), 1
     conn.parts, conn.parts_bytes = {}, 0
   end
 end
 
--- Parses the request at conn.pos: returns a request table (and moves pos
--- past it), nil when more bytes are needed, or false and an error status.
+-- The value of the header line whose name ends with the colon at `colon`:
+-- what follows, without the spaces and tabs around it.
+local function header_value(buf, colon)
+  return buf:match("^[ \t]*(.-)[ \t]*\r\n", colon + 1)
+end
+
+-- Parses the request at conn.pos: returns its method, target and whether
+-- the connection stays open (and moves pos past it), nil when more bytes are
+-- needed, or false and an error status.
 local function parse(conn)
   local buf, pos = conn.buf, conn.pos
-  local head_end, body_start = buf:find("\r\n\r\n", pos, true)
+  local head_end, body_start = find(buf, "\r\n\r\n", pos, true)
   if not head_end then
     if #buf - pos + 1 > kMaxHeaderBytes then return false, 431 end
     return nil
   end
   if head_end - pos + 1 > kMaxHeaderBytes then return false, 431 end
-  local head = buf:sub(pos, head_end - 1)
-  local request_line, rest = head:match("^([^\r\n]*)\r\n(.*)$")
-  if not request_line then request_line, rest = head, "" end
-  local method, target, version = request_line:match("^(%u+) (%S+) HTTP/(%d%.%d)$")
+  -- The request line is all before the head's first CRLF; none of its parts
+  -- holds a CR or LF.
+  local _, line_end, method, target, version = find(buf, "^(%u+) (%S+) HTTP/(%d%.%d)\r\n", pos)
   if not method then return false, 400 end
   if version ~= "1.1" and version ~= "1.0" then return false, 505 end
-  local headers = {}
-  for line in (rest .. "\r\n"):gmatch("(.-)\r\n") do
-    if line ~= "" then
-      local name, value = line:match("^([%w!#$%%&'*+.^_`|~-]+):[ \t]*(.-)[ \t]*$")
-      if not name then return false, 400 end
-      name = name:lower()
-      -- Two different lengths would let a proxy and this server disagree on
-      -- where the request ends.
-      if name == "content-length" and headers[name] and headers[name] ~= value then
-        return false, 400
+  -- Header lines: a token, a colon, the value up to the CRLF. Only three
+  -- names matter, so only names of their lengths are looked at.
+  local length, connection, chunked
+  local line = line_end + 1
+  while line < head_end do
+    local _, colon = find(buf, "^[%w!#$%%&'*+.^_`|~-]+:", line)
+    if not colon then return false, 400 end
+    local name_bytes = colon - line
+    if name_bytes == 14 or name_bytes == 10 or name_bytes == 17 then
+      local name = lower(sub(buf, line, colon - 1))
+      if name == "content-length" then
+        local value = header_value(buf, colon)
+        -- Two different lengths would let a proxy and this server disagree
+        -- on where the request ends.
+        if length and length ~= value then return false, 400 end
+        length = value
+      elseif name == "connection" then
+        connection = header_value(buf, colon)
+      elseif name == "transfer-encoding" then
+        chunked = true
       end
-      headers[name] = value
     end
+    line = find(buf, "\r\n", colon + 1, true) + 2
   end
-  if headers["transfer-encoding"] then return false, 501 end
+  if chunked then return false, 501 end
   local body_bytes = 0
-  local length = headers["content-length"]
   if length then
-    if not length:match("^%d+$") then return false, 400 end
+    if not find(length, "^%d+$") then return false, 400 end
     -- More digits than any allowed length: refused before tonumber turns it
     -- into a float.
     if #length > 15 then return false, 413 end
@@ -132,85 +181,121 @@ local function parse(conn)
     return nil
   end
   conn.pos, conn.need = body_end + 1, 0
-  if conn.pos > #buf then conn.buf, conn.pos = "", 1 end
-  local connection = (headers["connection"] or ""):lower()
+  if body_end >= #buf then conn.buf, conn.pos = "", 1 end
   local keep_alive
   if version == "1.1" then
-    keep_alive = connection ~= "close"
+    keep_alive = not connection or lower(connection) ~= "close"
   else
-    keep_alive = connection == "keep-alive"
+    keep_alive = connection ~= nil and lower(connection) == "keep-alive"
   end
-  return { method = method, target = target, keep_alive = keep_alive,
-           body = buf:sub(body_start + 1, body_end) }
+  return method, target, keep_alive
 end
 
-local function serve(conn, request)
+-- Answers a request; returns how many bytes that queued (ch:write queues
+-- all of them or none).
+local function serve(conn, method, target, keep_alive)
   request_count = request_count + 1
-  local head_only = request.method == "HEAD"
-  if request.method ~= "GET" and not head_only then
-    respond(conn, 405, "text/plain", "Method Not Allowed\n", request.keep_alive, false)
-  elseif request.target == "/" then
-    respond(conn, 200, "text/plain", "hello from lx\n", request.keep_alive, head_only)
-  elseif request.target == "/stats" then
+  local answer
+  if method ~= "GET" and method ~= "HEAD" then
+    answer = keep_alive and not_allowed_answer.keep or not_allowed_answer.close
+  elseif target == "/stats" then
     local body = string.format('{"requests": %d, "uptime_s": %.3f}\n', request_count,
                                lx.now() - started)
-    respond(conn, 200, "application/json", body, request.keep_alive, head_only)
+    local head = answer_head(200, "application/json", #body, keep_alive)
+    answer = method == "GET" and head .. body or head
   else
-    respond(conn, 404, "text/plain", "Not Found\n", request.keep_alive, head_only)
-  end
-  if not request.keep_alive then
-    conn.ch:close()
-    conn.done = true
-  end
-end
-
--- Reads and answers what the connection sent, unless its answers wait
--- unsent or it had kMaxRequestsPerUpdate answered in this update (then its
--- input stays in the channel, and the driver stops reading it once that is
--- large). Returns true when it stopped for one of those reasons.
-local function advance(conn, now)
-  if conn.ch:queued() >= kMaxQueuedBytes then return true end
-  if not conn.stalled then
-    local had_request = pending_bytes(conn) > 0
-    local data = conn.ch:read()
-    take(conn, data)
-    if data ~= "" then conn.progress_since = now end
-    if not had_request and data ~= "" then conn.request_since = now end
-  end
-  local count = 0
-  while not conn.done and pending_bytes(conn) >= conn.need and conn.pos <= #conn.buf do
-    if conn.ch:queued() >= kMaxQueuedBytes or count >= kMaxRequestsPerUpdate then return true end
-    count = count + 1
-    local request, status = parse(conn)
-    if request then
-      serve(conn, request)
-      conn.request_since = now  -- the next request's clock (if its bytes are here)
+    local fixed = target == "/" and root_answer or not_found_answer
+    if method == "GET" then
+      answer = keep_alive and fixed.keep or fixed.close
     else
-      if request == false then fail(conn, status) end
-      break
+      answer = keep_alive and fixed.keep_head or fixed.close_head
     end
   end
-  return false
-end
-
--- Enforces the timeouts; the connection may be closed on the way. A stalled
--- connection (answers waiting unsent) has complete requests waiting: only
--- its progress counts, not their age.
-local function watch(conn, now, stalled)
-  local queued = conn.ch:queued()
-  if queued < conn.last_queued then conn.progress_since = now end  -- the client reads
-  conn.last_queued = queued
-  if pending_bytes(conn) > 0 and not stalled then
-    local waited = now - conn.request_since
-    local reading_headers = conn.need == 0
-    if (reading_headers and waited > timeouts.header_timeout)
-        or waited > timeouts.request_timeout then
-      fail(conn, 408)
-    end
-  elseif now - conn.progress_since > timeouts.idle_timeout then
-    conn.ch:close()
+  local ch = conn.ch
+  local queued = ch:write(answer) and #answer or 0
+  if not keep_alive then
+    ch:close()
     conn.done = true
   end
+  return queued
+end
+
+-- One connection's turn in an update. Reads and answers what it sent,
+-- unless its answers wait unsent or it had kMaxRequestsPerUpdate answered
+-- in this update (it is stalled: its input stays in the channel, and the
+-- driver stops reading it once that is large). Then enforces its timeouts;
+-- a stalled connection has complete requests waiting, so only its progress
+-- counts, not their age. Returns the seconds until it needs a look by
+-- itself, or nil once it is closed.
+local function tend(conn, now)
+  local ch = conn.ch
+  local queued = queued_bytes(ch)
+  local stalled = queued >= kMaxQueuedBytes
+  local data = ""
+  if not (stalled or conn.stalled) then data = ch:read() end
+  if data == "" and conn.idle and not stalled then
+    -- The usual turn of a quiet connection: nothing came and nothing is
+    -- pending (all was read, so a closed channel has nothing left to read).
+    if queued < conn.last_queued then conn.progress_since = now end  -- the client reads
+    conn.last_queued = queued
+    if now - conn.progress_since > idle_timeout or ch:closed() then
+      ch:close()
+      return nil
+    end
+    return conn.progress_since + idle_timeout - now
+  end
+  if data ~= "" then
+    conn.progress_since = now
+    if conn.parts_bytes == 0 and conn.pos > #conn.buf then
+      -- Nothing pending (so need is 0): a new request's first bytes.
+      conn.buf, conn.pos, conn.request_since = data, 1, now
+    else
+      add_pending(conn, data)
+    end
+  end
+  if not stalled then
+    local count = 0
+    while conn.pos <= #conn.buf and (conn.need == 0 or pending_bytes(conn) >= conn.need) do
+      if count >= kMaxRequestsPerUpdate or queued >= kMaxQueuedBytes then
+        stalled = true
+        break
+      end
+      count = count + 1
+      local method, target, keep_alive = parse(conn)
+      if not method then
+        if method == nil then break end
+        fail(conn, target)
+        return nil
+      end
+      queued = queued + serve(conn, method, target, keep_alive)
+      if conn.done then return nil end
+      conn.request_since = now  -- the next request's clock (if its bytes are here)
+    end
+  end
+  conn.stalled = stalled
+  if queued < conn.last_queued then conn.progress_since = now end
+  conn.last_queued = queued
+  local pending = conn.pos <= #conn.buf or conn.parts_bytes > 0
+  conn.idle = not (stalled or pending)
+  if pending and not stalled then
+    local waited = now - conn.request_since
+    if (conn.need == 0 and waited > header_timeout) or waited > request_timeout then
+      fail(conn, 408)
+      return nil
+    end
+  elseif now - conn.progress_since > idle_timeout then
+    ch:close()
+    return nil
+  end
+  if ch:closed() and not stalled and ch:available() == 0 then
+    ch:close()  -- a half-closed client has had its answers; they are still sent
+    return nil
+  end
+  if stalled then return 0.01 end  -- answers wait unsent or requests wait: look again soon
+  if pending then
+    return conn.request_since + (conn.need == 0 and header_timeout or request_timeout) - now
+  end
+  return conn.progress_since + idle_timeout - now
 end
 
 function update()
@@ -219,29 +304,16 @@ function update()
   while ch do
     conns[ch:id()] = { ch = ch, buf = "", pos = 1, parts = {}, parts_bytes = 0, need = 0,
                        request_since = now, progress_since = now, last_queued = 0,
-                       stalled = false }
+                       stalled = false, idle = true }
     ch = lx.accept()
   end
   local wake = nil  -- seconds until update() must run again by itself
-  local function wake_in(seconds)
-    if not wake or seconds < wake then wake = seconds end
-  end
   for id, conn in pairs(conns) do
-    local stalled = advance(conn, now)
-    conn.stalled = stalled
-    if not conn.done then watch(conn, now, stalled) end
-    if conn.done then
+    local wake_conn = tend(conn, now)
+    if not wake_conn then
       conns[id] = nil
-    elseif conn.ch:closed() and not stalled and conn.ch:available() == 0 then
-      conn.ch:close()  -- a half-closed client has had its answers; they are still sent
-      conns[id] = nil
-    elseif stalled then
-      wake_in(0.01)  -- answers wait unsent or requests wait: look again soon
-    elseif pending_bytes(conn) > 0 then
-      local limit = conn.need == 0 and timeouts.header_timeout or timeouts.request_timeout
-      wake_in(conn.request_since + limit - now)
-    else
-      wake_in(conn.progress_since + timeouts.idle_timeout - now)
+    elseif not wake or wake_conn < wake then
+      wake = wake_conn
     end
   end
   -- lxrun runs update() on input and when a wake time is due: the timeouts

@@ -105,6 +105,57 @@ def test_http_malformed_request_gets_400_and_close():
     check(run.stop() == 0, "lxrun did not exit 0")
 
 
+def answer(status, reason, body, keep_alive, content_type=b"text/plain", head_only=False):
+    """The exact bytes samples/http sends for one answer."""
+    head = (b"HTTP/1.1 %d %s\r\nServer: lx-http-sample\r\nContent-Type: %s\r\n"
+            b"Content-Length: %d\r\nConnection: %s\r\n\r\n"
+            % (status, reason, content_type, len(body),
+               b"keep-alive" if keep_alive else b"close"))
+    return head if head_only else head + body
+
+
+def test_http_header_names_head_http10_and_a_body_in_many_reads():
+    run = http()
+    hello, not_found = b"hello from lx\n", b"Not Found\n"
+    not_allowed = b"Method Not Allowed\n"
+    # Header names in any case, values trimmed, a repeated equal length, HEAD,
+    # and HTTP/1.0 (closed unless it asks for keep-alive), pipelined.
+    with connect(run.port, timeout=5) as sock:
+        sock.sendall(b"HEAD / HTTP/1.1\r\nhost: x\r\n\r\n"
+                     b"POST / HTTP/1.1\r\ncontent-length: 3\r\nContent-Length: 3\r\n\r\nabc"
+                     b"HEAD /nope HTTP/1.0\r\nCONNECTION:  Keep-Alive \t\r\n\r\n"
+                     b"GET /nope HTTP/1.1\r\nConnection:\tclose\r\n\r\n")
+        expected = (answer(200, b"OK", hello, True, head_only=True)
+                    + answer(405, b"Method Not Allowed", not_allowed, True)
+                    + answer(404, b"Not Found", not_found, True, head_only=True)
+                    + answer(404, b"Not Found", not_found, False))
+        got = recv_until_eof(sock)
+        check(got == expected, f"answers {got!r}")
+    with connect(run.port, timeout=5) as sock:
+        sock.sendall(b"GET / HTTP/1.0\r\nX-Any: y\r\n\r\nGET / HTTP/1.1\r\n\r\n")
+        got = recv_until_eof(sock)
+        check(got == answer(200, b"OK", hello, False), f"HTTP/1.0 answer {got!r}")
+    # Two different lengths, and a bad header line after Transfer-Encoding: 400.
+    for request in (b"POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+                    b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nBad Name: x\r\n\r\n"):
+        with connect(run.port, timeout=5) as sock:
+            sock.sendall(request)
+            got = recv_until_eof(sock)
+            check(got == answer(400, b"Bad Request", b"Bad Request\n", False),
+                  f"{request!r} got {got!r}")
+    # A body in many reads, then the next request.
+    with connect(run.port, timeout=5) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nContent-Length: 100000\r\n\r\n")
+        for _ in range(10):
+            time.sleep(0.002)
+            sock.sendall(b"b" * 10000)
+        sock.sendall(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+        got = recv_until_eof(sock)
+        check(got == answer(405, b"Method Not Allowed", not_allowed, True)
+              + answer(200, b"OK", hello, False), f"answers after the body {got!r}")
+    check(run.stop() == 0, "lxrun did not exit 0")
+
+
 def test_http_wrk_no_errors():
     if shutil.which("wrk") is None:
         raise SkipTest("wrk is not installed")
