@@ -219,35 +219,6 @@ Status FileLogReader::seek_to_event(uint64_t event) {
   return ok_status();
 }
 
-Result<bool> FileLogReader::next(Record* out) {
-  for (;;) {
-    if (ended_) {
-      if (options_.recovery == Recovery::kStrict) {
-        for (const Damage& d : damage_) {
-          if (d.crash_flush && d.recovered) continue;  // what any crash leaves, repaired
-          return Status::corruption(fmt::format("damaged log at offset {}: {} ({} bytes dropped)",
-                                                d.offset, d.reason, d.dropped_bytes));
-        }
-      }
-      if (!source_->error().ok()) return source_->error();
-      return false;
-    }
-    if (take_decoded(out)) return true;
-    if (ended_) continue;
-    Status s = in_frame_ ? decode_unit() : read_frame_start();
-    if (!s.ok()) return s;
-  }
-}
-
-uint64_t FileLogReader::unit_offset_of(size_t pos) const {
-  uint64_t offset = frame_offset_;
-  for (const UnitStart& u : units_) {
-    if (u.pos > pos) break;
-    offset = u.offset;
-  }
-  return offset;
-}
-
 // Inlined into take_decoded, its only caller: the per-record path makes no call
 // but the CRC.
 [[gnu::always_inline]] inline bool FileLogReader::accept(const RawRecord& raw, Record* out) {
@@ -328,7 +299,8 @@ uint64_t FileLogReader::unit_offset_of(size_t pos) const {
   return true;
 }
 
-bool FileLogReader::take_decoded(Record* out) {
+// Inlined into next(), its only caller.
+[[gnu::always_inline]] inline bool FileLogReader::take_decoded(Record* out) {
   while (rpos_ < wpos_ && !ended_) {
     RawRecord raw;
     const char* why = nullptr;
@@ -349,6 +321,35 @@ bool FileLogReader::take_decoded(Record* out) {
     }
   }
   return false;
+}
+
+Result<bool> FileLogReader::next(Record* out) {
+  for (;;) {
+    if (ended_) {
+      if (options_.recovery == Recovery::kStrict) {
+        for (const Damage& d : damage_) {
+          if (d.crash_flush && d.recovered) continue;  // what any crash leaves, repaired
+          return Status::corruption(fmt::format("damaged log at offset {}: {} ({} bytes dropped)",
+                                                d.offset, d.reason, d.dropped_bytes));
+        }
+      }
+      if (!source_->error().ok()) return source_->error();
+      return false;
+    }
+    if (take_decoded(out)) return true;
+    if (ended_) continue;
+    Status s = in_frame_ ? decode_unit() : read_frame_start();
+    if (!s.ok()) return s;
+  }
+}
+
+uint64_t FileLogReader::unit_offset_of(size_t pos) const {
+  uint64_t offset = frame_offset_;
+  for (const UnitStart& u : units_) {
+    if (u.pos > pos) break;
+    offset = u.offset;
+  }
+  return offset;
 }
 
 Status FileLogReader::begin_zstd_frame() {
