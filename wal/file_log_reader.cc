@@ -16,6 +16,7 @@
 
 #include "lx/wal/crc32c.h"
 #include "lx/wal/ring_recovery.h"
+#include "record_parse.h"
 #include "source_window.h"
 
 namespace lx::wal {
@@ -218,6 +219,110 @@ Status FileLogReader::seek_to_event(uint64_t event) {
   return ok_status();
 }
 
+// Inlined into take_decoded, its only caller: the per-record path makes no call
+// but the CRC.
+[[gnu::always_inline]] inline bool FileLogReader::accept(const RawRecord& raw, Record* out) {
+  // The damage is where the unit that decoded the record began: looked up
+  // only when there is damage.
+  const size_t record_pos = rpos_ - raw.record_bytes;
+  const RecordTypeInfo* info = find_record_type(raw.type);
+  if (info == nullptr) {
+    if (raw.type >= kFirstIgnorableType) return false;  // added by a newer minor version
+    note_damage(unit_offset_of(record_pos), reason::kUnknownRecordType, false, frame_offset_ + 1);
+    return false;
+  }
+  Record& record = decoded_;
+  const char* why = nullptr;
+  if (!record_parse::decode(raw, &record, &why)) {
+    note_damage(unit_offset_of(record_pos), why, false, frame_offset_ + 1);
+    return false;
+  }
+  const RecordOrder order{record.event, info->rank};
+  const bool snapshot = info->repeats();
+  // After the last record delivered (a crash flush's repeat is not). A
+  // snapshot record goes by its serial, which rises across the whole log.
+  const bool after =
+      snapshot ? record.event > last_order_.event ||
+                     (record.event == last_order_.event && record.snapshot.serial > last_serial_)
+               : order > last_order_;
+  // Events follow each other one by one; every other record follows its
+  // event.
+  const bool in_sequence = info->is_event() ? record.event == last_order_.event + 1
+                                            : record.event == last_order_.event && after;
+  if (resynced_) {
+    // A crash flush repeats records already read; skip them. The first new
+    // record must continue the sequence, or events were lost.
+    if (!after) return false;
+    resynced_ = false;
+    if (!in_sequence) {
+      Damage gap;
+      gap.offset = unit_offset_of(record_pos);
+      gap.reason = reason::kEventGap;
+      gap.dropped_bytes = 0;
+      if (pending_recovery_) {
+        // The crash flush did not hold what the damage took.
+        damage_[*pending_recovery_].recovered = false;
+        report(*pending_recovery_);
+        pending_recovery_.reset();
+      }
+      damage_.push_back(gap);
+      report(damage_.size() - 1);
+      if (options_.recovery != Recovery::kSalvage) {
+        ended_ = true;
+        return false;
+      }
+    } else if (pending_recovery_) {
+      damage_[*pending_recovery_].recovered = true;
+      report(*pending_recovery_);
+      pending_recovery_.reset();
+    }
+  } else if (!in_sequence) {
+    note_damage(unit_offset_of(record_pos), reason::kOutOfSequence, false, frame_offset_ + 1);
+    return false;
+  }
+  if (end_) {
+    note_damage(unit_offset_of(record_pos), reason::kAfterEnd, false, frame_offset_ + 1);
+    return false;
+  }
+  if (snapshot) {
+    last_serial_ = record.snapshot.serial;
+  } else {
+    last_order_ = order;
+  }
+  record.frame_offset = frame_offset_;
+  if (record.type == RecordType::kEnd) {
+    end_ = record;
+    if (options_.follow) ended_ = true;  // the index and trailer are not needed
+  }
+  if (record.event < skip_below_event_) return false;
+  *out = record;
+  return true;
+}
+
+// Inlined into next(), its only caller.
+[[gnu::always_inline]] inline bool FileLogReader::take_decoded(Record* out) {
+  while (rpos_ < wpos_ && !ended_) {
+    RawRecord raw;
+    const char* why = nullptr;
+    switch (record_parse::parse(records_.data() + rpos_, wpos_ - rpos_, &raw, &why)) {
+      case ParseStatus::kOk:
+        rpos_ += raw.record_bytes;
+        raw_bytes_ += raw.record_bytes;
+        if (accept(raw, out)) return true;
+        break;
+      case ParseStatus::kCorrupt:
+        note_damage(unit_offset_of(rpos_), why, false, frame_offset_ + 1);
+        return false;
+      case ParseStatus::kNeedMore:
+        if (!in_frame_) {
+          note_damage(unit_offset_of(rpos_), reason::kFrameEndsInRecord, false, frame_offset_ + 1);
+        }
+        return false;
+    }
+  }
+  return false;
+}
+
 Result<bool> FileLogReader::next(Record* out) {
   for (;;) {
     if (ended_) {
@@ -231,10 +336,10 @@ Result<bool> FileLogReader::next(Record* out) {
       if (!source_->error().ok()) return source_->error();
       return false;
     }
-    bool delivered = false;
-    Status s = step(out, &delivered);
+    if (take_decoded(out)) return true;
+    if (ended_) continue;
+    Status s = in_frame_ ? decode_unit() : read_frame_start();
     if (!s.ok()) return s;
-    if (delivered) return true;
   }
 }
 
@@ -245,101 +350,6 @@ uint64_t FileLogReader::unit_offset_of(size_t pos) const {
     offset = u.offset;
   }
   return offset;
-}
-
-Status FileLogReader::step(Record* out, bool* delivered) {
-  if (rpos_ < wpos_) {
-    RawRecord raw;
-    const char* why = nullptr;
-    switch (parse_record(records_.data() + rpos_, wpos_ - rpos_, &raw, &why)) {
-      case ParseStatus::kOk:
-        rpos_ += raw.record_bytes;
-        raw_bytes_ += raw.record_bytes;
-        return accept(raw, out, delivered);
-      case ParseStatus::kCorrupt: {
-        const uint64_t offset = unit_offset_of(rpos_);
-        return damaged(offset, why, false, frame_offset_ + 1);
-      }
-      case ParseStatus::kNeedMore:
-        if (!in_frame_) {
-          return damaged(unit_offset_of(rpos_), reason::kFrameEndsInRecord, false,
-                         frame_offset_ + 1);
-        }
-        break;
-    }
-  }
-  if (in_frame_) return decode_unit();
-  return read_frame_start();
-}
-
-Status FileLogReader::accept(const RawRecord& raw, Record* out, bool* delivered) {
-  const uint64_t unit_offset = unit_offset_of(rpos_ - raw.record_bytes);
-  if (!is_known_type(raw.type)) {
-    if (raw.type >= kFirstIgnorableType) return ok_status();  // added by a newer minor version
-    return damaged(unit_offset, reason::kUnknownRecordType, false, frame_offset_ + 1);
-  }
-  Record record;
-  const char* why = nullptr;
-  if (!decode_record(raw, &record, &why)) {
-    return damaged(unit_offset, why, false, frame_offset_ + 1);
-  }
-  const RecordOrder order = record_order(record);
-  const bool snapshot = record.info().repeats();
-  // After the last record delivered (a crash flush's repeat is not). A
-  // snapshot record goes by its serial, which rises across the whole log.
-  const bool after =
-      snapshot ? record.event > last_order_.event ||
-                     (record.event == last_order_.event && record.snapshot.serial > last_serial_)
-               : order > last_order_;
-  // Events follow each other one by one; every other record follows its
-  // event.
-  const bool in_sequence = is_event(record.type) ? record.event == last_order_.event + 1
-                                                 : record.event == last_order_.event && after;
-  if (resynced_) {
-    // A crash flush repeats records already read; skip them. The first new
-    // record must continue the sequence, or events were lost.
-    if (!after) return ok_status();
-    resynced_ = false;
-    if (!in_sequence) {
-      Damage gap;
-      gap.offset = unit_offset;
-      gap.reason = reason::kEventGap;
-      gap.dropped_bytes = 0;
-      if (pending_recovery_) {
-        // The crash flush did not hold what the damage took.
-        damage_[*pending_recovery_].recovered = false;
-        report(*pending_recovery_);
-        pending_recovery_.reset();
-      }
-      damage_.push_back(gap);
-      report(damage_.size() - 1);
-      if (options_.recovery != Recovery::kSalvage) {
-        ended_ = true;
-        return ok_status();
-      }
-    } else if (pending_recovery_) {
-      damage_[*pending_recovery_].recovered = true;
-      report(*pending_recovery_);
-      pending_recovery_.reset();
-    }
-  } else if (!in_sequence) {
-    return damaged(unit_offset, reason::kOutOfSequence, false, frame_offset_ + 1);
-  }
-  if (end_) return damaged(unit_offset, reason::kAfterEnd, false, frame_offset_ + 1);
-  if (snapshot) {
-    last_serial_ = record.snapshot.serial;
-  } else {
-    last_order_ = order;
-  }
-  record.frame_offset = frame_offset_;
-  if (record.type == RecordType::kEnd) {
-    end_ = record;
-    if (options_.follow) ended_ = true;  // the index and trailer are not needed
-  }
-  if (record.event < skip_below_event_) return ok_status();
-  *out = record;
-  *delivered = true;
-  return ok_status();
 }
 
 Status FileLogReader::begin_zstd_frame() {
@@ -574,6 +584,12 @@ void FileLogReader::damaged_metadata(uint64_t offset, uint64_t bytes, std::strin
 
 Status FileLogReader::damaged(uint64_t offset, std::string_view why, bool torn,
                               uint64_t rescan_from) {
+  note_damage(offset, why, torn, rescan_from);
+  return ok_status();
+}
+
+void FileLogReader::note_damage(uint64_t offset, std::string_view why, bool torn,
+                                uint64_t rescan_from) {
   SourceWindow& src = *source_;
   in_frame_ = false;
   rpos_ = wpos_ = 0;
@@ -625,7 +641,6 @@ Status FileLogReader::damaged(uint64_t offset, std::string_view why, bool torn,
   } else {
     report(damage_.size() - 1);
   }
-  return ok_status();
 }
 
 }  // namespace lx::wal

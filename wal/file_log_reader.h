@@ -38,9 +38,13 @@ class FileLogReader final : public LogReader {
                 const ReaderOptions& options);
   Status read_header();
   void load_index();
-  // One step of the state machine; sets *delivered when *out holds a record.
-  Status step(Record* out, bool* delivered);
-  Status accept(const RawRecord& raw, Record* out, bool* delivered);
+  // Parses and accepts the records already decoded, one after another, until
+  // one is delivered (@return true: *out holds it), more bytes are needed or
+  // damage ends them (the state says which).
+  bool take_decoded(Record* out);
+  // Checks a parsed record's payload and order. @return true when it is
+  // delivered into *out; false when it is skipped or damaged.
+  bool accept(const RawRecord& raw, Record* out);
   Status read_frame_start();
   Status begin_zstd_frame();
   Status decode_unit();
@@ -50,6 +54,8 @@ class FileLogReader final : public LogReader {
   // resumes at a crash flush (tolerant), or at the next frame (salvage),
   // scanning from rescan_from.
   Status damaged(uint64_t offset, std::string_view why, bool torn, uint64_t rescan_from);
+  // The same, for callers that return no Status (damaged() always succeeds).
+  void note_damage(uint64_t offset, std::string_view why, bool torn, uint64_t rescan_from);
   // Damage that loses no record (index, trailer, a frame checksum): reported,
   // and the read goes on.
   void damaged_metadata(uint64_t offset, uint64_t bytes, std::string_view why, bool metadata,
@@ -79,6 +85,7 @@ class FileLogReader final : public LogReader {
     uint64_t offset;  // its file offset
   };
   std::vector<UnitStart> units_;
+  Record decoded_;  // the record being checked, before it is delivered
 
   bool in_frame_ = false;
   bool ended_ = false;

@@ -3,42 +3,11 @@
 #include "lx/wal/format.h"
 
 #include <bit>
-#include <limits>
 
 #include "lx/wal/crc32c.h"
-#include "lx/wal/damage.h"
+#include "record_parse.h"
 
 namespace lx::wal {
-namespace {
-
-// Reads a zigzag varint that must fit in int32_t.
-bool take_int32(const uint8_t*& p, const uint8_t* end, int32_t* value) {
-  uint64_t raw = 0;
-  size_t used = 0;
-  if (get_varint(p, static_cast<size_t>(end - p), &raw, &used) != VarintStatus::kOk) return false;
-  const int64_t v = unzigzag(raw);
-  if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max())
-    return false;
-  *value = static_cast<int32_t>(v);
-  p += used;
-  return true;
-}
-
-bool take_u64(const uint8_t*& p, const uint8_t* end, uint64_t* value) {
-  size_t used = 0;
-  if (get_varint(p, static_cast<size_t>(end - p), value, &used) != VarintStatus::kOk) return false;
-  p += used;
-  return true;
-}
-
-bool take_fixed64(const uint8_t*& p, const uint8_t* end, uint64_t* value) {
-  if (end - p < 8) return false;
-  *value = get_u64(p);
-  p += 8;
-  return true;
-}
-
-}  // namespace
 
 bool record_type_from_name(std::string_view name, RecordType* type) {
   for (const RecordTypeInfo& info : kRecordTypes) {
@@ -177,103 +146,11 @@ size_t encode_record(uint8_t* dst, RecordType type, uint64_t event, std::span<co
 }
 
 ParseStatus parse_record(const uint8_t* p, size_t avail, RawRecord* out, const char** reason) {
-  size_t pos = 0;
-  uint64_t fields[3];
-  for (uint64_t& field : fields) {
-    size_t used = 0;
-    switch (get_varint(p + pos, avail - pos, &field, &used)) {
-      case VarintStatus::kNeedMore:
-        return ParseStatus::kNeedMore;
-      case VarintStatus::kBad:
-        *reason = reason::kBadVarint.data();
-        return ParseStatus::kCorrupt;
-      case VarintStatus::kOk:
-        pos += used;
-        break;
-    }
-  }
-  if (fields[0] == 0 || fields[0] > 127) {
-    *reason = reason::kBadRecordType.data();
-    return ParseStatus::kCorrupt;
-  }
-  if (fields[2] > kMaxPayloadBytes) {
-    *reason = reason::kRecordTooLong.data();
-    return ParseStatus::kCorrupt;
-  }
-  if (const RecordTypeInfo* info = find_record_type(fields[0]);
-      info != nullptr && fields[2] > info->max_payload_bytes()) {
-    *reason = reason::kRecordTooLongForType.data();
-    return ParseStatus::kCorrupt;
-  }
-  const size_t total = pos + static_cast<size_t>(fields[2]) + kRecordCrcBytes;
-  if (avail < total) return ParseStatus::kNeedMore;
-  const size_t crc_at = total - kRecordCrcBytes;
-  if (crc32c(p, crc_at) != get_u32(p + crc_at)) {
-    *reason = reason::kRecordChecksum.data();
-    return ParseStatus::kCorrupt;
-  }
-  out->type = fields[0];
-  out->event = fields[1];
-  out->payload = p + pos;
-  out->payload_bytes = static_cast<size_t>(fields[2]);
-  out->record_bytes = total;
-  return ParseStatus::kOk;
+  return record_parse::parse(p, avail, out, reason);
 }
 
 bool decode_record(const RawRecord& raw, Record* out, const char** reason) {
-  *out = Record{};
-  const RecordTypeInfo* info = find_record_type(raw.type);
-  if (info == nullptr) {
-    *reason = reason::kUnknownRecordType.data();
-    return false;
-  }
-  out->type = info->type;
-  out->event = raw.event;
-  out->record_bytes = raw.record_bytes;
-  const uint8_t* p = raw.payload;
-  const uint8_t* end = raw.payload + raw.payload_bytes;
-  bool ok = true;
-  if (info->has(kFieldClock)) {
-    uint64_t bits = 0;
-    ok = take_fixed64(p, end, &bits);
-    out->clock_seconds = std::bit_cast<double>(bits);
-  }
-  if (ok && info->has(kFieldChid)) ok = take_int32(p, end, &out->chid);
-  if (ok && info->has(kFieldPort)) ok = take_int32(p, end, &out->port);
-  if (ok && info->has(kFieldCount)) ok = take_u64(p, end, &out->byte_count);
-  if (ok && info->has(kFieldFigures)) {
-    ok = take_u64(p, end, &out->figures.event_count) &&
-         take_fixed64(p, end, &out->figures.memhash) &&
-         take_fixed64(p, end, &out->figures.outhash) &&
-         take_u64(p, end, &out->figures.heap_bytes_in_use);
-  }
-  if (ok && info->has(kFieldEnd)) {
-    ok = end - p >= 1 && p[0] >= 1 && p[0] <= kLastEndReason;
-    if (ok) {
-      out->end_reason = static_cast<EndReason>(*p++);
-      ok = take_int32(p, end, &out->end_detail);
-    }
-  }
-  if (ok && info->has(kFieldSnapshot)) {
-    ok = take_u64(p, end, &out->snapshot.serial) && take_u64(p, end, &out->snapshot.event) &&
-         end - p >= 1 && (p[0] & ~kSnapshotFlagsMask) == 0 &&
-         p[0] != (kSnapshotLast | kSnapshotAbandoned);
-    // A snapshot_taken has no flags and is about the event it follows; the
-    // pieces of its stream come after it.
-    if (ok && info->type == RecordType::kSnapshotTaken)
-      ok = p[0] == 0 && out->snapshot.event == raw.event;
-    if (ok && info->type == RecordType::kSnapshotData) ok = out->snapshot.event <= raw.event;
-    if (ok) out->snapshot.flags = *p++;
-  }
-  if (ok && info->has(kFieldBytes)) {
-    out->bytes = {p, end};
-    p = end;
-  }
-  if (!ok || p != end) {
-    *reason = reason::kBadPayload.data();
-    return false;
-  }
-  return true;
+  return record_parse::decode(raw, out, reason);
 }
 
 }  // namespace lx::wal

@@ -137,10 +137,18 @@ void DumpPrinter::take(const wal::Record& r) {
 }
 
 void DumpPrinter::finish() {
-  if (!pending_accept_) return;
-  const wal::Record accept = *pending_accept_;
-  pending_accept_.reset();
-  if (selected(accept, std::nullopt)) emit(accept, std::nullopt);
+  if (pending_accept_) {
+    const wal::Record accept = *pending_accept_;
+    pending_accept_.reset();
+    if (selected(accept, std::nullopt)) emit(accept, std::nullopt);
+  }
+  write_lines();
+}
+
+void DumpPrinter::write_lines() {
+  if (lines_.empty()) return;
+  std::fwrite(lines_.data(), 1, lines_.size(), out_);
+  lines_.clear();
 }
 
 void DumpPrinter::emit(const wal::Record& r, std::optional<int32_t> accepted_chid) {
@@ -148,17 +156,21 @@ void DumpPrinter::emit(const wal::Record& r, std::optional<int32_t> accepted_chi
     stats_->count(r, accepted_chid);
     return;
   }
-  // One buffer for every line: no allocation per record once it has grown.
-  line_.clear();
+  // One buffer for the lines, written when it holds kWriteBytes (one
+  // fwrite for many lines), or at once when following a log.
   if (options_.json) {
-    append_json_line(line_, r, accepted_chid);
+    append_json_line(lines_, r, accepted_chid);
   } else {
-    append_text_line(line_, r, accepted_chid);
+    append_text_line(lines_, r, accepted_chid);
   }
-  line_.push_back('\n');
-  std::fwrite(line_.data(), 1, line_.size(), out_);
-  if (options_.follow) std::fflush(out_);
+  lines_.push_back('\n');
   ++printed_;
+  if (options_.follow) {
+    write_lines();
+    std::fflush(out_);
+  } else if (lines_.size() >= kWriteBytes) {
+    write_lines();
+  }
 }
 
 void DumpPrinter::append_text_line(std::string& line, const wal::Record& r,

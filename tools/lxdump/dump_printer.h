@@ -24,13 +24,18 @@ class DumpPrinter {
   // are counted there instead of printed (--stats).
   DumpPrinter(const LxdumpOptions& options, const EventRange& range, std::FILE* out,
               DumpStats* stats = nullptr);
+  // Writes the lines not written yet (finish() does, unless a throw skipped it).
+  ~DumpPrinter() { write_lines(); }
+  DumpPrinter(const DumpPrinter&) = delete;
+  DumpPrinter& operator=(const DumpPrinter&) = delete;
 
   // segments: how many segment files the log was read from (1 for a file).
   void print_header(const wal::LogHeader& header, const std::string& name, size_t segments);
   // Takes every record in log order; prints the selected ones. A
   // notify_accept waits for its accept_result, whose chid its line shows.
   void take(const wal::Record& record);
-  // Prints a notify_accept still waiting (the log ended after it).
+  // Prints a notify_accept still waiting (the log ended after it) and writes
+  // every line still buffered to out.
   void finish();
   // Lines printed so far.
   uint64_t printed() const { return printed_; }
@@ -38,6 +43,7 @@ class DumpPrinter {
  private:
   bool selected(const wal::Record& record, std::optional<int32_t> accepted_chid) const;
   void emit(const wal::Record& record, std::optional<int32_t> accepted_chid);
+  void write_lines();
   // Append the record's line, without its newline, to line.
   void append_text_line(std::string& line, const wal::Record& record,
                         std::optional<int32_t> accepted_chid) const;
@@ -54,8 +60,10 @@ class DumpPrinter {
   wal::SnapshotAssembler snapshots_{false};
   std::optional<uint64_t> state_hash_;  // of the snapshot whose last piece is being printed
   uint64_t printed_ = 0;
-  std::string line_;  // the line being printed, reused for every record
-  JsonLine json_;     // the same for --json
+  // Lines not written yet: written to out once kWriteBytes have gathered.
+  static constexpr size_t kWriteBytes = 64u << 10;
+  std::string lines_;
+  JsonLine json_;  // the line being built for --json, reused for every record
 };
 
 }  // namespace lx::tools
