@@ -3,6 +3,7 @@
 // return a string, after whatever the buffer already holds.
 #include "lx/tools/record_text.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
@@ -55,6 +56,34 @@ TEST_CASE("append_escaped_bytes gives escape_bytes's text for every byte value",
   CHECK(expected.find(" !\\\"#$%&'()") != std::string::npos);
   CHECK(expected.find("[\\\\]^_`") != std::string::npos);
   CHECK(expected.substr(expected.size() - 4) == "\\xff");
+}
+
+TEST_CASE("append_escaped_bytes escapes words and chunks as it does single bytes",
+          "[tools][record_text]") {
+  // It copies eight plain bytes at a time and appends per 256 input bytes;
+  // a reference that takes one byte at a time must give the same text for
+  // every length, offset and mix of plain and escaped bytes.
+  auto one_at_a_time = [](const std::vector<uint8_t>& bytes, size_t max_bytes) {
+    std::string out;
+    const size_t n = std::min(bytes.size(), max_bytes);
+    for (size_t i = 0; i < n; ++i) out += escape_bytes({&bytes[i], 1}, 1);
+    if (n < bytes.size()) out += "...";
+    return out;
+  };
+  uint32_t x = 12345;
+  auto next = [&x] { return x = x * 1103515245u + 12345u, x >> 16; };
+  for (size_t length = 0; length <= 600; length += (length < 40 ? 1 : 37)) {
+    for (int mix : {0, 2, 30, 100}) {  // per cent of bytes that need an escape
+      std::vector<uint8_t> bytes(length);
+      for (uint8_t& b : bytes)
+        b = static_cast<int>(next() % 100) < mix ? static_cast<uint8_t>(next() % 256)
+                                                 : static_cast<uint8_t>(' ' + next() % 95);
+      for (size_t max_bytes : {length, length / 2 + 1, size_t{600}}) {
+        INFO("length " << length << ", mix " << mix << ", max_bytes " << max_bytes);
+        CHECK(escaped_after("", bytes, max_bytes) == one_at_a_time(bytes, max_bytes));
+      }
+    }
+  }
 }
 
 TEST_CASE("append_hex64 writes 0x and sixteen lower-case digits", "[tools][record_text]") {
