@@ -156,55 +156,98 @@ end
 -- false and a reason when the bytes are not RESP or go over a limit (the
 -- connection must close).
 function Parser:next()
+  if self.parts_bytes > 0 then self:merge() end
   local args, reason = self:parse()
   if args == nil and self:pending_bytes() > M.kMaxPendingBytes then return too_big("request") end
   return args, reason
 end
 
+-- The common header, `*N` or `$N` with up to 18 digits and its CRLF, in one
+-- anchored match that also captures N; anything else (a sign, a long or bad
+-- number, a line not complete yet) goes to header_at for its exact answer.
+local kArrayHeader, kBulkHeader = "^%*(%d+)\r\n", "^%$(%d+)\r\n"
+local kMaxFastDigits = 18
+
+-- The command array's header at pos: its count and the position after it,
+-- or what header_at answers (nil: wait, false: a reason).
+local function array_header_at(buf, pos)
+  local _, last, digits = find(buf, kArrayHeader, pos)
+  if last and #digits <= kMaxFastDigits then return tonumber(digits), last + 1 end
+  return header_at(buf, pos, "multibulk")
+end
+
+-- The same for a bulk string's header, with the `$` check's error.
+local function bulk_header_at(buf, pos)
+  local _, last, digits = find(buf, kBulkHeader, pos)
+  if last and #digits <= kMaxFastDigits then return tonumber(digits), last + 1 end
+  if byte(buf, pos) ~= kDollar then
+    return false, "expected '$', got '" .. char(byte(buf, pos)) .. "'"
+  end
+  return header_at(buf, pos, "bulk")
+end
+
+-- Parses from `buf` at `pos` with the position and the argument bytes in
+-- locals, written back to self only when it returns: a command that is
+-- all there costs one match, one tonumber and one sub per argument.
 function Parser:parse()
-  self:merge()
-  local buf = self.buf
+  local buf, pos = self.buf, self.pos
   local size = #buf
-  if not self.args then
-    local pos = self.pos
+  local args, count, args_bytes = self.args, self.count, self.args_bytes
+  if not args then
     if pos > size then return nil end
     if byte(buf, pos) ~= kStar then return self:inline() end
-    local count, after = header_at(buf, pos, "multibulk")
+    local after
+    count, after = array_header_at(buf, pos)
     if not count then return count, after end
     if count > M.kMaxArgCount then return false, "invalid multibulk length" end
-    self.pos = after
-    if count <= 0 then return {} end
-    self.args, self.count = {}, count
+    pos = after
+    if count <= 0 then
+      self.pos = pos
+      return {}
+    end
+    args = {}
   end
-  local args = self.args
-  for i = #args + 1, self.count do
-    local pos = self.pos
-    if pos > size then return nil end
-    if byte(buf, pos) ~= kDollar then
-      return false, "expected '$', got '" .. char(byte(buf, pos)) .. "'"
+  local max_bulk, max_pending = M.kMaxBulkBytes, M.kMaxPendingBytes
+  local overhead = M.kArgOverheadBytes
+  for i = #args + 1, count do
+    if pos > size then return self:keep(pos, args, count, args_bytes, 0) end
+    local bytes, first = bulk_header_at(buf, pos)
+    local reason
+    if not bytes then
+      reason = first
+    elseif bytes < 0 or bytes > max_bulk then
+      bytes, reason = false, "invalid bulk length"
+    elseif args_bytes + bytes + overhead > max_pending then
+      -- Refused from its header on: no need to wait for the bytes.
+      bytes, reason = too_big("bulk string of " .. bytes .. " bytes takes the request")
     end
-    local bytes, first = header_at(buf, pos, "bulk")
-    if not bytes then return bytes, first end
-    if bytes < 0 or bytes > M.kMaxBulkBytes then return false, "invalid bulk length" end
-    -- Refused from its header on: no need to wait for the bytes.
-    if self.args_bytes + bytes + M.kArgOverheadBytes > M.kMaxPendingBytes then
-      return too_big("bulk string of " .. bytes .. " bytes takes the request")
-    end
+    if not bytes then return self:keep(pos, args, count, args_bytes, 0, bytes, reason) end
     local last = first + bytes - 1
-    if last + 2 > size then
-      self.need = last + 2 - pos + 1
-      return nil
-    end
-    if byte(buf, last + 1) ~= kReturn or byte(buf, last + 2) ~= kNewline then
-      return false, "bulk string not followed by CRLF"
+    if last + 2 > size then return self:keep(pos, args, count, args_bytes, last + 2 - pos + 1) end
+    local cr, lf = byte(buf, last + 1, last + 2)
+    if cr ~= kReturn or lf ~= kNewline then
+      return self:keep(pos, args, count, args_bytes, 0, false, "bulk string not followed by CRLF")
     end
     args[i] = sub(buf, first, last)
-    self.args_bytes = self.args_bytes + bytes + M.kArgOverheadBytes
-    self.pos = last + 3
+    args_bytes = args_bytes + bytes + overhead
+    pos = last + 3
   end
   self.args, self.count, self.args_bytes = nil, 0, 0
-  if self.pos > size then self.buf, self.pos = "", 1 end
+  if pos > size then
+    self.buf, self.pos = "", 1
+  else
+    self.pos = pos
+  end
   return args
+end
+
+-- Keeps a command not complete yet (the arguments so far, and how many
+-- bytes from pos the next one needs, 0 when unknown) for the next bytes, or
+-- where it failed; returns what parse returns then (nil: wait, or false
+-- and a reason).
+function Parser:keep(pos, args, count, args_bytes, need, result, reason)
+  self.pos, self.args, self.count, self.args_bytes, self.need = pos, args, count, args_bytes, need
+  return result, reason
 end
 
 -- Replies.
@@ -222,9 +265,19 @@ M.ok = "+OK\r\n"
 M.empty_array = "*0\r\n"
 M.null_array = "*-1\r\n"
 
+-- "$N\r\n" for the lengths most values have, made once: a reply then needs
+-- no number formatting.
+local kCachedHeaders = 256
+local bulk_headers = {}
+for n = 0, kCachedHeaders - 1 do bulk_headers[n] = "$" .. n .. "\r\n" end
+
+local function bulk_header(n)
+  return bulk_headers[n] or "$" .. n .. "\r\n"
+end
+
 function M.bulk(s)
   if s == nil then return M.null end
-  return "$" .. #s .. "\r\n" .. s .. "\r\n"
+  return bulk_header(#s) .. s .. "\r\n"
 end
 
 -- An array of bulk strings: items[1..count], nil items as nulls.
@@ -233,7 +286,7 @@ function M.array(items, count)
   local out = { "*" .. count .. "\r\n" }
   for i = 1, count do
     local s = items[i]
-    out[i + 1] = s == nil and M.null or ("$" .. #s .. "\r\n" .. s .. "\r\n")
+    out[i + 1] = s == nil and M.null or bulk_header(#s) .. s .. "\r\n"
   end
   return concat(out)
 end
