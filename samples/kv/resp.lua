@@ -56,12 +56,19 @@ end
 
 -- Moves the received chunks into `buf` unless a known amount is still missing.
 -- One copy: the unconsumed rest goes in front of the chunks, then one concat.
+-- A single chunk with nothing left before it becomes `buf` as it is.
 function Parser:merge()
   if self.parts_bytes == 0 or self:buffered_bytes() < self.need then return end
   local parts = self.parts
-  if self.pos <= #self.buf then table.insert(parts, 1, sub(self.buf, self.pos)) end
-  self.buf = concat(parts)
-  self.pos, self.parts, self.parts_bytes, self.need = 1, {}, 0, 0
+  if #parts == 1 and self.pos > #self.buf then
+    self.buf = parts[1]
+    parts[1] = nil
+  else
+    if self.pos <= #self.buf then table.insert(parts, 1, sub(self.buf, self.pos)) end
+    self.buf = concat(parts)
+    self.parts = {}
+  end
+  self.pos, self.parts_bytes, self.need = 1, 0, 0
 end
 
 local function too_big(what)
@@ -151,22 +158,79 @@ function Parser:inline()
   return args
 end
 
+-- The common header, `*N` or `$N` with up to 18 digits and its CRLF, in one
+-- anchored match that also captures N; anything else (a sign, a long or bad
+-- number, a line not complete yet) goes to header_at for its exact answer.
+local kArrayHeader, kBulkHeader = "^%*(%d+)\r\n", "^%$(%d+)\r\n"
+local kMaxFastDigits = 18
+
+-- The headers whole_command matches: the array's and its first bulk's, then
+-- each next bulk's with the CRLF that ends the bulk before it.
+local kFirstHeaders, kNextHeader = "^%*(%d+)\r\n%$(%d+)\r\n", "^\r\n%$(%d+)\r\n"
+
+-- The numbers most headers carry, by their text: a lookup instead of tonumber.
+local kKnownNumbers = 256
+local known_numbers = {}
+for n = 0, kKnownNumbers - 1 do known_numbers[tostring(n)] = n end
+
+-- The number in a header's digits (nil: none), as header_at reads it.
+local function number_of(digits)
+  if digits == nil or #digits > kMaxFastDigits then return nil end
+  return tonumber(digits)
+end
+
+-- The command at pos when all of it is in buf, well-formed and within every
+-- limit: its arguments and the position after it. Anything else (a partial
+-- or bad command, a limit, an inline one) gives nil, and parse, which
+-- answers every case, starts at pos as if this had not looked.
+local function whole_command(buf, pos)
+  local _, last, count_digits, bytes_digits = find(buf, kFirstHeaders, pos)
+  if not last then return nil end
+  local count = known_numbers[count_digits] or number_of(count_digits)
+  local bytes = known_numbers[bytes_digits] or number_of(bytes_digits)
+  local max_bulk, overhead = M.kMaxBulkBytes, M.kArgOverheadBytes
+  if not count or count < 1 or count > M.kMaxArgCount or not bytes or bytes > max_bulk then
+    return nil
+  end
+  local args = { sub(buf, last + 1, last + bytes) }
+  last = last + bytes
+  for i = 2, count do
+    local _, header_end, digits = find(buf, kNextHeader, last + 1)
+    bytes = known_numbers[digits] or number_of(digits)
+    if not bytes or bytes > max_bulk then return nil end
+    args[i] = sub(buf, header_end + 1, header_end + bytes)
+    last = header_end + bytes
+  end
+  local cr, lf = byte(buf, last + 1, last + 2)
+  if cr ~= kReturn or lf ~= kNewline then return nil end
+  -- What parse counts against kMaxPendingBytes (each argument's bytes and
+  -- overhead) is at most the command's bytes plus the overheads; near the
+  -- limit parse decides.
+  if last - pos + count * overhead > M.kMaxPendingBytes then return nil end
+  return args, last + 3
+end
+
 -- Returns the next complete command as an array of strings (possibly empty,
 -- for a blank inline line or a `*0`), nil when more bytes are needed, or
 -- false and a reason when the bytes are not RESP or go over a limit (the
 -- connection must close).
 function Parser:next()
   if self.parts_bytes > 0 then self:merge() end
+  if not self.args then
+    local args, after = whole_command(self.buf, self.pos)
+    if args then
+      if after > #self.buf then
+        self.buf, self.pos = "", 1
+      else
+        self.pos = after
+      end
+      return args
+    end
+  end
   local args, reason = self:parse()
   if args == nil and self:pending_bytes() > M.kMaxPendingBytes then return too_big("request") end
   return args, reason
 end
-
--- The common header, `*N` or `$N` with up to 18 digits and its CRLF, in one
--- anchored match that also captures N; anything else (a sign, a long or bad
--- number, a line not complete yet) goes to header_at for its exact answer.
-local kArrayHeader, kBulkHeader = "^%*(%d+)\r\n", "^%$(%d+)\r\n"
-local kMaxFastDigits = 18
 
 -- The command array's header at pos: its count and the position after it,
 -- or what header_at answers (nil: wait, false: a reason).
