@@ -164,7 +164,7 @@ end
 local kArrayHeader, kBulkHeader = "^%*(%d+)\r\n", "^%$(%d+)\r\n"
 local kMaxFastDigits = 18
 
--- The headers whole_command matches: the array's and its first bulk's, then
+-- The headers next matches: the array's and its first bulk's, then
 -- each next bulk's with the CRLF that ends the bulk before it.
 local kFirstHeaders, kNextHeader = "^%*(%d+)\r\n%$(%d+)\r\n", "^\r\n%$(%d+)\r\n"
 
@@ -179,54 +179,56 @@ local function number_of(digits)
   return tonumber(digits)
 end
 
--- The command at pos when all of it is in buf, well-formed and within every
--- limit: its arguments and the position after it. Anything else (a partial
--- or bad command, a limit, an inline one) gives nil, and parse, which
--- answers every case, starts at pos as if this had not looked.
-local function whole_command(buf, pos)
-  local _, last, count_digits, bytes_digits = find(buf, kFirstHeaders, pos)
-  if not last then return nil end
-  local count = known_numbers[count_digits] or number_of(count_digits)
-  local bytes = known_numbers[bytes_digits] or number_of(bytes_digits)
-  local max_bulk, overhead = M.kMaxBulkBytes, M.kArgOverheadBytes
-  if not count or count < 1 or count > M.kMaxArgCount or not bytes or bytes > max_bulk then
-    return nil
-  end
-  local args = { sub(buf, last + 1, last + bytes) }
-  last = last + bytes
-  for i = 2, count do
-    local _, header_end, digits = find(buf, kNextHeader, last + 1)
-    bytes = known_numbers[digits] or number_of(digits)
-    if not bytes or bytes > max_bulk then return nil end
-    args[i] = sub(buf, header_end + 1, header_end + bytes)
-    last = header_end + bytes
-  end
-  local cr, lf = byte(buf, last + 1, last + 2)
-  if cr ~= kReturn or lf ~= kNewline then return nil end
-  -- What parse counts against kMaxPendingBytes (each argument's bytes and
-  -- overhead) is at most the command's bytes plus the overheads; near the
-  -- limit parse decides.
-  if last - pos + count * overhead > M.kMaxPendingBytes then return nil end
-  return args, last + 3
-end
-
 -- Returns the next complete command as an array of strings (possibly empty,
 -- for a blank inline line or a `*0`), nil when more bytes are needed, or
 -- false and a reason when the bytes are not RESP or go over a limit (the
 -- connection must close).
+--
+-- A command all in buf, well-formed and within every limit, is taken apart
+-- here in one pass: one find per header (the next one also checks the CRLF
+-- ending the bulk before it), one sub per argument. Anything else (a partial
+-- or bad command, a limit, an inline one) goes to next_general, which
+-- answers every case, from the same position as if this had not looked.
 function Parser:next()
   if self.parts_bytes > 0 then self:merge() end
-  if not self.args then
-    local args, after = whole_command(self.buf, self.pos)
-    if args then
-      if after > #self.buf then
-        self.buf, self.pos = "", 1
-      else
-        self.pos = after
-      end
-      return args
-    end
+  if self.args then return self:next_general() end
+  local buf, pos = self.buf, self.pos
+  local _, last, count_digits, bytes_digits = find(buf, kFirstHeaders, pos)
+  if not last then return self:next_general() end
+  local count = known_numbers[count_digits] or number_of(count_digits)
+  local bytes = known_numbers[bytes_digits] or number_of(bytes_digits)
+  local max_bulk = M.kMaxBulkBytes
+  if not count or count < 1 or count > M.kMaxArgCount or not bytes or bytes > max_bulk then
+    return self:next_general()
   end
+  -- Room for three arguments (most commands have two or three) from the start.
+  local args = { sub(buf, last + 1, last + bytes), nil, nil }
+  last = last + bytes
+  for i = 2, count do
+    local _, header_end, digits = find(buf, kNextHeader, last + 1)
+    bytes = known_numbers[digits] or number_of(digits)
+    if not bytes or bytes > max_bulk then return self:next_general() end
+    args[i] = sub(buf, header_end + 1, header_end + bytes)
+    last = header_end + bytes
+  end
+  local cr, lf = byte(buf, last + 1, last + 2)
+  if cr ~= kReturn or lf ~= kNewline then return self:next_general() end
+  -- What next_general counts against kMaxPendingBytes (each argument's bytes
+  -- and overhead) is at most the command's bytes plus the overheads; near
+  -- the limit next_general decides.
+  if last - pos + count * M.kArgOverheadBytes > M.kMaxPendingBytes then
+    return self:next_general()
+  end
+  if last + 3 > #buf then
+    self.buf, self.pos = "", 1
+  else
+    self.pos = last + 3
+  end
+  return args
+end
+
+-- next for every case: parse, and the pending limit while a command waits.
+function Parser:next_general()
   local args, reason = self:parse()
   if args == nil and self:pending_bytes() > M.kMaxPendingBytes then return too_big("request") end
   return args, reason
@@ -341,7 +343,8 @@ end
 
 function M.bulk(s)
   if s == nil then return M.null end
-  return bulk_header(#s) .. s .. "\r\n"
+  local n = #s
+  return (bulk_headers[n] or "$" .. n .. "\r\n") .. s .. "\r\n"
 end
 
 -- An array of bulk strings: items[1..count], nil items as nulls.
