@@ -168,15 +168,19 @@ local kMaxFastDigits = 18
 -- each next bulk's with the CRLF that ends the bulk before it.
 local kFirstHeaders, kNextHeader = "^%*(%d+)\r\n%$(%d+)\r\n", "^\r\n%$(%d+)\r\n"
 
--- The numbers most headers carry, by their text: a lookup instead of tonumber.
+-- The numbers most headers carry, by their text: a lookup instead of
+-- tonumber. All of them are within the count and bulk limits.
 local kKnownNumbers = 256
 local known_numbers = {}
 for n = 0, kKnownNumbers - 1 do known_numbers[tostring(n)] = n end
 
--- The number in a header's digits (nil: none), as header_at reads it.
-local function number_of(digits)
+-- The number in a header's digits as header_at reads it, if it is at most
+-- limit; nil otherwise (or without digits).
+local function number_of(digits, limit)
   if digits == nil or #digits > kMaxFastDigits then return nil end
-  return tonumber(digits)
+  local n = tonumber(digits)
+  if n > limit then return nil end
+  return n
 end
 
 -- Returns the next complete command as an array of strings (possibly empty,
@@ -195,19 +199,16 @@ function Parser:next()
   local buf, pos = self.buf, self.pos
   local _, last, count_digits, bytes_digits = find(buf, kFirstHeaders, pos)
   if not last then return self:next_general() end
-  local count = known_numbers[count_digits] or number_of(count_digits)
-  local bytes = known_numbers[bytes_digits] or number_of(bytes_digits)
-  local max_bulk = M.kMaxBulkBytes
-  if not count or count < 1 or count > M.kMaxArgCount or not bytes or bytes > max_bulk then
-    return self:next_general()
-  end
+  local count = known_numbers[count_digits] or number_of(count_digits, M.kMaxArgCount)
+  local bytes = known_numbers[bytes_digits] or number_of(bytes_digits, M.kMaxBulkBytes)
+  if not count or count < 1 or not bytes then return self:next_general() end
   -- Room for three arguments (most commands have two or three) from the start.
   local args = { sub(buf, last + 1, last + bytes), nil, nil }
   last = last + bytes
   for i = 2, count do
     local _, header_end, digits = find(buf, kNextHeader, last + 1)
-    bytes = known_numbers[digits] or number_of(digits)
-    if not bytes or bytes > max_bulk then return self:next_general() end
+    bytes = known_numbers[digits] or number_of(digits, M.kMaxBulkBytes)
+    if not bytes then return self:next_general() end
     args[i] = sub(buf, header_end + 1, header_end + bytes)
     last = header_end + bytes
   end
