@@ -230,6 +230,11 @@ local kSetUnits = { ex = 1, px = 0.001, exat = 1, pxat = 0.001 }
 -- SET key value [NX|XX] [GET] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL]
 def("set", -3, function(args, ctx)
   local key = args[2]
+  -- Without options the old value does not matter (put drops any expiry).
+  if #args == 3 then
+    ctx.store:put(key, args[3])
+    return kOk
+  end
   local nx, xx, get, keep_ttl, deadline = false, false, false, false, nil
   local i = 3
   while i < #args do
@@ -272,8 +277,8 @@ def("setnx", 3, function(args, ctx)
 end)
 
 def("get", 2, function(args, ctx)
-  local value = typed(ctx, args[2], "string")
-  if value == false then return kWrongType end
+  local value = ctx.store:get(args[2], ctx.now)
+  if value ~= nil and type(value) ~= "string" then return kWrongType end
   return bulk(value)
 end)
 
@@ -601,15 +606,25 @@ def("zrange", -4, function(args, ctx)
   return array(out)
 end)
 
+-- The commands by name as clients send them: the lower-case names, and the
+-- upper-case ones (what redis-benchmark and most clients send) so those
+-- need no lower() on the way. Filled once every def has run; `commands`
+-- itself keeps only the lower-case names (COMMAND COUNT counts them).
+local by_name = {}
+for name, command in pairs(commands) do
+  by_name[name] = command
+  by_name[name:upper()] = command
+end
+
 -- Runs one command (args[1] is its name) and returns the reply.
 function M.run(args, ctx)
   local name = args[1]
-  local command = commands[name] or commands[name:lower()]
+  local command = by_name[name] or commands[name:lower()]
   if not command then
     return rerror("ERR unknown command '" .. name:sub(1, 128) .. "'")
   end
-  local arity = command[1]
-  if (arity > 0 and #args ~= arity) or (arity < 0 and #args < -arity) then
+  local arity, count = command[1], #args
+  if (arity > 0 and count ~= arity) or (arity < 0 and count < -arity) then
     return rerror("ERR wrong number of arguments for '" .. name:lower() .. "' command")
   end
   return command[2](args, ctx)

@@ -9,6 +9,8 @@ local resp = require "resp"
 local commands = require "commands"
 local store = require "store"
 
+local run, concat = commands.run, table.concat
+
 local conns = {}  -- chid -> { ch = channel, parser = resp parser }
 local ctx = {
   store = store.new(), now = lx.now(), started = lx.now(), conn = nil,
@@ -32,9 +34,10 @@ local kCollectAfterBytes = 1024 * 1024
 -- (conn.stalled: it has more to do), and sends the replies in one write.
 -- Returns false when the connection must close.
 local function serve(conn)
-  local replies, reply_bytes = {}, conn.ch:queued()
+  local ch, parser, stats = conn.ch, conn.parser, ctx.stats
+  local replies, reply_bytes = {}, ch:queued()
   local keep = true
-  local count = 0
+  local count, replied = 0, 0
   conn.stalled = false
   ctx.conn = conn
   while true do
@@ -43,17 +46,19 @@ local function serve(conn)
       break
     end
     count = count + 1
-    local args, reason = conn.parser:next()
+    local args, reason = parser:next()
     if args == nil then break end
     if args == false then
-      replies[#replies + 1] = resp.error("ERR Protocol error: " .. reason)
+      replied = replied + 1
+      replies[replied] = resp.error("ERR Protocol error: " .. reason)
       keep = false
       break
     end
     if #args > 0 then
-      ctx.stats.commands = ctx.stats.commands + 1
-      local reply = commands.run(args, ctx)
-      replies[#replies + 1] = reply
+      stats.commands = stats.commands + 1
+      local reply = run(args, ctx)
+      replied = replied + 1
+      replies[replied] = reply
       reply_bytes = reply_bytes + #reply
       if conn.quit then
         keep = false
@@ -62,7 +67,7 @@ local function serve(conn)
     end
   end
   ctx.conn = nil
-  if #replies > 0 then conn.ch:write(table.concat(replies)) end
+  if replied > 0 then ch:write(concat(replies)) end
   return keep
 end
 
@@ -84,17 +89,20 @@ function update()
     ch = lx.accept()
   end
   for id, conn in pairs(conns) do
+    local ch = conn.ch
     local keep = true
-    if conn.ch:queued() < kMaxQueuedReplyBytes then
+    -- A connection with no new input and nothing left over has nothing to
+    -- run: serving it would find no command.
+    if (conn.stalled or ch:available() > 0) and ch:queued() < kMaxQueuedReplyBytes then
       -- New input only once what was read before is parsed: until then it
       -- waits in the channel, and the driver stops reading at 1 MiB.
-      if not conn.stalled then conn.parser:feed(conn.ch:read()) end
+      if not conn.stalled then conn.parser:feed(ch:read()) end
       keep = serve(conn)
     end
     -- A client that half-closed still gets the answers to all it sent.
-    if not keep or (conn.ch:closed() and not conn.stalled and conn.ch:available() == 0) then
+    if not keep or (ch:closed() and not conn.stalled and ch:available() == 0) then
       drop(id, conn)
-    elseif conn.stalled or conn.ch:queued() >= kMaxQueuedReplyBytes then
+    elseif conn.stalled or ch:queued() >= kMaxQueuedReplyBytes then
       stalled = true
     end
   end

@@ -56,12 +56,19 @@ end
 
 -- Moves the received chunks into `buf` unless a known amount is still missing.
 -- One copy: the unconsumed rest goes in front of the chunks, then one concat.
+-- A single chunk with nothing left before it becomes `buf` as it is.
 function Parser:merge()
   if self.parts_bytes == 0 or self:buffered_bytes() < self.need then return end
   local parts = self.parts
-  if self.pos <= #self.buf then table.insert(parts, 1, sub(self.buf, self.pos)) end
-  self.buf = concat(parts)
-  self.pos, self.parts, self.parts_bytes, self.need = 1, {}, 0, 0
+  if #parts == 1 and self.pos > #self.buf then
+    self.buf = parts[1]
+    parts[1] = nil
+  else
+    if self.pos <= #self.buf then table.insert(parts, 1, sub(self.buf, self.pos)) end
+    self.buf = concat(parts)
+    self.parts = {}
+  end
+  self.pos, self.parts_bytes, self.need = 1, 0, 0
 end
 
 local function too_big(what)
@@ -151,60 +158,163 @@ function Parser:inline()
   return args
 end
 
+-- The common header, `*N` or `$N` with up to 18 digits and its CRLF, in one
+-- anchored match that also captures N; anything else (a sign, a long or bad
+-- number, a line not complete yet) goes to header_at for its exact answer.
+local kArrayHeader, kBulkHeader = "^%*(%d+)\r\n", "^%$(%d+)\r\n"
+local kMaxFastDigits = 18
+
+-- The headers next matches: the array's and its first bulk's, then
+-- each next bulk's with the CRLF that ends the bulk before it.
+local kFirstHeaders, kNextHeader = "^%*(%d+)\r\n%$(%d+)\r\n", "^\r\n%$(%d+)\r\n"
+
+-- The numbers most headers carry, by their text: a lookup instead of
+-- tonumber. All of them are within the count and bulk limits.
+local kKnownNumbers = 256
+local known_numbers = {}
+for n = 0, kKnownNumbers - 1 do known_numbers[tostring(n)] = n end
+
+-- The number in a header's digits as header_at reads it, if it is at most
+-- limit; nil otherwise (or without digits).
+local function number_of(digits, limit)
+  if digits == nil or #digits > kMaxFastDigits then return nil end
+  local n = tonumber(digits)
+  if n > limit then return nil end
+  return n
+end
+
 -- Returns the next complete command as an array of strings (possibly empty,
 -- for a blank inline line or a `*0`), nil when more bytes are needed, or
 -- false and a reason when the bytes are not RESP or go over a limit (the
 -- connection must close).
+--
+-- A command all in buf, well-formed and within every limit, is taken apart
+-- here in one pass: one find per header (the next one also checks the CRLF
+-- ending the bulk before it), one sub per argument. Anything else (a partial
+-- or bad command, a limit, an inline one) goes to next_general, which
+-- answers every case, from the same position as if this had not looked.
 function Parser:next()
+  if self.parts_bytes > 0 then self:merge() end
+  if self.args then return self:next_general() end
+  local buf, pos = self.buf, self.pos
+  local _, last, count_digits, bytes_digits = find(buf, kFirstHeaders, pos)
+  if not last then return self:next_general() end
+  local count = known_numbers[count_digits] or number_of(count_digits, M.kMaxArgCount)
+  local bytes = known_numbers[bytes_digits] or number_of(bytes_digits, M.kMaxBulkBytes)
+  if not count or count < 1 or not bytes then return self:next_general() end
+  -- Room for three arguments (most commands have two or three) from the start.
+  local args = { sub(buf, last + 1, last + bytes), nil, nil }
+  last = last + bytes
+  for i = 2, count do
+    local _, header_end, digits = find(buf, kNextHeader, last + 1)
+    bytes = known_numbers[digits] or number_of(digits, M.kMaxBulkBytes)
+    if not bytes then return self:next_general() end
+    args[i] = sub(buf, header_end + 1, header_end + bytes)
+    last = header_end + bytes
+  end
+  local cr, lf = byte(buf, last + 1, last + 2)
+  if cr ~= kReturn or lf ~= kNewline then return self:next_general() end
+  -- What next_general counts against kMaxPendingBytes (each argument's bytes
+  -- and overhead) is at most the command's bytes plus the overheads; near
+  -- the limit next_general decides.
+  if last - pos + count * M.kArgOverheadBytes > M.kMaxPendingBytes then
+    return self:next_general()
+  end
+  if last + 3 > #buf then
+    self.buf, self.pos = "", 1
+  else
+    self.pos = last + 3
+  end
+  return args
+end
+
+-- next for every case: parse, and the pending limit while a command waits.
+function Parser:next_general()
   local args, reason = self:parse()
   if args == nil and self:pending_bytes() > M.kMaxPendingBytes then return too_big("request") end
   return args, reason
 end
 
+-- The command array's header at pos: its count and the position after it,
+-- or what header_at answers (nil: wait, false: a reason).
+local function array_header_at(buf, pos)
+  local _, last, digits = find(buf, kArrayHeader, pos)
+  if last and #digits <= kMaxFastDigits then return tonumber(digits), last + 1 end
+  return header_at(buf, pos, "multibulk")
+end
+
+-- The same for a bulk string's header, with the `$` check's error.
+local function bulk_header_at(buf, pos)
+  local _, last, digits = find(buf, kBulkHeader, pos)
+  if last and #digits <= kMaxFastDigits then return tonumber(digits), last + 1 end
+  if byte(buf, pos) ~= kDollar then
+    return false, "expected '$', got '" .. char(byte(buf, pos)) .. "'"
+  end
+  return header_at(buf, pos, "bulk")
+end
+
+-- Parses from `buf` at `pos` with the position and the argument bytes in
+-- locals, written back to self only when it returns: a command that is
+-- all there costs one match, one tonumber and one sub per argument.
 function Parser:parse()
-  self:merge()
-  local buf = self.buf
+  local buf, pos = self.buf, self.pos
   local size = #buf
-  if not self.args then
-    local pos = self.pos
+  local args, count, args_bytes = self.args, self.count, self.args_bytes
+  if not args then
     if pos > size then return nil end
     if byte(buf, pos) ~= kStar then return self:inline() end
-    local count, after = header_at(buf, pos, "multibulk")
+    local after
+    count, after = array_header_at(buf, pos)
     if not count then return count, after end
     if count > M.kMaxArgCount then return false, "invalid multibulk length" end
-    self.pos = after
-    if count <= 0 then return {} end
-    self.args, self.count = {}, count
+    pos = after
+    if count <= 0 then
+      self.pos = pos
+      return {}
+    end
+    args = {}
   end
-  local args = self.args
-  for i = #args + 1, self.count do
-    local pos = self.pos
-    if pos > size then return nil end
-    if byte(buf, pos) ~= kDollar then
-      return false, "expected '$', got '" .. char(byte(buf, pos)) .. "'"
+  local max_bulk, max_pending = M.kMaxBulkBytes, M.kMaxPendingBytes
+  local overhead = M.kArgOverheadBytes
+  for i = #args + 1, count do
+    if pos > size then return self:keep(pos, args, count, args_bytes, 0) end
+    local bytes, first = bulk_header_at(buf, pos)
+    local reason
+    if not bytes then
+      reason = first
+    elseif bytes < 0 or bytes > max_bulk then
+      bytes, reason = false, "invalid bulk length"
+    elseif args_bytes + bytes + overhead > max_pending then
+      -- Refused from its header on: no need to wait for the bytes.
+      bytes, reason = too_big("bulk string of " .. bytes .. " bytes takes the request")
     end
-    local bytes, first = header_at(buf, pos, "bulk")
-    if not bytes then return bytes, first end
-    if bytes < 0 or bytes > M.kMaxBulkBytes then return false, "invalid bulk length" end
-    -- Refused from its header on: no need to wait for the bytes.
-    if self.args_bytes + bytes + M.kArgOverheadBytes > M.kMaxPendingBytes then
-      return too_big("bulk string of " .. bytes .. " bytes takes the request")
-    end
+    if not bytes then return self:keep(pos, args, count, args_bytes, 0, bytes, reason) end
     local last = first + bytes - 1
-    if last + 2 > size then
-      self.need = last + 2 - pos + 1
-      return nil
-    end
-    if byte(buf, last + 1) ~= kReturn or byte(buf, last + 2) ~= kNewline then
-      return false, "bulk string not followed by CRLF"
+    if last + 2 > size then return self:keep(pos, args, count, args_bytes, last + 2 - pos + 1) end
+    local cr, lf = byte(buf, last + 1, last + 2)
+    if cr ~= kReturn or lf ~= kNewline then
+      return self:keep(pos, args, count, args_bytes, 0, false, "bulk string not followed by CRLF")
     end
     args[i] = sub(buf, first, last)
-    self.args_bytes = self.args_bytes + bytes + M.kArgOverheadBytes
-    self.pos = last + 3
+    args_bytes = args_bytes + bytes + overhead
+    pos = last + 3
   end
   self.args, self.count, self.args_bytes = nil, 0, 0
-  if self.pos > size then self.buf, self.pos = "", 1 end
+  if pos > size then
+    self.buf, self.pos = "", 1
+  else
+    self.pos = pos
+  end
   return args
+end
+
+-- Keeps a command not complete yet (the arguments so far, and how many
+-- bytes from pos the next one needs, 0 when unknown) for the next bytes, or
+-- where it failed; returns what parse returns then (nil: wait, or false
+-- and a reason).
+function Parser:keep(pos, args, count, args_bytes, need, result, reason)
+  self.pos, self.args, self.count, self.args_bytes, self.need = pos, args, count, args_bytes, need
+  return result, reason
 end
 
 -- Replies.
@@ -222,9 +332,20 @@ M.ok = "+OK\r\n"
 M.empty_array = "*0\r\n"
 M.null_array = "*-1\r\n"
 
+-- "$N\r\n" for the lengths most values have, made once: a reply then needs
+-- no number formatting.
+local kCachedHeaders = 256
+local bulk_headers = {}
+for n = 0, kCachedHeaders - 1 do bulk_headers[n] = "$" .. n .. "\r\n" end
+
+local function bulk_header(n)
+  return bulk_headers[n] or "$" .. n .. "\r\n"
+end
+
 function M.bulk(s)
   if s == nil then return M.null end
-  return "$" .. #s .. "\r\n" .. s .. "\r\n"
+  local n = #s
+  return (bulk_headers[n] or "$" .. n .. "\r\n") .. s .. "\r\n"
 end
 
 -- An array of bulk strings: items[1..count], nil items as nulls.
@@ -233,7 +354,7 @@ function M.array(items, count)
   local out = { "*" .. count .. "\r\n" }
   for i = 1, count do
     local s = items[i]
-    out[i + 1] = s == nil and M.null or ("$" .. #s .. "\r\n" .. s .. "\r\n")
+    out[i + 1] = s == nil and M.null or bulk_header(#s) .. s .. "\r\n"
   end
   return concat(out)
 end

@@ -112,6 +112,33 @@ def test_kv_pipelined_and_split_commands():
     check(run.stop() == 0, "lxrun did not exit 0")
 
 
+def test_kv_batch_split_anywhere_answers_as_whole():
+    """A batch of the shapes the parser takes apart differently (a value over
+    255 bytes, a `$03` length, `*0` and `*-1`, an inline line, a CRLF inside a
+    value) gets the same answers whole and cut into 1- to 11-byte pieces, so
+    cuts fall inside headers, between CR and LF and inside values."""
+    run = kv()
+    value = b"v" * 300
+    batch = (command("SET", "k1", value) + command("GET", "k1") + b"*0\r\n"
+             + b"*3\r\n$03\r\nSET\r\n$2\r\nk2\r\n$1\r\nx\r\n" + command("GET", "k2")
+             + command("MGET", "k1", "k2", "missing") + b"PING\r\n*-1\r\n"
+             + command("ECHO", "a\r\nb") + command("PING"))
+    expected = (b"+OK\r\n$300\r\n" + value + b"\r\n+OK\r\n$1\r\nx\r\n*3\r\n$300\r\n" + value
+                + b"\r\n$1\r\nx\r\n$-1\r\n+PONG\r\n$4\r\na\r\nb\r\n+PONG\r\n")
+    with connect(run.port, timeout=5) as sock:
+        sock.sendall(batch)
+        got = recv_exactly(sock, len(expected))
+        check(got == expected, f"whole batch: {got!r}")
+        start, size = 0, 1
+        while start < len(batch):
+            sock.sendall(batch[start:start + size])
+            start, size = start + size, size % 11 + 1
+            time.sleep(0.001)
+        got = recv_exactly(sock, len(expected))
+        check(got == expected, f"batch in pieces: {got!r}")
+    check(run.stop() == 0, "lxrun did not exit 0")
+
+
 def test_kv_protocol_errors_close_the_connection():
     run = kv()
     cases = [
