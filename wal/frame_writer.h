@@ -97,11 +97,24 @@ class FrameWriter {
   EndReason end_reason() const { return end_reason_; }
 
  private:
-  bool fits(size_t record_bytes);
+  // Whether a record of record_bytes fits under limit_bytes(); without a
+  // limit (the common case) nothing is estimated per record.
+  bool fits(size_t record_bytes) {
+    return (options_.max_log_bytes == 0 && rlimit_bytes_ == UINT64_MAX && !space_exhausted_) ||
+           fits_limit(record_bytes);
+  }
+  bool fits_limit(size_t record_bytes);
   // add's bookkeeping (limits, frames, index); false when the record is not
   // to be written. Then the caller compresses it and calls added().
   bool accept(RecordType type, uint64_t event, size_t record_bytes,
               std::span<const uint8_t> payload);
+  void open_frame();
+  // The index's checkpoint entry, or the end record's reason. Out of line:
+  // its decoded Record would give accept, which runs per record, a large
+  // frame to set up and tear down every time.
+  __attribute__((noinline)) void note_checkpoint_or_end(RecordType type, uint64_t event,
+                                                        size_t record_bytes,
+                                                        std::span<const uint8_t> payload);
   void added(size_t record_bytes);
   void compress_now(const uint8_t* data, size_t bytes, int directive);
   // fstat before the first write after a flush point: a log file deleted

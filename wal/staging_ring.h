@@ -39,28 +39,38 @@ struct RingHeader {
 static_assert(sizeof(RingHeader) <= RingHeader::kBytes);
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
 
+// One varint of a record header this process wrote, at p[pos], moving pos
+// past it; false when it does not end inside avail (or is over 64 bits).
+inline bool read_own_varint(const uint8_t* p, size_t avail, size_t& pos, uint64_t& value) {
+  if (pos < avail && p[pos] < 0x80u) {  // one byte: every type, most lengths
+    value = p[pos++];
+    return true;
+  }
+  value = 0;
+  for (unsigned shift = 0;; shift += 7) {
+    if (pos == avail || shift > 63) return false;
+    const uint8_t byte = p[pos++];
+    value |= static_cast<uint64_t>(byte & 0x7Fu) << shift;
+    if ((byte & 0x80u) == 0) return true;
+  }
+}
+
 // The type, event and lengths of a record encode_record wrote at p: three
 // varints, read without validating them (walk's Trust::kOwn). False when they
 // do not end, with the record, inside avail.
 inline bool read_own_record(const uint8_t* p, size_t avail, RawRecord* out) {
-  uint64_t fields[3];
   size_t pos = 0;
-  for (uint64_t& field : fields) {
-    field = 0;
-    for (unsigned shift = 0;; shift += 7) {
-      if (pos == avail || shift > 63) return false;
-      const uint8_t byte = p[pos++];
-      field |= static_cast<uint64_t>(byte & 0x7Fu) << shift;
-      if ((byte & 0x80u) == 0) break;
-    }
-  }
-  if (fields[0] == 0 || fields[2] > avail - pos || avail - pos - fields[2] < kRecordCrcBytes)
+  uint64_t type, event, length;
+  if (!read_own_varint(p, avail, pos, type) || !read_own_varint(p, avail, pos, event) ||
+      !read_own_varint(p, avail, pos, length)) {
     return false;
-  out->type = fields[0];
-  out->event = fields[1];
+  }
+  if (type == 0 || length > avail - pos || avail - pos - length < kRecordCrcBytes) return false;
+  out->type = type;
+  out->event = event;
   out->payload = p + pos;
-  out->payload_bytes = static_cast<size_t>(fields[2]);
-  out->record_bytes = pos + static_cast<size_t>(fields[2]) + kRecordCrcBytes;
+  out->payload_bytes = static_cast<size_t>(length);
+  out->record_bytes = pos + static_cast<size_t>(length) + kRecordCrcBytes;
   return true;
 }
 
@@ -156,10 +166,13 @@ class StagingRing {
                 uint64_t max_bytes = UINT64_MAX) const {
     uint64_t t = from;
     const uint64_t stop = to - from > max_bytes ? from + max_bytes : to;
+    // The ring position of t, moved along with it (no division per record):
+    // a record never crosses the ring's end, so it ends at most there.
+    size_t pos = t % capacity_;
     while (t < stop) {
-      const size_t pos = t % capacity_;
       if (ring_[pos] == 0) {
         t += capacity_ - pos;
+        pos = 0;
         continue;
       }
       RawRecord raw;
@@ -172,6 +185,8 @@ class StagingRing {
       }
       visit(raw, static_cast<const uint8_t*>(&ring_[pos]));
       t += raw.record_bytes;
+      pos += raw.record_bytes;
+      if (pos == capacity_) pos = 0;
     }
     return t;
   }
