@@ -173,6 +173,7 @@ local kFirstHeaders, kNextHeader = "^%*(%d+)\r\n%$(%d+)\r\n", "^\r\n%$(%d+)\r\n"
 local kKnownNumbers = 256
 local known_numbers = {}
 for n = 0, kKnownNumbers - 1 do known_numbers[tostring(n)] = n end
+M.known_numbers = known_numbers
 
 -- The number in a header's digits as header_at reads it, if it is at most
 -- limit; nil otherwise (or without digits).
@@ -226,6 +227,25 @@ function Parser:next()
     self.pos = last + 3
   end
   return args
+end
+
+-- The buffer and position of the next command, for a caller that takes
+-- common commands apart in place (and calls advance with where they end):
+-- nil while part of a command is kept or received chunks wait for more.
+function Parser:window()
+  if self.parts_bytes > 0 then self:merge() end
+  if self.args or self.parts_bytes > 0 then return nil end
+  return self.buf, self.pos
+end
+
+-- The caller of window took the commands before pos; the buffer goes once
+-- all of it is taken.
+function Parser:advance(pos)
+  if pos > #self.buf then
+    self.buf, self.pos = "", 1
+  else
+    self.pos = pos
+  end
 end
 
 -- next for every case: parse, and the pending limit while a command waits.
@@ -337,6 +357,7 @@ M.null_array = "*-1\r\n"
 local kCachedHeaders = 256
 local bulk_headers = {}
 for n = 0, kCachedHeaders - 1 do bulk_headers[n] = "$" .. n .. "\r\n" end
+M.bulk_headers = bulk_headers
 
 local function bulk_header(n)
   return bulk_headers[n] or "$" .. n .. "\r\n"
