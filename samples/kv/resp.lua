@@ -357,16 +357,13 @@ M.null_array = "*-1\r\n"
 local kCachedHeaders = 256
 local bulk_headers = {}
 for n = 0, kCachedHeaders - 1 do bulk_headers[n] = "$" .. n .. "\r\n" end
+-- Longer ones are made when asked for (not kept).
+setmetatable(bulk_headers, { __index = function(_, n) return "$" .. n .. "\r\n" end })
 M.bulk_headers = bulk_headers
-
-local function bulk_header(n)
-  return bulk_headers[n] or "$" .. n .. "\r\n"
-end
 
 function M.bulk(s)
   if s == nil then return M.null end
-  local n = #s
-  return (bulk_headers[n] or "$" .. n .. "\r\n") .. s .. "\r\n"
+  return bulk_headers[#s] .. s .. "\r\n"
 end
 
 -- An array of bulk strings: items[1..count], nil items as nulls.
@@ -375,7 +372,7 @@ function M.array(items, count)
   local out = { "*" .. count .. "\r\n" }
   for i = 1, count do
     local s = items[i]
-    out[i + 1] = s == nil and M.null or bulk_header(#s) .. s .. "\r\n"
+    out[i + 1] = s == nil and M.null or bulk_headers[#s] .. s .. "\r\n"
   end
   return concat(out)
 end
