@@ -38,8 +38,14 @@ function Parser:reset()
   self.args, self.count, self.args_bytes = nil, 0, 0
 end
 
+-- Data arriving with nothing left before it (the usual case) becomes `buf`
+-- at once, as merge would make it.
 function Parser:feed(data)
   if data == "" then return end
+  if self.parts_bytes == 0 and self.pos > #self.buf and not self.args then
+    self.buf, self.pos = data, 1
+    return
+  end
   self.parts[#self.parts + 1] = data
   self.parts_bytes = self.parts_bytes + #data
 end
