@@ -29,43 +29,111 @@ local kMaxCommandsPerUpdate = 1000
 -- its memory collected at once instead of waiting for the next GC cycle.
 local kCollectAfterBytes = 1024 * 1024
 
+-- GET and SET, in upper case as redis-benchmark and most clients send
+-- them, are taken apart right in serve's loop: one anchored match each
+-- gives the key (and value) when each bulk string has no CR, is under 256
+-- bytes (known_numbers) and of its declared length, with every CRLF where
+-- it belongs (far inside every limit). Anything else, or a GET of a key that expires or holds no
+-- string, goes through the parser and commands.run from the same place, so
+-- each reply is the same bytes.
+local kGetPattern <const> = "^%*2\r\n%$3\r\nGET\r\n%$(%d+)\r\n([^\r]*)\r\n"
+local kSetPattern <const> =
+  "^%*3\r\n%$3\r\nSET\r\n%$(%d+)\r\n([^\r]*)\r\n%$(%d+)\r\n([^\r]*)\r\n"
+local kCrlf <const> = "\r\n"
+local known_numbers, bulk_headers = resp.known_numbers, resp.bulk_headers
+local find, type = string.find, type
+local kNull, kOk = resp.null, resp.ok
+
 -- Runs the complete commands the connection has received, until its queued
 -- replies reach kMaxQueuedReplyBytes or it had its kMaxCommandsPerUpdate
 -- (conn.stalled: it has more to do), and sends the replies in one write.
--- Returns false when the connection must close.
+-- Returns false when the connection must close. stats.commands is brought
+-- up to date before each command that goes through commands.run (INFO
+-- reports it) and at the end: `counted` replies are in it.
 local function serve(conn)
   local ch, parser, stats = conn.ch, conn.parser, ctx.stats
+  local st = ctx.store
+  local data, expires = st.data, st.expires
+  local known, headers = known_numbers, bulk_headers
   local replies, reply_bytes = {}, ch:queued()
+  local max_reply_bytes, max_commands = kMaxQueuedReplyBytes, kMaxCommandsPerUpdate
   local keep = true
-  local count, replied = 0, 0
+  local count, replied, counted = 0, 0, 0
+  local buf, pos = parser:window()
   conn.stalled = false
   ctx.conn = conn
   while true do
-    if reply_bytes >= kMaxQueuedReplyBytes or count >= kMaxCommandsPerUpdate then
+    if reply_bytes >= max_reply_bytes or count >= max_commands then
       conn.stalled = true
       break
     end
     count = count + 1
-    local args, reason = parser:next()
-    if args == nil then break end
-    if args == false then
-      replied = replied + 1
-      replies[replied] = resp.error("ERR Protocol error: " .. reason)
-      keep = false
-      break
+    if buf then
+      local reply
+      local _, last, key_digits, key = find(buf, kGetPattern, pos)
+      if last and #key == known[key_digits] then
+        local value = data[key]
+        if value == nil then
+          reply = kNull
+        -- A string value: indexing a string looks in the string library,
+        -- where there is no `kind`; containers have one.
+        elseif value.kind == nil and not expires[key] then
+          reply = headers[#value] .. value .. kCrlf
+        end
+      elseif not last then
+        local value_digits, value
+        _, last, key_digits, key, value_digits, value = find(buf, kSetPattern, pos)
+        if last and #key == known[key_digits] and #value == known[value_digits] then
+          -- What st:put(key, value) does.
+          if data[key] == nil then st.count = st.count + 1 end
+          data[key] = value
+          expires[key] = nil
+          reply = kOk
+        end
+      end
+      if reply then
+        pos = last + 1
+        replied = replied + 1
+        replies[replied] = reply
+        reply_bytes = reply_bytes + #reply
+        goto next_command
+      end
+      if pos > #buf then break end  -- all taken: next would find nothing
+      parser:advance(pos)
     end
-    if #args > 0 then
-      stats.commands = stats.commands + 1
-      local reply = run(args, ctx)
-      replied = replied + 1
-      replies[replied] = reply
-      reply_bytes = reply_bytes + #reply
-      if conn.quit then
+    do
+      local args, reason = parser:next()
+      if args == nil then
+        buf = nil
+        break
+      end
+      if args == false then
+        buf = nil
+        replied = replied + 1
+        counted = counted + 1
+        replies[replied] = resp.error("ERR Protocol error: " .. reason)
         keep = false
         break
       end
+      if #args > 0 then
+        stats.commands = stats.commands + (replied - counted) + 1
+        replied = replied + 1
+        counted = replied
+        local reply = run(args, ctx)
+        data, expires = st.data, st.expires  -- FLUSHALL makes new tables
+        replies[replied] = reply
+        reply_bytes = reply_bytes + #reply
+        if conn.quit then
+          keep = false
+          break
+        end
+      end
+      buf, pos = parser:window()
     end
+    ::next_command::
   end
+  if buf then parser:advance(pos) end
+  stats.commands = stats.commands + (replied - counted)
   ctx.conn = nil
   if replied > 0 then ch:write(concat(replies)) end
   return keep

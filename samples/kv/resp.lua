@@ -38,8 +38,14 @@ function Parser:reset()
   self.args, self.count, self.args_bytes = nil, 0, 0
 end
 
+-- Data arriving with nothing left before it (the usual case) becomes `buf`
+-- at once, as merge would make it.
 function Parser:feed(data)
   if data == "" then return end
+  if self.parts_bytes == 0 and self.pos > #self.buf and not self.args then
+    self.buf, self.pos = data, 1
+    return
+  end
   self.parts[#self.parts + 1] = data
   self.parts_bytes = self.parts_bytes + #data
 end
@@ -173,6 +179,7 @@ local kFirstHeaders, kNextHeader = "^%*(%d+)\r\n%$(%d+)\r\n", "^\r\n%$(%d+)\r\n"
 local kKnownNumbers = 256
 local known_numbers = {}
 for n = 0, kKnownNumbers - 1 do known_numbers[tostring(n)] = n end
+M.known_numbers = known_numbers
 
 -- The number in a header's digits as header_at reads it, if it is at most
 -- limit; nil otherwise (or without digits).
@@ -226,6 +233,25 @@ function Parser:next()
     self.pos = last + 3
   end
   return args
+end
+
+-- The buffer and position of the next command, for a caller that takes
+-- common commands apart in place (and calls advance with where they end):
+-- nil while part of a command is kept or received chunks wait for more.
+function Parser:window()
+  if self.parts_bytes > 0 then self:merge() end
+  if self.args or self.parts_bytes > 0 then return nil end
+  return self.buf, self.pos
+end
+
+-- The caller of window took the commands before pos; the buffer goes once
+-- all of it is taken.
+function Parser:advance(pos)
+  if pos > #self.buf then
+    self.buf, self.pos = "", 1
+  else
+    self.pos = pos
+  end
 end
 
 -- next for every case: parse, and the pending limit while a command waits.
@@ -337,15 +363,13 @@ M.null_array = "*-1\r\n"
 local kCachedHeaders = 256
 local bulk_headers = {}
 for n = 0, kCachedHeaders - 1 do bulk_headers[n] = "$" .. n .. "\r\n" end
-
-local function bulk_header(n)
-  return bulk_headers[n] or "$" .. n .. "\r\n"
-end
+-- Longer ones are made when asked for (not kept).
+setmetatable(bulk_headers, { __index = function(_, n) return "$" .. n .. "\r\n" end })
+M.bulk_headers = bulk_headers
 
 function M.bulk(s)
   if s == nil then return M.null end
-  local n = #s
-  return (bulk_headers[n] or "$" .. n .. "\r\n") .. s .. "\r\n"
+  return bulk_headers[#s] .. s .. "\r\n"
 end
 
 -- An array of bulk strings: items[1..count], nil items as nulls.
@@ -354,7 +378,7 @@ function M.array(items, count)
   local out = { "*" .. count .. "\r\n" }
   for i = 1, count do
     local s = items[i]
-    out[i + 1] = s == nil and M.null or bulk_header(#s) .. s .. "\r\n"
+    out[i + 1] = s == nil and M.null or bulk_headers[#s] .. s .. "\r\n"
   end
   return concat(out)
 end

@@ -139,6 +139,37 @@ def test_kv_batch_split_anywhere_answers_as_whole():
     check(run.stop() == 0, "lxrun did not exit 0")
 
 
+def test_kv_get_set_edge_cases_answer_as_the_general_path():
+    """GET and SET that serve's own loop takes apart, and the near misses it
+    leaves to the parser (a CR in a key or value, lower or mixed case, a
+    value over 255 bytes, a `$016` length, a length that does not fit, a key
+    holding a list or with an expiry), in one batch: the answers, INFO's
+    command count and DBSIZE after FLUSHALL in mid-batch."""
+    run = kv()
+    long_value = b"y" * 256
+    batch = (command("SET", "k\rx", "v") + command("GET", "k\rx") + command("SET", "k", "a\rb")
+             + command("GET", "k") + command("gEt", "k") + command("sEt", "k", long_value)
+             + command("GET", "k") + command("SET", "", "") + command("GET", "")
+             + command("SET", "e", "v", "PX", "100000") + command("GET", "e")
+             + command("LPUSH", "l", "q") + command("GET", "l") + command("GET", "nope")
+             + b"*2\r\n$3\r\nGET\r\n$03\r\nk\rx\r\n" + command("FLUSHALL") + command("GET", "k")
+             + command("SET", "n", "1") + command("DBSIZE") + command("INFO")
+             + b"*2\r\n$3\r\nGET\r\n$2\r\nn\r\n\r\n")
+    expected = (b"+OK\r\n$1\r\nv\r\n+OK\r\n$3\r\na\rb\r\n$3\r\na\rb\r\n+OK\r\n$256\r\n"
+                + long_value + b"\r\n+OK\r\n$0\r\n\r\n+OK\r\n$1\r\nv\r\n:1\r\n"
+                + b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+                + b"$-1\r\n$1\r\nv\r\n+OK\r\n$-1\r\n+OK\r\n:1\r\n")
+    with connect(run.port, timeout=5) as sock:
+        sock.sendall(batch)
+        got = recv_until_eof(sock)
+    check(got.startswith(expected), f"answers {got!r}")
+    info = got[len(expected):]
+    check(b"total_commands_processed:20\r\n" in info, f"INFO counts the 20 commands: {info!r}")
+    check(info.endswith(b"-ERR Protocol error: bulk string not followed by CRLF\r\n"),
+          f"a length that does not fit: {info!r}")
+    check(run.stop() == 0, "lxrun did not exit 0")
+
+
 def test_kv_protocol_errors_close_the_connection():
     run = kv()
     cases = [
