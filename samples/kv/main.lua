@@ -33,9 +33,11 @@ local kCollectAfterBytes = 1024 * 1024
 -- them, are taken apart right in serve's loop: one anchored match each
 -- gives the key (and value) when each bulk string has no CR, is under 256
 -- bytes (known_numbers) and of its declared length, with every CRLF where
--- it belongs (far inside every limit). Anything else, or a GET of a key that expires or holds no
--- string, goes through the parser and commands.run from the same place, so
--- each reply is the same bytes.
+-- it belongs (far inside every limit). SET stores through the store's put;
+-- GET reads the store's table for a string key with no expiry. Anything
+-- else (a GET of a key that expires or holds no string, another command)
+-- goes through the parser and commands.run from the same place, so each
+-- reply is the same bytes.
 local kGetPattern <const> = "^%*2\r\n%$3\r\nGET\r\n%$(%d+)\r\n([^\r]*)\r\n"
 local kSetPattern <const> =
   "^%*3\r\n%$3\r\nSET\r\n%$(%d+)\r\n([^\r]*)\r\n%$(%d+)\r\n([^\r]*)\r\n"
@@ -84,10 +86,7 @@ local function serve(conn)
         local value_digits, value
         _, last, key_digits, key, value_digits, value = find(buf, kSetPattern, pos)
         if last and #key == known[key_digits] and #value == known[value_digits] then
-          -- What st:put(key, value) does.
-          if data[key] == nil then st.count = st.count + 1 end
-          data[key] = value
-          expires[key] = nil
+          st:put(key, value)
           reply = kOk
         end
       end
