@@ -15,6 +15,7 @@
 
 #include "lx/assert.h"
 #include "lx/wal/format.h"
+#include "record_parse.h"
 
 namespace lx::wal {
 
@@ -39,35 +40,19 @@ struct RingHeader {
 static_assert(sizeof(RingHeader) <= RingHeader::kBytes);
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
 
-// One varint of a record header this process wrote, at p[pos], moving pos
-// past it; false when it does not end inside avail (or is over 64 bits).
-inline bool read_own_varint(const uint8_t* p, size_t avail, size_t& pos, uint64_t& value) {
-  if (pos < avail && p[pos] < 0x80u) {  // one byte: every type, most lengths
-    value = p[pos++];
-    return true;
-  }
-  value = 0;
-  for (unsigned shift = 0;; shift += 7) {
-    if (pos == avail || shift > 63) return false;
-    const uint8_t byte = p[pos++];
-    value |= static_cast<uint64_t>(byte & 0x7Fu) << shift;
-    if ((byte & 0x80u) == 0) return true;
-  }
-}
-
-// The type, event and lengths of a record encode_record wrote at p: three
-// varints, read without validating them (walk's Trust::kOwn). False when they
-// do not end, with the record, inside avail.
+// The type, event and lengths of a record encode_record wrote at p: its
+// three header varints (the reader's inline decoding, record_parse.h),
+// without parse_record's other checks or the CRC (walk's Trust::kOwn).
+// False when they do not end, with the record, inside avail.
 inline bool read_own_record(const uint8_t* p, size_t avail, RawRecord* out) {
+  uint64_t fields[3];
   size_t pos = 0;
-  uint64_t type, event, length;
-  if (!read_own_varint(p, avail, pos, type) || !read_own_varint(p, avail, pos, event) ||
-      !read_own_varint(p, avail, pos, length)) {
-    return false;
-  }
+  if (record_parse::read_header_varints(p, avail, fields, &pos) != VarintStatus::kOk) return false;
+  const uint64_t type = fields[0];
+  const uint64_t length = fields[2];
   if (type == 0 || length > avail - pos || avail - pos - length < kRecordCrcBytes) return false;
   out->type = type;
-  out->event = event;
+  out->event = fields[1];
   out->payload = p + pos;
   out->payload_bytes = static_cast<size_t>(length);
   out->record_bytes = pos + static_cast<size_t>(length) + kRecordCrcBytes;
