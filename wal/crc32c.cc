@@ -98,15 +98,20 @@ uint32_t crc32c_extend_portable(uint32_t crc, const uint8_t* data, size_t n) {
   return ~c;
 }
 
-bool crc32c_hardware_available() {
+namespace {
+// Reads the cpuid bits libgcc's constructor stored: one load, no syscall,
+// so it is safe in a signal handler; inline, so that a CRC's dispatch is a
+// test and not a call.
+inline bool has_sse42() {
 #if defined(__x86_64__)
-  // Reads the cpuid bits libgcc's constructor stored: one load, no syscall,
-  // so it is safe in a signal handler.
   return __builtin_cpu_supports("sse4.2");
 #else
   return false;
 #endif
 }
+}  // namespace
+
+bool crc32c_hardware_available() { return has_sse42(); }
 
 uint32_t crc32c_extend_hardware(uint32_t crc, const uint8_t* data, size_t n) {
   LX_ASSERT(crc32c_hardware_available());
@@ -119,7 +124,7 @@ uint32_t crc32c_extend_hardware(uint32_t crc, const uint8_t* data, size_t n) {
 
 uint32_t crc32c_extend(uint32_t crc, const uint8_t* data, size_t n) {
 #if defined(__x86_64__)
-  if (crc32c_hardware_available()) return extend_sse42(crc, data, n);
+  if (has_sse42()) return extend_sse42(crc, data, n);
 #endif
   return crc32c_extend_portable(crc, data, n);
 }

@@ -59,38 +59,6 @@ VarintStatus get_varint(const uint8_t* p, size_t avail, uint64_t* value, size_t*
   return VarintStatus::kBad;
 }
 
-PayloadPrefix encode_prefix(const Record& r) {
-  const RecordTypeInfo& info = record_type_info(r.type);
-  PayloadPrefix prefix;
-  uint8_t* p = prefix.bytes;
-  if (info.has(kFieldClock)) {
-    put_u64(p, std::bit_cast<uint64_t>(r.clock_seconds));
-    p += 8;
-  }
-  if (info.has(kFieldChid)) p += put_varint(p, zigzag(r.chid));
-  if (info.has(kFieldPort)) p += put_varint(p, zigzag(r.port));
-  if (info.has(kFieldCount)) p += put_varint(p, r.byte_count);
-  if (info.has(kFieldFigures)) {
-    p += put_varint(p, r.figures.event_count);
-    put_u64(p, r.figures.memhash);
-    put_u64(p + 8, r.figures.outhash);
-    p += 16;
-    p += put_varint(p, r.figures.heap_bytes_in_use);
-  }
-  if (info.has(kFieldEnd)) {
-    *p++ = static_cast<uint8_t>(r.end_reason);
-    p += put_varint(p, zigzag(r.end_detail));
-  }
-  if (info.has(kFieldSnapshot)) {
-    p += put_varint(p, r.snapshot.serial);
-    p += put_varint(p, r.snapshot.event);
-    *p++ = r.snapshot.flags;
-  }
-  prefix.size = static_cast<size_t>(p - prefix.bytes);
-  LX_ASSERT_OP(prefix.size, <=, sizeof prefix.bytes);
-  return prefix;
-}
-
 static_assert(kRawFrameHeader[0] == (kZstdFrameMagic & 0xFFu) &&
                   kRawFrameHeader[1] == ((kZstdFrameMagic >> 8) & 0xFFu) &&
                   kRawFrameHeader[2] == ((kZstdFrameMagic >> 16) & 0xFFu) &&
@@ -122,27 +90,6 @@ void encode_raw_block_header(uint8_t out[kBlockHeaderBytes], size_t bytes, bool 
   out[0] = static_cast<uint8_t>(header);
   out[1] = static_cast<uint8_t>(header >> 8);
   out[2] = static_cast<uint8_t>(header >> 16);
-}
-
-size_t encode_record_header(uint8_t* dst, RecordType type, uint64_t event, uint64_t payload_bytes) {
-  uint8_t* p = dst;
-  p += put_varint(p, static_cast<uint8_t>(type));
-  p += put_varint(p, event);
-  p += put_varint(p, payload_bytes);
-  return static_cast<size_t>(p - dst);
-}
-
-size_t encode_record(uint8_t* dst, RecordType type, uint64_t event, std::span<const uint8_t> prefix,
-                     std::span<const uint8_t> data) {
-  const uint64_t payload_bytes = prefix.size() + data.size();
-  uint8_t* p = dst + encode_record_header(dst, type, event, payload_bytes);
-  if (!prefix.empty()) std::memcpy(p, prefix.data(), prefix.size());
-  p += prefix.size();
-  if (!data.empty()) std::memcpy(p, data.data(), data.size());
-  p += data.size();
-  put_u32(p, crc32c(dst, static_cast<size_t>(p - dst)));
-  p += kRecordCrcBytes;
-  return static_cast<size_t>(p - dst);
 }
 
 ParseStatus parse_record(const uint8_t* p, size_t avail, RawRecord* out, const char** reason) {

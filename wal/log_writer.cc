@@ -235,16 +235,11 @@ bool LogWriter::append(RecordType type, uint64_t event, std::span<const uint8_t>
 
 bool LogWriter::append_inside(RecordType type, uint64_t event, std::span<const uint8_t> prefix,
                               std::span<const uint8_t> data) {
-  if (!accepting()) return false;
-  const uint64_t payload_bytes = prefix.size() + data.size();
-  if (payload_bytes > record_type_info(type).max_payload_bytes()) {
-    // Recording such a record would make the log unreadable: stop recording.
-    shared_->fail("a " + std::string(record_type_name(type)) + " record of " +
-                      std::to_string(payload_bytes) + " bytes exceeds the limit of " +
-                      std::to_string(record_type_info(type).max_payload_bytes()) + " bytes",
-                  0);
+  if (!accepting()) [[unlikely]]
     return false;
-  }
+  const uint64_t payload_bytes = prefix.size() + data.size();
+  if (payload_bytes > record_type_info(type).max_payload_bytes()) [[unlikely]]
+    return refuse_payload(type, payload_bytes);
   const size_t need = record_bytes(type, event, payload_bytes);
   if (need > ring_->max_record_bytes()) return append_oversize(type, event, prefix, data);
   uint8_t* at = ring_->reserve(
@@ -257,6 +252,15 @@ bool LogWriter::append_inside(RecordType type, uint64_t event, std::span<const u
     wake_writer();
   }
   return true;
+}
+
+bool LogWriter::refuse_payload(RecordType type, uint64_t payload_bytes) {
+  // Recording such a record would make the log unreadable: stop recording.
+  shared_->fail("a " + std::string(record_type_name(type)) + " record of " +
+                    std::to_string(payload_bytes) + " bytes exceeds the limit of " +
+                    std::to_string(record_type_info(type).max_payload_bytes()) + " bytes",
+                0);
+  return false;
 }
 
 bool LogWriter::append_oversize(RecordType type, uint64_t event, std::span<const uint8_t> prefix,

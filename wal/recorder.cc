@@ -8,23 +8,56 @@ Recorder::Recorder(EventSink& engine, const FiguresSource& figures, LogWriter& w
                    const RecorderOptions& options)
     : engine_(engine), figures_(figures), writer_(&writer), options_(options) {}
 
-int32_t Recorder::forward(Record& event) {
+namespace {
+
+// The EventSink call an event record stands for. Inline: in forward, whose
+// callers each pass a constant type, the switch folds to the one call.
+[[gnu::always_inline]] inline int32_t call_sink(const Record& event, EventSink& sink) {
+  switch (event.type) {
+    case RecordType::kSetClock:
+      return sink.set_clock(event.clock_seconds);
+    case RecordType::kSetLuaSource:
+      return sink.set_lua_source(event.bytes);
+    case RecordType::kRecvIncoming:
+      return sink.recv_incoming(event.chid, event.bytes);
+    case RecordType::kSentOutgoing:
+      return sink.sent_outgoing(event.chid, event.byte_count);
+    case RecordType::kNotifyAccept:
+      return sink.notify_accept(event.port);
+    case RecordType::kNotifyClose:
+      return sink.notify_close(event.chid);
+    case RecordType::kInvokeEventUpdate:
+      return sink.invoke_event_update();
+    case RecordType::kCheckpoint:
+    case RecordType::kAcceptResult:
+    case RecordType::kEnd:
+    case RecordType::kSnapshotTaken:
+    case RecordType::kSnapshotData:
+      break;
+  }
+  LX_ASSERT(false && "apply_event takes the seven events only");
+  return 0;
+}
+
+}  // namespace
+
+// Inline into each event's method below (the type is a constant there, so
+// the prefix's layout and the engine call are chosen at compile time); the
+// rare paths are calls.
+[[gnu::always_inline]] inline int32_t Recorder::forward(Record& event) {
   LX_ASSERT(!finished_);
   event.event = ++event_count_;
-  if (ended_early_) return apply_event(event, engine_);
+  if (ended_early_) [[unlikely]]
+    return call_sink(event, engine_);
   const PayloadPrefix prefix = encode_prefix(event);
-  if (!writer_->has_room(record_bytes(event.type, event.event, prefix.size + event.bytes.size()))) {
-    // Near max_log_bytes: end the log at the last recorded event, with its
-    // checkpoint, while both still fit; this event and later ones go
-    // unrecorded.
-    --event_count_;
-    end_log(writer_->full_reason());
-    ++event_count_;
-    return apply_event(event, engine_);
+  if (!writer_->has_room(record_bytes(event.type, event.event, prefix.size + event.bytes.size())))
+      [[unlikely]] {
+    end_full();
+    return call_sink(event, engine_);
   }
   (void)writer_->append(event.type, event.event, prefix.span(),
                         event.bytes);  // false: not recording
-  const int32_t result = apply_event(event, engine_);
+  const int32_t result = call_sink(event, engine_);
   if (event.type == RecordType::kNotifyAccept) {
     (void)writer_->append(RecordType::kAcceptResult, event_count_,
                           prefix_chid(RecordType::kAcceptResult, result).span(), {});
@@ -32,6 +65,15 @@ int32_t Recorder::forward(Record& event) {
   if (options_.checkpoint_every != 0 && event_count_ % options_.checkpoint_every == 0)
     append_checkpoint();
   return result;
+}
+
+void Recorder::end_full() {
+  // Near max_log_bytes: end the log at the last recorded event, with its
+  // checkpoint, while both still fit; this event and later ones go
+  // unrecorded.
+  --event_count_;
+  end_log(writer_->full_reason());
+  ++event_count_;
 }
 
 void Recorder::append_checkpoint() {
@@ -161,31 +203,6 @@ void Recorder::finish() {
   finished_ = true;
 }
 
-int32_t apply_event(const Record& event, EventSink& sink) {
-  switch (event.type) {
-    case RecordType::kSetClock:
-      return sink.set_clock(event.clock_seconds);
-    case RecordType::kSetLuaSource:
-      return sink.set_lua_source(event.bytes);
-    case RecordType::kRecvIncoming:
-      return sink.recv_incoming(event.chid, event.bytes);
-    case RecordType::kSentOutgoing:
-      return sink.sent_outgoing(event.chid, event.byte_count);
-    case RecordType::kNotifyAccept:
-      return sink.notify_accept(event.port);
-    case RecordType::kNotifyClose:
-      return sink.notify_close(event.chid);
-    case RecordType::kInvokeEventUpdate:
-      return sink.invoke_event_update();
-    case RecordType::kCheckpoint:
-    case RecordType::kAcceptResult:
-    case RecordType::kEnd:
-    case RecordType::kSnapshotTaken:
-    case RecordType::kSnapshotData:
-      break;
-  }
-  LX_ASSERT(false && "apply_event takes the seven events only");
-  return 0;
-}
+int32_t apply_event(const Record& event, EventSink& sink) { return call_sink(event, sink); }
 
 }  // namespace lx::wal

@@ -38,6 +38,7 @@ StagingRing::StagingRing(std::unique_ptr<RingMemory> memory)
       tail_(header_->tail) {
   LX_ASSERT_OP(capacity_, >=, size_t{64} << 10);
   head_local_ = head_.load();
+  head_pos_ = static_cast<size_t>(head_local_ % capacity_);
   tail_seen_ = tail_.load();
 }
 

@@ -96,7 +96,7 @@ class StagingRing {
   template <typename BeforeWait, typename AfterWait>
   uint8_t* reserve(size_t bytes, BeforeWait&& before_wait, AfterWait&& after_wait) {
     LX_ASSERT(bytes <= max_record_bytes());
-    size_t pos = head_local_ % capacity_;
+    size_t pos = head_pos_;
     const size_t pad = capacity_ - pos < bytes ? capacity_ - pos : 0;
     while (capacity_ - (head_local_ - tail_seen_) < pad + bytes) {
       tail_seen_ = tail_.load(std::memory_order_acquire);
@@ -108,6 +108,7 @@ class StagingRing {
     if (pad != 0) {
       ring_[pos] = 0;
       head_local_ += pad;
+      head_pos_ = 0;
       pos = 0;
     }
     return &ring_[pos];
@@ -115,6 +116,8 @@ class StagingRing {
   // Publishes the `bytes` just encoded at the reserved place.
   void commit(size_t bytes) {
     head_local_ += bytes;
+    head_pos_ += bytes;
+    if (head_pos_ == capacity_) head_pos_ = 0;
     head_.store(head_local_, std::memory_order_release);
   }
   // Bytes committed since the producer last asked (for waking the consumer
@@ -191,6 +194,7 @@ class StagingRing {
   std::atomic<uint64_t>& tail_;
   // Producer-only copies.
   uint64_t head_local_ = 0;
+  size_t head_pos_ = 0;  // head_local_ % capacity_, moved along with it (no division per record)
   uint64_t tail_seen_ = 0;
 };
 

@@ -3,6 +3,7 @@
 // shares. Pure functions only: the crash handler and the fuzz tests use them.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include "lx/assert.h"
 #include "lx/event_sink.h"
 #include "lx/status.h"
+#include "lx/wal/crc32c.h"
 
 namespace lx::wal {
 
@@ -273,14 +275,26 @@ inline size_t put_varint(uint8_t* p, uint64_t v) {
   p[n++] = static_cast<uint8_t>(v);
   return n;
 }
-inline size_t varint_bytes(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80u) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
+namespace detail {
+// The varint bytes of a value of each bit width (0..64): 7 bits a byte.
+struct VarintBytesByWidth {
+  uint8_t of[65];
+};
+constexpr VarintBytesByWidth make_varint_bytes_by_width() {
+  VarintBytesByWidth table{};
+  for (int bits = 0; bits <= 64; ++bits)
+    table.of[bits] = static_cast<uint8_t>(bits <= 7 ? 1 : (bits + 6) / 7);
+  return table;
 }
+inline constexpr VarintBytesByWidth kVarintBytesByWidth = make_varint_bytes_by_width();
+}  // namespace detail
+// The bytes put_varint writes for v (one load, no loop).
+constexpr size_t varint_bytes(uint64_t v) {
+  return detail::kVarintBytesByWidth.of[std::bit_width(v)];
+}
+static_assert(varint_bytes(0) == 1 && varint_bytes(127) == 1 && varint_bytes(128) == 2 &&
+              varint_bytes(16383) == 2 && varint_bytes(16384) == 3 &&
+              varint_bytes(~uint64_t{0}) == 10);
 
 enum class VarintStatus { kOk, kNeedMore, kBad };
 // Reads a varint from at most `avail` bytes. kBad: longer than 10 bytes, more
@@ -349,8 +363,39 @@ struct PayloadPrefix {
 };
 
 // The prefix of `fields` as record.type lays it out (RecordField order).
-// Async-signal-safe.
-PayloadPrefix encode_prefix(const Record& fields);
+// Async-signal-safe. Inline: where the type is a constant (the recorder's
+// calls, the prefix_* helpers below), the tests of its fields fold away.
+[[gnu::always_inline]] inline PayloadPrefix encode_prefix(const Record& r) {
+  const RecordTypeInfo& info = record_type_info(r.type);
+  PayloadPrefix prefix;
+  uint8_t* p = prefix.bytes;
+  if (info.has(kFieldClock)) {
+    put_u64(p, std::bit_cast<uint64_t>(r.clock_seconds));
+    p += 8;
+  }
+  if (info.has(kFieldChid)) p += put_varint(p, zigzag(r.chid));
+  if (info.has(kFieldPort)) p += put_varint(p, zigzag(r.port));
+  if (info.has(kFieldCount)) p += put_varint(p, r.byte_count);
+  if (info.has(kFieldFigures)) {
+    p += put_varint(p, r.figures.event_count);
+    put_u64(p, r.figures.memhash);
+    put_u64(p + 8, r.figures.outhash);
+    p += 16;
+    p += put_varint(p, r.figures.heap_bytes_in_use);
+  }
+  if (info.has(kFieldEnd)) {
+    *p++ = static_cast<uint8_t>(r.end_reason);
+    p += put_varint(p, zigzag(r.end_detail));
+  }
+  if (info.has(kFieldSnapshot)) {
+    p += put_varint(p, r.snapshot.serial);
+    p += put_varint(p, r.snapshot.event);
+    *p++ = r.snapshot.flags;
+  }
+  prefix.size = static_cast<size_t>(p - prefix.bytes);
+  LX_ASSERT_OP(prefix.size, <=, sizeof prefix.bytes);
+  return prefix;
+}
 
 inline PayloadPrefix prefix_set_clock(double seconds) {
   Record r;
@@ -427,13 +472,35 @@ inline size_t record_bytes(RecordType type, uint64_t event, uint64_t payload_byt
 
 // Encodes a record's header (type, event, payload length) at dst, which must
 // hold kMaxRecordOverheadBytes. Async-signal-safe. @return the bytes written.
-size_t encode_record_header(uint8_t* dst, RecordType type, uint64_t event, uint64_t payload_bytes);
+[[gnu::always_inline]] inline size_t encode_record_header(uint8_t* dst, RecordType type,
+                                                          uint64_t event, uint64_t payload_bytes) {
+  // Every wire type is below 128 (detail::wire_values_below_128): one byte.
+  dst[0] = static_cast<uint8_t>(type);
+  size_t n = 1;
+  n += put_varint(dst + n, event);
+  n += put_varint(dst + n, payload_bytes);
+  return n;
+}
 
 // Encodes one record (type, event, length, prefix then data, CRC32C) at dst,
 // which must hold record_bytes(type, event, prefix.size() + data.size()).
 // Async-signal-safe. @return the bytes written.
-size_t encode_record(uint8_t* dst, RecordType type, uint64_t event, std::span<const uint8_t> prefix,
-                     std::span<const uint8_t> data);
+// Inline, so that the append path makes no call but the payload's memcpy and
+// the CRC's.
+[[gnu::always_inline]] inline size_t encode_record(uint8_t* dst, RecordType type, uint64_t event,
+                                                   std::span<const uint8_t> prefix,
+                                                   std::span<const uint8_t> data) {
+  const uint64_t payload_bytes = prefix.size() + data.size();
+  uint8_t* p = dst + encode_record_header(dst, type, event, payload_bytes);
+  // A prefix is a few bytes (at most sizeof PayloadPrefix::bytes): a loop
+  // costs less than a call to memcpy.
+  for (const uint8_t byte : prefix) *p++ = byte;
+  if (!data.empty()) std::memcpy(p, data.data(), data.size());
+  p += data.size();
+  put_u32(p, crc32c(dst, static_cast<size_t>(p - dst)));
+  p += kRecordCrcBytes;
+  return static_cast<size_t>(p - dst);
+}
 
 // A record found in a byte stream, before its payload is decoded.
 struct RawRecord {

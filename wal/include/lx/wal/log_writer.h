@@ -164,6 +164,9 @@ class LogWriter {
                      std::span<const uint8_t> data);
   bool append_oversize(RecordType type, uint64_t event, std::span<const uint8_t> prefix,
                        std::span<const uint8_t> data);
+  // A payload over its type's limit: fails the log. @return false. Out of
+  // line, so that the append path has no string to set up.
+  __attribute__((noinline, cold)) bool refuse_payload(RecordType type, uint64_t payload_bytes);
   void wake_writer() noexcept;
   // Before the producer blocks (a full ring, a hand-over): wakes the writer
   // and steps out of the gate.

@@ -83,6 +83,10 @@ class Recorder : public EventSink {
   // Numbers the event, appends its record, makes the engine call, then
   // appends what follows it (accept result, checkpoint). @return the call's result.
   int32_t forward(Record& event);
+  // forward's way when the log is full: ends it before the event, which is
+  // then forwarded unrecorded. Takes no Record, so that forward's never
+  // escapes (its fields stay in registers).
+  __attribute__((noinline)) void end_full();
   void append_checkpoint();
   // A checkpoint of the last event (unless there is one) and an end record.
   // @return whether the writer took the end record.
