@@ -9,9 +9,12 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cstring>
 
 #include "fd_io.h"
+#include "record_parse.h"
 
 namespace lx::wal {
 namespace {
@@ -19,6 +22,30 @@ namespace {
 // Upper bound of the bytes zstd emits for raw input bytes in one flush:
 // blocks fall back to raw (3-byte header per 128 KiB), plus a frame header.
 uint64_t compressed_bound(uint64_t raw) { return raw + (raw >> 10) + 32 + 18; }
+
+// What a run (FrameWriter::add_run) does with a record of each wire value
+// below 128: an event notes its number; a checkpoint or an end record, and
+// any wire value no type has, ends the run (add_staged takes it).
+enum RunKind : uint8_t { kRunEnds = 0, kRunEvent = 1, kRunPlain = 2 };
+constexpr std::array<uint8_t, 128> make_run_kinds() {
+  std::array<uint8_t, 128> kinds{};
+  for (const RecordTypeInfo& info : kRecordTypes) {
+    const bool ends = info.type == RecordType::kCheckpoint || info.type == RecordType::kEnd;
+    kinds[static_cast<uint8_t>(info.type)] = ends              ? kRunEnds
+                                             : info.is_event() ? kRunEvent
+                                                               : kRunPlain;
+  }
+  return kinds;
+}
+constexpr std::array<uint8_t, 128> kRunKinds = make_run_kinds();
+
+// The event number of the record at p (its varint ends inside 8 bytes).
+uint64_t event_of_record(const uint8_t* p) {
+  uint64_t event = 0;
+  size_t used = 0;
+  (void)record_parse::read_varint(p + 1, 8, &event, &used);
+  return event;
+}
 
 uint64_t file_size_rlimit() {
   rlimit limit{};
@@ -217,10 +244,91 @@ void FrameWriter::add(RecordType type, uint64_t event, std::span<const Part> par
 void FrameWriter::add_staged(RecordType type, uint64_t event, const uint8_t* record,
                              size_t record_bytes, std::span<const uint8_t> payload) {
   if (!accept(type, event, record_bytes, payload)) return;
+  stage(record, record_bytes);
+  added(record_bytes);
+}
+
+void FrameWriter::stage(const uint8_t* record, size_t bytes) {
   if (staged_bytes_ != 0 && staged_ + staged_bytes_ != record) compress_staged();
   if (staged_bytes_ == 0) staged_ = record;
-  staged_bytes_ += record_bytes;
-  added(record_bytes);
+  staged_bytes_ += bytes;
+}
+
+size_t FrameWriter::add_staged_records(const uint8_t* records, size_t bytes, uint64_t budget) {
+  size_t at = 0;
+  while (at < bytes && at < budget) {
+    if (runs_allowed()) {
+      const size_t run_end = add_run(records, at, bytes, budget);
+      if (run_end != at) {
+        at = run_end;
+        continue;
+      }
+    }
+    // A record the run does not take (a checkpoint, an end record, any
+    // record under a size limit), or the padding that ends the stretch.
+    RawRecord raw;
+    if (!record_parse::read_own_record(records + at, bytes - at, &raw)) break;
+    add_staged(static_cast<RecordType>(raw.type), raw.event, records + at, raw.record_bytes,
+               {raw.payload, raw.payload_bytes});
+    at += raw.record_bytes;
+  }
+  return at;
+}
+
+size_t FrameWriter::add_run(const uint8_t* records, size_t from, size_t bytes, uint64_t budget) {
+  // The run ends with the record that makes the frame frame_restart_bytes
+  // long, as added() would end the frame after it.
+  const uint64_t in_frame = frame_open_ ? frame_raw_bytes_ : 0;
+  if (in_frame >= options_.frame_restart_bytes) return from;
+  const uint64_t room = options_.frame_restart_bytes - in_frame;
+  const uint64_t limit = room < budget - from ? from + room : budget;
+  const uint8_t* first_event = nullptr;
+  const uint8_t* last_event = nullptr;
+  size_t at = from;
+  // Per record: the type byte, the end of the event varint (found in one
+  // 8-byte load, not decoded) and the payload length; a record near the
+  // stretch's end, or one with a longer header, is left to add_staged.
+  while (at < limit && bytes - at >= 9) {
+    const uint8_t* p = records + at;
+    const size_t avail = bytes - at;
+    const uint8_t kind = p[0] < kRunKinds.size() ? kRunKinds[p[0]] : uint8_t{kRunEnds};
+    if (kind == kRunEnds) break;
+    uint64_t word;
+    std::memcpy(&word, p + 1, sizeof word);
+    const size_t event_bytes =
+        static_cast<size_t>(std::countr_zero(~word & 0x8080808080808080ull) >> 3) + 1;
+    if (event_bytes > 7) break;
+    const size_t header = 1 + event_bytes;
+    uint64_t length = 0;
+    size_t length_bytes = 0;
+    if (record_parse::read_varint(p + header, avail - header, &length, &length_bytes) !=
+            VarintStatus::kOk ||
+        length > avail)
+      break;
+    const size_t total = header + length_bytes + static_cast<size_t>(length) + kRecordCrcBytes;
+    if (total > avail) break;
+    if (kind == kRunEvent) {
+      if (first_event == nullptr) first_event = p;
+      last_event = p;
+    }
+    at += total;
+  }
+  if (at != from) take_run(records + from, at - from, first_event, last_event);
+  return at;
+}
+
+void FrameWriter::take_run(const uint8_t* run, size_t bytes, const uint8_t* first_event,
+                           const uint8_t* last_event) {
+  if (!frame_open_) open_frame();
+  if (last_event != nullptr) {
+    last_event_ = event_of_record(last_event);
+    if (first_event_pending_) {
+      index_.frames.back().first_event = event_of_record(first_event);
+      first_event_pending_ = false;
+    }
+  }
+  stage(run, bytes);
+  added(bytes);
 }
 
 void FrameWriter::compress_staged() {

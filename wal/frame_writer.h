@@ -52,6 +52,17 @@ class FrameWriter {
   // run (any other call that compresses takes the run first).
   void add_staged(RecordType type, uint64_t event, const uint8_t* record, size_t record_bytes,
                   std::span<const uint8_t> payload);
+  // add_staged for each record this process encoded at records[0, bytes)
+  // (a stretch of the staging ring: whole records, then maybe a 0 byte of
+  // padding), with no work per record beyond reading its header: the
+  // records that need nothing but their frame and event number are taken as
+  // runs (one count, one note of the frame's first event and of the last),
+  // and the others (checkpoints and end records for the index and the end,
+  // every record while a size limit applies or once not recording) one by
+  // one. The same file results, byte for byte. @return the bytes of the
+  // whole records taken: it stops at a 0 byte, at a record that does not end
+  // inside bytes, and at the first record boundary at or past budget.
+  size_t add_staged_records(const uint8_t* records, size_t bytes, uint64_t budget);
   // Compresses the run that add_staged gathered.
   void compress_staged();
   // Makes every record so far decodable and writes it out (the flush
@@ -97,12 +108,30 @@ class FrameWriter {
   EndReason end_reason() const { return end_reason_; }
 
  private:
-  // Whether a record of record_bytes fits under limit_bytes(); without a
-  // limit (the common case) nothing is estimated per record.
-  bool fits(size_t record_bytes) {
-    return (options_.max_log_bytes == 0 && rlimit_bytes_ == UINT64_MAX && !space_exhausted_) ||
-           fits_limit(record_bytes);
+  // No size limit applies (the common case): max_log_bytes 0, no file-size
+  // limit, and the disk not full.
+  bool unlimited() const {
+    return options_.max_log_bytes == 0 && rlimit_bytes_ == UINT64_MAX && !space_exhausted_;
   }
+  // Whether a record of record_bytes fits under limit_bytes(); without a
+  // limit nothing is estimated per record.
+  bool fits(size_t record_bytes) { return unlimited() || fits_limit(record_bytes); }
+  // Whether add_staged_records may take runs: recording, before the end
+  // record, with no size limit (the records then need only a frame).
+  bool runs_allowed() const { return shared_.recording() && !end_seen_ && unlimited(); }
+  // Takes the records from records + from on as one run, while they are
+  // events or other records that need only a frame (not a checkpoint or an
+  // end record), up to the one that fills the frame (frame_restart_bytes) or
+  // reaches budget. @return where the run ends (from when it took none).
+  size_t add_run(const uint8_t* records, size_t from, size_t bytes, uint64_t budget);
+  // The run's bookkeeping: its frame, the frame's first event and the last
+  // event (the records at first_event and last_event, or none), and its
+  // place beside the run gathered so far.
+  void take_run(const uint8_t* run, size_t bytes, const uint8_t* first_event,
+                const uint8_t* last_event);
+  // Gathers record bytes adjacent to the run so far (compressing that run
+  // first when they are not).
+  void stage(const uint8_t* record, size_t bytes);
   bool fits_limit(size_t record_bytes);
   // add's bookkeeping (limits, frames, index); false when the record is not
   // to be written. Then the caller compresses it and calls added().

@@ -374,16 +374,16 @@ void LogWriter::publish() {
 
 bool LogWriter::process_ring(uint64_t max_bytes) {
   const uint64_t head = ring_->head();
-  // The producer encoded these records (CRC included) in this process: the
-  // walk reads their headers only, and FrameWriter compresses each run of
-  // adjacent records in one call (not a zstd call per 34-byte record).
-  const uint64_t reached = ring_->walk(
+  // The producer encoded these records (CRC included) in this process:
+  // FrameWriter reads each stretch of the ring itself, their headers only,
+  // and compresses each run of adjacent records in one call (not a zstd call
+  // per 34-byte record).
+  const uint64_t reached = ring_->walk_stretches(
       tail_local_, head,
-      [&](const RawRecord& raw, const uint8_t* at) {
-        frames_->add_staged(static_cast<RecordType>(raw.type), raw.event, at, raw.record_bytes,
-                            {raw.payload, raw.payload_bytes});
+      [&](const uint8_t* records, size_t bytes, uint64_t budget) {
+        return frames_->add_staged_records(records, bytes, budget);
       },
-      StagingRing::Trust::kOwn, max_bytes);
+      max_bytes);
   frames_->compress_staged();  // before the ring space is released
   // The producer wrote these bytes with encode_record: anything that does not
   // parse is memory corruption, which must not reach the file.

@@ -59,6 +59,26 @@ namespace record_parse {
   return VarintStatus::kOk;
 }
 
+// The type, event and lengths of a record encode_record wrote at p in this
+// process (the writer thread's records in the staging ring): its three
+// header varints, without parse's other checks or the CRC (the reader checks
+// that in the file). False when they do not end, with the record, inside
+// avail, or the type is 0 (the ring's padding).
+inline bool read_own_record(const uint8_t* p, size_t avail, RawRecord* out) {
+  uint64_t fields[3];
+  size_t pos = 0;
+  if (read_header_varints(p, avail, fields, &pos) != VarintStatus::kOk) return false;
+  const uint64_t type = fields[0];
+  const uint64_t length = fields[2];
+  if (type == 0 || length > avail - pos || avail - pos - length < kRecordCrcBytes) return false;
+  out->type = type;
+  out->event = fields[1];
+  out->payload = p + pos;
+  out->payload_bytes = static_cast<size_t>(length);
+  out->record_bytes = pos + static_cast<size_t>(length) + kRecordCrcBytes;
+  return true;
+}
+
 // A record's CRC field: get_u32 as one load (x86-64 is little-endian).
 inline uint32_t load_crc(const uint8_t* p) {
   static_assert(std::endian::native == std::endian::little);

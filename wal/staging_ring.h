@@ -2,12 +2,14 @@
 // between the driver thread (which encodes records into it, with no lock,
 // allocation or system call) and the writer thread (which compresses them).
 // Records are stored encoded and contiguous; a 0 byte pads a record that
-// would not fit before the ring's end (type 0 does not exist). The same walk
-// over the ring serves the writer thread and the crash path. The ring and its
+// would not fit before the ring's end (type 0 does not exist). The writer
+// thread reads the ring a contiguous stretch at a time (walk_stretches); the
+// crash path and recovery walk it record by record, checked. The ring and its
 // counters may live in a file mapping (ring_file.h), so that what a killed
 // process had staged survives it and is recovered into the log.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -15,7 +17,6 @@
 
 #include "lx/assert.h"
 #include "lx/wal/format.h"
-#include "record_parse.h"
 
 namespace lx::wal {
 
@@ -40,25 +41,6 @@ struct RingHeader {
 static_assert(sizeof(RingHeader) <= RingHeader::kBytes);
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
 
-// The type, event and lengths of a record encode_record wrote at p: its
-// three header varints (the reader's inline decoding, record_parse.h),
-// without parse_record's other checks or the CRC (walk's Trust::kOwn).
-// False when they do not end, with the record, inside avail.
-inline bool read_own_record(const uint8_t* p, size_t avail, RawRecord* out) {
-  uint64_t fields[3];
-  size_t pos = 0;
-  if (record_parse::read_header_varints(p, avail, fields, &pos) != VarintStatus::kOk) return false;
-  const uint64_t type = fields[0];
-  const uint64_t length = fields[2];
-  if (type == 0 || length > avail - pos || avail - pos - length < kRecordCrcBytes) return false;
-  out->type = type;
-  out->event = fields[1];
-  out->payload = p + pos;
-  out->payload_bytes = static_cast<size_t>(length);
-  out->record_bytes = pos + static_cast<size_t>(length) + kRecordCrcBytes;
-  return true;
-}
-
 // Where a ring's header and records live; owns that memory.
 class RingMemory {
  public:
@@ -72,9 +54,6 @@ std::unique_ptr<RingMemory> heap_ring_memory(size_t capacity_bytes);
 
 class StagingRing {
  public:
-  // How walk reads records: checked (parse_record), or as its own.
-  enum class Trust { kVerify, kOwn };
-
   // memory->capacity() >= 64 KiB. A fresh ring (head 0) or, for recovery,
   // one that holds records already.
   explicit StagingRing(std::unique_ptr<RingMemory> memory);
@@ -140,18 +119,39 @@ class StagingRing {
 
   uint64_t head() const { return head_.load(std::memory_order_acquire); }
   uint64_t tail() const { return tail_.load(std::memory_order_acquire); }
-  // Calls visit(raw, run_start) for every whole record in [from, to) in ring
-  // order, skipping padding. run_start is the ring address of the record.
-  // Stops at a record that does not parse (only memory corruption makes one)
-  // and returns the position reached. Async-signal-safe if visit is.
-  // kOwn: the records were encoded by this process a moment ago (the
-  // writer thread's walk): their headers are read without parse_record's
-  // checks and CRC (the reader checks that in the file); only staying inside
-  // the walked bytes is checked. Stops also at the first record boundary at
-  // or past from + max_bytes.
+  // Calls visit(raw, at) for every whole record in [from, to) in ring
+  // order, skipping padding; at is the ring address of the record. Checks
+  // each record (parse_record and its CRC): the crash frame and ring
+  // recovery read what a dying or dead process left. Stops at a record that
+  // does not parse (only memory corruption makes one) and returns the
+  // position reached. Async-signal-safe if visit is.
   template <typename Visit>
-  uint64_t walk(uint64_t from, uint64_t to, Visit&& visit, Trust trust = Trust::kVerify,
-                uint64_t max_bytes = UINT64_MAX) const {
+  uint64_t walk(uint64_t from, uint64_t to, Visit&& visit) const {
+    return walk_stretches(from, to, [&](const uint8_t* records, size_t bytes, uint64_t) {
+      size_t at = 0;
+      while (at < bytes && records[at] != 0) {
+        RawRecord raw;
+        const char* reason = nullptr;
+        if (parse_record(records + at, bytes - at, &raw, &reason) != ParseStatus::kOk) break;
+        visit(raw, records + at);
+        at += raw.record_bytes;
+      }
+      return at;
+    });
+  }
+  // The writer thread's walk over the records this process encoded a moment
+  // ago: calls take(records, bytes, budget) for each stretch of [from, to)
+  // that lies contiguous in the ring (up to its end or its padding), and
+  // take reads the records itself. take returns the bytes of the whole
+  // records it took from the stretch's start: it may stop at a 0 byte
+  // (padding), must stop at the first record boundary at or past budget,
+  // and takes nothing from a stretch that starts with a record it cannot
+  // read (only memory corruption makes one): the walk stops there. Stops also
+  // at the first record boundary at or past from + max_bytes. @return the
+  // position reached.
+  template <typename Take>
+  uint64_t walk_stretches(uint64_t from, uint64_t to, Take&& take,
+                          uint64_t max_bytes = UINT64_MAX) const {
     uint64_t t = from;
     const uint64_t stop = to - from > max_bytes ? from + max_bytes : to;
     // The ring position of t, moved along with it (no division per record):
@@ -163,17 +163,11 @@ class StagingRing {
         pos = 0;
         continue;
       }
-      RawRecord raw;
-      const char* reason = nullptr;
       const size_t avail = static_cast<size_t>(std::min<uint64_t>(capacity_ - pos, to - t));
-      if (trust == Trust::kOwn) {
-        if (!read_own_record(&ring_[pos], avail, &raw)) return t;
-      } else if (parse_record(&ring_[pos], avail, &raw, &reason) != ParseStatus::kOk) {
-        return t;
-      }
-      visit(raw, static_cast<const uint8_t*>(&ring_[pos]));
-      t += raw.record_bytes;
-      pos += raw.record_bytes;
+      const size_t taken = take(static_cast<const uint8_t*>(&ring_[pos]), avail, stop - t);
+      if (taken == 0) return t;
+      t += taken;
+      pos += taken;
       if (pos == capacity_) pos = 0;
     }
     return t;
