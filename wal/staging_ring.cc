@@ -10,7 +10,10 @@ namespace {
 class HeapRingMemory final : public RingMemory {
  public:
   explicit HeapRingMemory(size_t capacity)
-      : capacity_(capacity), bytes_(new uint8_t[RingHeader::kBytes + capacity]) {
+      // Zeroed, so that every page is in memory before the first append
+      // (as ring_file.cc does for a file): no page fault on the driver
+      // thread during the first lap.
+      : capacity_(capacity), bytes_(new uint8_t[RingHeader::kBytes + capacity]()) {
     header_ = new (bytes_.get()) RingHeader{};
   }
   RingHeader* header() override { return header_; }
