@@ -117,3 +117,22 @@ TEST_CASE("append_iso_time writes UTC with milliseconds", "[tools][record_text]"
     CHECK(iso_time(253402300800.0) == "253402300800");
   }
 }
+
+TEST_CASE("IsoTimeWriter gives iso_time's text as the second changes or repeats",
+          "[tools][record_text]") {
+  IsoTimeWriter writer;
+  auto written = [&writer](double seconds) {
+    char text[kIsoTimeCharsMax];
+    return std::string(text, writer.write(text, seconds));
+  };
+  // Repeats of a second, a step back, a number that is no time between two
+  // times, milliseconds that round up to the next second, the last second.
+  for (double seconds :
+       {1795442701.25, 1795442701.999, 1795442701.0, 1795442702.5, 1795442701.5, -1.5, 1795442701.5,
+        59.9996, 60.0, 253402300799.0, 253402300799.9996, std::nan(""), 0.0}) {
+    INFO("seconds " << seconds);
+    CHECK(written(seconds) == iso_time(seconds));
+  }
+  CHECK(written(1795442701.25) == "2026-11-23T14:05:01.250Z");
+  CHECK(written(1795442701.9996) == "2026-11-23T14:05:02.000Z");
+}

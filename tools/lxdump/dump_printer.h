@@ -5,12 +5,16 @@
 #pragma once
 
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "dump_stats.h"
 #include "lx/tools/event_range.h"
 #include "lx/tools/json_line.h"
+#include "lx/tools/record_text.h"
+#include "lx/tools/text_cursor.h"
 #include "lx/wal/format.h"
 #include "lx/wal/log_header.h"
 #include "lx/wal/log_snapshots.h"
@@ -44,9 +48,18 @@ class DumpPrinter {
   bool selected(const wal::Record& record, std::optional<int32_t> accepted_chid) const;
   void emit(const wal::Record& record, std::optional<int32_t> accepted_chid);
   void write_lines();
-  // Append the record's line, without its newline, to line.
-  void append_text_line(std::string& line, const wal::Record& record,
-                        std::optional<int32_t> accepted_chid) const;
+  // Room for chars more characters after the lines gathered: @return where
+  // they go (lines_bytes_ says how many were used).
+  char* reserve_line(size_t chars);
+  // text and a newline, after the lines gathered.
+  void add_line(std::string_view text);
+  // The end record's text line, without its newline.
+  static std::string end_line(const wal::Record& record);
+  // The text line of any other record (info: its type's), with its newline,
+  // at `at`, which has room for kTextLineFieldsMax, the newline and the
+  // escaped payload preview. @return the end of the line.
+  char* write_text_line(char* at, const wal::RecordTypeInfo& info, const wal::Record& record,
+                        std::optional<int32_t> accepted_chid);
   void append_json_line(std::string& line, const wal::Record& record,
                         std::optional<int32_t> accepted_chid);
 
@@ -62,8 +75,12 @@ class DumpPrinter {
   uint64_t printed_ = 0;
   // Lines not written yet: written to out once kWriteBytes have gathered.
   static constexpr size_t kWriteBytes = 64u << 10;
-  std::string lines_;
-  JsonLine json_;  // the line being built for --json, reused for every record
+  std::unique_ptr<char[]> lines_;
+  size_t lines_bytes_ = 0;
+  size_t lines_capacity_ = 0;
+  JsonLine json_;             // the line being built for --json, reused for every record
+  std::string json_text_;     // its text
+  IsoTimeWriter clock_text_;  // set_clock lines' times
 };
 
 }  // namespace lx::tools
