@@ -45,8 +45,12 @@ class DumpPrinter {
   uint64_t printed() const { return printed_; }
 
  private:
-  bool selected(const wal::Record& record, std::optional<int32_t> accepted_chid) const;
-  void emit(const wal::Record& record, std::optional<int32_t> accepted_chid);
+  // accepted_chid: for a notify_accept, the chid its accept_result gave, or
+  // nullptr when none is known (a pointer, not an optional: GCC builds a
+  // nullopt argument with a byte store that a wider load then waits on, once
+  // per record).
+  bool selected(const wal::Record& record, const int32_t* accepted_chid) const;
+  void emit(const wal::Record& record, const int32_t* accepted_chid);
   void write_lines();
   // Room for chars more characters after the lines gathered: @return where
   // they go (lines_bytes_ says how many were used).
@@ -59,9 +63,8 @@ class DumpPrinter {
   // at `at`, which has room for kTextLineFieldsMax, the newline and the
   // escaped payload preview. @return the end of the line.
   char* write_text_line(char* at, const wal::RecordTypeInfo& info, const wal::Record& record,
-                        std::optional<int32_t> accepted_chid);
-  void append_json_line(std::string& line, const wal::Record& record,
-                        std::optional<int32_t> accepted_chid);
+                        const int32_t* accepted_chid);
+  void append_json_line(std::string& line, const wal::Record& record, const int32_t* accepted_chid);
 
   const LxdumpOptions& options_;
   const EventRange range_;
