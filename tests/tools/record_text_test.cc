@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -81,6 +82,29 @@ TEST_CASE("append_escaped_bytes escapes words and chunks as it does single bytes
       for (size_t max_bytes : {length, length / 2 + 1, size_t{600}}) {
         INFO("length " << length << ", mix " << mix << ", max_bytes " << max_bytes);
         CHECK(escaped_after("", bytes, max_bytes) == one_at_a_time(bytes, max_bytes));
+      }
+    }
+  }
+}
+
+TEST_CASE("append_escaped_bytes writes CRLF pairs as two escapes at every offset",
+          "[tools][record_text]") {
+  // CRLF is written four characters at once; a lone CR, a lone LF, CRLF cut
+  // by max_bytes or across a 16-byte chunk must not change the text.
+  for (size_t length = 1; length <= 40; ++length) {
+    for (size_t at = 0; at < length; ++at) {
+      for (const char* pair : {"\r\n", "\r\r\n", "\n\r", "\r"}) {
+        std::string text(length, 'a');
+        text.replace(at, std::min(std::strlen(pair), length - at), pair, 0,
+                     std::min(std::strlen(pair), length - at));
+        for (size_t max_bytes : {length, at + 1, size_t{64}}) {
+          std::string expected;
+          for (size_t i = 0; i < std::min(max_bytes, length); ++i)
+            expected += text[i] == '\r' ? "\\r" : text[i] == '\n' ? "\\n" : std::string(1, text[i]);
+          if (max_bytes < length) expected += "...";
+          INFO("length " << length << ", at " << at << ", max_bytes " << max_bytes);
+          CHECK(escaped_after("", bytes_of(text), max_bytes) == expected);
+        }
       }
     }
   }

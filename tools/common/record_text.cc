@@ -129,6 +129,15 @@ inline char* write_escaped_chunk(char* p, const uint8_t* chunk, uint32_t mask, s
     std::memcpy(p, chunk + from, 16);
     p += at - from;
     const uint8_t c = chunk[at];
+    if (c == '\r' && chunk[at + 1] == '\n' && at + 1 < count) {
+      // CRLF, two escapes on every line of a text protocol: written at once
+      // (the '\n' is the next bit of mask).
+      std::memcpy(p, "\\r\\n", 4);
+      p += 4;
+      mask &= mask - 1;
+      from = at + 2;
+      continue;
+    }
     std::memcpy(p, kEscapes.text[c], 4);
     p += kEscapes.size[c];
     from = at + 1;

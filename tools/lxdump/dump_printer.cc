@@ -22,6 +22,16 @@ std::string escape_text(std::string_view text) {
 // Each type's name in a slot of kNameRoom characters (the rest zeros), by
 // wire value: a line copies the whole slot, a size known when compiling,
 // and keeps the name's characters.
+// Adds one to the decimal number in text[0, size): false when it has only
+// nines (its text grows a digit: the caller converts it afresh).
+bool increment_decimal(char* text, size_t size) {
+  size_t i = size;
+  while (i > 0 && text[i - 1] == '9') text[--i] = '0';
+  if (i == 0) return false;
+  ++text[i - 1];
+  return true;
+}
+
 constexpr size_t kNameRoom = 24;
 struct TypeNameSlots {
   char text[128][kNameRoom];
@@ -236,6 +246,20 @@ void DumpPrinter::emit(const wal::Record& r, const int32_t* accepted_chid) {
   }
 }
 
+char* DumpPrinter::write_event_number(char* at, uint64_t event) {
+  if (event_text_bytes_ == 0 || event != event_number_) {
+    if (event_text_bytes_ == 0 || event != event_number_ + 1 ||
+        !increment_decimal(event_text_, event_text_bytes_)) {
+      TextCursor digits(event_text_);
+      digits.put_u64(event);
+      event_text_bytes_ = static_cast<size_t>(digits.end() - event_text_);
+    }
+    event_number_ = event;
+  }
+  std::memcpy(at, event_text_, kMaxDecimalChars);  // the stale rest lies in the line's room
+  return at + event_text_bytes_;
+}
+
 std::string DumpPrinter::end_line(const wal::Record& r) {
   if (r.end_reason == wal::EndReason::kCrashed)
     return fmt::format("# end: crashed (signal {}) after #{}", r.end_detail, r.event);
@@ -252,7 +276,7 @@ char* DumpPrinter::write_text_line(char* at, const wal::RecordTypeInfo& info, co
   // register; the functions it calls return the end of what they wrote.)
   TextCursor line(at);
   line.put('#');
-  line.put_u64(r.event);
+  line.skip_to(write_event_number(line.end(), r.event));
   line.put(' ');
   std::memcpy(line.end(), kTypeNames.text[static_cast<uint8_t>(r.type)], kNameRoom);
   line.skip_to(line.end() + info.name.size());

@@ -64,6 +64,9 @@ class DumpPrinter {
   // escaped payload preview. @return the end of the line.
   char* write_text_line(char* at, const wal::RecordTypeInfo& info, const wal::Record& record,
                         const int32_t* accepted_chid);
+  // The event number in decimal at `at` (room for kMaxDecimalChars).
+  // @return the end of its digits.
+  char* write_event_number(char* at, uint64_t event);
   void append_json_line(std::string& line, const wal::Record& record, const int32_t* accepted_chid);
 
   const LxdumpOptions& options_;
@@ -84,6 +87,11 @@ class DumpPrinter {
   JsonLine json_;             // the line being built for --json, reused for every record
   std::string json_text_;     // its text
   IsoTimeWriter clock_text_;  // set_clock lines' times
+  // The digits of the last line's event number: the next line's is the same
+  // or one more, a carry through its last digits rather than a conversion.
+  char event_text_[24] = {};
+  size_t event_text_bytes_ = 0;  // 0: none yet
+  uint64_t event_number_ = 0;
 };
 
 }  // namespace lx::tools

@@ -79,7 +79,8 @@ class TextCursor {
   // value in decimal, as std::to_string writes it.
   void put_u64(uint64_t value) {
     const int digits = text_cursor_detail::decimal_digits(value);
-    put_digits(value, digits);
+    at_ += digits;
+    put_digits_before(at_, value);
   }
   void put_i64(int64_t value) {
     uint64_t magnitude = static_cast<uint64_t>(value);
@@ -92,7 +93,10 @@ class TextCursor {
   // value in decimal with at least width digits (leading zeros); width <= 20.
   void put_padded(uint64_t value, int width) {
     const int digits = text_cursor_detail::decimal_digits(value);
-    put_digits(value, digits < width ? width : digits);
+    char* const start = at_;
+    at_ += digits < width ? width : digits;
+    char* p = put_digits_before(at_, value);
+    while (p > start) *--p = '0';
   }
   // "0x" and 16 lower-case hex digits.
   void put_hex64(uint64_t value) {
@@ -103,10 +107,10 @@ class TextCursor {
   }
 
  private:
-  // The last `digits` decimal digits of value, two at a time from the right.
-  void put_digits(uint64_t value, int digits) {
-    char* p = at_ + digits;
-    at_ = p;
+  // value's decimal digits, two at a time from the right, ending at end.
+  // @return where they begin.
+  static char* put_digits_before(char* end, uint64_t value) {
+    char* p = end;
     while (value >= 100) {
       p -= 2;
       std::memcpy(p, text_cursor_detail::kDigitPairs.text + 2 * (value % 100), 2);
@@ -118,7 +122,7 @@ class TextCursor {
     } else {
       *--p = static_cast<char>('0' + value);
     }
-    while (p > at_ - digits) *--p = '0';
+    return p;
   }
 
   char* at_;
