@@ -135,7 +135,8 @@ void DumpPrinter::print_header(const wal::LogHeader& h, const std::string& name,
   }
 }
 
-bool DumpPrinter::selected(const wal::Record& r, const int32_t* accepted_chid) const {
+[[gnu::always_inline]] inline bool DumpPrinter::selected(const wal::Record& r,
+                                                         const int32_t* accepted_chid) const {
   if (type_) {
     if (r.type != *type_) return false;
   } else if (r.type == wal::RecordType::kCheckpoint) {
@@ -193,15 +194,12 @@ void DumpPrinter::write_lines() {
   lines_bytes_ = 0;
 }
 
-char* DumpPrinter::reserve_line(size_t chars) {
-  if (lines_capacity_ - lines_bytes_ < chars) {
-    const size_t capacity = std::max({2 * lines_capacity_, lines_bytes_ + chars, 2 * kWriteBytes});
-    auto grown = std::make_unique_for_overwrite<char[]>(capacity);
-    if (lines_bytes_ != 0) std::memcpy(grown.get(), lines_.get(), lines_bytes_);
-    lines_ = std::move(grown);
-    lines_capacity_ = capacity;
-  }
-  return lines_.get() + lines_bytes_;
+void DumpPrinter::grow_lines(size_t chars) {
+  const size_t capacity = std::max({2 * lines_capacity_, lines_bytes_ + chars, 2 * kWriteBytes});
+  auto grown = std::make_unique_for_overwrite<char[]>(capacity);
+  if (lines_bytes_ != 0) std::memcpy(grown.get(), lines_.get(), lines_bytes_);
+  lines_ = std::move(grown);
+  lines_capacity_ = capacity;
 }
 
 void DumpPrinter::add_line(std::string_view text) {

@@ -54,7 +54,11 @@ class DumpPrinter {
   void write_lines();
   // Room for chars more characters after the lines gathered: @return where
   // they go (lines_bytes_ says how many were used).
-  char* reserve_line(size_t chars);
+  char* reserve_line(size_t chars) {
+    if (lines_capacity_ - lines_bytes_ < chars) grow_lines(chars);
+    return lines_.get() + lines_bytes_;
+  }
+  void grow_lines(size_t chars);
   // text and a newline, after the lines gathered.
   void add_line(std::string_view text);
   // The end record's text line, without its newline.

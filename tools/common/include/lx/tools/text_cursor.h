@@ -78,6 +78,15 @@ class TextCursor {
 
   // value in decimal, as std::to_string writes it.
   void put_u64(uint64_t value) {
+    if (value < 100) {  // channel ids and many sizes: no digit count, one store
+      if (value < 10) {
+        *at_++ = static_cast<char>('0' + value);
+      } else {
+        std::memcpy(at_, text_cursor_detail::kDigitPairs.text + 2 * value, 2);
+        at_ += 2;
+      }
+      return;
+    }
     const int digits = text_cursor_detail::decimal_digits(value);
     at_ += digits;
     put_digits_before(at_, value);
