@@ -117,19 +117,20 @@ inline uint32_t escape_mask16(const uint8_t* chunk) {
 #endif
 }
 
-// The text of chunk[from, count) (count <= 16), whose escapes mask names,
-// at p; chunk is 32 bytes long (each plain run is copied 16 bytes at a time),
-// and p has room for 4 * (count - from) + 16 characters. @return the end of
-// the text.
-inline char* write_escaped_chunk(char* p, const uint8_t* chunk, uint32_t mask, size_t from,
-                                 size_t count) {
+// The text of the 16 bytes at chunk, whose escapes mask names, at p, which
+// has room for 4 * 16 + 16 characters; each plain run is copied 16 bytes at
+// a time, so chunk must have 16 more readable bytes after it (read from the
+// input itself: a copy into a buffer would make those wide loads wait on
+// the copy's store). @return the end of the text.
+inline char* write_escaped_chunk(char* p, const uint8_t* chunk, uint32_t mask) {
+  size_t from = 0;
   while (mask != 0) {
     const size_t at = static_cast<size_t>(__builtin_ctz(mask));
     mask &= mask - 1;
     std::memcpy(p, chunk + from, 16);
     p += at - from;
     const uint8_t c = chunk[at];
-    if (c == '\r' && chunk[at + 1] == '\n' && at + 1 < count) {
+    if (c == '\r' && chunk[at + 1] == '\n' && at + 1 < 16) {
       // CRLF, two escapes on every line of a text protocol: written at once
       // (the '\n' is the next bit of mask).
       std::memcpy(p, "\\r\\n", 4);
@@ -143,33 +144,36 @@ inline char* write_escaped_chunk(char* p, const uint8_t* chunk, uint32_t mask, s
     from = at + 1;
   }
   std::memcpy(p, chunk + from, 16);
-  return p + (count - from);
+  return p + (16 - from);
+}
+
+// The text of n bytes a byte at a time (for the last bytes, where the
+// 16-byte loads would read past the input). p has room for 4 * n + 3.
+inline char* write_escaped_bytewise(char* p, const uint8_t* bytes, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t c = bytes[i];
+    std::memcpy(p, kEscapes.text[c], 4);
+    p += kEscapes.size[c];
+  }
+  return p;
 }
 
 // escape_bytes's text of all n bytes at p, which has room for
 // escaped_chars_max(n). @return the end of the text.
 char* write_escaped(char* p, const uint8_t* bytes, size_t n) {
-  uint8_t chunk[32] = {};
   size_t i = 0;
   for (; n - i >= 16; i += 16) {
     const uint32_t mask = escape_mask16(bytes + i);
     if (mask == 0) {  // the common case of plain text: copied as it is
       std::memcpy(p, bytes + i, 16);
       p += 16;
-      continue;
+    } else if (n - i >= 32) {
+      p = write_escaped_chunk(p, bytes + i, mask);
+    } else {
+      p = write_escaped_bytewise(p, bytes + i, 16);
     }
-    std::memcpy(chunk, bytes + i, 16);
-    p = write_escaped_chunk(p, chunk, mask, 0, 16);
   }
-  if (i == n) return p;
-  if (n >= 16) {
-    // The last 16 bytes, of which the first `skip` are written already.
-    const size_t skip = 16 - (n - i);
-    std::memcpy(chunk, bytes + n - 16, 16);
-    return write_escaped_chunk(p, chunk, escape_mask16(chunk) >> skip << skip, skip, 16);
-  }
-  std::memcpy(chunk, bytes, n);
-  return write_escaped_chunk(p, chunk, escape_mask16(chunk) & ((1u << n) - 1), 0, n);
+  return write_escaped_bytewise(p, bytes + i, n - i);
 }
 
 // seconds as whole seconds and milliseconds, rounded as iso_time shows

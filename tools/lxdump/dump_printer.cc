@@ -22,16 +22,6 @@ std::string escape_text(std::string_view text) {
 // Each type's name in a slot of kNameRoom characters (the rest zeros), by
 // wire value: a line copies the whole slot, a size known when compiling,
 // and keeps the name's characters.
-// Adds one to the decimal number in text[0, size): false when it has only
-// nines (its text grows a digit: the caller converts it afresh).
-bool increment_decimal(char* text, size_t size) {
-  size_t i = size;
-  while (i > 0 && text[i - 1] == '9') text[--i] = '0';
-  if (i == 0) return false;
-  ++text[i - 1];
-  return true;
-}
-
 constexpr size_t kNameRoom = 24;
 struct TypeNameSlots {
   char text[128][kNameRoom];
@@ -245,17 +235,24 @@ void DumpPrinter::emit(const wal::Record& r, const int32_t* accepted_chid) {
 }
 
 char* DumpPrinter::write_event_number(char* at, uint64_t event) {
-  if (event_text_bytes_ == 0 || event != event_number_) {
-    if (event_text_bytes_ == 0 || event != event_number_ + 1 ||
-        !increment_decimal(event_text_, event_text_bytes_)) {
-      TextCursor digits(event_text_);
-      digits.put_u64(event);
-      event_text_bytes_ = static_cast<size_t>(digits.end() - event_text_);
-    }
-    event_number_ = event;
+  TextCursor line(at);
+  if (event < 100) {
+    line.put_u64(event);
+    return line.end();
   }
-  std::memcpy(at, event_text_, kMaxDecimalChars);  // the stale rest lies in the line's room
-  return at + event_text_bytes_;
+  const uint64_t hundreds = event / 100;
+  if (event_text_bytes_ == 0 || hundreds != event_hundreds_) {
+    TextCursor digits(event_text_);
+    digits.put_u64(hundreds);
+    event_text_bytes_ = static_cast<size_t>(digits.end() - event_text_);
+    event_hundreds_ = hundreds;
+  }
+  // A fixed-size copy (the stale rest lies in the line's room), then the
+  // last two digits over the rest.
+  std::memcpy(at, event_text_, kMaxDecimalChars);
+  line.skip_to(at + event_text_bytes_);
+  line.put_two_digits(static_cast<uint32_t>(event % 100));
+  return line.end();
 }
 
 std::string DumpPrinter::end_line(const wal::Record& r) {

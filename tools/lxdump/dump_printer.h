@@ -91,11 +91,13 @@ class DumpPrinter {
   JsonLine json_;             // the line being built for --json, reused for every record
   std::string json_text_;     // its text
   IsoTimeWriter clock_text_;  // set_clock lines' times
-  // The digits of the last line's event number: the next line's is the same
-  // or one more, a carry through its last digits rather than a conversion.
+  // The digits of the last line's event number but its last two: the next
+  // line's event is the same or one more, so these change once in a hundred
+  // lines. (Not the whole number, carried through in place: the line's wide
+  // copy of digits just changed byte by byte stalled on store forwarding.)
   char event_text_[24] = {};
   size_t event_text_bytes_ = 0;  // 0: none yet
-  uint64_t event_number_ = 0;
+  uint64_t event_hundreds_ = 0;  // the number event_text_ holds
 };
 
 }  // namespace lx::tools

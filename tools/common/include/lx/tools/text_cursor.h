@@ -91,6 +91,11 @@ class TextCursor {
     at_ += digits;
     put_digits_before(at_, value);
   }
+  // value (< 100) as two digits, "07" for 7.
+  void put_two_digits(uint32_t value) {
+    std::memcpy(at_, text_cursor_detail::kDigitPairs.text + 2 * value, 2);
+    at_ += 2;
+  }
   void put_i64(int64_t value) {
     uint64_t magnitude = static_cast<uint64_t>(value);
     if (value < 0) {
