@@ -231,7 +231,11 @@ Status FileLogReader::seek_to_event(uint64_t event) {
     note_damage(unit_offset_of(record_pos), reason::kUnknownRecordType, false, frame_offset_ + 1);
     return false;
   }
-  Record& record = decoded_;
+  // Decoded straight into *out (the caller's record): a record that is then
+  // not delivered leaves it changed, as LogReader::next allows. (A copy from
+  // a record of the reader's own cost a copy per record, and its wide loads
+  // waited on the narrow stores that had just filled the fields.)
+  Record& record = *out;
   const char* why = nullptr;
   if (!record_parse::decode(raw, &record, &why)) {
     note_damage(unit_offset_of(record_pos), why, false, frame_offset_ + 1);
@@ -295,7 +299,6 @@ Status FileLogReader::seek_to_event(uint64_t event) {
     if (options_.follow) ended_ = true;  // the index and trailer are not needed
   }
   if (record.event < skip_below_event_) return false;
-  *out = record;
   return true;
 }
 

@@ -85,7 +85,6 @@ class FileLogReader final : public LogReader {
     uint64_t offset;  // its file offset
   };
   std::vector<UnitStart> units_;
-  Record decoded_;  // the record being checked, before it is delivered
 
   bool in_frame_ = false;
   bool ended_ = false;

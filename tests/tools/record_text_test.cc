@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -86,6 +87,29 @@ TEST_CASE("append_escaped_bytes escapes words and chunks as it does single bytes
   }
 }
 
+TEST_CASE("append_escaped_bytes writes CRLF pairs as two escapes at every offset",
+          "[tools][record_text]") {
+  // CRLF is written four characters at once; a lone CR, a lone LF, CRLF cut
+  // by max_bytes or across a 16-byte chunk must not change the text.
+  for (size_t length = 1; length <= 40; ++length) {
+    for (size_t at = 0; at < length; ++at) {
+      for (const char* pair : {"\r\n", "\r\r\n", "\n\r", "\r"}) {
+        std::string text(length, 'a');
+        text.replace(at, std::min(std::strlen(pair), length - at), pair, 0,
+                     std::min(std::strlen(pair), length - at));
+        for (size_t max_bytes : {length, at + 1, size_t{64}}) {
+          std::string expected;
+          for (size_t i = 0; i < std::min(max_bytes, length); ++i)
+            expected += text[i] == '\r' ? "\\r" : text[i] == '\n' ? "\\n" : std::string(1, text[i]);
+          if (max_bytes < length) expected += "...";
+          INFO("length " << length << ", at " << at << ", max_bytes " << max_bytes);
+          CHECK(escaped_after("", bytes_of(text), max_bytes) == expected);
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("append_hex64 writes 0x and sixteen lower-case digits", "[tools][record_text]") {
   std::string out = "h=";
   append_hex64(out, 0);
@@ -116,4 +140,23 @@ TEST_CASE("append_iso_time writes UTC with milliseconds", "[tools][record_text]"
     CHECK(iso_time(std::numeric_limits<double>::infinity()) == "inf");
     CHECK(iso_time(253402300800.0) == "253402300800");
   }
+}
+
+TEST_CASE("IsoTimeWriter gives iso_time's text as the second changes or repeats",
+          "[tools][record_text]") {
+  IsoTimeWriter writer;
+  auto written = [&writer](double seconds) {
+    char text[kIsoTimeCharsMax];
+    return std::string(text, writer.write(text, seconds));
+  };
+  // Repeats of a second, a step back, a number that is no time between two
+  // times, milliseconds that round up to the next second, the last second.
+  for (double seconds :
+       {1795442701.25, 1795442701.999, 1795442701.0, 1795442702.5, 1795442701.5, -1.5, 1795442701.5,
+        59.9996, 60.0, 253402300799.0, 253402300799.9996, std::nan(""), 0.0}) {
+    INFO("seconds " << seconds);
+    CHECK(written(seconds) == iso_time(seconds));
+  }
+  CHECK(written(1795442701.25) == "2026-11-23T14:05:01.250Z");
+  CHECK(written(1795442701.9996) == "2026-11-23T14:05:02.000Z");
 }

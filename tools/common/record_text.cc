@@ -11,6 +11,10 @@
 #include <cstring>
 #include <iterator>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "lx/tools/figures_text.h"
 
 namespace lx::tools {
@@ -61,63 +65,161 @@ std::string describe_record(const wal::Record& record, size_t preview_bytes) {
 
 namespace {
 
-// What escape_bytes writes for each byte: 0 for the byte itself, 'x' for
-// \xHH, else the letter after the backslash.
-struct EscapeTable {
-  char code[256];
-  constexpr EscapeTable() : code() {
-    for (int c = 0; c < 256; ++c) code[c] = (c >= 0x20 && c < 0x7f) ? 0 : 'x';
-    code[static_cast<unsigned char>('\\')] = '\\';
-    code[static_cast<unsigned char>('"')] = '"';
-    code[static_cast<unsigned char>('\r')] = 'r';
-    code[static_cast<unsigned char>('\n')] = 'n';
-    code[static_cast<unsigned char>('\t')] = 't';
+// What escape_bytes writes for each byte: the byte itself, \\ \" \r \n \t,
+// or \xHH; text holds up to four characters, size how many count.
+struct EscapeForms {
+  char text[256][4];
+  uint8_t size[256];
+  constexpr EscapeForms() : text(), size() {
+    for (int c = 0; c < 256; ++c) {
+      if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') {
+        text[c][0] = static_cast<char>(c);
+        size[c] = 1;
+        continue;
+      }
+      const char named = c == '\\'   ? '\\'
+                         : c == '"'  ? '"'
+                         : c == '\r' ? 'r'
+                         : c == '\n' ? 'n'
+                         : c == '\t' ? 't'
+                                     : 0;
+      text[c][0] = '\\';
+      if (named != 0) {
+        text[c][1] = named;
+        size[c] = 2;
+      } else {
+        text[c][1] = 'x';
+        text[c][2] = kHexDigits[c >> 4];
+        text[c][3] = kHexDigits[c & 15];
+        size[c] = 4;
+      }
+    }
   }
 };
-constexpr EscapeTable kEscapes;
-constexpr char kHexDigits[] = "0123456789abcdef";
+constexpr EscapeForms kEscapes;
 
-// Eight bytes at a time, with bit tricks on a 64-bit word: the high bit of
-// a byte is set in escape_bits(w) when that byte needs an escape in
-// kEscapes. A borrow or carry can only set bits above a byte that truly
-// needs one, so the lowest set bit names the first such byte exactly.
-constexpr uint64_t kOnes = 0x0101010101010101ull;
-constexpr uint64_t kHighBits = 0x8080808080808080ull;
-constexpr uint64_t zero_bytes(uint64_t w) { return (w - kOnes) & ~w & kHighBits; }
-constexpr uint64_t escape_bits(uint64_t w) {
-  const uint64_t below_space = (w - kOnes * 0x20) & ~w & kHighBits;
-  const uint64_t above_tilde = ((w + kOnes * (0x7f - 0x7e)) | w) & kHighBits;
-  return below_space | above_tilde | zero_bytes(w ^ (kOnes * '\\')) | zero_bytes(w ^ (kOnes * '"'));
+// Bit i is set when chunk[i] needs an escape (its form is not the byte
+// itself), for the 16 bytes at chunk.
+inline uint32_t escape_mask16(const uint8_t* chunk) {
+#if defined(__SSE2__)
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(chunk));
+  // Compared as signed bytes, "below 0x20" also takes 0x80 to 0xff.
+  const __m128i below_space = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+  const __m128i del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+  const __m128i backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+  const __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+  const __m128i any = _mm_or_si128(_mm_or_si128(below_space, del), _mm_or_si128(backslash, quote));
+  return static_cast<uint32_t>(_mm_movemask_epi8(any));
+#else
+  uint32_t mask = 0;
+  for (int i = 0; i < 16; ++i) mask |= uint32_t{kEscapes.size[chunk[i]] != 1} << i;
+  return mask;
+#endif
 }
-// escape_bits agrees with the table for every byte value in every position,
-// and finds the first of two bytes that need escapes.
-constexpr bool escape_bits_match_table() {
-  for (int c = 0; c < 256; ++c) {
-    for (int at = 0; at < 8; ++at) {
-      const uint64_t shift = 8u * static_cast<unsigned>(at);
-      const uint64_t w = (kOnes * 'a' & ~(0xffull << shift)) | (static_cast<uint64_t>(c) << shift);
-      const uint64_t bits = escape_bits(w);
-      if ((bits == 0) != (kEscapes.code[c] == 0)) return false;
-      if (bits != 0 && __builtin_ctzll(bits) / 8 != at) return false;
-      const uint64_t two = (w & ~(0xffull << 56)) | (uint64_t{0x0a} << 56);  // and a '\n' last
-      if (at < 7 && kEscapes.code[c] != 0 && __builtin_ctzll(escape_bits(two)) / 8 != at)
-        return false;
+
+// The text of the 16 bytes at chunk, whose escapes mask names, at p, which
+// has room for 4 * 16 + 16 characters; each plain run is copied 16 bytes at
+// a time, so chunk must have 16 more readable bytes after it (read from the
+// input itself: a copy into a buffer would make those wide loads wait on
+// the copy's store). @return the end of the text.
+inline char* write_escaped_chunk(char* p, const uint8_t* chunk, uint32_t mask) {
+  size_t from = 0;
+  while (mask != 0) {
+    const size_t at = static_cast<size_t>(__builtin_ctz(mask));
+    mask &= mask - 1;
+    std::memcpy(p, chunk + from, 16);
+    p += at - from;
+    const uint8_t c = chunk[at];
+    if (c == '\r' && chunk[at + 1] == '\n' && at + 1 < 16) {
+      // CRLF, two escapes on every line of a text protocol: written at once
+      // (the '\n' is the next bit of mask).
+      std::memcpy(p, "\\r\\n", 4);
+      p += 4;
+      mask &= mask - 1;
+      from = at + 2;
+      continue;
     }
+    std::memcpy(p, kEscapes.text[c], 4);
+    p += kEscapes.size[c];
+    from = at + 1;
+  }
+  std::memcpy(p, chunk + from, 16);
+  return p + (16 - from);
+}
+
+// The text of n bytes a byte at a time (for the last bytes, where the
+// 16-byte loads would read past the input). p has room for 4 * n + 3.
+inline char* write_escaped_bytewise(char* p, const uint8_t* bytes, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t c = bytes[i];
+    std::memcpy(p, kEscapes.text[c], 4);
+    p += kEscapes.size[c];
+  }
+  return p;
+}
+
+// escape_bytes's text of all n bytes at p, which has room for
+// escaped_chars_max(n). @return the end of the text.
+char* write_escaped(char* p, const uint8_t* bytes, size_t n) {
+  size_t i = 0;
+  for (; n - i >= 16; i += 16) {
+    const uint32_t mask = escape_mask16(bytes + i);
+    if (mask == 0) {  // the common case of plain text: copied as it is
+      std::memcpy(p, bytes + i, 16);
+      p += 16;
+    } else if (n - i >= 32) {
+      p = write_escaped_chunk(p, bytes + i, mask);
+    } else {
+      p = write_escaped_bytewise(p, bytes + i, 16);
+    }
+  }
+  return write_escaped_bytewise(p, bytes + i, n - i);
+}
+
+// seconds as whole seconds and milliseconds, rounded as iso_time shows
+// them; false when it is no sensible time.
+bool split_time(double seconds, time_t* whole, long* ms) {
+  if (!std::isfinite(seconds) || seconds < 0 || seconds > 253402300799.0) return false;
+  *whole = static_cast<time_t>(std::floor(seconds));
+  *ms = std::lround((seconds - static_cast<double>(*whole)) * 1000.0);
+  if (*ms == 1000) {
+    ++*whole;
+    *ms = 0;
   }
   return true;
 }
-static_assert(escape_bits_match_table());
 
-// value in decimal with at least `width` digits (leading zeros); value < 10^9.
-void append_padded(std::string& out, uint32_t value, int width) {
-  char digits[10];
-  int n = 0;
-  do {
-    digits[n++] = static_cast<char>('0' + value % 10);
-    value /= 10;
-  } while (value != 0 && n < 10);
-  while (n < width) digits[n++] = '0';
-  while (n > 0) out.push_back(digits[--n]);
+// What iso_time shows for no sensible time: the number itself.
+char* write_number_time(char* at, double seconds) {
+  const auto written = fmt::format_to_n(at, kIsoTimeCharsMax, "{}", seconds);
+  return at + std::min(written.size, kIsoTimeCharsMax);
+}
+
+// "2026-11-23T14:05:01", UTC (at most 20 characters: year 10000 has five digits).
+char* write_date_time(char* at, time_t whole) {
+  TextCursor cursor(at);
+  tm utc{};
+  ::gmtime_r(&whole, &utc);
+  cursor.put_padded(static_cast<uint32_t>(utc.tm_year + 1900), 4);
+  cursor.put('-');
+  cursor.put_padded(static_cast<uint32_t>(utc.tm_mon + 1), 2);
+  cursor.put('-');
+  cursor.put_padded(static_cast<uint32_t>(utc.tm_mday), 2);
+  cursor.put('T');
+  cursor.put_padded(static_cast<uint32_t>(utc.tm_hour), 2);
+  cursor.put(':');
+  cursor.put_padded(static_cast<uint32_t>(utc.tm_min), 2);
+  cursor.put(':');
+  cursor.put_padded(static_cast<uint32_t>(utc.tm_sec), 2);
+  return cursor.end();
+}
+
+char* write_milliseconds(char* at, long ms) {
+  TextCursor cursor(at);
+  cursor.put('.');
+  cursor.put_padded(static_cast<uint32_t>(ms), 3);
+  cursor.put('Z');
+  return cursor.end();
 }
 
 }  // namespace
@@ -131,46 +233,19 @@ std::string escape_bytes(std::span<const uint8_t> bytes, size_t max_bytes) {
 void append_escaped_bytes(std::string& out, std::span<const uint8_t> bytes, size_t max_bytes) {
   const size_t n = bytes.size() < max_bytes ? bytes.size() : max_bytes;
   // Escaped into a local buffer a chunk at a time and appended once per
-  // chunk: a byte costs a table load and a store, not a checked push_back
-  // per character (an http request's CRLFs made four of those each).
+  // chunk.
   constexpr size_t kChunk = 256;
-  char buffer[kChunk * 4 + 8];  // \xHH: at most four characters a byte, and a word's slack
-  size_t i = 0;
-  while (i < n) {
-    const size_t chunk_end = n - i < kChunk ? n : i + kChunk;
-    char* p = buffer;
-    while (i < chunk_end) {
-      if (chunk_end - i >= 8) {
-        // The word goes in whole; only its bytes before the first that
-        // needs an escape count.
-        uint64_t word;
-        std::memcpy(&word, bytes.data() + i, 8);
-        std::memcpy(p, &word, 8);
-        const uint64_t bits = escape_bits(word);
-        const size_t plain = bits == 0 ? 8 : static_cast<size_t>(__builtin_ctzll(bits)) / 8;
-        p += plain;
-        i += plain;
-        if (plain == 8) continue;
-      }
-      const uint8_t c = bytes[i++];
-      const char code = kEscapes.code[c];
-      if (code == 0) {
-        *p++ = static_cast<char>(c);
-        continue;
-      }
-      p[0] = '\\';
-      p[1] = code;
-      if (code == 'x') {
-        p[2] = kHexDigits[c >> 4];
-        p[3] = kHexDigits[c & 15];
-        p += 4;
-      } else {
-        p += 2;
-      }
-    }
-    out.append(buffer, static_cast<size_t>(p - buffer));
+  char buffer[escaped_chars_max(kChunk)];
+  for (size_t i = 0; i < n; i += kChunk) {
+    const size_t count = n - i < kChunk ? n - i : kChunk;
+    const char* end = write_escaped(buffer, bytes.data() + i, count);
+    out.append(buffer, static_cast<size_t>(end - buffer));
   }
   if (n < bytes.size()) out += "...";
+}
+
+char* write_escaped_bytes(char* at, const uint8_t* bytes, size_t n) {
+  return write_escaped(at, bytes, n);
 }
 
 std::string hex64(uint64_t value) {
@@ -180,8 +255,9 @@ std::string hex64(uint64_t value) {
 }
 
 void append_hex64(std::string& out, uint64_t value) {
-  char text[18] = {'0', 'x'};
-  for (int i = 17; i >= 2; --i, value >>= 4) text[i] = kHexDigits[value & 15];
+  char text[kHex64Chars];
+  TextCursor cursor(text);
+  cursor.put_hex64(value);
   out.append(text, sizeof(text));
 }
 
@@ -266,34 +342,29 @@ std::string iso_time(double seconds) {
 }
 
 void append_iso_time(std::string& out, double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0 || seconds > 253402300799.0) {
-    fmt::format_to(std::back_inserter(out), "{}", seconds);
-    return;
+  char text[kIsoTimeCharsMax];
+  const char* end = write_iso_time(text, seconds);
+  out.append(text, static_cast<size_t>(end - text));
+}
+
+char* write_iso_time(char* at, double seconds) {
+  time_t whole;
+  long ms;
+  if (!split_time(seconds, &whole, &ms)) return write_number_time(at, seconds);
+  return write_milliseconds(write_date_time(at, whole), ms);
+}
+
+char* IsoTimeWriter::write(char* at, double seconds) {
+  time_t whole;
+  long ms;
+  if (!split_time(seconds, &whole, &ms)) return write_number_time(at, seconds);
+  if (!known_ || whole != second_) {
+    date_time_bytes_ = static_cast<size_t>(write_date_time(date_time_, whole) - date_time_);
+    second_ = whole;
+    known_ = true;
   }
-  time_t whole = static_cast<time_t>(std::floor(seconds));
-  long ms = std::lround((seconds - static_cast<double>(whole)) * 1000.0);
-  if (ms == 1000) {
-    ++whole;
-    ms = 0;
-  }
-  tm utc{};
-  ::gmtime_r(&whole, &utc);
-  // Digits by hand rather than through a format string: lxdump writes one
-  // of these on every set_clock line.
-  append_padded(out, static_cast<uint32_t>(utc.tm_year + 1900), 4);
-  out.push_back('-');
-  append_padded(out, static_cast<uint32_t>(utc.tm_mon + 1), 2);
-  out.push_back('-');
-  append_padded(out, static_cast<uint32_t>(utc.tm_mday), 2);
-  out.push_back('T');
-  append_padded(out, static_cast<uint32_t>(utc.tm_hour), 2);
-  out.push_back(':');
-  append_padded(out, static_cast<uint32_t>(utc.tm_min), 2);
-  out.push_back(':');
-  append_padded(out, static_cast<uint32_t>(utc.tm_sec), 2);
-  out.push_back('.');
-  append_padded(out, static_cast<uint32_t>(ms), 3);
-  out.push_back('Z');
+  std::memcpy(at, date_time_, sizeof date_time_);  // the unused end too: room for it is reserved
+  return write_milliseconds(at + date_time_bytes_, ms);
 }
 
 }  // namespace lx::tools

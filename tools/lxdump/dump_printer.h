@@ -5,12 +5,16 @@
 #pragma once
 
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "dump_stats.h"
 #include "lx/tools/event_range.h"
 #include "lx/tools/json_line.h"
+#include "lx/tools/record_text.h"
+#include "lx/tools/text_cursor.h"
 #include "lx/wal/format.h"
 #include "lx/wal/log_header.h"
 #include "lx/wal/log_snapshots.h"
@@ -41,14 +45,33 @@ class DumpPrinter {
   uint64_t printed() const { return printed_; }
 
  private:
-  bool selected(const wal::Record& record, std::optional<int32_t> accepted_chid) const;
-  void emit(const wal::Record& record, std::optional<int32_t> accepted_chid);
+  // accepted_chid: for a notify_accept, the chid its accept_result gave, or
+  // nullptr when none is known (a pointer, not an optional: GCC builds a
+  // nullopt argument with a byte store that a wider load then waits on, once
+  // per record).
+  bool selected(const wal::Record& record, const int32_t* accepted_chid) const;
+  void emit(const wal::Record& record, const int32_t* accepted_chid);
   void write_lines();
-  // Append the record's line, without its newline, to line.
-  void append_text_line(std::string& line, const wal::Record& record,
-                        std::optional<int32_t> accepted_chid) const;
-  void append_json_line(std::string& line, const wal::Record& record,
-                        std::optional<int32_t> accepted_chid);
+  // Room for chars more characters after the lines gathered: @return where
+  // they go (lines_bytes_ says how many were used).
+  char* reserve_line(size_t chars) {
+    if (lines_capacity_ - lines_bytes_ < chars) grow_lines(chars);
+    return lines_.get() + lines_bytes_;
+  }
+  void grow_lines(size_t chars);
+  // text and a newline, after the lines gathered.
+  void add_line(std::string_view text);
+  // The end record's text line, without its newline.
+  static std::string end_line(const wal::Record& record);
+  // The text line of any other record (info: its type's), with its newline,
+  // at `at`, which has room for kTextLineFieldsMax, the newline and the
+  // escaped payload preview. @return the end of the line.
+  char* write_text_line(char* at, const wal::RecordTypeInfo& info, const wal::Record& record,
+                        const int32_t* accepted_chid);
+  // The event number in decimal at `at` (room for kMaxDecimalChars).
+  // @return the end of its digits.
+  char* write_event_number(char* at, uint64_t event);
+  void append_json_line(std::string& line, const wal::Record& record, const int32_t* accepted_chid);
 
   const LxdumpOptions& options_;
   const EventRange range_;
@@ -62,8 +85,19 @@ class DumpPrinter {
   uint64_t printed_ = 0;
   // Lines not written yet: written to out once kWriteBytes have gathered.
   static constexpr size_t kWriteBytes = 64u << 10;
-  std::string lines_;
-  JsonLine json_;  // the line being built for --json, reused for every record
+  std::unique_ptr<char[]> lines_;
+  size_t lines_bytes_ = 0;
+  size_t lines_capacity_ = 0;
+  JsonLine json_;             // the line being built for --json, reused for every record
+  std::string json_text_;     // its text
+  IsoTimeWriter clock_text_;  // set_clock lines' times
+  // The digits of the last line's event number but its last two: the next
+  // line's event is the same or one more, so these change once in a hundred
+  // lines. (Not the whole number, carried through in place: the line's wide
+  // copy of digits just changed byte by byte stalled on store forwarding.)
+  char event_text_[24] = {};
+  size_t event_text_bytes_ = 0;  // 0: none yet
+  uint64_t event_hundreds_ = 0;  // the number event_text_ holds
 };
 
 }  // namespace lx::tools

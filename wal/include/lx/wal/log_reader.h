@@ -97,7 +97,8 @@ class LogReader {
   // Reads the next record into *out. Record::bytes stays valid until the
   // next call. @return true for a record, false at the end of the log
   // (including a tolerated damage), kCorrupt in strict mode on damage, kIo
-  // on a read error.
+  // on a read error; unless it returns true, *out holds nothing to use (a
+  // reader may have decoded a record there that it did not deliver).
   virtual Result<bool> next(Record* out) = 0;
 
   // The index of a cleanly closed seekable log (of a chain: every

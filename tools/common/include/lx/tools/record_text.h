@@ -3,12 +3,15 @@
 // hashes in hex, and shell-quoted paths for the commands a report suggests.
 #pragma once
 
+#include <time.h>
+
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
 
 #include "lx/tools/json_line.h"
+#include "lx/tools/text_cursor.h"
 #include "lx/wal/format.h"
 
 namespace lx::tools {
@@ -38,6 +41,14 @@ std::string escape_bytes(std::span<const uint8_t> bytes, size_t max_bytes);
 // The same text as escape_bytes, appended to out (lxdump's lines reuse one
 // buffer instead of building a string per payload).
 void append_escaped_bytes(std::string& out, std::span<const uint8_t> bytes, size_t max_bytes);
+// The most characters put_escaped_bytes writes for n bytes (\xHH is four
+// a byte), with the slack its 16-byte stores need.
+constexpr size_t escaped_chars_max(size_t n) { return 4 * n + 16; }
+// escape_bytes's text of all n bytes (no cut, no "..."), at `at`, which has
+// room for escaped_chars_max(n) characters. @return the end of the text.
+// (Functions that write at a pointer and return the end, not at a
+// TextCursor&, so the caller's cursor can stay in a register.)
+char* write_escaped_bytes(char* at, const uint8_t* bytes, size_t n);
 
 // "0x%016x".
 std::string hex64(uint64_t value);
@@ -66,5 +77,26 @@ std::string hex_bytes(std::span<const uint8_t> bytes);
 std::string iso_time(double seconds);
 // The same text as iso_time, appended to out.
 void append_iso_time(std::string& out, double seconds);
+// The most characters write_iso_time writes (a number that is no time
+// included).
+inline constexpr size_t kIsoTimeCharsMax = 64;
+// The same text as iso_time, at `at` (room for kIsoTimeCharsMax).
+// @return the end of the text.
+char* write_iso_time(char* at, double seconds);
+
+// iso_time's text for times that mostly repeat the second of the one before
+// (lxdump's set_clock lines): the date and time of day are worked out only
+// when the second changes.
+class IsoTimeWriter {
+ public:
+  // The same text as write_iso_time.
+  char* write(char* at, double seconds);
+
+ private:
+  bool known_ = false;  // date_time_ holds the text of second_
+  time_t second_ = 0;
+  char date_time_[24] = {};  // "2026-11-23T14:05:01" (20 characters in year 10000)
+  size_t date_time_bytes_ = 0;
+};
 
 }  // namespace lx::tools
