@@ -7,7 +7,10 @@
 // generated before the clock starts, so the figure is the writer's, not a
 // generator's.
 //
-//   writer_bench [--quick] [--json] [--dir DIR] [--events N]
+//   writer_bench [--quick] [--json] [--dir DIR] [--events N] [--no-stored]
+//
+// --no-stored skips the stored rounds (bench/run's callgrind pass, whose
+// LogWriter::run() figure is of the level-1 rounds alone).
 //
 // Rounds alternate (ours, zstd, ours, zstd, ...; then stored, write(2),
 // ...); medians are printed.
@@ -215,14 +218,17 @@ double crc_gbps(uint32_t (*extend)(uint32_t, const uint8_t*, size_t),
 int main(int argc, char** argv) {
   lx::bench::CommonFlags flags;
   uint64_t events_flag = 0;
+  bool stored_rounds = true;
   for (int i = 1; i < argc; ++i) {
-    if (std::string_view(argv[i]) == "--events" && i + 1 < argc) {
+    if (std::string_view(argv[i]) == "--no-stored") {
+      stored_rounds = false;
+    } else if (std::string_view(argv[i]) == "--events" && i + 1 < argc) {
       events_flag = std::strtoull(argv[++i], nullptr, 10);
     } else if (!lx::bench::take_common_flag(argc, argv, i, &flags)) {
       const std::string_view arg = argv[i];
       fmt::print(stderr,
                  "writer_bench: error: unknown argument {}; usage: writer_bench [--quick] "
-                 "[--json] [--dir DIR] [--events N]\n",
+                 "[--json] [--dir DIR] [--events N] [--no-stored]\n",
                  arg);
       return 2;
     }
@@ -252,14 +258,14 @@ int main(int argc, char** argv) {
   // stored writer's write size (four raw blocks), alternating.
   const std::string copy_path = path + ".write";
   std::vector<uint8_t> stored_file;
-  {
+  if (stored_rounds) {
     run_ours(items, path, 0, true);
     stored_file = read_whole_file(path);
     std::remove(path.c_str());
   }
   std::vector<double> stored_mbps, write_mbps, stored_producer_mbps, stored_cpu_mbps;
   OursRound stored_last;
-  for (int r = 0; r < rounds; ++r) {
+  for (int r = 0; stored_rounds && r < rounds; ++r) {
     stored_last = run_ours(items, path, 0);
     const double stored_mb = static_cast<double>(stored_last.raw_bytes) / 1e6;
     stored_mbps.push_back(stored_mb / stored_last.wall_s);
@@ -283,7 +289,8 @@ int main(int argc, char** argv) {
   const double hw_gbps = crc_hw.empty() ? 0 : median(crc_hw);
   const double raw_mb = static_cast<double>(raw.size()) / 1e6;
   const double writer_cpu = writer_cpu_mbps.empty() ? 0 : median(writer_cpu_mbps);
-  const double stored_cpu = stored_cpu_mbps.empty() ? 0 : median(stored_cpu_mbps);
+  auto median_or_0 = [](const std::vector<double>& v) { return v.empty() ? 0 : median(v); };
+  const double stored_cpu = median_or_0(stored_cpu_mbps);
   if (json) {
     fmt::print(
         "{{\"bench\": \"writer\", \"events\": {}, \"raw_mb\": {:.2f}, \"rounds\": {}, "
@@ -294,8 +301,8 @@ int main(int argc, char** argv) {
         "\"stored_producer_mbps\": {:.1f}, \"stored_writer_cpu_mbps\": {:.1f}}}\n",
         events, raw_mb, rounds, median(ours_mbps), median(zstd_mbps), median(producer_mbps),
         writer_cpu, last.file_bytes, zstd_bytes, hw_gbps, median(crc_table), sink,
-        median(stored_mbps), median(write_mbps), stored_last.file_bytes,
-        median(stored_producer_mbps), stored_cpu);
+        median_or_0(stored_mbps), median_or_0(write_mbps), stored_last.file_bytes,
+        median_or_0(stored_producer_mbps), stored_cpu);
   } else {
     fmt::print("writer_bench: {} events, {:.1f} MB of records, {} rounds each, medians\n", events,
                raw_mb, rounds);
@@ -305,12 +312,13 @@ int main(int argc, char** argv) {
     fmt::print("bare ZSTD_compressStream2 -1     {:.0f} MB/s\n", median(zstd_mbps));
     fmt::print("ratio                            {:.2f}\n", median(ours_mbps) / median(zstd_mbps));
     fmt::print("file {} B, bare zstd {} B\n", last.file_bytes, zstd_bytes);
-    fmt::print("stored writer (zstd_level 0)     {:.0f} MB/s of records\n", median(stored_mbps));
-    fmt::print("  producer appends alone         {:.0f} MB/s\n", median(stored_producer_mbps));
+    fmt::print("stored writer (zstd_level 0)     {:.0f} MB/s of records\n",
+               median_or_0(stored_mbps));
+    fmt::print("  producer appends alone         {:.0f} MB/s\n", median_or_0(stored_producer_mbps));
     fmt::print("  writer thread, per CPU second  {:.0f} MB/s\n", stored_cpu);
-    fmt::print("write(2) of the same file bytes  {:.0f} MB/s\n", median(write_mbps));
+    fmt::print("write(2) of the same file bytes  {:.0f} MB/s\n", median_or_0(write_mbps));
     fmt::print("ratio                            {:.2f}\n",
-               median(stored_mbps) / median(write_mbps));
+               median_or_0(stored_mbps) / median_or_0(write_mbps));
     fmt::print("stored file {} B\n", stored_last.file_bytes);
     fmt::print("crc32c: crc32 instruction {:.2f} GB/s, tables {:.2f} GB/s (checksum {:08x})\n",
                hw_gbps, median(crc_table), sink);
