@@ -84,7 +84,9 @@ int main(int argc, char** argv) {
                      "a snapshot at least every S seconds while events come (0: not by time); "
                      "--snapshot-every 0 --snapshot-s 0 takes none")
           ->default_val(lx::driver::RecordOptions::kDefaultSnapshotSeconds),
-      app.add_option("--zstd-level", record.zstd_level, "zstd compression level, 1 to 19")
+      app.add_option("--zstd-level", record.zstd_level,
+                     "zstd compression level, 1 (fast) to 19 (small); 0 stores the records "
+                     "uncompressed (still a valid zstd stream)")
           ->default_val(lx::driver::RecordOptions::kDefaultZstdLevel),
       app.add_option("--max-log-bytes", record.max_log_bytes,
                      "end the log (truncated) before it grows past N bytes (suffixes K, M, G); "

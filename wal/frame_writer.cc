@@ -21,6 +21,8 @@ namespace {
 
 // Upper bound of the bytes zstd emits for raw input bytes in one flush:
 // blocks fall back to raw (3-byte header per 128 KiB), plus a frame header.
+// It bounds a stored frame (zstd_level 0) too: a block header per 128 KiB
+// and per buffer written, the frame header and a last block.
 uint64_t compressed_bound(uint64_t raw) { return raw + (raw >> 10) + 32 + 18; }
 
 // What a run (FrameWriter::add_run) does with a record of each wire value
@@ -61,13 +63,19 @@ FrameWriter::FrameWriter(int fd, const std::string& path, const WriterOptions& o
       path_(path),
       options_(options),
       shared_(shared),
+      stored_(options.zstd_level == 0),
       file_bytes_(header_bytes),
       written_bytes_(header_bytes) {
-  cctx_ = ZSTD_createCCtx();
-  LX_ASSERT(cctx_ != nullptr);
-  ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, options_.zstd_level);
-  ZSTD_CCtx_setParameter(cctx_, ZSTD_c_checksumFlag, 1);
-  out_.resize(ZSTD_CStreamOutSize());
+  if (stored_) {
+    // Room for a frame header and four whole raw blocks per write.
+    out_.resize(sizeof kRawFrameHeader + 4 * (kBlockHeaderBytes + kRawBlockMaxBytes));
+  } else {
+    cctx_ = ZSTD_createCCtx();
+    LX_ASSERT(cctx_ != nullptr);
+    ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, options_.zstd_level);
+    ZSTD_CCtx_setParameter(cctx_, ZSTD_c_checksumFlag, 1);
+    out_.resize(ZSTD_CStreamOutSize());
+  }
   allocated_end_ = header_bytes;
   rlimit_bytes_ = file_size_rlimit();
   last_event_ = events_before;
@@ -375,6 +383,10 @@ void FrameWriter::compress(const uint8_t* data, size_t bytes, int directive) {
 
 void FrameWriter::compress_now(const uint8_t* data, size_t bytes, int directive) {
   if (shared_.failed()) return;
+  if (stored_) {
+    store_now(data, bytes, directive);
+    return;
+  }
   const auto mode = static_cast<ZSTD_EndDirective>(directive);
   ZSTD_inBuffer in{data, bytes, 0};
   for (;;) {
@@ -393,6 +405,54 @@ void FrameWriter::compress_now(const uint8_t* data, size_t bytes, int directive)
     const bool done = mode == ZSTD_e_continue ? in.pos == in.size : remaining == 0;
     if (done) return;
   }
+}
+
+void FrameWriter::store_now(const uint8_t* data, size_t bytes, int directive) {
+  while (bytes != 0) {
+    if (!block_open_) begin_block();
+    const size_t n = std::min({bytes, kRawBlockMaxBytes - block_bytes_, out_.size() - out_used_});
+    put_out(data, n);
+    block_bytes_ += n;
+    data += n;
+    bytes -= n;
+    if (block_bytes_ == kRawBlockMaxBytes || out_used_ == out_.size()) close_block(false);
+    if (out_used_ == out_.size()) {
+      write_out();
+      if (shared_.failed()) return;
+    }
+  }
+  if (directive == ZSTD_e_flush && block_open_) close_block(false);
+  if (directive == ZSTD_e_end) {
+    // The last block: the open one, or an empty one (valid zstd).
+    if (!block_open_) begin_block();
+    close_block(true);
+    stored_frame_begun_ = false;
+  }
+}
+
+void FrameWriter::begin_block() {
+  // Room for the frame header, the block header and one byte of the block.
+  if (out_.size() - out_used_ < sizeof kRawFrameHeader + kBlockHeaderBytes + 1) write_out();
+  if (!stored_frame_begun_) {
+    put_out(kRawFrameHeader, sizeof kRawFrameHeader);
+    stored_frame_begun_ = true;
+  }
+  block_open_ = true;
+  block_at_ = out_used_;
+  block_bytes_ = 0;
+  out_used_ += kBlockHeaderBytes;
+  file_bytes_ += kBlockHeaderBytes;
+}
+
+void FrameWriter::close_block(bool last) {
+  encode_raw_block_header(out_.data() + block_at_, block_bytes_, last);
+  block_open_ = false;
+}
+
+void FrameWriter::put_out(const uint8_t* data, size_t bytes) {
+  std::memcpy(out_.data() + out_used_, data, bytes);
+  out_used_ += bytes;
+  file_bytes_ += bytes;
 }
 
 bool FrameWriter::file_still_ours() {
@@ -433,6 +493,7 @@ void FrameWriter::write_raw(const uint8_t* data, size_t bytes) {
 }
 
 void FrameWriter::write_out() {
+  if (block_open_) close_block(false);  // its header must be final when written
   if (out_used_ == 0) return;
   const size_t n = out_used_;
   out_used_ = 0;

@@ -1,6 +1,7 @@
 // FrameWriter: the writer thread's side of a log: streams records into zstd
 // frames (a flush makes everything so far decodable; a frame ends every
-// frame_restart_bytes or frame_restart_ms), writes them to the file, keeps
+// frame_restart_bytes or frame_restart_ms), compressed, or at zstd_level 0
+// stored in raw blocks built here, writes them to the file, keeps
 // the index, applies the fsync policy and the size limits (--max-log-bytes,
 // RLIMIT_FSIZE, the space it reserves ahead on the disk), and ends the log
 // (end record, index, trailer). Used from the writer thread only (and from
@@ -146,6 +147,16 @@ class FrameWriter {
                                                         std::span<const uint8_t> payload);
   void added(size_t record_bytes);
   void compress_now(const uint8_t* data, size_t bytes, int directive);
+  // compress_now at zstd_level 0: the bytes go into raw blocks of at most
+  // kRawBlockMaxBytes after a kRawFrameHeader (as the crash frame's); a
+  // flush closes the open block, the end of the frame a last block.
+  void store_now(const uint8_t* data, size_t bytes, int directive);
+  // Reserves the header of a raw block in out_ (after the frame header when
+  // the frame has none yet); close_block writes it once the size is known.
+  void begin_block();
+  void close_block(bool last);
+  // Appends bytes to out_ (counted in file_bytes_); they must fit.
+  void put_out(const uint8_t* data, size_t bytes);
   // fstat before the first write after a flush point: a log file deleted
   // (no link left) or truncated (shorter than what was written) under the
   // writer ends recording with an error instead of writing on unnoticed.
@@ -165,7 +176,12 @@ class FrameWriter {
   const std::string& path_;
   const WriterOptions& options_;
   WriterShared& shared_;
-  ZSTD_CCtx_s* cctx_ = nullptr;
+  ZSTD_CCtx_s* cctx_ = nullptr;      // none when stored_
+  const bool stored_;                // zstd_level 0: raw blocks, no compression
+  bool stored_frame_begun_ = false;  // its frame header is out
+  bool block_open_ = false;          // a raw block's header waits at out_[block_at_]
+  size_t block_at_ = 0;
+  size_t block_bytes_ = 0;
   std::vector<uint8_t> out_;
   size_t out_used_ = 0;
   uint64_t file_bytes_ = 0;      // emitted: written plus waiting in out_

@@ -41,8 +41,8 @@ LogWriter::LogWriter(std::string path, const LogHeader& header, const WriterOpti
 Result<std::unique_ptr<LogWriter>> LogWriter::open(const std::string& path, const LogHeader& header,
                                                    const WriterOptions& options) {
   if (options.staging_bytes < (64u << 10)) return Status::usage("staging buffer under 64 KiB");
-  if (options.zstd_level < 1 || options.zstd_level > 19)
-    return Status::usage("zstd level must be 1 to 19");
+  if (options.zstd_level < 0 || options.zstd_level > 19)
+    return Status::usage("zstd level must be 0 (stored) to 19");
   if (options.flush_ms == 0) return Status::usage("flush interval must be at least 1 ms");
   if (options.max_log_bytes != 0 && options.max_log_bytes < 4096)
     return Status::usage("max log bytes must be 0 (unlimited) or at least 4096");

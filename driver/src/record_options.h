@@ -28,7 +28,7 @@ struct RecordOptions {
   uint32_t flush_ms = kDefaultFlushMs;                  // --flush-ms MS
   std::string fsync = "never";                          // --fsync never|interval|always
   uint64_t checkpoint_every = kDefaultCheckpointEvery;  // --checkpoint-every N (0: at the end only)
-  int zstd_level = kDefaultZstdLevel;                   // --zstd-level L (1..19)
+  int zstd_level = kDefaultZstdLevel;                   // --zstd-level L (0 stored, 1..19)
   uint64_t snapshot_every = kDefaultSnapshotEvery;  // --snapshot-every N events (0: not by events)
   double snapshot_s = kDefaultSnapshotSeconds;      // --snapshot-s S (0: not by time)
   uint64_t max_log_bytes = 0;                       // --max-log-bytes N[K|M|G]; 0: no limit

@@ -63,9 +63,9 @@ Status Recording::check(const RecordOptions& options) {
         "--snapshot-s {}: out of range; give seconds from 0 (no timed snapshots) to 1e9",
         options.snapshot_s));
   }
-  if (options.zstd_level < 1 || options.zstd_level > 19) {
-    return Status::usage(
-        fmt::format("--zstd-level {}: out of range; use 1 to 19", options.zstd_level));
+  if (options.zstd_level < 0 || options.zstd_level > 19) {
+    return Status::usage(fmt::format(
+        "--zstd-level {}: out of range; use 0 (stored, no compression) to 19", options.zstd_level));
   }
   const bool directory = records_into_directory(options.path);
   for (const std::string& flag : options.flags_given) {

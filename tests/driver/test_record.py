@@ -44,6 +44,14 @@ def stats(log):
     return next(line for line in lines if line["kind"] == "stats")
 
 
+def echo_each(port, messages):
+    """Echoes each message in turn on one connection."""
+    with connect(port) as sock:
+        for message in messages:
+            sock.sendall(message)
+            check(recv_exactly(sock, len(message)) == message, "the echo differs")
+
+
 def echo_round(port, payload):
     with connect(port) as sock:
         sock.sendall(payload)
@@ -70,10 +78,7 @@ def test_record_echo_50_messages_clean_log():
     run = record_echo(log)
     check(f"lxrun: recording to {log}" in run.stderr_text(), "no 'recording to' line")
     messages = [f"message number {i}\n".encode() for i in range(1, 51)]
-    with connect(run.port) as sock:
-        for message in messages:
-            sock.sendall(message)
-            check(recv_exactly(sock, len(message)) == message, "the echo differs")
+    echo_each(run.port, messages)
     check(run.stop() == 0, "lxrun did not exit 0 on SIGINT:\n" + run.stderr_text())
     if shutil.which("zstd"):
         code, out, err = tool("zstd", "-t", log)
@@ -94,6 +99,26 @@ def test_record_echo_50_messages_clean_log():
     data = [o["data"].encode("latin-1") for o in objects
             if o.get("kind") == "event" and o.get("record_type") == "recv_incoming"]
     check(b"".join(data) == b"".join(messages), "the recorded bytes are not what was sent")
+
+
+def test_record_zstd_level_0_stores_a_log_that_replays():
+    """--zstd-level 0: raw blocks, no compression; zstd -t, lxreplay and the header agree."""
+    log = log_path("stored.lxw")
+    run = record_echo(log, ["--zstd-level", "0"])
+    messages = [f"stored message {i}\n".encode() * 20 for i in range(1, 31)]
+    echo_each(run.port, messages)
+    check(run.stop() == 0, "lxrun did not exit 0:\n" + run.stderr_text())
+    if shutil.which("zstd"):
+        code, out, err = tool("zstd", "-t", log)
+        check(code == 0, f"zstd -t failed: {err}")
+    with open(log, "rb") as f:
+        data = f.read()
+    check(messages[-1] in data, "the last message is not stored as it was sent")
+    header = json.loads(dump(log, "--json").splitlines()[0])
+    check(header["zstd_level"] == 0, f"zstd_level {header['zstd_level']}")
+    check(stats(log)["health"] == "clean", "the stored log is not clean")
+    code, out, err = tool(LXREPLAY, log, "--quiet")
+    check(code == 0, f"lxreplay of a stored log exited {code}:\n{out}\n{err}")
 
 
 def test_record_header_is_complete():

@@ -130,6 +130,18 @@ ReadResult read_log(const std::string& path, ReaderOptions options) {
   return read_all(LogReader::open(path, options));
 }
 
+void check_seeks(LogReader& reader, std::initializer_list<uint64_t> events) {
+  for (const uint64_t event : events) {
+    INFO(event);
+    REQUIRE(reader.seek_to_event(event).ok());
+    Record record;
+    auto next = reader.next(&record);
+    REQUIRE(next.ok());
+    REQUIRE(next.value());
+    CHECK(record.event == event);
+  }
+}
+
 ReadResult read_source(std::unique_ptr<ByteSource> source, ReaderOptions options) {
   return read_all(LogReader::open_source(std::move(source), options));
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <random>
 #include <string>
 #include <vector>
@@ -86,6 +87,8 @@ struct ReadResult {
   HealthState health = HealthState::kDamaged;
 };
 ReadResult read_log(const std::string& path, ReaderOptions options = {});
+// Seeks reader to each event and checks that next() then gives that event.
+void check_seeks(LogReader& reader, std::initializer_list<uint64_t> events);
 ReadResult read_source(std::unique_ptr<ByteSource> source, ReaderOptions options = {});
 
 std::vector<uint8_t> read_file(const std::string& path);

@@ -31,7 +31,7 @@ struct WriterOptions {
   FsyncMode fsync = FsyncMode::kNever;
   // kInterval: fdatasync at most this often, and only after a write.
   uint32_t fsync_interval_ms = 1000;
-  int zstd_level = 1;  // 1..19
+  int zstd_level = 1;  // 1..19; 0 stores the records in raw blocks
   // A frame ends (a restart point) after this many record bytes or this long.
   uint64_t frame_restart_bytes = 4u << 20;
   uint32_t frame_restart_ms = 10000;
