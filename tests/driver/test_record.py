@@ -121,6 +121,26 @@ def test_record_zstd_level_0_stores_a_log_that_replays():
     check(code == 0, f"lxreplay of a stored log exited {code}:\n{out}\n{err}")
 
 
+def test_record_zstd_level_0_survives_sigsegv_and_sigkill():
+    """A stored log torn by a crash reads like a compressed one: every echoed message
+    is in it, its health says how it ended, and it replays."""
+    for sig, health in ((signal.SIGSEGV, "crashed"), (signal.SIGKILL, "torn_tail")):
+        log = log_path(f"stored-{sig.name}.lxw")
+        run = record_echo(log, ["--zstd-level", "0", "--flush-ms", "50"])
+        messages = [f"{sig.name} stored {i}\n".encode() * 40 for i in range(1, 41)]
+        echo_each(run.port, messages)
+        time.sleep(0.3)  # past a flush point: the open stored frame is torn, not empty
+        os.kill(run.proc.pid, sig)
+        check(run.wait(10) == -sig, f"lxrun did not die of {sig.name}")
+        summary = stats(log)
+        check(summary["health"] == health, f"{sig.name}: health {summary['health']}")
+        text = dump(log, "--type", "recv_incoming", "--max-bytes", "4096")
+        for message in (messages[0], messages[-1]):
+            quoted = '"' + message.decode().replace("\n", "\\n") + '"'
+            check(quoted in text, f"{sig.name}: an echoed message is not in the stored log")
+        lxtest.check_replays(log)
+
+
 def test_record_header_is_complete():
     log = log_path("header.lxw")
     run = record_echo(log, ["--seed", "42", "--flush-ms", "20", "--fsync", "always",
