@@ -25,14 +25,20 @@ namespace {
 // and per buffer written, the frame header and a last block.
 uint64_t compressed_bound(uint64_t raw) { return raw + (raw >> 10) + 32 + 18; }
 
+// The types whose records the writer reads beyond their header: a
+// checkpoint (the index lists it) and the end record (its reason).
+constexpr bool noted_by_writer(RecordType type) {
+  return type == RecordType::kCheckpoint || type == RecordType::kEnd;
+}
+
 // What a run (FrameWriter::add_run) does with a record of each wire value
-// below 128: an event notes its number; a checkpoint or an end record, and
-// any wire value no type has, ends the run (add_staged takes it).
+// below 128: an event notes its number; a record the writer notes, and any
+// wire value no type has, ends the run (add_staged takes it).
 enum RunKind : uint8_t { kRunEnds = 0, kRunEvent = 1, kRunPlain = 2 };
 constexpr std::array<uint8_t, 128> make_run_kinds() {
   std::array<uint8_t, 128> kinds{};
   for (const RecordTypeInfo& info : kRecordTypes) {
-    const bool ends = info.type == RecordType::kCheckpoint || info.type == RecordType::kEnd;
+    const bool ends = noted_by_writer(info.type);
     kinds[static_cast<uint8_t>(info.type)] = ends              ? kRunEnds
                                              : info.is_event() ? kRunEvent
                                                                : kRunPlain;
@@ -93,6 +99,7 @@ size_t FrameWriter::reserve_bytes() const {
 }
 
 uint64_t FrameWriter::limit_bytes() const {
+  if (unlimited()) return UINT64_MAX;
   uint64_t limit = options_.max_log_bytes != 0 ? options_.max_log_bytes : UINT64_MAX;
   limit = std::min(limit, rlimit_bytes_);
   if (space_exhausted_) limit = std::min(limit, allocated_end_);
@@ -203,7 +210,7 @@ __attribute__((always_inline)) inline bool FrameWriter::accept(RecordType type, 
       index_.frames.back().first_event = event;
       first_event_pending_ = false;
     }
-  } else if (type == RecordType::kCheckpoint || type == RecordType::kEnd) {
+  } else if (noted_by_writer(type)) {
     note_checkpoint_or_end(type, event, record_bytes, payload);
   }
   return true;

@@ -110,7 +110,8 @@ class FrameWriter {
 
  private:
   // No size limit applies (the common case): max_log_bytes 0, no file-size
-  // limit, and the disk not full.
+  // limit, and the disk not full. limit_bytes() is UINT64_MAX exactly then;
+  // it and fits() both ask here first.
   bool unlimited() const {
     return options_.max_log_bytes == 0 && rlimit_bytes_ == UINT64_MAX && !space_exhausted_;
   }

@@ -130,7 +130,7 @@ inline char* write_escaped_chunk(char* p, const uint8_t* chunk, uint32_t mask) {
     std::memcpy(p, chunk + from, 16);
     p += at - from;
     const uint8_t c = chunk[at];
-    if (c == '\r' && chunk[at + 1] == '\n' && at + 1 < 16) {
+    if (c == '\r' && at + 1 < 16 && chunk[at + 1] == '\n') {
       // CRLF, two escapes on every line of a text protocol: written at once
       // (the '\n' is the next bit of mask).
       std::memcpy(p, "\\r\\n", 4);
