@@ -56,18 +56,21 @@ __attribute__((target("sse4.2"))) uint32_t extend_sse42(uint32_t crc, const uint
     data += 8;
     n -= 8;
   }
+  // The last n < 8 bytes: one step each for its 4, 2 and 1 bits.
   uint32_t c32 = static_cast<uint32_t>(c);
-  if (n >= 4) {
+  if ((n & 4) != 0) {
     uint32_t word;
     std::memcpy(&word, data, 4);
     c32 = _mm_crc32_u32(c32, word);
     data += 4;
-    n -= 4;
   }
-  while (n > 0) {
-    c32 = _mm_crc32_u8(c32, *data++);
-    --n;
+  if ((n & 2) != 0) {
+    uint16_t half;
+    std::memcpy(&half, data, 2);
+    c32 = _mm_crc32_u16(c32, half);
+    data += 2;
   }
+  if ((n & 1) != 0) c32 = _mm_crc32_u8(c32, *data);
   return ~c32;
 }
 #endif

@@ -221,15 +221,21 @@ Status FileLogReader::seek_to_event(uint64_t event) {
 
 // Inlined into take_decoded, its only caller: the per-record path makes no call
 // but the CRC.
-[[gnu::always_inline]] inline bool FileLogReader::accept(const RawRecord& raw, Record* out) {
+// With may_report false (next_records, once a record is in its batch) every
+// step that would report damage, or change the reader's state on the way
+// to it, returns kStopped first instead.
+[[gnu::always_inline]] inline FileLogReader::Taken FileLogReader::accept(const RawRecord& raw,
+                                                                         Record* out,
+                                                                         bool may_report) {
   // The damage is where the unit that decoded the record began: looked up
   // only when there is damage.
   const size_t record_pos = rpos_ - raw.record_bytes;
   const RecordTypeInfo* info = find_record_type(raw.type);
   if (info == nullptr) {
-    if (raw.type >= kFirstIgnorableType) return false;  // added by a newer minor version
+    if (raw.type >= kFirstIgnorableType) return Taken::kSkipped;  // added by a newer minor version
+    if (!may_report) return Taken::kStopped;
     note_damage(unit_offset_of(record_pos), reason::kUnknownRecordType, false, frame_offset_ + 1);
-    return false;
+    return Taken::kSkipped;
   }
   // Decoded straight into *out (the caller's record): a record that is then
   // not delivered leaves it changed, as LogReader::next allows. (A copy from
@@ -237,9 +243,10 @@ Status FileLogReader::seek_to_event(uint64_t event) {
   // waited on the narrow stores that had just filled the fields.)
   Record& record = *out;
   const char* why = nullptr;
-  if (!record_parse::decode(raw, &record, &why)) {
+  if (!record_parse::decode_known(raw, info, &record, &why)) {
+    if (!may_report) return Taken::kStopped;
     note_damage(unit_offset_of(record_pos), why, false, frame_offset_ + 1);
-    return false;
+    return Taken::kSkipped;
   }
   const RecordOrder order{record.event, info->rank};
   const bool snapshot = info->repeats();
@@ -256,7 +263,8 @@ Status FileLogReader::seek_to_event(uint64_t event) {
   if (resynced_) {
     // A crash flush repeats records already read; skip them. The first new
     // record must continue the sequence, or events were lost.
-    if (!after) return false;
+    if (!after) return Taken::kSkipped;
+    if (!may_report) return Taken::kStopped;
     resynced_ = false;
     if (!in_sequence) {
       Damage gap;
@@ -273,7 +281,7 @@ Status FileLogReader::seek_to_event(uint64_t event) {
       report(damage_.size() - 1);
       if (options_.recovery != Recovery::kSalvage) {
         ended_ = true;
-        return false;
+        return Taken::kSkipped;
       }
     } else if (pending_recovery_) {
       damage_[*pending_recovery_].recovered = true;
@@ -281,12 +289,14 @@ Status FileLogReader::seek_to_event(uint64_t event) {
       pending_recovery_.reset();
     }
   } else if (!in_sequence) {
+    if (!may_report) return Taken::kStopped;
     note_damage(unit_offset_of(record_pos), reason::kOutOfSequence, false, frame_offset_ + 1);
-    return false;
+    return Taken::kSkipped;
   }
   if (end_) {
+    if (!may_report) return Taken::kStopped;
     note_damage(unit_offset_of(record_pos), reason::kAfterEnd, false, frame_offset_ + 1);
-    return false;
+    return Taken::kSkipped;
   }
   if (snapshot) {
     last_serial_ = record.snapshot.serial;
@@ -298,8 +308,8 @@ Status FileLogReader::seek_to_event(uint64_t event) {
     end_ = record;
     if (options_.follow) ended_ = true;  // the index and trailer are not needed
   }
-  if (record.event < skip_below_event_) return false;
-  return true;
+  if (record.event < skip_below_event_) return Taken::kSkipped;
+  return Taken::kDelivered;
 }
 
 // Inlined into next(), its only caller.
@@ -311,7 +321,7 @@ Status FileLogReader::seek_to_event(uint64_t event) {
       case ParseStatus::kOk:
         rpos_ += raw.record_bytes;
         raw_bytes_ += raw.record_bytes;
-        if (accept(raw, out)) return true;
+        if (accept(raw, out, true) == Taken::kDelivered) return true;
         break;
       case ParseStatus::kCorrupt:
         note_damage(unit_offset_of(rpos_), why, false, frame_offset_ + 1);
@@ -326,20 +336,82 @@ Status FileLogReader::seek_to_event(uint64_t event) {
   return false;
 }
 
+// Inlined into next_records(), its only caller: take_decoded's loop, going
+// on after a record is delivered, and leaving whatever would report damage
+// once one is (may_report: nothing is in out yet). A record or bytes left
+// so are parsed again by the next call, which reports what take_decoded
+// would have: the same bytes, the same state.
+[[gnu::always_inline]] inline size_t FileLogReader::take_decoded_records(Record* out,
+                                                                        size_t capacity) {
+  size_t n = 0;
+  while (n < capacity && rpos_ < wpos_ && !ended_) {
+    RawRecord raw;
+    const char* why = nullptr;
+    switch (record_parse::parse(records_.data() + rpos_, wpos_ - rpos_, &raw, &why)) {
+      case ParseStatus::kOk:
+        rpos_ += raw.record_bytes;
+        raw_bytes_ += raw.record_bytes;
+        switch (accept(raw, out + n, n == 0)) {
+          case Taken::kDelivered:
+            ++n;
+            break;
+          case Taken::kSkipped:
+            break;
+          case Taken::kStopped:  // for the next call, as if not parsed
+            rpos_ -= raw.record_bytes;
+            raw_bytes_ -= raw.record_bytes;
+            return n;
+        }
+        break;
+      case ParseStatus::kCorrupt:
+        if (n > 0) return n;
+        note_damage(unit_offset_of(rpos_), why, false, frame_offset_ + 1);
+        return 0;
+      case ParseStatus::kNeedMore:
+        if (!in_frame_) {
+          if (n > 0) return n;
+          note_damage(unit_offset_of(rpos_), reason::kFrameEndsInRecord, false, frame_offset_ + 1);
+        }
+        return n;
+    }
+  }
+  return n;
+}
+
+Status FileLogReader::end_status() const {
+  if (options_.recovery == Recovery::kStrict) {
+    for (const Damage& d : damage_) {
+      if (d.crash_flush && d.recovered) continue;  // what any crash leaves, repaired
+      return Status::corruption(fmt::format("damaged log at offset {}: {} ({} bytes dropped)",
+                                            d.offset, d.reason, d.dropped_bytes));
+    }
+  }
+  return source_->error();
+}
+
 Result<bool> FileLogReader::next(Record* out) {
   for (;;) {
     if (ended_) {
-      if (options_.recovery == Recovery::kStrict) {
-        for (const Damage& d : damage_) {
-          if (d.crash_flush && d.recovered) continue;  // what any crash leaves, repaired
-          return Status::corruption(fmt::format("damaged log at offset {}: {} ({} bytes dropped)",
-                                                d.offset, d.reason, d.dropped_bytes));
-        }
-      }
-      if (!source_->error().ok()) return source_->error();
+      if (Status s = end_status(); !s.ok()) return s;
       return false;
     }
     if (take_decoded(out)) return true;
+    if (ended_) continue;
+    Status s = in_frame_ ? decode_unit() : read_frame_start();
+    if (!s.ok()) return s;
+  }
+}
+
+// next()'s loop, a batch of records at a time: no more bytes are decoded
+// once a record is in out (that would move the bytes it points into).
+Result<size_t> FileLogReader::next_records(Record* out, size_t capacity) {
+  LX_ASSERT(capacity > 0);
+  for (;;) {
+    if (ended_) {
+      if (Status s = end_status(); !s.ok()) return s;
+      return size_t{0};
+    }
+    if (const size_t n = take_decoded_records(out, capacity); n > 0) return n;
     if (ended_) continue;
     Status s = in_frame_ ? decode_unit() : read_frame_start();
     if (!s.ok()) return s;

@@ -22,6 +22,7 @@ class FileLogReader final : public LogReader {
 
   const LogHeader& header() const override { return header_; }
   Result<bool> next(Record* out) override;
+  Result<size_t> next_records(Record* out, size_t capacity) override;
   const LogIndex* index() const override { return index_ ? &*index_ : nullptr; }
   bool can_seek() const override { return index() != nullptr; }
   Status seek_to_event(uint64_t event) override;
@@ -42,9 +43,23 @@ class FileLogReader final : public LogReader {
   // one is delivered (@return true: *out holds it), more bytes are needed or
   // damage ends them (the state says which).
   bool take_decoded(Record* out);
-  // Checks a parsed record's payload and order. @return true when it is
-  // delivered into *out; false when it is skipped or damaged.
-  bool accept(const RawRecord& raw, Record* out);
+  // The same for next_records: the records decoded, up to capacity of
+  // them, into out. Once one is in out it stops before a record or bytes
+  // that would report damage (left for the next call). @return how many.
+  size_t take_decoded_records(Record* out, size_t capacity);
+  // What accept did with a record.
+  enum class Taken {
+    kDelivered,  // into *out
+    kSkipped,    // not delivered (already delivered, before the seek, ignorable, damaged)
+    kStopped,    // not looked at: it would report damage and may_report was false
+  };
+  // Checks a parsed record's payload and order. May report damage only when
+  // may_report; otherwise it stops, with the reader unchanged, at the first
+  // step that would.
+  Taken accept(const RawRecord& raw, Record* out, bool may_report);
+  // next() and next_records() at the end: the error strict mode makes of
+  // the damage, or the source's read error, else ok (no more records).
+  Status end_status() const;
   Status read_frame_start();
   Status begin_zstd_frame();
   Status decode_unit();

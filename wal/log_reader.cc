@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "file_log_reader.h"
+#include "lx/assert.h"
 #include "lx/wal/segments.h"
 #include "segment_chain.h"
 
@@ -17,6 +18,13 @@ Result<std::unique_ptr<LogReader>> as_log_reader(Result<std::unique_ptr<FileLogR
 }
 
 }  // namespace
+
+Result<size_t> LogReader::next_records(Record* out, size_t capacity) {
+  LX_ASSERT(capacity > 0);
+  Result<bool> more = next(out);
+  if (!more.ok()) return more.status();
+  return size_t{more.value() ? 1u : 0u};
+}
 
 Result<std::unique_ptr<LogReader>> LogReader::open(const std::string& path,
                                                    const ReaderOptions& options) {

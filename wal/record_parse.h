@@ -156,17 +156,14 @@ inline bool take_fixed64(const uint8_t*& p, const uint8_t* end, uint64_t* value)
   return ParseStatus::kOk;
 }
 
-// decode_record (format.h).
-[[gnu::always_inline]] inline bool decode(const RawRecord& raw, Record* out, const char** reason) {
+// decode_record for a record whose type's entry the caller has found
+// (info: find_record_type(raw.type), not null), so it is not looked up again.
+[[gnu::always_inline]] inline bool decode_known(const RawRecord& raw, const RecordTypeInfo* info,
+                                                Record* out, const char** reason) {
   // Default-initialised: each field gets its default member initialiser as
   // a store (a value-initialised Record{} is a memset, padding included).
   const Record defaults;
   *out = defaults;
-  const RecordTypeInfo* info = find_record_type(raw.type);
-  if (info == nullptr) {
-    *reason = reason::kUnknownRecordType.data();
-    return false;
-  }
   out->type = info->type;
   out->event = raw.event;
   out->record_bytes = raw.record_bytes;
@@ -214,6 +211,18 @@ inline bool take_fixed64(const uint8_t*& p, const uint8_t* end, uint64_t* value)
     return false;
   }
   return true;
+}
+
+// decode_record (format.h).
+[[gnu::always_inline]] inline bool decode(const RawRecord& raw, Record* out, const char** reason) {
+  const RecordTypeInfo* info = find_record_type(raw.type);
+  if (info == nullptr) {
+    const Record defaults;  // as decode_known stores first
+    *out = defaults;
+    *reason = reason::kUnknownRecordType.data();
+    return false;
+  }
+  return decode_known(raw, info, out, reason);
 }
 
 }  // namespace record_parse

@@ -183,6 +183,34 @@ Result<bool> SegmentChain::next(Record* out) {
   }
 }
 
+// next()'s loop over the segment's batches: each record goes through the
+// same tests as there, and those kept move up in out.
+Result<size_t> SegmentChain::next_records(Record* out, size_t capacity) {
+  for (;;) {
+    if (ended_) return size_t{0};
+    if (!reader_) {
+      if (Status opened = open_segment(current_); !opened.ok()) return opened;
+    }
+    Result<size_t> got = reader_->next_records(out, capacity);
+    if (!got.ok()) return got.status();
+    if (got.value() == 0) {
+      if (Status s = end_of_segment(); !s.ok()) return s;
+      continue;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < got.value(); ++i) {
+      const Record& r = out[i];
+      // The end records between segments are the chain's seams, not its end.
+      if (r.type == RecordType::kEnd && current_ + 1 < segments_.size()) continue;
+      if (is_event(r.type)) last_event_ = r.event;
+      if (r.event < skip_below_) continue;
+      if (kept != i) out[kept] = r;
+      ++kept;
+    }
+    if (kept > 0) return kept;
+  }
+}
+
 Status SegmentChain::seek_to_event(uint64_t event) {
   size_t i = 0;
   for (size_t k = 0; k < segments_.size(); ++k)

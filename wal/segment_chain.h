@@ -25,6 +25,7 @@ class SegmentChain final : public LogReader {
 
   const LogHeader& header() const override { return segments_.front().header; }
   Result<bool> next(Record* out) override;
+  Result<size_t> next_records(Record* out, size_t capacity) override;
   const LogIndex* index() const override { return index_ ? &*index_ : nullptr; }
   bool can_seek() const override { return true; }
   Status seek_to_event(uint64_t event) override;

@@ -38,6 +38,8 @@ class DumpPrinter {
   // Takes every record in log order; prints the selected ones. A
   // notify_accept waits for its accept_result, whose chid its line shows.
   void take(const wal::Record& record);
+  // take() for each of records[0..n), in order (a batch from the reader).
+  void take_records(const wal::Record* records, size_t n);
   // Prints a notify_accept still waiting (the log ended after it) and writes
   // every line still buffered to out.
   void finish();
@@ -50,7 +52,12 @@ class DumpPrinter {
   // nullopt argument with a byte store that a wider load then waits on, once
   // per record).
   bool selected(const wal::Record& record, const int32_t* accepted_chid) const;
+  // take()'s work for one record, inlined into take_records' loop.
+  void take_one(const wal::Record& record);
+  // Prints a selected record (emit_one: inlined where take_one prints the
+  // record it was given; emit: for the rest).
   void emit(const wal::Record& record, const int32_t* accepted_chid);
+  void emit_one(const wal::Record& record, const int32_t* accepted_chid);
   void write_lines();
   // Room for chars more characters after the lines gathered: @return where
   // they go (lines_bytes_ says how many were used).
@@ -98,6 +105,10 @@ class DumpPrinter {
   char event_text_[24] = {};
   size_t event_text_bytes_ = 0;  // 0: none yet
   uint64_t event_hundreds_ = 0;  // the number event_text_ holds
+  // The last event number of 100 or more written, and its last two digits:
+  // the next one is mostly the same or one more, found without a division.
+  uint64_t event_last_ = 0;
+  uint32_t event_low_ = 0;
 };
 
 }  // namespace lx::tools

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <span>
 #include <vector>
 
 #include "dump_printer.h"
@@ -20,6 +21,8 @@ namespace lx::tools {
 namespace {
 
 constexpr const char* kTool = "lxdump";
+// Records taken from the reader per call.
+constexpr size_t kBatchRecords = 64;
 
 // A record copied out of the reader (whose bytes live only until its next call).
 struct OwnedRecord {
@@ -112,26 +115,37 @@ int Dump::dump() {
   diag_.start_progress(index != nullptr ? index->event_count : 0);
   std::vector<OwnedRecord> last_group;  // "end" without an index: the last event's records
   uint64_t last_event = 0;
-  wal::Record record;
-  for (;;) {
-    auto more = reader.next(&record);
-    if (!more.ok()) {
+  // The reader hands out the records of a decoded block many at a time
+  // (next_records): no call into it per record.
+  std::vector<wal::Record> batch(kBatchRecords);
+  for (bool reading = true; reading;) {
+    auto got = reader.next_records(batch.data(), batch.size());
+    if (!got.ok()) {
       printer.finish();
       printed_ = printer.printed();
-      return read_error(more.status());
+      return read_error(got.status());
     }
-    if (!more.value()) break;
-    if (wal::is_event(record.type)) {
-      last_event = record.event;
-      diag_.progress(last_event);
+    if (got.value() == 0) break;
+    // The records up to the first past the range go to the printer at once.
+    size_t taken = 0;
+    for (const wal::Record& record : std::span(batch.data(), got.value())) {
+      const bool event = wal::is_event(record.type);
+      if (event) {
+        last_event = record.event;
+        diag_.progress(last_event);
+      }
+      if (range.end) {
+        if (event) last_group.clear();
+        last_group.push_back({record, {record.bytes.begin(), record.bytes.end()}});
+        continue;
+      }
+      if (!options_.stats && event && record.event > range.last) {
+        reading = false;
+        break;
+      }
+      ++taken;
     }
-    if (range.end) {
-      if (wal::is_event(record.type)) last_group.clear();
-      last_group.push_back({record, {record.bytes.begin(), record.bytes.end()}});
-      continue;
-    }
-    if (!options_.stats && wal::is_event(record.type) && record.event > range.last) break;
-    printer.take(record);
+    if (!range.end) printer.take_records(batch.data(), taken);
   }
   diag_.end_progress();
   if (range.end && !last_group.empty()) {

@@ -101,6 +101,20 @@ class LogReader {
   // reader may have decoded a record there that it did not deliver).
   virtual Result<bool> next(Record* out) = 0;
 
+  // Reads the next records into out[0..n), at most capacity (>= 1) of them:
+  // the records next() would return one call at a time, the same ones in
+  // the same order, for a loop that takes many per call (lxdump). Damage is
+  // reported (on_damage, damage()) at the same point in the records as
+  // next() reports it: a call that has put a record in out returns before
+  // it would report any, so damage met after a record is reported in a
+  // later call, after that record was handed out. The bytes of every record
+  // in out stay valid until the next call of next() or next_records().
+  // @return n >= 1; 0 at the end of the log (including a tolerated damage);
+  // kCorrupt or kIo as next() (with no records: they come in the calls
+  // before). Unless it returns n, out holds nothing to use. This default
+  // returns one record a call, through next().
+  virtual Result<size_t> next_records(Record* out, size_t capacity);
+
   // The index of a cleanly closed seekable log (of a chain: every
   // segment's, merged, when each has one), else null.
   virtual const LogIndex* index() const = 0;
