@@ -11,6 +11,7 @@
 #include <set>
 
 #include "log_builder.h"
+#include "read_trace.h"
 #include "lx/wal/byte_source.h"
 #include "lx/wal/crc32c.h"
 #include "wal_test_util.h"
@@ -407,5 +408,28 @@ TEST_CASE("damage anywhere loses nothing that a cut at the same offset keeps",
     CHECK(b.records.size() >= a.records.size());
     for (size_t k = 0; k < a.records.size() && k < b.records.size(); ++k)
       CHECK(b.records[k].bytes == a.records[k].bytes);
+  }
+}
+
+TEST_CASE("next_records gives next()'s records and damage reports, in the same order, for every damage reason",
+          "[wal][reader][contract][next_records]") {
+  // Each input holds a few records before its damage: a batch must stop
+  // before the damage and leave its report to the next call.
+  for (const Case& c : cases()) {
+    for (Recovery recovery : {Recovery::kTolerant, Recovery::kStrict, Recovery::kSalvage}) {
+      const OpenReader open = [&](const ReaderOptions& options) {
+        return LogReader::open_source(memory_source(c.input()), options);
+      };
+      ReaderOptions options;
+      options.recovery = recovery;
+      const ReadTrace one = trace_read(open, options, 0);
+      for (size_t capacity : {1, 2, 3, 64}) {
+        CAPTURE(c.reason, static_cast<int>(recovery), capacity);
+        const ReadTrace batched = trace_read(open, options, capacity);
+        CHECK(batched.items == one.items);
+        CHECK(batched.error == one.error);
+        CHECK(batched == one);
+      }
+    }
   }
 }

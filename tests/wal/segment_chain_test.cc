@@ -11,6 +11,7 @@
 
 #include "lx/wal/log_snapshots.h"
 #include "lx/wal/segments.h"
+#include "read_trace.h"
 #include "wal_test_util.h"
 
 using namespace lx::wal;
@@ -366,4 +367,33 @@ TEST_CASE("a last segment that got no event ends after the event before it", "[w
   auto chain = LogReader::open(dir);
   REQUIRE(chain.ok());
   CHECK(chain.value()->index()->event_count == 5);
+}
+
+TEST_CASE("a directory of segments reads the same through next_records", "[wal][segments][next_records]") {
+  // The chain's batches: the seams' end records hidden, events before a
+  // seek skipped, a gap between segments and a damaged segment reported
+  // between the same records as next() reports them.
+  TempDir dir;
+  const std::string logs = dir.path("rec");
+  const Recorded rec = record_segments(logs, 600, 150);
+  REQUIRE(rec.paths.size() == 4);
+  const OpenReader open = [&](const ReaderOptions& o) { return LogReader::open(logs, o); };
+  auto same = [&](Recovery recovery, const std::function<void(LogReader&)>& before = {}) {
+    ReaderOptions options;
+    options.recovery = recovery;
+    const ReadTrace one = trace_read(open, options, 0, before);
+    CHECK_FALSE(one.items.empty());
+    for (size_t capacity : {1, 3, 64}) {
+      CAPTURE(static_cast<int>(recovery), capacity);
+      CHECK(trace_read(open, options, capacity, before) == one);
+    }
+  };
+  CHECK(trace_read(open, {}, 64).items.size() > 600);  // every event and more
+  for (Recovery recovery : {Recovery::kTolerant, Recovery::kStrict, Recovery::kSalvage}) same(recovery);
+  for (uint64_t event : {1, 149, 150, 151, 450, 600})
+    same(Recovery::kTolerant, [event](LogReader& r) { REQUIRE(r.seek_to_event(event).ok()); });
+  flip_byte(rec.paths[1], file_size(rec.paths[1]) / 2);
+  for (Recovery recovery : {Recovery::kTolerant, Recovery::kStrict, Recovery::kSalvage}) same(recovery);
+  REQUIRE(::unlink(rec.paths[2].c_str()) == 0);
+  for (Recovery recovery : {Recovery::kTolerant, Recovery::kSalvage}) same(recovery);
 }
