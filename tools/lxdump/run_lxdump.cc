@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -126,9 +127,23 @@ int Dump::dump() {
       return read_error(got.status());
     }
     if (got.value() == 0) break;
+    const std::span<const wal::Record> records(batch.data(), got.value());
+    if (!range.end && !diag_.progress_on() &&
+        (options_.stats || range.last == std::numeric_limits<uint64_t>::max())) {
+      // Every record goes to the printer (no event is past the range); only
+      // the last event number is wanted.
+      for (size_t i = records.size(); i-- > 0;) {
+        if (wal::is_event(records[i].type)) {
+          last_event = records[i].event;
+          break;
+        }
+      }
+      printer.take_records(records.data(), records.size());
+      continue;
+    }
     // The records up to the first past the range go to the printer at once.
     size_t taken = 0;
-    for (const wal::Record& record : std::span(batch.data(), got.value())) {
+    for (const wal::Record& record : records) {
       const bool event = wal::is_event(record.type);
       if (event) {
         last_event = record.event;

@@ -48,6 +48,9 @@ class Diagnostics {
     if (!progress_on_ || (++progress_calls_ & 4095u) != 0) return;
     redraw(done);
   }
+  // False while progress() would do nothing (no terminal, not started): a
+  // caller may then skip its calls.
+  bool progress_on() const { return progress_on_; }
   // Clears the line; later progress calls draw nothing until started again.
   void end_progress();
   bool terminal() const { return terminal_; }

@@ -87,6 +87,13 @@ class TextCursor {
       }
       return;
     }
+    if (value < 1000) {  // many sizes (a reply's 127 bytes): one digit and a pair
+      const uint64_t hundreds = value / 100;
+      at_[0] = static_cast<char>('0' + hundreds);
+      std::memcpy(at_ + 1, text_cursor_detail::kDigitPairs.text + 2 * (value - 100 * hundreds), 2);
+      at_ += 3;
+      return;
+    }
     const int digits = text_cursor_detail::decimal_digits(value);
     at_ += digits;
     put_digits_before(at_, value);
