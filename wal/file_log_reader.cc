@@ -342,7 +342,7 @@ Status FileLogReader::seek_to_event(uint64_t event) {
 // so are parsed again by the next call, which reports what take_decoded
 // would have: the same bytes, the same state.
 [[gnu::always_inline]] inline size_t FileLogReader::take_decoded_records(Record* out,
-                                                                        size_t capacity) {
+                                                                         size_t capacity) {
   size_t n = 0;
   while (n < capacity && rpos_ < wpos_ && !ended_) {
     RawRecord raw;

@@ -140,8 +140,8 @@ TEST_CASE("next_records stops before damage in the middle of a decoded block",
   }
   {
     LogBuilder b;
-    b.zstd_frame(concat({recv_records(1, 10), raw_record({70, 10, 0}), recv_records(11, 20),
-                         end_record(20)}));
+    b.zstd_frame(concat(
+        {recv_records(1, 10), raw_record({70, 10, 0}), recv_records(11, 20), end_record(20)}));
     b.index_and_trailer(20);
     logs.push_back(b.bytes());
   }
@@ -258,7 +258,8 @@ TEST_CASE("LogReader's default next_records is next() one record a call",
   auto bytes = sample_log(dir, 1500, 8u << 10);
   bytes[bytes.size() / 2] ^= 4;
   for (Recovery recovery : kModes) {
-    const OpenReader open = [&](const ReaderOptions& options) -> lx::Result<std::unique_ptr<LogReader>> {
+    const OpenReader open =
+        [&](const ReaderOptions& options) -> lx::Result<std::unique_ptr<LogReader>> {
       auto inner = LogReader::open_source(memory_source(bytes), options);
       if (!inner.ok()) return inner.status();
       return std::unique_ptr<LogReader>(new ForwardingReader(std::move(inner).value()));

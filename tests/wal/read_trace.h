@@ -21,15 +21,16 @@ namespace lx::wal::test {
 
 inline std::string describe_record(const Record& r) {
   std::ostringstream s;
-  s << "R " << static_cast<int>(r.type) << " #" << r.event << " clock="
-    << std::bit_cast<uint64_t>(r.clock_seconds) << " ch=" << r.chid << " port=" << r.port
-    << " count=" << r.byte_count << " fig=" << r.figures.event_count << "," << r.figures.memhash
-    << "," << r.figures.outhash << "," << r.figures.heap_bytes_in_use
+  s << "R " << static_cast<int>(r.type) << " #" << r.event
+    << " clock=" << std::bit_cast<uint64_t>(r.clock_seconds) << " ch=" << r.chid
+    << " port=" << r.port << " count=" << r.byte_count << " fig=" << r.figures.event_count << ","
+    << r.figures.memhash << "," << r.figures.outhash << "," << r.figures.heap_bytes_in_use
     << " end=" << static_cast<int>(r.end_reason) << "," << r.end_detail
     << " snap=" << r.snapshot.serial << "," << r.snapshot.event << ","
     << static_cast<int>(r.snapshot.flags) << " rb=" << r.record_bytes << " fo=" << r.frame_offset
     << " bytes=" << r.bytes.size() << ":";
-  for (uint8_t b : r.bytes) s << static_cast<char>('a' + (b & 15)) << static_cast<char>('a' + (b >> 4));
+  for (uint8_t b : r.bytes)
+    s << static_cast<char>('a' + (b & 15)) << static_cast<char>('a' + (b >> 4));
   return s.str();
 }
 
@@ -56,8 +57,7 @@ struct ReadTrace {
   }
 };
 
-using OpenReader =
-    std::function<Result<std::unique_ptr<LogReader>>(const ReaderOptions& options)>;
+using OpenReader = std::function<Result<std::unique_ptr<LogReader>>(const ReaderOptions& options)>;
 
 // capacity 0: next(); else next_records with that capacity. before_read
 // (optional) runs on the opened reader first (a seek).

@@ -11,9 +11,9 @@
 #include <set>
 
 #include "log_builder.h"
-#include "read_trace.h"
 #include "lx/wal/byte_source.h"
 #include "lx/wal/crc32c.h"
+#include "read_trace.h"
 #include "wal_test_util.h"
 
 using namespace lx::wal;
@@ -411,8 +411,10 @@ TEST_CASE("damage anywhere loses nothing that a cut at the same offset keeps",
   }
 }
 
-TEST_CASE("next_records gives next()'s records and damage reports, in the same order, for every damage reason",
-          "[wal][reader][contract][next_records]") {
+TEST_CASE(
+    "next_records gives next()'s records and damage reports, in the same order, for every damage "
+    "reason",
+    "[wal][reader][contract][next_records]") {
   // Each input holds a few records before its damage: a batch must stop
   // before the damage and leave its report to the next call.
   for (const Case& c : cases()) {

@@ -369,7 +369,8 @@ TEST_CASE("a last segment that got no event ends after the event before it", "[w
   CHECK(chain.value()->index()->event_count == 5);
 }
 
-TEST_CASE("a directory of segments reads the same through next_records", "[wal][segments][next_records]") {
+TEST_CASE("a directory of segments reads the same through next_records",
+          "[wal][segments][next_records]") {
   // The chain's batches: the seams' end records hidden, events before a
   // seek skipped, a gap between segments and a damaged segment reported
   // between the same records as next() reports them.
@@ -389,11 +390,13 @@ TEST_CASE("a directory of segments reads the same through next_records", "[wal][
     }
   };
   CHECK(trace_read(open, {}, 64).items.size() > 600);  // every event and more
-  for (Recovery recovery : {Recovery::kTolerant, Recovery::kStrict, Recovery::kSalvage}) same(recovery);
+  for (Recovery recovery : {Recovery::kTolerant, Recovery::kStrict, Recovery::kSalvage})
+    same(recovery);
   for (uint64_t event : {1, 149, 150, 151, 450, 600})
     same(Recovery::kTolerant, [event](LogReader& r) { REQUIRE(r.seek_to_event(event).ok()); });
   flip_byte(rec.paths[1], file_size(rec.paths[1]) / 2);
-  for (Recovery recovery : {Recovery::kTolerant, Recovery::kStrict, Recovery::kSalvage}) same(recovery);
+  for (Recovery recovery : {Recovery::kTolerant, Recovery::kStrict, Recovery::kSalvage})
+    same(recovery);
   REQUIRE(::unlink(rec.paths[2].c_str()) == 0);
   for (Recovery recovery : {Recovery::kTolerant, Recovery::kSalvage}) same(recovery);
 }

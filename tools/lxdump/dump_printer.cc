@@ -284,9 +284,9 @@ std::string DumpPrinter::end_line(const wal::Record& r) {
 }
 
 [[gnu::always_inline]] inline char* DumpPrinter::write_text_line(char* at,
-                                                                const wal::RecordTypeInfo& info,
-                                                                const wal::Record& r,
-                                                                const int32_t* accepted_chid) {
+                                                                 const wal::RecordTypeInfo& info,
+                                                                 const wal::Record& r,
+                                                                 const int32_t* accepted_chid) {
   // Field by field with plain stores into room reserved for the whole line:
   // this runs once per record. (A local cursor, so its position stays in a
   // register; the functions it calls return the end of what they wrote.)
