@@ -237,7 +237,7 @@ def test_follow_ends_when_the_recorder_is_killed():
     check(b"torn" in err or b"without an end record" in err, f"no torn-tail warning: {err}")
 
 
-def test_logs_of_older_formats_read_and_replay_as_they_did():
+def test_logs_of_older_formats_print_as_they_did():
     """Logs written before format 3.0 (record CRCs over the event number too)
     print what the lxdump of their day printed, byte for byte
     (tests/data/format-*/README.md). (Whether they replay to the same
