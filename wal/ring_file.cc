@@ -149,8 +149,7 @@ Result<RingRecovery> recover_ring_file(const std::string& log_path) {
     result.note = ring_path + " is not a staging ring; removed it";
     return result;
   }
-  RecordCrc rule;
-  if (!ring_record_crc(header->version, &rule)) {
+  if (RecordCrc rule; !ring_record_crc(header->version, &rule)) {
     // A newer lx's ring: its records are its to recover.
     return Status::corruption(ring_path + " is a staging ring of version " +
                               std::to_string(header->version) +
