@@ -44,7 +44,9 @@ bool write_crash_frame(const FileOps* ops, int fd, const StagingRing& ring, uint
   }
   const PayloadPrefix prefix = prefix_end(EndReason::kCrashed, signo);
   uint8_t record[kMaxRecordOverheadBytes + sizeof prefix.bytes];
-  const size_t n = encode_record(record, RecordType::kEnd, last_event, prefix.span(), {});
+  // Under the ring's rule: an older lx's ring ends that lx's log.
+  const size_t n = encode_record(record, RecordType::kEnd, last_event, prefix.span(), {},
+                                 ring.record_crc_rule());
   write_block(record, n, true);
   return ok;
 }

@@ -118,6 +118,7 @@ Status FileLogReader::read_header() {
   auto header = parse_header_payload({src.data() + 8, size});
   if (!header.ok()) return header.status();
   header_ = std::move(header).value();
+  crc_rule_ = record_crc_for(header_.version_major);
   // A segment starts after the event its opening snapshot is of.
   last_order_ = RecordOrder{header_.first_event - 1, record_rank(RecordType::kCheckpoint)};
   src.consume(8 + size);
@@ -317,7 +318,7 @@ Status FileLogReader::seek_to_event(uint64_t event) {
   while (rpos_ < wpos_ && !ended_) {
     RawRecord raw;
     const char* why = nullptr;
-    switch (record_parse::parse(records_.data() + rpos_, wpos_ - rpos_, &raw, &why)) {
+    switch (record_parse::parse(records_.data() + rpos_, wpos_ - rpos_, crc_rule_, &raw, &why)) {
       case ParseStatus::kOk:
         rpos_ += raw.record_bytes;
         raw_bytes_ += raw.record_bytes;
@@ -347,7 +348,7 @@ Status FileLogReader::seek_to_event(uint64_t event) {
   while (n < capacity && rpos_ < wpos_ && !ended_) {
     RawRecord raw;
     const char* why = nullptr;
-    switch (record_parse::parse(records_.data() + rpos_, wpos_ - rpos_, &raw, &why)) {
+    switch (record_parse::parse(records_.data() + rpos_, wpos_ - rpos_, crc_rule_, &raw, &why)) {
       case ParseStatus::kOk:
         rpos_ += raw.record_bytes;
         raw_bytes_ += raw.record_bytes;

@@ -83,6 +83,7 @@ class FileLogReader final : public LogReader {
   std::unique_ptr<SourceWindow> source_;
   ReaderOptions options_;
   LogHeader header_;
+  RecordCrc crc_rule_ = kWrittenRecordCrc;  // what the records' CRCs cover, by header_'s version
   std::optional<LogIndex> index_;
   ZSTD_DCtx_s* dctx_ = nullptr;
 

@@ -92,8 +92,9 @@ void encode_raw_block_header(uint8_t out[kBlockHeaderBytes], size_t bytes, bool 
   out[2] = static_cast<uint8_t>(header >> 16);
 }
 
-ParseStatus parse_record(const uint8_t* p, size_t avail, RawRecord* out, const char** reason) {
-  return record_parse::parse(p, avail, out, reason);
+ParseStatus parse_record(const uint8_t* p, size_t avail, RecordCrc rule, RawRecord* out,
+                         const char** reason) {
+  return record_parse::parse(p, avail, rule, out, reason);
 }
 
 bool decode_record(const RawRecord& raw, Record* out, const char** reason) {

@@ -306,6 +306,13 @@ size_t FrameWriter::add_run(const uint8_t* records, size_t from, size_t bytes, u
   while (at < limit && bytes - at >= 9) {
     const uint8_t* p = records + at;
     const size_t avail = bytes - at;
+    // The producer wrote these bytes on another core a moment ago; this loop
+    // is the first to read them, one record's length after another, so
+    // without a prefetch it waits on each cache line in turn (zstd then reads
+    // them from the cache). 1 KiB ahead: the writer thread's CPU per MB of
+    // records fell by 15 % (writer_bench, Xeon, 2 Dec); 512 B to 4 KiB gave
+    // the same.
+    __builtin_prefetch(p + 1024);
     const uint8_t kind = p[0] < kRunKinds.size() ? kRunKinds[p[0]] : uint8_t{kRunEnds};
     if (kind == kRunEnds) break;
     uint64_t word;

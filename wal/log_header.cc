@@ -84,9 +84,8 @@ std::vector<uint8_t> skippable_frame(uint32_t magic, std::span<const uint8_t> pa
 std::vector<uint8_t> encode_header_frame(const LogHeader& header) {
   std::vector<uint8_t> p(kFixedBytes, 0);
   std::memcpy(p.data(), kHeaderMagic, 8);
-  const FormatVersion version = format_version_for(header.first_event);
-  put_u16(&p[8], version.major);
-  put_u16(&p[10], version.minor);
+  put_u16(&p[8], kFormatMajor);
+  put_u16(&p[10], kFormatMinor);
   // p[12..16) flags and p[20..24) reserved stay zero.
   put_u32(&p[16], header.engine_abi_version);
   put_u64(&p[24], header.seed);

@@ -100,8 +100,8 @@ Result<std::unique_ptr<LogWriter>> LogWriter::open(const std::string& path, cons
 Status LogWriter::start(int fd) {
   fd_ = fd;
   LogHeader& h = header_;
-  h.version_major = format_version_for(h.first_event).major;
-  h.version_minor = format_version_for(h.first_event).minor;
+  h.version_major = kFormatMajor;
+  h.version_minor = kFormatMinor;
   if (h.host_name.empty()) {
     char name[256] = {};
     if (::gethostname(name, sizeof name - 1) == 0) h.host_name = name;
@@ -397,7 +397,7 @@ void LogWriter::process_oversize() {
   const uint64_t payload_bytes = o.prefix.size() + o.data.size();
   uint8_t header[kMaxRecordOverheadBytes];
   const size_t n = encode_record_header(header, o.type, o.event, payload_bytes);
-  uint32_t crc = crc32c_extend(0, header, n);
+  uint32_t crc = record_crc(kWrittenRecordCrc, header, varint_bytes(o.event), n);
   crc = crc32c_extend(crc, o.prefix.data(), o.prefix.size());
   crc = crc32c_extend(crc, o.data.data(), o.data.size());
   uint8_t crc_bytes[kRecordCrcBytes];

@@ -41,9 +41,11 @@ namespace record_parse {
 }
 
 // The three varints of a record header (type, event, payload length), read
-// in order: @return the first that is not kOk, else kOk with *pos after them.
+// in order: @return the first that is not kOk, else kOk with *pos after them
+// and *event_bytes the event's share.
 [[gnu::always_inline]] inline VarintStatus read_header_varints(const uint8_t* p, size_t avail,
-                                                               uint64_t fields[3], size_t* pos) {
+                                                               uint64_t fields[3], size_t* pos,
+                                                               size_t* event_bytes_out) {
   size_t type_bytes = 0;
   size_t event_bytes = 0;
   size_t length_bytes = 0;
@@ -56,6 +58,7 @@ namespace record_parse {
   s = read_varint(p + at, avail - at, &fields[2], &length_bytes);
   if (s != VarintStatus::kOk) return s;
   *pos = at + length_bytes;
+  *event_bytes_out = event_bytes;
   return VarintStatus::kOk;
 }
 
@@ -67,7 +70,8 @@ namespace record_parse {
 inline bool read_own_record(const uint8_t* p, size_t avail, RawRecord* out) {
   uint64_t fields[3];
   size_t pos = 0;
-  if (read_header_varints(p, avail, fields, &pos) != VarintStatus::kOk) return false;
+  size_t event_bytes = 0;
+  if (read_header_varints(p, avail, fields, &pos, &event_bytes) != VarintStatus::kOk) return false;
   const uint64_t type = fields[0];
   const uint64_t length = fields[2];
   if (type == 0 || length > avail - pos || avail - pos - length < kRecordCrcBytes) return false;
@@ -115,11 +119,12 @@ inline bool take_fixed64(const uint8_t*& p, const uint8_t* end, uint64_t* value)
 }
 
 // parse_record (format.h).
-[[gnu::always_inline]] inline ParseStatus parse(const uint8_t* p, size_t avail, RawRecord* out,
-                                                const char** reason) {
+[[gnu::always_inline]] inline ParseStatus parse(const uint8_t* p, size_t avail, RecordCrc rule,
+                                                RawRecord* out, const char** reason) {
   size_t pos = 0;
+  size_t event_bytes = 0;
   uint64_t fields[3];
-  switch (read_header_varints(p, avail, fields, &pos)) {
+  switch (read_header_varints(p, avail, fields, &pos, &event_bytes)) {
     case VarintStatus::kNeedMore:
       return ParseStatus::kNeedMore;
     case VarintStatus::kBad:
@@ -144,7 +149,8 @@ inline bool take_fixed64(const uint8_t*& p, const uint8_t* end, uint64_t* value)
   const size_t total = pos + static_cast<size_t>(fields[2]) + kRecordCrcBytes;
   if (avail < total) return ParseStatus::kNeedMore;
   const size_t crc_at = total - kRecordCrcBytes;
-  if (crc32c(p, crc_at) != load_crc(p + crc_at)) {
+  // The type is one byte here (1 to 127, a minimal varint).
+  if (record_crc(rule, p, event_bytes, crc_at) != load_crc(p + crc_at)) {
     *reason = reason::kRecordChecksum.data();
     return ParseStatus::kCorrupt;
   }

@@ -93,7 +93,7 @@ Result<std::unique_ptr<RingMemory>> create_ring_file(const FileOps* ops, const s
   map_writable_now(base, map_bytes);
   auto* header = new (base) RingHeader{};
   std::memcpy(header->magic, RingHeader::kMagic, sizeof header->magic);
-  header->version = 1;
+  header->version = RingHeader::kVersion;
   header->header_bytes = RingHeader::kBytes;
   header->capacity = capacity_bytes;
   header->log_identity = identity;
@@ -148,6 +148,12 @@ Result<RingRecovery> recover_ring_file(const std::string& log_path) {
     ::unlink(ring_path.c_str());
     result.note = ring_path + " is not a staging ring; removed it";
     return result;
+  }
+  if (RecordCrc rule; !ring_record_crc(header->version, &rule)) {
+    // A newer lx's ring: its records are its to recover.
+    return Status::corruption(ring_path + " is a staging ring of version " +
+                              std::to_string(header->version) +
+                              ", newer than this lx reads; recover it with the lx that wrote it");
   }
   // Which log it belongs to: the CRC of the log's header frame.
   uint8_t frame_head[8];

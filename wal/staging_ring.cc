@@ -15,6 +15,7 @@ class HeapRingMemory final : public RingMemory {
       // thread during the first lap.
       : capacity_(capacity), bytes_(new uint8_t[RingHeader::kBytes + capacity]()) {
     header_ = new (bytes_.get()) RingHeader{};
+    header_->version = RingHeader::kVersion;
   }
   RingHeader* header() override { return header_; }
   uint8_t* records() override { return bytes_.get() + RingHeader::kBytes; }
@@ -40,6 +41,8 @@ StagingRing::StagingRing(std::unique_ptr<RingMemory> memory)
       head_(header_->head),
       tail_(header_->tail) {
   LX_ASSERT_OP(capacity_, >=, size_t{64} << 10);
+  const bool known_version = ring_record_crc(header_->version, &crc_rule_);
+  LX_ASSERT(known_version);
   head_local_ = head_.load();
   head_pos_ = static_cast<size_t>(head_local_ % capacity_);
   tail_seen_ = tail_.load();

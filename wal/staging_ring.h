@@ -26,6 +26,9 @@ namespace lx::wal {
 struct RingHeader {
   static constexpr char kMagic[8] = {'L', 'X', 'W', 'R', 'I', 'N', 'G', '1'};
   static constexpr size_t kBytes = 4096;  // the records start a page in
+  // What `version` says of the records: 1, CRCs of formats 1 and 2 (an older
+  // lx's ring, still recovered); 2, format 3's (what this code stages).
+  static constexpr uint32_t kVersion = 2;
   char magic[8];
   uint32_t version;
   uint32_t header_bytes;
@@ -39,6 +42,15 @@ struct RingHeader {
   std::atomic<uint32_t> settled;
 };
 static_assert(sizeof(RingHeader) <= RingHeader::kBytes);
+// The CRC rule of a ring of that version; false for a version this code
+// does not know (a newer lx's ring: left for it to recover).
+inline bool ring_record_crc(uint32_t version, RecordCrc* rule) {
+  if (version != 1 && version != RingHeader::kVersion) return false;
+  *rule = version == 1 ? RecordCrc::kWholeRecord : RecordCrc::kWithoutEvent;
+  return true;
+}
+static_assert(kWrittenRecordCrc == RecordCrc::kWithoutEvent,
+              "a new CRC rule needs a new RingHeader::kVersion");
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
 
 // Where a ring's header and records live; owns that memory.
@@ -55,7 +67,8 @@ std::unique_ptr<RingMemory> heap_ring_memory(size_t capacity_bytes);
 class StagingRing {
  public:
   // memory->capacity() >= 64 KiB. A fresh ring (head 0) or, for recovery,
-  // one that holds records already.
+  // one that holds records already. Its header's version is one
+  // ring_record_crc knows (a fresh ring's is RingHeader::kVersion).
   explicit StagingRing(std::unique_ptr<RingMemory> memory);
   StagingRing(const StagingRing&) = delete;
   StagingRing& operator=(const StagingRing&) = delete;
@@ -63,6 +76,8 @@ class StagingRing {
   RingHeader& header() { return *header_; }
 
   size_t capacity() const { return capacity_; }
+  // What the CRCs of the records in it cover (by its header's version).
+  RecordCrc record_crc_rule() const { return crc_rule_; }
   // Records larger than this are not staged (LogWriter hands them over).
   size_t max_record_bytes() const { return capacity_ / 2; }
 
@@ -132,7 +147,8 @@ class StagingRing {
       while (at < bytes && records[at] != 0) {
         RawRecord raw;
         const char* reason = nullptr;
-        if (parse_record(records + at, bytes - at, &raw, &reason) != ParseStatus::kOk) break;
+        if (parse_record(records + at, bytes - at, crc_rule_, &raw, &reason) != ParseStatus::kOk)
+          break;
         visit(raw, records + at);
         at += raw.record_bytes;
       }
@@ -186,6 +202,7 @@ class StagingRing {
   uint8_t* ring_;
   std::atomic<uint64_t>& head_;
   std::atomic<uint64_t>& tail_;
+  RecordCrc crc_rule_ = kWrittenRecordCrc;  // of the records in it, by the header's version
   // Producer-only copies.
   uint64_t head_local_ = 0;
   size_t head_pos_ = 0;  // head_local_ % capacity_, moved along with it (no division per record)

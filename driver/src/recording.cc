@@ -156,6 +156,8 @@ Result<std::unique_ptr<Recording>> Recording::open(const LxrunOptions& options,
   auto recovered = wal::recover_ring_file(path);
   if (recovered.ok() && !recovered.value().note.empty()) {
     std::fprintf(err, "lxrun: note: %s: %s\n", path.c_str(), recovered.value().note.c_str());
+  } else if (!recovered.ok()) {
+    std::fprintf(err, "lxrun: warning: %s\n", recovered.status().message().c_str());
   }
   auto writer = wal::LogWriter::open(path, header, writer_options);
   if (!writer.ok()) return writer.status();

@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import stat
+import struct
 import subprocess
 import tempfile
 import time
@@ -362,6 +363,30 @@ def test_record_existing_file_needs_force():
     check(run.stop() == 0, "lxrun --force did not exit 0")
     check(stat.S_IMODE(os.stat(log).st_mode) == 0o600, "--force left the old mode")
     check('"overwritten\\n"' in dump(log), "the new session is not in the log")
+
+
+def test_record_a_staging_ring_of_a_newer_lx_is_left_alone():
+    """LOG.ring of a ring version this lx does not know (a newer lx's, whose
+    records follow a CRC rule this one cannot check) is neither recovered
+    nor removed: lxdump and lxrun say so and leave it for that lx."""
+    log = log_path("newer-ring.lxw")
+    run = record_echo(log)
+    echo_round(run.port, b"before the newer ring\n")
+    check(run.stop() == 0, "lxrun did not exit 0")
+    ring = log + ".ring"
+    check(not os.path.exists(ring), "a clean stop left a ring file")
+    header = b"LXWRING1" + struct.pack("<IIQ", 3, 4096, 65536)
+    with open(ring, "wb") as f:
+        f.write(header + bytes(4096 + 65536 - len(header)))
+    code, out, err = tool(LXDUMP, log)
+    want = "is a staging ring of version 3, newer than this lx reads"
+    check(code == 0 and want in err, f"lxdump exited {code}: {err}")
+    check('"before the newer ring\\n"' in out, "the log itself was not read")
+    check(os.path.exists(ring), "lxdump removed a newer lx's ring")
+    code, _, err = run_lxrun(["--app", lxtest.sample("echo"), "--record", log])
+    check(code == 2 and "lxrun: warning: " in err and want in err and "already exists" in err,
+          f"exit {code}: {err}")
+    check(os.path.exists(ring), "lxrun removed a newer lx's ring")
 
 
 def test_record_never_writes_through_a_symlink():

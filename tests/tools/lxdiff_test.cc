@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "header_diff.h"
 #include "lx/exit_code.h"
 #include "lxreplay_session.h"
 #include "run_lxdiff.h"
@@ -167,6 +168,30 @@ TEST_CASE("lxdiff exits 3 on a log it cannot read", "[lxdiff]") {
   Captured foreign = diff(junk, good);
   CHECK(foreign.code == kExitUnreadable);
   CHECK(has(foreign.err, "not an lx log"));
+}
+
+TEST_CASE("lxdiff notes a different format version but does not count it", "[lxdiff]") {
+  // A 1.3 log and its replay recorded as 3.0 hold the same session: only
+  // their bytes are encoded differently.
+  wal::LogHeader a;
+  a.version_major = 1;
+  a.version_minor = 3;
+  wal::LogHeader b = a;
+  b.version_major = 3;
+  b.version_minor = 0;
+  const std::vector<HeaderFieldDiff> diffs = diff_headers(a, b);
+  REQUIRE(diffs.size() == 2);
+  for (const HeaderFieldDiff& d : diffs) {
+    CAPTURE(d.field);
+    CHECK_FALSE(d.counted);
+  }
+  CHECK(diffs[0].field == "format_version_major");
+  CHECK(diffs[0].a == "1");
+  CHECK(diffs[0].b == "3");
+  b = a;
+  b.seed = a.seed + 1;
+  REQUIRE(diff_headers(a, b).size() == 1);
+  CHECK(diff_headers(a, b)[0].counted);
 }
 
 }  // namespace lx::tools::test

@@ -106,7 +106,7 @@ TEST_CASE("lxdump prints a header block and one line per event", "[lxdump]") {
   const Output o = dump(options);
   CHECK(o.code == 0);
   CHECK(o.err.empty());
-  CHECK_THAT(o.out, Catch::StartsWith("# lx log " + path + " (format 1.3)\n"));
+  CHECK_THAT(o.out, Catch::StartsWith("# lx log " + path + " (format 3.0)\n"));
   CHECK_THAT(o.out, Catch::Contains("# seed 7,"));
   CHECK_THAT(o.out, Catch::Contains("\n# limits: none recorded\n"));
   const std::vector<std::string> expected = {

@@ -237,6 +237,22 @@ def test_follow_ends_when_the_recorder_is_killed():
     check(b"torn" in err or b"without an end record" in err, f"no torn-tail warning: {err}")
 
 
+def test_logs_of_older_formats_print_as_they_did():
+    """Logs written before format 3.0 (record CRCs over the event number too)
+    print what the lxdump of their day printed, byte for byte
+    (tests/data/format-*/README.md). (Whether they replay to the same
+    checkpoints depends on the engine build, not on the reader.)"""
+    for folder, name in [("format-1.0", "http.lxw"), ("format-2.0", "http.lxw"),
+                         ("format-2.0", "segments/")]:
+        where = os.path.join(DATA, folder)
+        want = open(os.path.join(where, name.rstrip("/").removesuffix(".lxw") + ".dump.txt")).read()
+        got = subprocess.run([LXDUMP, name, "--checkpoints"], cwd=where, capture_output=True,
+                             text=True, timeout=60)
+        check(got.returncode == 0 and got.stdout == want,
+              f"{folder}/{name}: lxdump exited {got.returncode}, {got.stderr}\n"
+              f"{got.stdout[:2000]}")
+
+
 def test_lxrun_record_to_standard_output_is_refused():
     code, out, err = run(LXRUN, "--app", lxtest.sample("echo"), "--record", "-")
     check(code == 2 and "--record -" in err and "give a file path" in err, f"{code}\n{err}")

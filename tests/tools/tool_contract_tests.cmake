@@ -15,7 +15,8 @@ if(Python3_Interpreter_FOUND AND TARGET lxrun AND TARGET lxreplay AND TARGET lxd
                test_a_damaged_index_is_reported_and_strict_fails
                test_a_damaged_trailer_replays_like_a_missing_one
                test_follow_ends_when_the_recorder_is_killed
-               test_lxrun_record_to_standard_output_is_refused)
+               test_lxrun_record_to_standard_output_is_refused
+               test_logs_of_older_formats_print_as_they_did)
     string(REGEX REPLACE "^test_" "" short "${test}")
     string(REPLACE "_" " " short "${short}")
     add_test(NAME "tools: ${short}"

@@ -99,4 +99,5 @@ TEST_CASE("the reader keeps its contract on every fuzz finding", "[wal][fuzz]") 
 TEST_CASE("the reader keeps its contract on the logs of tests/data", "[wal][fuzz]") {
   CHECK(check_every_file(LX_TEST_DATA_DIR "/regress", ".lxw") > 0);
   CHECK(check_every_file(LX_TEST_DATA_DIR "/format-1.0", ".lxw") > 0);
+  CHECK(check_every_file(LX_TEST_DATA_DIR "/format-2.0", ".lxw") > 0);
 }

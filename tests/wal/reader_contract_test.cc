@@ -59,10 +59,15 @@ std::vector<uint8_t> with_frame(const std::vector<uint8_t>& records) {
   return b.bytes();
 }
 
-// A record with a valid CRC over arbitrary header and payload bytes.
+// A record with a valid CRC (under the written rule) over arbitrary header
+// and payload bytes: a one-byte type, then the event varint.
 std::vector<uint8_t> raw_record(std::vector<uint8_t> head_and_payload) {
+  size_t event_bytes = 1;
+  while (event_bytes < head_and_payload.size() - 1 && head_and_payload[event_bytes] >= 0x80)
+    ++event_bytes;
   uint8_t crc[4];
-  put_u32(crc, crc32c(head_and_payload.data(), head_and_payload.size()));
+  put_u32(crc, record_crc(kWrittenRecordCrc, head_and_payload.data(), event_bytes,
+                          head_and_payload.size()));
   head_and_payload.insert(head_and_payload.end(), crc, crc + 4);
   return head_and_payload;
 }
@@ -409,6 +414,29 @@ TEST_CASE("damage anywhere loses nothing that a cut at the same offset keeps",
     for (size_t k = 0; k < a.records.size() && k < b.records.size(); ++k)
       CHECK(b.records[k].bytes == a.records[k].bytes);
   }
+}
+
+TEST_CASE("a format 3 record whose event number alone was changed is out of sequence",
+          "[wal][reader][contract]") {
+  // Format 3's CRC leaves the event number out: the sequence check is what
+  // refuses a wrong one. Events 1..5, the third's number rewritten to 4 with
+  // its CRC kept (one varint byte either way).
+  std::vector<uint8_t> records = clock_records(1, 5);
+  size_t at = 0;
+  for (int i = 0; i < 2; ++i) {
+    RawRecord raw;
+    const char* why = nullptr;
+    REQUIRE(parse_record(records.data() + at, records.size() - at, kWrittenRecordCrc, &raw, &why) ==
+            ParseStatus::kOk);
+    at += raw.record_bytes;
+  }
+  REQUIRE(records[at + 1] == 3);
+  records[at + 1] = 4;
+  const Read r = read_bytes(with_frame(records), Recovery::kTolerant);
+  REQUIRE(r.opened);
+  CHECK(r.records.size() == 2);
+  CHECK(has_reason(r, reason::kOutOfSequence));
+  CHECK_FALSE(has_reason(r, reason::kRecordChecksum));
 }
 
 TEST_CASE(

@@ -1,9 +1,11 @@
 // A recorder killed with SIGKILL loses nothing it had staged: its records
 // survive in LOG.ring (a shared file mapping) and the next open of the log
 // appends them. Also: a ring file is removed when it has nothing to add,
-// left alone while its writer lives, and in memory from the start.
+// left alone while its writer lives, and in memory from the start; an older
+// lx's ring is recovered under its own CRC rule, a newer one's left alone.
 #include "lx/wal/ring_recovery.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -14,6 +16,8 @@
 #include <fstream>
 #include <string>
 
+#include "lx/wal/log_header.h"
+#include "ring_file.h"
 #include "wal_test_util.h"
 
 using namespace lx::wal;
@@ -172,4 +176,85 @@ TEST_CASE("a new ring file is mapped in whole before the first append", "[wal][r
   REQUIRE(size_kb * 1024 >= options.staging_bytes);
   CHECK(rss_kb == size_kb);
   REQUIRE(writer.value()->close().ok());
+}
+
+namespace {
+
+// LOG as an older lx (format 1.3) left it when killed before its first
+// frame: the header frame alone, beside LOG.ring holding `events` staged
+// events of a ring of `ring_version`, each record's CRC over all its bytes
+// before the CRC (formats 1 and 2) when old_crcs.
+void leave_old_ring(const std::string& path, uint64_t events, uint32_t ring_version,
+                    bool old_crcs) {
+  std::vector<uint8_t> frame = encode_header_frame(LogHeader{});
+  put_u16(&frame[8 + 8], 1);  // version 1.3, then the header's CRC again
+  put_u16(&frame[8 + 10], 3);
+  put_u32(&frame[frame.size() - 4], crc32c(frame.data() + 8, frame.size() - 8 - 4));
+  write_file(path, frame);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  uint32_t identity = 0;
+  REQUIRE(log_identity(nullptr, fd, frame.data(), frame.size(), &identity));
+  ::close(fd);
+  auto ring = create_ring_file(nullptr, ring_file_path(path), 64u << 10, identity);
+  REQUIRE(ring.ok());
+  RingMemory& memory = *ring.value();
+  uint8_t* at = memory.records();
+  const PayloadPrefix chid = prefix_chid(RecordType::kRecvIncoming, 1);
+  for (uint64_t event = 1; event <= events; ++event) {
+    const std::string text = "request " + std::to_string(event);
+    const size_t n = encode_record(at, RecordType::kRecvIncoming, event, {chid.bytes, chid.size},
+                                   {reinterpret_cast<const uint8_t*>(text.data()), text.size()});
+    if (old_crcs) put_u32(at + n - kRecordCrcBytes, crc32c(at, n - kRecordCrcBytes));
+    at += n;
+  }
+  memory.header()->version = ring_version;
+  memory.header()->head.store(static_cast<uint64_t>(at - memory.records()));
+}
+
+}  // namespace
+
+TEST_CASE("a ring an older lx left (version 1, format 1 and 2 CRCs) is still recovered",
+          "[wal][ring][recovery]") {
+  TempDir dir;
+  const std::string path = dir.path("old.lxw");
+  leave_old_ring(path, 40, 1, true);
+  std::string note;
+  ReaderOptions options;
+  options.on_note = [&](std::string_view line) { note = line; };
+  const ReadResult r = read_log(path, options);
+  REQUIRE(r.opened);
+  CHECK_THAT(note, Catch::Contains("recovered 40 staged records"));
+  auto reader = LogReader::open(path);
+  REQUIRE(reader.ok());
+  CHECK(reader.value()->header().version_major == 1);
+  uint64_t events = 0;
+  for (const OwnedRecord& o : r.records)
+    if (is_event(o.record.type)) CHECK(o.record.event == ++events);
+  CHECK(events == 40);
+  for (const Damage& d : r.damage) FAIL_CHECK("damage at " << d.offset << ": " << d.reason);
+  CHECK(r.health == HealthState::kCrashed);
+  CHECK_FALSE(exists(ring_file_path(path)));
+
+  SECTION("the version decides the rule: the same records in a version 2 ring do not check") {
+    const std::string other = dir.path("mislabelled.lxw");
+    leave_old_ring(other, 40, RingHeader::kVersion, true);
+    const ReadResult m = read_log(other);
+    uint64_t recovered = 0;
+    for (const OwnedRecord& o : m.records) recovered += is_event(o.record.type) ? 1 : 0;
+    CHECK(recovered == 0);
+  }
+}
+
+TEST_CASE("a ring of a version this lx does not know is left for the lx that wrote it",
+          "[wal][ring][recovery]") {
+  TempDir dir;
+  const std::string path = dir.path("newer.lxw");
+  leave_old_ring(path, 10, RingHeader::kVersion + 1, false);
+  std::string note;
+  ReaderOptions options;
+  options.on_note = [&](std::string_view line) { note = line; };
+  const ReadResult r = read_log(path, options);
+  CHECK_THAT(note, Catch::Contains("a staging ring of version 3, newer than this lx reads"));
+  CHECK(exists(ring_file_path(path)));
 }

@@ -174,8 +174,8 @@ TEST_CASE("a directory of segments reads as one log", "[wal][segments]") {
   REQUIRE(reader.ok());
   CHECK(reader.value()->segment_count() == 5);
   CHECK(reader.value()->header().segment == 1);
-  CHECK(reader.value()->header().version_major == 1);  // a 1.x reader reads the first
-  CHECK(reader.value()->header().version_minor == 3);
+  CHECK(reader.value()->header().version_major == 3);  // every segment is 3.0
+  CHECK(reader.value()->header().version_minor == 0);
   CHECK(reader.value()->header().recording_id == kRecording);
   REQUIRE(reader.value()->index() != nullptr);
   CHECK(reader.value()->index()->event_count == 95);
@@ -230,8 +230,8 @@ TEST_CASE("a segment reads alone from its first event", "[wal][segments]") {
   REQUIRE(reader.ok());
   CHECK(reader.value()->header().first_event == 41);
   CHECK(reader.value()->header().segment == 3);
-  // No 1.x reader can read a segment that begins after event 1: it says 2.0.
-  CHECK(reader.value()->header().version_major == 2);
+  // A segment that begins after event 1 is 3.0 too (2.0 before format 3).
+  CHECK(reader.value()->header().version_major == 3);
   CHECK(reader.value()->segment_count() == 1);
 }
 

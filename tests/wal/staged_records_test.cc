@@ -84,7 +84,9 @@ size_t add_one_by_one(FrameWriter& frames, const uint8_t* records, size_t bytes,
   while (at < bytes && at < budget) {
     RawRecord raw;
     const char* reason = nullptr;
-    if (parse_record(records + at, bytes - at, &raw, &reason) != ParseStatus::kOk) break;
+    if (parse_record(records + at, bytes - at, kWrittenRecordCrc, &raw, &reason) !=
+        ParseStatus::kOk)
+      break;
     frames.add_staged(static_cast<RecordType>(raw.type), raw.event, records + at, raw.record_bytes,
                       {raw.payload, raw.payload_bytes});
     at += raw.record_bytes;
@@ -104,8 +106,8 @@ std::vector<uint8_t> write_log(const std::string& path, const Stream& stream,
     header.limits = AppLimits{};
     header.segment = 2;
   }
-  header.version_major = format_version_for(first_event).major;
-  header.version_minor = format_version_for(first_event).minor;
+  header.version_major = kFormatMajor;
+  header.version_minor = kFormatMinor;
   header.frame_restart_bytes = options.frame_restart_bytes;
   header.max_log_bytes = options.max_log_bytes;
   const std::vector<uint8_t> header_frame = encode_header_frame(header);

@@ -149,7 +149,8 @@ TEST_CASE("records round trip through encode, parse and decode", "[wal][format]"
   const Sample s = random_record(rng);
   RawRecord raw;
   const char* reason = nullptr;
-  REQUIRE(parse_record(s.bytes.data(), s.bytes.size(), &raw, &reason) == ParseStatus::kOk);
+  REQUIRE(parse_record(s.bytes.data(), s.bytes.size(), kWrittenRecordCrc, &raw, &reason) ==
+          ParseStatus::kOk);
   CHECK(raw.record_bytes == s.bytes.size());
   Record r;
   REQUIRE(decode_record(raw, &r, &reason));
@@ -169,13 +170,55 @@ TEST_CASE("records round trip through encode, parse and decode", "[wal][format]"
   CHECK(std::vector<uint8_t>(r.bytes.begin(), r.bytes.end()) == s.data);
   // Every proper prefix needs more bytes; never a false record.
   for (size_t cut = 0; cut < s.bytes.size(); ++cut)
-    CHECK(parse_record(s.bytes.data(), cut, &raw, &reason) != ParseStatus::kOk);
-  // Any flipped bit is caught (CRC or a header check).
+    CHECK(parse_record(s.bytes.data(), cut, kWrittenRecordCrc, &raw, &reason) != ParseStatus::kOk);
+  // Any flipped bit is caught (CRC or a header check), but in the event
+  // number: format 3's CRC leaves it out, so a record may parse with another
+  // event, which the reader's sequence check refuses (reader_contract_test).
   std::vector<uint8_t> flipped = s.bytes;
   const size_t at = rng() % flipped.size();
   flipped[at] ^= static_cast<uint8_t>(1u << (rng() % 8));
   CAPTURE(at);
-  CHECK(parse_record(flipped.data(), flipped.size(), &raw, &reason) != ParseStatus::kOk);
+  const bool in_event = at >= 1 && at < 1 + varint_bytes(e.event);
+  const ParseStatus status =
+      parse_record(flipped.data(), flipped.size(), kWrittenRecordCrc, &raw, &reason);
+  if (in_event && status == ParseStatus::kOk) {
+    CHECK(raw.event != e.event);
+  } else {
+    CHECK(status != ParseStatus::kOk);
+  }
+}
+
+TEST_CASE("format 3's record CRC leaves out the event number; formats 1 and 2's covers it",
+          "[wal][format]") {
+  // docs/wal-format.md's worked example: set_clock #1 of 2026-11-23T14:05:01.250Z.
+  const std::vector<uint8_t> body = {0x01, 0x01, 0x08, 0x00, 0x00, 0x50,
+                                     0x03, 0x12, 0xc1, 0xda, 0x41};
+  CHECK(record_crc(RecordCrc::kWholeRecord, body.data(), 1, body.size()) == 0x45ee44e7u);
+  CHECK(record_crc(RecordCrc::kWithoutEvent, body.data(), 1, body.size()) == 0x9b93f5b5u);
+  CHECK(record_crc_for(1) == RecordCrc::kWholeRecord);
+  CHECK(record_crc_for(2) == RecordCrc::kWholeRecord);
+  CHECK(record_crc_for(3) == RecordCrc::kWithoutEvent);
+  // The same record at event 7 and at event 300 (a longer varint): the same
+  // CRC bytes, so zstd sees them repeat; under the old rule they differ.
+  const uint8_t text[] = {'h', 'i'};
+  const PayloadPrefix chid = prefix_chid(RecordType::kRecvIncoming, 3);
+  uint8_t a[64];
+  uint8_t b[64];
+  const size_t na = encode_record(a, RecordType::kRecvIncoming, 7, {chid.bytes, chid.size}, text);
+  const size_t nb = encode_record(b, RecordType::kRecvIncoming, 300, {chid.bytes, chid.size}, text);
+  REQUIRE(nb == na + 1);
+  CHECK(get_u32(a + na - 4) == get_u32(b + nb - 4));
+  const size_t oa = encode_record(a, RecordType::kRecvIncoming, 7, {chid.bytes, chid.size}, text,
+                                  RecordCrc::kWholeRecord);
+  const size_t ob = encode_record(b, RecordType::kRecvIncoming, 300, {chid.bytes, chid.size}, text,
+                                  RecordCrc::kWholeRecord);
+  CHECK(get_u32(a + oa - 4) != get_u32(b + ob - 4));
+  CHECK(get_u32(a + oa - 4) == crc32c(a, oa - 4));
+  // Each rule refuses the other's record.
+  RawRecord raw;
+  const char* reason = nullptr;
+  CHECK(parse_record(a, oa, RecordCrc::kWithoutEvent, &raw, &reason) == ParseStatus::kCorrupt);
+  CHECK(parse_record(a, oa, RecordCrc::kWholeRecord, &raw, &reason) == ParseStatus::kOk);
 }
 
 TEST_CASE("a record length claiming 4 GiB is corrupt at once", "[wal][format][hostile]") {
@@ -185,7 +228,7 @@ TEST_CASE("a record length claiming 4 GiB is corrupt at once", "[wal][format][ho
   n += put_varint(bytes + n, 4ull << 30);
   RawRecord raw;
   const char* reason = nullptr;
-  CHECK(parse_record(bytes, n, &raw, &reason) == ParseStatus::kCorrupt);
+  CHECK(parse_record(bytes, n, kWrittenRecordCrc, &raw, &reason) == ParseStatus::kCorrupt);
   CHECK(std::string(reason) == "record length over the 64 MiB limit");
 }
 
@@ -205,8 +248,8 @@ TEST_CASE("payloads that do not match their type are refused", "[wal][format]") 
 
 TEST_CASE("the header frame round trips and checks its version", "[wal][format]") {
   LogHeader h;
-  h.version_major = 1;  // a log that begins at event 1 is written as 1.3
-  h.version_minor = 3;
+  h.version_major = 3;  // every log is written as 3.0 (record CRCs without the event number)
+  h.version_minor = 0;
   h.engine_abi_version = 1;
   h.engine_build_id = "build-1234";
   h.seed = 42;
@@ -242,8 +285,8 @@ TEST_CASE("the header frame round trips and checks its version", "[wal][format]"
     seg.segment = 3;
     for (size_t i = 0; i < seg.recording_id.size(); ++i)
       seg.recording_id[i] = static_cast<uint8_t>(0xa0 + i);
-    seg.version_major = 2;  // a 1.x reader cannot read a segment that begins later
-    seg.version_minor = 0;
+    // A segment that begins later is 3.0 as well (it was 2.0 while a log
+    // that begins at event 1 was 1.3).
     const std::vector<uint8_t> seg_frame = encode_header_frame(seg);
     auto seg_back = parse_header_payload({seg_frame.data() + 8, seg_frame.size() - 8});
     REQUIRE(seg_back.ok());
@@ -277,7 +320,8 @@ TEST_CASE("the header frame round trips and checks its version", "[wal][format]"
     const std::vector<uint8_t> old_frame = encode_header_frame(old);
     CHECK(old_frame.size() == frame.size() - 16 - 32);
     std::vector<uint8_t> payload(old_frame.begin() + 8, old_frame.end() - 4);
-    put_u16(&payload[10], 0);  // as a 1.0 writer wrote it
+    put_u16(&payload[8], 1);  // as a 1.0 writer wrote it
+    put_u16(&payload[10], 0);
     uint8_t crc[4];
     put_u32(crc, crc32c(payload.data(), payload.size()));
     payload.insert(payload.end(), crc, crc + 4);

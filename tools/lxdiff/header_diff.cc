@@ -22,8 +22,6 @@ std::vector<HeaderFieldDiff> diff_headers(const wal::LogHeader& a, const wal::Lo
   auto field = [&](const char* name, std::string va, std::string vb, bool counted) {
     if (va != vb) diffs.push_back({name, std::move(va), std::move(vb), counted});
   };
-  field("format_version_major", std::to_string(a.version_major), std::to_string(b.version_major),
-        true);
   field("engine_abi_version", std::to_string(a.engine_abi_version),
         std::to_string(b.engine_abi_version), true);
   field("engine_build_id", a.engine_build_id, b.engine_build_id, true);
@@ -31,6 +29,10 @@ std::vector<HeaderFieldDiff> diff_headers(const wal::LogHeader& a, const wal::Lo
   field("heap_base", hex64(a.heap_base), hex64(b.heap_base), true);
   field("heap_bytes", std::to_string(a.heap_bytes), std::to_string(b.heap_bytes), true);
   field("app_source_digest", hex_bytes(a.app_source_digest), hex_bytes(b.app_source_digest), true);
+  // How the file is encoded, not what happened: a 1.3 log and its replay
+  // recorded as 3.0 hold the same session.
+  field("format_version_major", std::to_string(a.version_major), std::to_string(b.version_major),
+        false);
   field("format_version_minor", std::to_string(a.version_minor), std::to_string(b.version_minor),
         false);
   field("host_name", a.host_name, b.host_name, false);

@@ -26,4 +26,12 @@ bool crc32c_hardware_available();
 // @return the CRC32C of n bytes at data ("123456789" gives 0xE3069283).
 inline uint32_t crc32c(const uint8_t* data, size_t n) { return crc32c_extend(0, data, n); }
 
+// The CRC32C of the one byte b, bit by bit, for tables built when compiling
+// (crc32c_extend(crc32c_of_byte(b), data, n) is the CRC of b then data).
+constexpr uint32_t crc32c_of_byte(uint8_t b) {
+  uint32_t c = 0xFFFFFFFFu ^ b;
+  for (int bit = 0; bit < 8; ++bit) c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1u)));
+  return ~c;
+}
+
 }  // namespace lx::wal
