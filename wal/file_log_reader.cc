@@ -220,7 +220,7 @@ Status FileLogReader::seek_to_event(uint64_t event) {
   return ok_status();
 }
 
-// Inlined into take_decoded, its only caller: the per-record path makes no call
+// Inlined into take_decoded_records, its only caller: the per-record path makes no call
 // but the CRC.
 // With may_report false (next_records, once a record is in its batch) every
 // step that would report damage, or change the reader's state on the way
@@ -313,35 +313,13 @@ Status FileLogReader::seek_to_event(uint64_t event) {
   return Taken::kDelivered;
 }
 
-// Inlined into next(), its only caller.
-[[gnu::always_inline]] inline bool FileLogReader::take_decoded(Record* out) {
-  while (rpos_ < wpos_ && !ended_) {
-    RawRecord raw;
-    const char* why = nullptr;
-    switch (record_parse::parse(records_.data() + rpos_, wpos_ - rpos_, crc_rule_, &raw, &why)) {
-      case ParseStatus::kOk:
-        rpos_ += raw.record_bytes;
-        raw_bytes_ += raw.record_bytes;
-        if (accept(raw, out, true) == Taken::kDelivered) return true;
-        break;
-      case ParseStatus::kCorrupt:
-        note_damage(unit_offset_of(rpos_), why, false, frame_offset_ + 1);
-        return false;
-      case ParseStatus::kNeedMore:
-        if (!in_frame_) {
-          note_damage(unit_offset_of(rpos_), reason::kFrameEndsInRecord, false, frame_offset_ + 1);
-        }
-        return false;
-    }
-  }
-  return false;
-}
-
-// Inlined into next_records(), its only caller: take_decoded's loop, going
-// on after a record is delivered, and leaving whatever would report damage
-// once one is (may_report: nothing is in out yet). A record or bytes left
-// so are parsed again by the next call, which reports what take_decoded
-// would have: the same bytes, the same state.
+// Inlined into read_records, its only caller: parses and accepts the
+// records already decoded until capacity are delivered, more bytes are
+// needed or damage ends them (the state says which). After a record is
+// delivered it leaves whatever would report damage (may_report: nothing is
+// in out yet); a record or bytes left so are parsed again by the next call,
+// which reports the damage: the same bytes, the same state. With capacity 1
+// (next()) nothing is ever left so.
 [[gnu::always_inline]] inline size_t FileLogReader::take_decoded_records(Record* out,
                                                                          size_t capacity) {
   size_t n = 0;
@@ -390,23 +368,11 @@ Status FileLogReader::end_status() const {
   return source_->error();
 }
 
-Result<bool> FileLogReader::next(Record* out) {
-  for (;;) {
-    if (ended_) {
-      if (Status s = end_status(); !s.ok()) return s;
-      return false;
-    }
-    if (take_decoded(out)) return true;
-    if (ended_) continue;
-    Status s = in_frame_ ? decode_unit() : read_frame_start();
-    if (!s.ok()) return s;
-  }
-}
-
-// next()'s loop, a batch of records at a time: no more bytes are decoded
-// once a record is in out (that would move the bytes it points into).
-Result<size_t> FileLogReader::next_records(Record* out, size_t capacity) {
-  LX_ASSERT(capacity > 0);
+// next()'s and next_records()'s loop: the records decoded, decoding more
+// until some are delivered or the log ends. No more bytes are decoded once
+// a record is in out (that would move the bytes it points into).
+[[gnu::always_inline]] inline Result<size_t> FileLogReader::read_records(Record* out,
+                                                                         size_t capacity) {
   for (;;) {
     if (ended_) {
       if (Status s = end_status(); !s.ok()) return s;
@@ -417,6 +383,17 @@ Result<size_t> FileLogReader::next_records(Record* out, size_t capacity) {
     Status s = in_frame_ ? decode_unit() : read_frame_start();
     if (!s.ok()) return s;
   }
+}
+
+Result<bool> FileLogReader::next(Record* out) {
+  Result<size_t> n = read_records(out, 1);
+  if (!n.ok()) return n.status();
+  return n.value() == 1;
+}
+
+Result<size_t> FileLogReader::next_records(Record* out, size_t capacity) {
+  LX_ASSERT(capacity > 0);
+  return read_records(out, capacity);
 }
 
 uint64_t FileLogReader::unit_offset_of(size_t pos) const {

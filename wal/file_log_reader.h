@@ -39,13 +39,14 @@ class FileLogReader final : public LogReader {
                 const ReaderOptions& options);
   Status read_header();
   void load_index();
+  // next() (capacity 1) and next_records(): decodes until records are
+  // delivered into out, at most capacity. @return how many; 0 at the end.
+  Result<size_t> read_records(Record* out, size_t capacity);
   // Parses and accepts the records already decoded, one after another, until
-  // one is delivered (@return true: *out holds it), more bytes are needed or
-  // damage ends them (the state says which).
-  bool take_decoded(Record* out);
-  // The same for next_records: the records decoded, up to capacity of
-  // them, into out. Once one is in out it stops before a record or bytes
-  // that would report damage (left for the next call). @return how many.
+  // capacity are delivered into out, more bytes are needed or damage ends
+  // them (the state says which). Once one is in out it stops before a
+  // record or bytes that would report damage (left for the next call).
+  // @return how many.
   size_t take_decoded_records(Record* out, size_t capacity);
   // What accept did with a record.
   enum class Taken {
