@@ -163,28 +163,8 @@ Status SegmentChain::end_of_segment() {
   return ok_status();
 }
 
-Result<bool> SegmentChain::next(Record* out) {
-  for (;;) {
-    if (ended_) return false;
-    if (!reader_) {
-      if (Status opened = open_segment(current_); !opened.ok()) return opened;
-    }
-    Result<bool> more = reader_->next(out);
-    if (!more.ok()) return more.status();
-    if (!more.value()) {
-      if (Status s = end_of_segment(); !s.ok()) return s;
-      continue;
-    }
-    // The end records between segments are the chain's seams, not its end.
-    if (out->type == RecordType::kEnd && current_ + 1 < segments_.size()) continue;
-    if (is_event(out->type)) last_event_ = out->event;
-    if (out->event < skip_below_) continue;
-    return true;
-  }
-}
-
-// next()'s loop over the segment's batches: each record goes through the
-// same tests as there, and those kept move up in out.
+// The segments' batches, each record through the chain's tests (those kept
+// move up in out); next() is the same with a capacity of 1.
 Result<size_t> SegmentChain::next_records(Record* out, size_t capacity) {
   for (;;) {
     if (ended_) return size_t{0};
@@ -209,6 +189,12 @@ Result<size_t> SegmentChain::next_records(Record* out, size_t capacity) {
     }
     if (kept > 0) return kept;
   }
+}
+
+Result<bool> SegmentChain::next(Record* out) {
+  Result<size_t> got = next_records(out, 1);
+  if (!got.ok()) return got.status();
+  return got.value() == 1;
 }
 
 Status SegmentChain::seek_to_event(uint64_t event) {
