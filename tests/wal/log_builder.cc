@@ -54,6 +54,23 @@ std::vector<uint8_t> clock_records(uint64_t first, uint64_t last) {
   return out;
 }
 
+std::vector<uint8_t> raw_record(std::vector<uint8_t> head_and_payload) {
+  size_t event_bytes = 1;
+  while (event_bytes < head_and_payload.size() - 1 && head_and_payload[event_bytes] >= 0x80)
+    ++event_bytes;
+  uint8_t crc[4];
+  put_u32(crc, record_crc(kWrittenRecordCrc, head_and_payload.data(), event_bytes,
+                          head_and_payload.size()));
+  head_and_payload.insert(head_and_payload.end(), crc, crc + 4);
+  return head_and_payload;
+}
+
+std::vector<uint8_t> concat(std::initializer_list<std::vector<uint8_t>> parts) {
+  std::vector<uint8_t> out;
+  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
 LogBuilder::LogBuilder() {
   LogHeader header;
   header.seed = 1;

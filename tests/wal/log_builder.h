@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <vector>
@@ -21,6 +22,11 @@ std::vector<uint8_t> recv_record(uint64_t event, int32_t chid, std::string_view 
 std::vector<uint8_t> end_record(uint64_t event, EndReason reason = EndReason::kClosed);
 // events first..last as set_clock records.
 std::vector<uint8_t> clock_records(uint64_t first, uint64_t last);
+// Any header and payload bytes (a one-byte type, then the event varint)
+// with a valid CRC under the written rule after them.
+std::vector<uint8_t> raw_record(std::vector<uint8_t> head_and_payload);
+// The parts, one after another.
+std::vector<uint8_t> concat(std::initializer_list<std::vector<uint8_t>> parts);
 
 class LogBuilder {
  public:

@@ -35,12 +35,6 @@ Read read_bytes(std::vector<uint8_t> bytes, Recovery recovery = Recovery::kToler
   return r;
 }
 
-std::vector<uint8_t> concat(std::initializer_list<std::vector<uint8_t>> parts) {
-  std::vector<uint8_t> out;
-  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
-
 // A clean log: events 1..n, a checkpoint, an end record, index and trailer.
 LogBuilder clean_log(uint64_t n = 5) {
   LogBuilder b;
@@ -57,19 +51,6 @@ std::vector<uint8_t> with_frame(const std::vector<uint8_t>& records) {
   LogBuilder b;
   b.zstd_frame(records);
   return b.bytes();
-}
-
-// A record with a valid CRC (under the written rule) over arbitrary header
-// and payload bytes: a one-byte type, then the event varint.
-std::vector<uint8_t> raw_record(std::vector<uint8_t> head_and_payload) {
-  size_t event_bytes = 1;
-  while (event_bytes < head_and_payload.size() - 1 && head_and_payload[event_bytes] >= 0x80)
-    ++event_bytes;
-  uint8_t crc[4];
-  put_u32(crc, record_crc(kWrittenRecordCrc, head_and_payload.data(), event_bytes,
-                          head_and_payload.size()));
-  head_and_payload.insert(head_and_payload.end(), crc, crc + 4);
-  return head_and_payload;
 }
 
 struct Case {
