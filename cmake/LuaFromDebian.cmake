@@ -44,6 +44,9 @@ set_source_files_properties(${LX_LUA_SOURCES} PROPERTIES LANGUAGE CXX)
 # lauxlib.c's buffer placeholder must not be a C stack address (lua_determinism.h).
 set_property(SOURCE "${LX_LUA_SOURCE_DIR}/lauxlib.c" APPEND PROPERTY COMPILE_DEFINITIONS
              LX_LUA_LAUXLIB)
+# lvm.c counts the instruction budget inline (lua_count_fast_path.h).
+set_property(SOURCE "${LX_LUA_SOURCE_DIR}/lvm.c" APPEND PROPERTY COMPILE_OPTIONS
+             -include "${PROJECT_SOURCE_DIR}/cmake/lua_count_fast_path.h")
 
 add_library(lx_lua STATIC ${LX_LUA_SOURCES})
 target_include_directories(lx_lua SYSTEM PUBLIC "${LX_LUA_SOURCE_DIR}")
