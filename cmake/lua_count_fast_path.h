@@ -19,16 +19,19 @@
 /* lvm.c's own first lines, so that ldebug.h can be read here and the macro
  * below defined after its declaration of luaG_traceexec. */
 #define LUA_CORE
+/* lprefix.h must come first, as in lvm.c. */
+/* clang-format off */
 #include "lprefix.h"
 #include "lua.h"
 #include "ldebug.h"
 #include "lstate.h"
+/* clang-format on */
 
 #if LUA_VERSION_NUM != 504
 #error "lua_count_fast_path.h follows Lua 5.4's luaG_traceexec: check it against this Lua"
 #endif
 
-static inline int lx_traceexec(lua_State *L, const Instruction *pc) {
+static inline int lx_traceexec(lua_State* L, const Instruction* pc) {
   /* luaG_traceexec would decrement hookcount to a value above zero and
    * return 1 (keep trapping) without calling anything. */
   if (L->hookmask == LUA_MASKCOUNT && L->hookcount > 1) {

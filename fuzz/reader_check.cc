@@ -66,7 +66,10 @@ std::string describe(const RecordDigest& r) {
 class SequenceCheck {
  public:
   // `first_free`: the first record may carry any key (after a seek).
-  explicit SequenceCheck(bool first_free) : first_free_(first_free) {}
+  // `first_event`: the header's; a segment after the first starts there.
+  SequenceCheck(bool first_free, uint64_t first_event)
+      : first_free_(first_free),
+        last_{first_event - 1, wal::record_rank(wal::RecordType::kCheckpoint)} {}
 
   // A kEventGap damage was reported: the next record may skip events.
   void gap_reported() { gap_ = true; }
@@ -118,9 +121,10 @@ class SequenceCheck {
  private:
   bool first_free_;
   uint64_t count_ = 0;
-  // The reader's start: event 1 (rank 0) comes first, or an end record at
-  // event 0 (a log closed before its first event).
-  wal::RecordOrder last_{0, wal::record_rank(wal::RecordType::kCheckpoint)};
+  // The reader's start: the header's first event (rank 0) comes first, or an
+  // end record at the event before it (a log or segment closed before its
+  // first event). The header refuses a first event of 0.
+  wal::RecordOrder last_;
   uint64_t last_serial_ = 0;
   bool end_seen_ = false;
   bool gap_ = false;
@@ -232,7 +236,7 @@ std::string read_and_check(std::span<const uint8_t> log, Recovery recovery, Read
   out->opened = true;
   wal::LogReader& reader = *opened.value();
   if (reader.index() != nullptr) out->index = *reader.index();
-  SequenceCheck sequence(false);
+  SequenceCheck sequence(false, reader.header().first_event);
   size_t gaps_seen = 0;
   std::string broken = read_records(reader, sequence, reported, &gaps_seen, log.size(), out);
   out->damage = reader.damage();
@@ -286,7 +290,7 @@ std::string seek_and_check(std::span<const uint8_t> log, const ReadOutcome& full
   // must fail cleanly, which reaching here shows.
   if (!sought.ok()) return {};
   ReadOutcome out;
-  SequenceCheck sequence(true);
+  SequenceCheck sequence(true, reader.header().first_event);
   size_t gaps_seen = 0;
   std::string broken = read_records(reader, sequence, reported, &gaps_seen, log.size(), &out);
   if (broken.empty()) broken = check_damage(reader.damage(), reported, log.size());

@@ -100,4 +100,6 @@ TEST_CASE("the reader keeps its contract on the logs of tests/data", "[wal][fuzz
   CHECK(check_every_file(LX_TEST_DATA_DIR "/regress", ".lxw") > 0);
   CHECK(check_every_file(LX_TEST_DATA_DIR "/format-1.0", ".lxw") > 0);
   CHECK(check_every_file(LX_TEST_DATA_DIR "/format-2.0", ".lxw") > 0);
+  // Segments after the first begin at a later event than 1.
+  CHECK(check_every_file(LX_TEST_DATA_DIR "/format-2.0/segments", ".lxw") == 4);
 }
