@@ -30,21 +30,44 @@ local kMaxCommandsPerUpdate = 1000
 local kCollectAfterBytes = 1024 * 1024
 
 -- GET and SET, in upper case as redis-benchmark and most clients send
--- them, are taken apart right in serve's loop: one anchored match each
--- gives the key (and value) when each bulk string has no CR, is under 256
--- bytes (known_numbers) and of its declared length, with every CRLF where
--- it belongs (far inside every limit). SET stores through the store's put;
--- GET reads the store's table for a string key with no expiry. Anything
--- else (a GET of a key that expires or holds no string, another command)
--- goes through the parser and commands.run from the same place, so each
--- reply is the same bytes.
-local kGetPattern <const> = "^%*2\r\n%$3\r\nGET\r\n%$(%d+)\r\n([^\r]*)\r\n"
-local kSetPattern <const> =
-  "^%*3\r\n%$3\r\nSET\r\n%$(%d+)\r\n([^\r]*)\r\n%$(%d+)\r\n([^\r]*)\r\n"
+-- them, are taken apart right in serve's loop when each bulk string is
+-- under 256 bytes (a length known_numbers holds) and of its declared
+-- length, with every CRLF where it belongs (far inside every limit). No
+-- pattern: the command's header up to its key (`*2\r\n$3\r\nGET\r\n$16\r\n`)
+-- and the value's header after the key (`\r\n$3\r\n`) are cut out with
+-- string.sub and looked up by their text in tables of every such header,
+-- the key and value cut out after them, and the CRLF that ends the command
+-- checked with string.byte. SET stores through the store's put; GET reads
+-- the store's table for a string key with no expiry. Anything else (a GET
+-- of a key that expires or holds no string, another command) goes through
+-- the parser and commands.run from the same place, so each reply is the
+-- same bytes.
 local kCrlf <const> = "\r\n"
+local kGetStart <const>, kSetStart <const> = "*2\r\n$3\r\nGET\r\n$", "*3\r\n$3\r\nSET\r\n$"
+local kStartBytes <const> = #kGetStart  -- the same for both
+local kValueStart <const> = "\r\n$"
 local known_numbers, bulk_headers = resp.known_numbers, resp.bulk_headers
-local find, type = string.find, type
+-- Header text -> its length N, for every N in known_numbers.
+local get_heads, set_heads, value_heads = {}, {}, {}
+for digits, n in pairs(known_numbers) do
+  get_heads[kGetStart .. digits .. kCrlf] = n
+  set_heads[kSetStart .. digits .. kCrlf] = n
+  value_heads[kValueStart .. digits .. kCrlf] = n
+end
+local kCr <const>, kLf <const> = 13, 10
+local sub, byte = string.sub, string.byte
 local kNull, kOk = resp.null, resp.ok
+
+-- The N of the header at buf[at..] that heads holds (its text is `start`,
+-- N's 1 to 3 digits and CRLF), and the position after it; nil when there is
+-- none there. serve tries the most likely width itself first.
+local function header_at(buf, at, heads, start)
+  for last = at + #start + 2, at + #start + 4 do
+    local n = heads[sub(buf, at, last)]
+    if n then return n, last + 1 end
+  end
+  return nil
+end
 
 -- Runs the complete commands the connection has received, until its queued
 -- replies reach kMaxQueuedReplyBytes or it had its kMaxCommandsPerUpdate
@@ -56,12 +79,13 @@ local function serve(conn)
   local ch, parser, stats = conn.ch, conn.parser, ctx.stats
   local st = ctx.store
   local data, expires = st.data, st.expires
-  local known, headers = known_numbers, bulk_headers
+  local headers = bulk_headers
   local replies, reply_bytes = {}, ch:queued()
   local max_reply_bytes, max_commands = kMaxQueuedReplyBytes, kMaxCommandsPerUpdate
   local keep = true
   local count, replied, counted = 0, 0, 0
   local buf, pos = parser:window()
+  local size = buf and #buf
   conn.stalled = false
   ctx.conn = conn
   while true do
@@ -71,23 +95,54 @@ local function serve(conn)
     end
     count = count + 1
     if buf then
-      local reply
-      local _, last, key_digits, key = find(buf, kGetPattern, pos)
-      if last and #key == known[key_digits] then
-        local value = data[key]
-        if value == nil then
-          reply = kNull
-        -- A string value: indexing a string looks in the string library,
-        -- where there is no `kind`; containers have one.
-        elseif value.kind == nil and not expires[key] then
-          reply = headers[#value] .. value .. kCrlf
+      if pos > size then break end  -- all taken: next would find nothing
+      local reply, last
+      -- A GET's or SET's header, the key's length with two digits (then
+      -- with one or three). At the end of buf it is short and matches none.
+      local head = sub(buf, pos, pos + kStartBytes + 3)
+      local key_bytes, first, set = get_heads[head], pos + kStartBytes + 4, false
+      if not key_bytes then
+        key_bytes, set = set_heads[head], true
+        if not key_bytes then
+          local start = sub(head, 1, kStartBytes)
+          if start == kGetStart then
+            key_bytes, first = header_at(buf, pos, get_heads, kGetStart)
+            set = false
+          elseif start == kSetStart then
+            key_bytes, first = header_at(buf, pos, set_heads, kSetStart)
+          end
         end
-      elseif not last then
-        local value_digits, value
-        _, last, key_digits, key, value_digits, value = find(buf, kSetPattern, pos)
-        if last and #key == known[key_digits] and #value == known[value_digits] then
-          st:put(key, value)
-          reply = kOk
+      end
+      if key_bytes then
+        last = first + key_bytes - 1
+        if set then
+          -- The value's header, its length with one digit (then two, three).
+          local value_bytes, value_first = value_heads[sub(buf, last + 1, last + 6)], last + 7
+          if not value_bytes then
+            value_bytes, value_first = header_at(buf, last + 1, value_heads, kValueStart)
+          end
+          if value_bytes then
+            local value_last = value_first + value_bytes - 1
+            local cr, lf = byte(buf, value_last + 1, value_last + 2)
+            if cr == kCr and lf == kLf then
+              st:put(sub(buf, first, last), sub(buf, value_first, value_last))
+              reply, last = kOk, value_last + 2
+            end
+          end
+        else
+          local cr, lf = byte(buf, last + 1, last + 2)
+          if cr == kCr and lf == kLf then
+            local key = sub(buf, first, last)
+            local value = data[key]
+            if value == nil then
+              reply = kNull
+            -- A string value: indexing a string looks in the string
+            -- library, where there is no `kind`; containers have one.
+            elseif value.kind == nil and not expires[key] then
+              reply = headers[#value] .. value .. kCrlf
+            end
+            last = last + 2
+          end
         end
       end
       if reply then
@@ -97,7 +152,6 @@ local function serve(conn)
         reply_bytes = reply_bytes + #reply
         goto next_command
       end
-      if pos > #buf then break end  -- all taken: next would find nothing
       parser:advance(pos)
     end
     do
@@ -128,6 +182,7 @@ local function serve(conn)
         end
       end
       buf, pos = parser:window()
+      size = buf and #buf
     end
     ::next_command::
   end
