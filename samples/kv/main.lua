@@ -34,18 +34,26 @@ local kCollectAfterBytes = 1024 * 1024
 -- under 256 bytes (a length known_numbers holds) and of its declared
 -- length, with every CRLF where it belongs (far inside every limit). No
 -- pattern: the command's header up to its key (`*2\r\n$3\r\nGET\r\n$16\r\n`)
--- and the value's header after the key (`\r\n$3\r\n`) are cut out with
--- string.sub and looked up by their text in tables of every such header,
--- the key and value cut out after them, and the CRLF that ends the command
--- checked with string.byte. SET stores through the store's put; GET reads
--- the store's table for a string key with no expiry. Anything else (a GET
--- of a key that expires or holds no string, another command) goes through
--- the parser and commands.run from the same place, so each reply is the
--- same bytes.
+-- and a SET value's header with the CRLF after the key (`\r\n$3\r\n`) are
+-- cut out with string.sub and looked up by their text in tables of every
+-- such header; the key and value are cut out after them, and the CRLF
+-- that ends the command checked with string.byte. SET stores through the
+-- store's put; GET reads the store's table for a string key with no
+-- expiry. Anything else (a GET of a key that expires or holds no string,
+-- another command) goes through the parser and commands.run from the
+-- same place, so each reply is the same bytes.
 local kCrlf <const> = "\r\n"
-local kGetStart <const>, kSetStart <const> = "*2\r\n$3\r\nGET\r\n$", "*3\r\n$3\r\nSET\r\n$"
-local kStartBytes <const> = #kGetStart  -- the same for both
+local kGetStart <const> = "*2\r\n$3\r\nGET\r\n$"
+local kSetStart <const> = "*3\r\n$3\r\nSET\r\n$"
 local kValueStart <const> = "\r\n$"
+-- Bytes of a header besides its digits (literals: serve's arithmetic with
+-- them then needs no lookup).
+local kKeyHeadFixed <const> = 16   -- kGetStart or kSetStart, and CRLF
+local kValueHeadFixed <const> = 5  -- kValueStart and CRLF
+assert(#kGetStart + 2 == kKeyHeadFixed and #kSetStart + 2 == kKeyHeadFixed
+       and #kValueStart + 2 == kValueHeadFixed)
+local kCr <const> = 13
+local kLf <const> = 10
 local known_numbers, bulk_headers = resp.known_numbers, resp.bulk_headers
 -- Header text -> its length N, for every N in known_numbers.
 local get_heads, set_heads, value_heads = {}, {}, {}
@@ -54,17 +62,35 @@ for digits, n in pairs(known_numbers) do
   set_heads[kSetStart .. digits .. kCrlf] = n
   value_heads[kValueStart .. digits .. kCrlf] = n
 end
-local kCr <const>, kLf <const> = 13, 10
 local sub, byte = string.sub, string.byte
 local kNull, kOk = resp.null, resp.ok
+-- ch:queued() is found through a fallback lookup on every call (it came
+-- after the channel methods of engine ABI 1): the function, looked up once.
+local queued_bytes = lx.stdio().queued
 
--- The N of the header at buf[at..] that heads holds (its text is `start`,
--- N's 1 to 3 digits and CRLF), and the position after it; nil when there is
--- none there. serve tries the most likely width itself first.
-local function header_at(buf, at, heads, start)
-  for last = at + #start + 2, at + #start + 4 do
+-- The N of the header at buf[at..] that heads holds (its text is `fixed`
+-- bytes and N's 1 to 3 digits), and the position after it; nil when there
+-- is none there. serve tries the most likely width itself first.
+local function header_at(buf, at, heads, fixed)
+  for last = at + fixed, at + fixed + 2 do
     local n = heads[sub(buf, at, last)]
     if n then return n, last + 1 end
+  end
+  return nil
+end
+
+-- For serve, when `head` (the bytes at pos) is no GET or SET header with a
+-- two-digit key length: the key length of a GET or SET header at pos with
+-- one or three digits (as the first or the second result), and the
+-- position after that header; nothing when there is none.
+local function short_or_long_head(buf, pos, head)
+  local start = sub(head, 1, kKeyHeadFixed - 2)
+  if start == kGetStart then
+    local key_bytes, first = header_at(buf, pos, get_heads, kKeyHeadFixed)
+    return key_bytes, nil, first
+  elseif start == kSetStart then
+    local key_bytes, first = header_at(buf, pos, set_heads, kKeyHeadFixed)
+    return nil, key_bytes, first
   end
   return nil
 end
@@ -74,13 +100,16 @@ end
 -- (conn.stalled: it has more to do), and sends the replies in one write.
 -- Returns false when the connection must close. stats.commands is brought
 -- up to date before each command that goes through commands.run (INFO
--- reports it) and at the end: `counted` replies are in it.
-local function serve(conn)
+-- reports it) and at the end: `counted` replies are in it. `queued`: the
+-- bytes the channel holds unsent (update has just asked).
+local function serve(conn, queued)
   local ch, parser, stats = conn.ch, conn.parser, ctx.stats
   local st = ctx.store
   local data, expires = st.data, st.expires
   local headers = bulk_headers
-  local replies, reply_bytes = {}, ch:queued()
+  -- Room for a pipeline of eight replies from the start.
+  local replies = { nil, nil, nil, nil, nil, nil, nil, nil }
+  local reply_bytes = queued
   local max_reply_bytes, max_commands = kMaxQueuedReplyBytes, kMaxCommandsPerUpdate
   local keep = true
   local count, replied, counted = 0, 0, 0
@@ -96,57 +125,50 @@ local function serve(conn)
     count = count + 1
     if buf then
       if pos > size then break end  -- all taken: next would find nothing
-      local reply, last
-      -- A GET's or SET's header, the key's length with two digits (then
-      -- with one or three). At the end of buf it is short and matches none.
-      local head = sub(buf, pos, pos + kStartBytes + 3)
-      local key_bytes, first, set = get_heads[head], pos + kStartBytes + 4, false
-      if not key_bytes then
-        key_bytes, set = set_heads[head], true
-        if not key_bytes then
-          local start = sub(head, 1, kStartBytes)
-          if start == kGetStart then
-            key_bytes, first = header_at(buf, pos, get_heads, kGetStart)
-            set = false
-          elseif start == kSetStart then
-            key_bytes, first = header_at(buf, pos, set_heads, kSetStart)
+      -- `after`: where the CRLF ending the command is.
+      local reply, after
+      -- A GET's or SET's header with a two-digit key length; at the end of
+      -- buf it is short and matches none.
+      local head = sub(buf, pos, pos + (kKeyHeadFixed + 1))
+      local get_bytes, set_bytes, first = get_heads[head], nil, pos + (kKeyHeadFixed + 2)
+      if not get_bytes then
+        set_bytes = set_heads[head]
+        if not set_bytes then get_bytes, set_bytes, first = short_or_long_head(buf, pos, head) end
+      end
+      if get_bytes then
+        after = first + get_bytes
+        local cr, lf = byte(buf, after, after + 1)
+        if cr == kCr and lf == kLf then
+          local key = sub(buf, first, after - 1)
+          local value = data[key]
+          if value == nil then
+            reply = kNull
+          -- A string value: indexing a string looks in the string library,
+          -- where there is no `kind`; containers have one.
+          elseif value.kind == nil and not expires[key] then
+            reply = headers[#value] .. value .. kCrlf
           end
         end
-      end
-      if key_bytes then
-        last = first + key_bytes - 1
-        if set then
-          -- The value's header, its length with one digit (then two, three).
-          local value_bytes, value_first = value_heads[sub(buf, last + 1, last + 6)], last + 7
-          if not value_bytes then
-            value_bytes, value_first = header_at(buf, last + 1, value_heads, kValueStart)
-          end
-          if value_bytes then
-            local value_last = value_first + value_bytes - 1
-            local cr, lf = byte(buf, value_last + 1, value_last + 2)
-            if cr == kCr and lf == kLf then
-              st:put(sub(buf, first, last), sub(buf, value_first, value_last))
-              reply, last = kOk, value_last + 2
-            end
-          end
-        else
-          local cr, lf = byte(buf, last + 1, last + 2)
+      elseif set_bytes then
+        -- The value's header, from the CRLF after the key: its length with
+        -- one digit, then two or three.
+        local key_after = first + set_bytes
+        local value_bytes = value_heads[sub(buf, key_after, key_after + kValueHeadFixed)]
+        local value_first = key_after + (kValueHeadFixed + 1)
+        if not value_bytes then
+          value_bytes, value_first = header_at(buf, key_after, value_heads, kValueHeadFixed)
+        end
+        if value_bytes then
+          after = value_first + value_bytes
+          local cr, lf = byte(buf, after, after + 1)
           if cr == kCr and lf == kLf then
-            local key = sub(buf, first, last)
-            local value = data[key]
-            if value == nil then
-              reply = kNull
-            -- A string value: indexing a string looks in the string
-            -- library, where there is no `kind`; containers have one.
-            elseif value.kind == nil and not expires[key] then
-              reply = headers[#value] .. value .. kCrlf
-            end
-            last = last + 2
+            st:put(sub(buf, first, key_after - 1), sub(buf, value_first, after - 1))
+            reply = kOk
           end
         end
       end
       if reply then
-        pos = last + 1
+        pos = after + 2
         replied = replied + 1
         replies[replied] = reply
         reply_bytes = reply_bytes + #reply
@@ -215,16 +237,17 @@ function update()
     local keep = true
     -- A connection with no new input and nothing left over has nothing to
     -- run: serving it would find no command.
-    if (conn.stalled or ch:available() > 0) and ch:queued() < kMaxQueuedReplyBytes then
+    local queued = (conn.stalled or ch:available() > 0) and queued_bytes(ch)
+    if queued and queued < kMaxQueuedReplyBytes then
       -- New input only once what was read before is parsed: until then it
       -- waits in the channel, and the driver stops reading at 1 MiB.
       if not conn.stalled then conn.parser:feed(ch:read()) end
-      keep = serve(conn)
+      keep = serve(conn, queued)
     end
     -- A client that half-closed still gets the answers to all it sent.
     if not keep or (ch:closed() and not conn.stalled and ch:available() == 0) then
       drop(id, conn)
-    elseif conn.stalled or ch:queued() >= kMaxQueuedReplyBytes then
+    elseif conn.stalled or queued_bytes(ch) >= kMaxQueuedReplyBytes then
       stalled = true
     end
   end
