@@ -112,6 +112,16 @@ def test_kv_pipelined_and_split_commands():
     check(run.stop() == 0, "lxrun did not exit 0")
 
 
+def send_in_pieces(sock, data, largest):
+    """Sends data in pieces of 1, 2, ... largest bytes, then 1 again, each
+    after a short pause, so the server reads it in many parts."""
+    start, size = 0, 1
+    while start < len(data):
+        sock.sendall(data[start:start + size])
+        start, size = start + size, size % largest + 1
+        time.sleep(0.001)
+
+
 def test_kv_batch_split_anywhere_answers_as_whole():
     """A batch of the shapes the parser takes apart differently (a value over
     255 bytes, a `$03` length, `*0` and `*-1`, an inline line, a CRLF inside a
@@ -129,21 +139,17 @@ def test_kv_batch_split_anywhere_answers_as_whole():
         sock.sendall(batch)
         got = recv_exactly(sock, len(expected))
         check(got == expected, f"whole batch: {got!r}")
-        start, size = 0, 1
-        while start < len(batch):
-            sock.sendall(batch[start:start + size])
-            start, size = start + size, size % 11 + 1
-            time.sleep(0.001)
+        send_in_pieces(sock, batch, 11)
         got = recv_exactly(sock, len(expected))
         check(got == expected, f"batch in pieces: {got!r}")
     check(run.stop() == 0, "lxrun did not exit 0")
 
 
 def test_kv_get_set_edge_cases_answer_as_the_general_path():
-    """GET and SET that serve's own loop takes apart, and the near misses it
-    leaves to the parser (a CR in a key or value, lower or mixed case, a
-    value over 255 bytes, a `$016` length, a length that does not fit, a key
-    holding a list or with an expiry), in one batch: the answers, INFO's
+    """GET and SET that serve's own loop takes apart (a CR in a key or value
+    too), and the near misses it leaves to the parser (lower or mixed case,
+    a value over 255 bytes, a `$016` length, a length that does not fit, a
+    key holding a list or with an expiry), in one batch: the answers, INFO's
     command count and DBSIZE after FLUSHALL in mid-batch."""
     run = kv()
     long_value = b"y" * 256
@@ -167,6 +173,41 @@ def test_kv_get_set_edge_cases_answer_as_the_general_path():
     check(b"total_commands_processed:20\r\n" in info, f"INFO counts the 20 commands: {info!r}")
     check(info.endswith(b"-ERR Protocol error: bulk string not followed by CRLF\r\n"),
           f"a length that does not fit: {info!r}")
+    check(run.stop() == 0, "lxrun did not exit 0")
+
+
+def test_kv_get_set_of_every_header_width_answer_as_redis_would():
+    """GET and SET whose key and value lengths have one, two or three digits
+    (0 to 255 bytes, and 256, which the parser takes), keys and values that
+    hold CRLF or look like RESP headers, GETs right after SETs and of keys
+    never set: the answers are what a store of the SETs gives, whole and in
+    1- to 13-byte pieces (cuts inside every header and before each CRLF)."""
+    run = kv()
+    pairs = [(b"k", b""), (b"k", b"1"), (b"key:__rand_int__", b"xxx"), (b"k" * 99, b"v" * 10),
+             (b"k" * 100, b"v" * 99), (b"k" * 255, b"v" * 100), (b"w" * 10, b"v" * 255),
+             (b"z" * 256, b"v" * 256), (b"a\r\n$3\r\nxyz", b"*2\r\n$3\r\nGET\r\n$1\r\nk"),
+             (b"", b"\r\n"), (b"\r\n", b"$-1\r\n")]
+    batch, expected, store = b"", b"", {}
+    for key, value in pairs:
+        for name, args in ((b"GET", [key]), (b"SET", [key, value]), (b"GET", [key]),
+                           (b"GET", [key + b"!"])):
+            batch += command(name, *args)
+            if name == b"SET":
+                store[key] = value
+                expected += b"+OK\r\n"
+            elif args[0] in store:
+                expected += b"$%d\r\n%s\r\n" % (len(store[args[0]]), store[args[0]])
+            else:
+                expected += b"$-1\r\n"
+    with connect(run.port, timeout=5) as sock:
+        sock.sendall(command("FLUSHALL") + batch)
+        got = recv_exactly(sock, 5 + len(expected))
+        check(got == b"+OK\r\n" + expected, f"whole batch: {got!r}")
+        sock.sendall(command("FLUSHALL"))
+        check(recv_exactly(sock, 5) == b"+OK\r\n", "FLUSHALL")
+        send_in_pieces(sock, batch, 13)
+        got = recv_exactly(sock, len(expected))
+        check(got == expected, f"batch in pieces: {got!r}")
     check(run.stop() == 0, "lxrun did not exit 0")
 
 
