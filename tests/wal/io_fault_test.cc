@@ -341,17 +341,12 @@ Seen check_case(const std::string& path, const FileFaults& faults, const Outcome
 // the most calls of that kind a fault-free run made, and on while the fault
 // still fires) and checks each case. Prints one line of figures for
 // docs/reliability.md.
-// LX_IO_FAULT_STRIDE=S (the sanitizer passes of the CI set it, where every
-// case runs 5 to 10 times slower): k = 1, 1+S, 1+2S, ... instead of every k.
-uint64_t k_stride() {
-  const char* text = std::getenv("LX_IO_FAULT_STRIDE");
-  const uint64_t stride = text != nullptr ? std::strtoull(text, nullptr, 10) : 1;
-  return stride == 0 ? 1 : stride;
-}
+// Under LX_TEST_STRIDE=S (case_stride): k = 1, 1+S, 1+2S, ... instead of
+// every k.
 
 void enumerate(FileFault fault, FsyncMode fsync) {
   const Reference ref = make_reference(fsync);
-  const uint64_t stride = k_stride();
+  const uint64_t stride = case_stride();
   const uint64_t most_calls = ref.most_calls[static_cast<int>(fault.call)];
   REQUIRE(most_calls > 0);
   std::map<Seen, int> tally;

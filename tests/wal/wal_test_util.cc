@@ -13,6 +13,12 @@
 
 namespace lx::wal::test {
 
+uint64_t case_stride() {
+  const char* text = std::getenv("LX_TEST_STRIDE");
+  const uint64_t stride = text != nullptr ? std::strtoull(text, nullptr, 10) : 1;
+  return stride == 0 ? 1 : stride;
+}
+
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
   std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/lx-wal-test-XXXXXX";

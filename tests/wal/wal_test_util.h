@@ -16,6 +16,12 @@
 
 namespace lx::wal::test {
 
+// How many of the cases of an exhaustive or randomised test to step over:
+// LX_TEST_STRIDE=S (the sanitizer passes of the CI set it, where each case
+// runs 5 to 10 times slower) runs cases 0, S, 2S, ...; 1 (every case) when
+// unset.
+uint64_t case_stride();
+
 // A fresh directory under $TMPDIR (or /tmp), removed with its files at the end.
 class TempDir {
  public:
