@@ -54,7 +54,7 @@ endfunction()
 
 function(lx_use_host_pch target)
   get_target_property(disabled ${target} DISABLE_PRECOMPILE_HEADERS)
-  if(target MATCHES "^lx_host_pch" OR disabled)
+  if(disabled)
     return()
   endif()
   get_target_property(pic ${target} POSITION_INDEPENDENT_CODE)

@@ -1,3 +1,3 @@
-// Holds a precompiled header (cmake/PrecompiledHeaders.cmake): the targets
+// Holds a precompiled header (cmake/BuildTime.cmake): the targets
 // that reuse it are compiled against the copy built here. Nothing else
 // belongs here.

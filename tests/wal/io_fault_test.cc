@@ -340,10 +340,8 @@ Seen check_case(const std::string& path, const FileFaults& faults, const Outcome
 // Fails the k-th call of fault.call for every k a recording reaches (up to
 // the most calls of that kind a fault-free run made, and on while the fault
 // still fires) and checks each case. Prints one line of figures for
-// docs/reliability.md.
-// Under LX_TEST_STRIDE=S (case_stride): k = 1, 1+S, 1+2S, ... instead of
-// every k.
-
+// docs/reliability.md. Under LX_TEST_STRIDE=S (case_stride): k = 1, 1+S,
+// 1+2S, ... instead of every k.
 void enumerate(FileFault fault, FsyncMode fsync) {
   const Reference ref = make_reference(fsync);
   const uint64_t stride = case_stride();

@@ -80,8 +80,9 @@ TEST_CASE("next_records over cut, flipped and zeroed logs matches next()",
   TempDir dir;
   const auto bytes = sample_log(dir, 3000, 8u << 10);
   std::mt19937 rng(Catch::rngSeed() + 11);
-  // Under LX_TEST_STRIDE the damage of every S-th round (each mode still
-  // meets every kind of damage, as S is not a multiple of 3).
+  // Under LX_TEST_STRIDE=S, every S-th round (each round damages the log
+  // three ways; every recovery mode still comes round while S is not a
+  // multiple of 3).
   const uint64_t stride = case_stride();
   for (int i = 0; i < 40; ++i) {
     const size_t x = 100 + rng() % (bytes.size() - 150);
