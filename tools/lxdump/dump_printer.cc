@@ -334,7 +334,7 @@ std::string DumpPrinter::end_line(const wal::Record& r) {
     // (A snapshot's bytes are a compressed stream: no preview.)
     const size_t n = std::min(r.bytes.size(), options_.max_bytes);
     line.put_literal(" \"");
-    line.skip_to(write_escaped_bytes(line.end(), r.bytes.data(), n));
+    line.skip_to(previews_.write(line.end(), r.bytes.data(), n));
     line.put('"');
     if (n < r.bytes.size()) line.put_literal("...");
   }

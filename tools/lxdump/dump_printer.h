@@ -13,6 +13,7 @@
 #include "dump_stats.h"
 #include "lx/tools/event_range.h"
 #include "lx/tools/json_line.h"
+#include "lx/tools/preview_memo.h"
 #include "lx/tools/record_text.h"
 #include "lx/tools/text_cursor.h"
 #include "lx/wal/format.h"
@@ -98,6 +99,7 @@ class DumpPrinter {
   JsonLine json_;             // the line being built for --json, reused for every record
   std::string json_text_;     // its text
   IsoTimeWriter clock_text_;  // set_clock lines' times
+  PreviewMemo previews_;      // payload previews' text
   // The digits of the last line's event number but its last two: the next
   // line's event is the same or one more, so these change once in a hundred
   // lines. (Not the whole number, carried through in place: the line's wide
