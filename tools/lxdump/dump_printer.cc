@@ -220,21 +220,17 @@ void DumpPrinter::emit(const wal::Record& r, const int32_t* accepted_chid) {
     json_text_.clear();
     append_json_line(json_text_, r, accepted_chid);
     add_line(json_text_);
-  } else if (r.type == wal::RecordType::kEnd) {
-    add_line(end_line(r));
   } else {
-    // Room for the longest line the record can have, reserved once: the
-    // fields then go in with plain stores.
-    const wal::RecordTypeInfo& info = r.info();
-    const bool preview = info.has(wal::kFieldBytes) && !info.has(wal::kFieldSnapshot);
-    const size_t room =
-        kTextLineFieldsMax + 1 +
-        (preview ? escaped_chars_max(std::min(r.bytes.size(), options_.max_bytes)) : 0);
-    char* const start = reserve_line(room);
-    const size_t written =
-        static_cast<size_t>(write_text_line(start, info, r, accepted_chid) - start);
-    LX_ASSERT(written <= room);
-    lines_bytes_ += written;
+    // One case per type: each type's line is written by code with its
+    // fields known when compiling (no test per field a type has not).
+    switch (r.type) {
+#define LX_DUMP_TEXT_CASE(name, ...)                        \
+  case wal::RecordType::name:                               \
+    add_text_line<wal::RecordType::name>(r, accepted_chid); \
+    break;
+      LX_WAL_RECORD_TYPES(LX_DUMP_TEXT_CASE)
+#undef LX_DUMP_TEXT_CASE
+    }
   }
   ++printed_;
   if (options_.follow) {
@@ -283,10 +279,29 @@ std::string DumpPrinter::end_line(const wal::Record& r) {
   return fmt::format("# end: {} after #{}", wal::end_reason_name(r.end_reason), r.event);
 }
 
-[[gnu::always_inline]] inline char* DumpPrinter::write_text_line(char* at,
-                                                                 const wal::RecordTypeInfo& info,
-                                                                 const wal::Record& r,
+template <wal::RecordType T>
+[[gnu::always_inline]] inline void DumpPrinter::add_text_line(const wal::Record& r,
+                                                              const int32_t* accepted_chid) {
+  if constexpr (T == wal::RecordType::kEnd) {
+    add_line(end_line(r));
+  } else {
+    // Room for the longest line the record can have, reserved once: the
+    // fields then go in with plain stores.
+    constexpr wal::RecordTypeInfo info = wal::record_type_info(T);
+    constexpr bool preview = info.has(wal::kFieldBytes) && !info.has(wal::kFieldSnapshot);
+    size_t room = kTextLineFieldsMax + 1;
+    if constexpr (preview) room += escaped_chars_max(std::min(r.bytes.size(), options_.max_bytes));
+    char* const start = reserve_line(room);
+    const size_t written = static_cast<size_t>(write_text_line<T>(start, r, accepted_chid) - start);
+    LX_ASSERT(written <= room);
+    lines_bytes_ += written;
+  }
+}
+
+template <wal::RecordType T>
+[[gnu::always_inline]] inline char* DumpPrinter::write_text_line(char* at, const wal::Record& r,
                                                                  const int32_t* accepted_chid) {
+  constexpr wal::RecordTypeInfo info = wal::record_type_info(T);
   // Field by field with plain stores into room reserved for the whole line:
   // this runs once per record. (A local cursor, so its position stays in a
   // register; the functions it calls return the end of what they wrote.)
@@ -294,13 +309,13 @@ std::string DumpPrinter::end_line(const wal::Record& r) {
   line.put('#');
   line.skip_to(write_event_number(line.end(), r.event));
   line.put(' ');
-  std::memcpy(line.end(), kTypeNames.text[static_cast<uint8_t>(r.type)], kNameRoom);
+  std::memcpy(line.end(), kTypeNames.text[static_cast<uint8_t>(T)], kNameRoom);
   line.skip_to(line.end() + info.name.size());
-  if (info.has(wal::kFieldClock)) {
+  if constexpr (info.has(wal::kFieldClock)) {
     line.put_literal(" t=");
     line.skip_to(clock_text_.write(line.end(), r.clock_seconds));
   }
-  if (info.has(wal::kFieldPort)) {
+  if constexpr (info.has(wal::kFieldPort)) {
     line.put_literal(" port=");
     line.put_i64(r.port);
     line.put_literal(" ch=");
@@ -310,16 +325,20 @@ std::string DumpPrinter::end_line(const wal::Record& r) {
       line.put('?');
     }
   }
-  if (info.has(wal::kFieldChid)) {
+  if constexpr (info.has(wal::kFieldChid)) {
     line.put_literal(" ch=");
     line.put_i64(r.chid);
   }
-  if (info.has(wal::kFieldBytes) || info.has(wal::kFieldCount)) {
+  if constexpr (info.has(wal::kFieldBytes) || info.has(wal::kFieldCount)) {
     line.put(' ');
-    line.put_u64(info.has(wal::kFieldCount) ? r.byte_count : r.bytes.size());  // size_bytes()
+    if constexpr (info.has(wal::kFieldCount)) {  // size_bytes()
+      line.put_u64(r.byte_count);
+    } else {
+      line.put_u64(r.bytes.size());
+    }
     line.put('B');
   }
-  if (info.has(wal::kFieldSnapshot)) {
+  if constexpr (info.has(wal::kFieldSnapshot)) {
     line.put_literal(" of=#");
     line.put_u64(r.snapshot.event);
     line.put_literal(" serial=");
@@ -330,7 +349,7 @@ std::string DumpPrinter::end_line(const wal::Record& r) {
       line.put_literal(" state_hash=");
       line.put_hex64(*state_hash_);
     }
-  } else if (info.has(wal::kFieldBytes)) {
+  } else if constexpr (info.has(wal::kFieldBytes)) {
     // (A snapshot's bytes are a compressed stream: no preview.)
     const size_t n = std::min(r.bytes.size(), options_.max_bytes);
     line.put_literal(" \"");
@@ -338,7 +357,7 @@ std::string DumpPrinter::end_line(const wal::Record& r) {
     line.put('"');
     if (n < r.bytes.size()) line.put_literal("...");
   }
-  if (info.has(wal::kFieldFigures)) {
+  if constexpr (info.has(wal::kFieldFigures)) {
     line.put_literal(" events=");
     line.put_u64(r.figures.event_count);
     line.put_literal(" memhash=");

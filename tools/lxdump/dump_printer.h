@@ -71,11 +71,15 @@ class DumpPrinter {
   void add_line(std::string_view text);
   // The end record's text line, without its newline.
   static std::string end_line(const wal::Record& record);
-  // The text line of any other record (info: its type's), with its newline,
-  // at `at`, which has room for kTextLineFieldsMax, the newline and the
-  // escaped payload preview. @return the end of the line.
-  char* write_text_line(char* at, const wal::RecordTypeInfo& info, const wal::Record& record,
-                        const int32_t* accepted_chid);
+  // The text line of a record of type T, with its newline, after the lines
+  // gathered.
+  template <wal::RecordType T>
+  void add_text_line(const wal::Record& record, const int32_t* accepted_chid);
+  // The text line of a record of type T but end, with its newline, at `at`,
+  // which has room for kTextLineFieldsMax, the newline and the escaped
+  // payload preview. @return the end of the line.
+  template <wal::RecordType T>
+  char* write_text_line(char* at, const wal::Record& record, const int32_t* accepted_chid);
   // The event number in decimal at `at` (room for kMaxDecimalChars).
   // @return the end of its digits.
   char* write_event_number(char* at, uint64_t event);
