@@ -48,6 +48,18 @@ constexpr size_t kTextLineFieldsMax =
     + 2 + 1 + 3                                    // the preview's quotes and "..."
     + 8 + kMaxDecimalChars + 9 + kHex64Chars + 9 + kHex64Chars + 6 + kMaxDecimalChars + 1;
 
+// The types whose text lines take_plain writes at once: the events but
+// notify_accept (its line waits for the accept result's chid).
+struct PrintedAsItComes {
+  bool of[128];
+  constexpr PrintedAsItComes() : of() {
+    for (const wal::RecordTypeInfo& info : wal::kRecordTypes)
+      of[static_cast<uint8_t>(info.type)] =
+          info.is_event() && info.type != wal::RecordType::kNotifyAccept;
+  }
+};
+constexpr PrintedAsItComes kPrintedAsItComes;
+
 }  // namespace
 
 DumpPrinter::DumpPrinter(const LxdumpOptions& options, const EventRange& range, std::FILE* out,
@@ -55,6 +67,9 @@ DumpPrinter::DumpPrinter(const LxdumpOptions& options, const EventRange& range, 
     : options_(options), range_(range), out_(out), stats_(stats) {
   wal::RecordType type;
   if (!options.type.empty() && wal::record_type_from_name(options.type, &type)) type_ = type;
+  // selected() and emit_one() would pass every event through to its text.
+  plain_ = options.type.empty() && !options.channel && !options.json && !options.follow &&
+           stats == nullptr && range.first <= 1 && range.last == UINT64_MAX;
 }
 
 void DumpPrinter::print_header(const wal::LogHeader& h, const std::string& name, size_t segments) {
@@ -148,7 +163,32 @@ void DumpPrinter::print_header(const wal::LogHeader& h, const std::string& name,
 void DumpPrinter::take(const wal::Record& r) { take_records(&r, 1); }
 
 void DumpPrinter::take_records(const wal::Record* records, size_t n) {
+  if (plain_) {
+    for (size_t i = 0; i < n; ++i) take_plain(records[i]);
+    return;
+  }
   for (size_t i = 0; i < n; ++i) take_one(records[i]);
+}
+
+[[gnu::always_inline]] inline void DumpPrinter::take_plain(const wal::Record& r) {
+  // Each record of these types is printed as it comes, whatever came
+  // before (no accept waits, no snapshot is being assembled): the rest go
+  // the whole way.
+  if (pending_accept_ || !kPrintedAsItComes.of[static_cast<uint8_t>(r.type) & 0x7Fu]) {
+    take_one(r);
+    return;
+  }
+  switch (r.type) {
+#define LX_DUMP_PLAIN_CASE(name, ...)                                                \
+  case wal::RecordType::name:                                                        \
+    if constexpr (kPrintedAsItComes.of[static_cast<uint8_t>(wal::RecordType::name)]) \
+      add_text_line<wal::RecordType::name>(r, nullptr);                              \
+    break;
+    LX_WAL_RECORD_TYPES(LX_DUMP_PLAIN_CASE)
+#undef LX_DUMP_PLAIN_CASE
+  }
+  ++printed_;
+  if (lines_bytes_ >= kWriteBytes) write_lines();
 }
 
 [[gnu::always_inline]] inline void DumpPrinter::take_one(const wal::Record& r) {

@@ -55,6 +55,9 @@ class DumpPrinter {
   bool selected(const wal::Record& record, const int32_t* accepted_chid) const;
   // take()'s work for one record, inlined into take_records' loop.
   void take_one(const wal::Record& record);
+  // take_one() when plain_: an event's text line at once, without the tests
+  // of the options; any other record through take_one().
+  void take_plain(const wal::Record& record);
   // Prints a selected record (emit_one: inlined where take_one prints the
   // record it was given; emit: for the rest).
   void emit(const wal::Record& record, const int32_t* accepted_chid);
@@ -74,7 +77,8 @@ class DumpPrinter {
   // The text line of a record of type T, with its newline, after the lines
   // gathered.
   template <wal::RecordType T>
-  void add_text_line(const wal::Record& record, const int32_t* accepted_chid);
+  [[gnu::always_inline]] void add_text_line(const wal::Record& record,
+                                            const int32_t* accepted_chid);
   // The text line of a record of type T but end, with its newline, at `at`,
   // which has room for kTextLineFieldsMax, the newline and the escaped
   // payload preview. @return the end of the line.
@@ -90,6 +94,9 @@ class DumpPrinter {
   std::FILE* out_;
   DumpStats* stats_;
   std::optional<wal::RecordType> type_;  // --type
+  // Text of every record in the log (no --type, --channel, range, --json,
+  // --stats or --follow): take_plain.
+  bool plain_ = false;
   std::optional<wal::Record> pending_accept_;
   // The snapshots' pieces, for the state hash at each one's last piece.
   wal::SnapshotAssembler snapshots_{false};
