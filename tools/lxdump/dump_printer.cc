@@ -48,6 +48,15 @@ constexpr size_t kTextLineFieldsMax =
     + 2 + 1 + 3                                    // the preview's quotes and "..."
     + 8 + kMaxDecimalChars + 9 + kHex64Chars + 9 + kHex64Chars + 6 + kMaxDecimalChars + 1;
 
+// T's entry, found when compiling (not with record_type_info, whose test of
+// a pointer GCC does not take as a constant expression under the sanitizers).
+template <wal::RecordType T>
+constexpr wal::RecordTypeInfo kInfoOf = [] {
+  for (const wal::RecordTypeInfo& info : wal::kRecordTypes)
+    if (info.type == T) return info;
+  return wal::RecordTypeInfo{};
+}();
+
 // The types whose text lines take_plain writes at once: the events but
 // notify_accept (its line waits for the accept result's chid).
 struct PrintedAsItComes {
@@ -327,7 +336,7 @@ template <wal::RecordType T>
   } else {
     // Room for the longest line the record can have, reserved once: the
     // fields then go in with plain stores.
-    constexpr wal::RecordTypeInfo info = wal::record_type_info(T);
+    constexpr wal::RecordTypeInfo info = kInfoOf<T>;
     constexpr bool preview = info.has(wal::kFieldBytes) && !info.has(wal::kFieldSnapshot);
     size_t room = kTextLineFieldsMax + 1;
     if constexpr (preview) room += escaped_chars_max(std::min(r.bytes.size(), options_.max_bytes));
@@ -341,7 +350,7 @@ template <wal::RecordType T>
 template <wal::RecordType T>
 [[gnu::always_inline]] inline char* DumpPrinter::write_text_line(char* at, const wal::Record& r,
                                                                  const int32_t* accepted_chid) {
-  constexpr wal::RecordTypeInfo info = wal::record_type_info(T);
+  constexpr wal::RecordTypeInfo info = kInfoOf<T>;
   // Field by field with plain stores into room reserved for the whole line:
   // this runs once per record. (A local cursor, so its position stays in a
   // register; the functions it calls return the end of what they wrote.)
