@@ -323,10 +323,11 @@ Status FileLogReader::seek_to_event(uint64_t event) {
 [[gnu::always_inline]] inline size_t FileLogReader::take_decoded_records(Record* out,
                                                                          size_t capacity) {
   size_t n = 0;
+  const uint8_t* const unparsed = in_place_ ? window_.data() : records_.data();
   while (n < capacity && rpos_ < wpos_ && !ended_) {
     RawRecord raw;
     const char* why = nullptr;
-    switch (record_parse::parse(records_.data() + rpos_, wpos_ - rpos_, crc_rule_, &raw, &why)) {
+    switch (record_parse::parse(unparsed + rpos_, wpos_ - rpos_, crc_rule_, &raw, &why)) {
       case ParseStatus::kOk:
         rpos_ += raw.record_bytes;
         raw_bytes_ += raw.record_bytes;
@@ -426,7 +427,7 @@ Status FileLogReader::begin_zstd_frame() {
   if (ZSTD_isError(window_bytes) || window_bytes > kMaxWindowBytes + 4 * kBlockMaxBytes)
     return damaged(frame_offset_, reason::kWindowTooLarge, false, frame_offset_ + 1);
   // Grows to the largest window seen; never shrinks (a log uses one level).
-  if (window_.size() < window_bytes) window_.resize(window_bytes);
+  if (window_.size() < kWindowPad + window_bytes) window_.resize(kWindowPad + window_bytes);
   window_pos_ = 0;
   raw_block_ = false;
   block_started_ = false;
@@ -458,9 +459,16 @@ Status FileLogReader::decode_unit() {
   // A round buffer of the window: each block goes next to the previous one,
   // or back at the start when it would not fit (zstd.h, buffer-less API); a
   // block taken in parts stays where it began.
-  if (block && !block_started_ && window_.size() - window_pos_ < kBlockMaxBytes) window_pos_ = 0;
-  const size_t produced = ZSTD_decompressContinue(dctx_, window_.data() + window_pos_,
-                                                  window_.size() - window_pos_, src.data(), feed);
+  const size_t window_bytes = window_.size() - kWindowPad;
+  if (block && !block_started_ && window_bytes - window_pos_ < kBlockMaxBytes) {
+    window_pos_ = 0;
+    // Before zstd writes over them, the unparsed bytes go where the block's
+    // will follow them.
+    if (rpos_ < wpos_) keep_unparsed_before_window();
+  }
+  uint8_t* const window = window_.data() + kWindowPad;
+  const size_t produced = ZSTD_decompressContinue(dctx_, window + window_pos_,
+                                                  window_bytes - window_pos_, src.data(), feed);
   if (ZSTD_isError(produced)) {
     if (unit == ZSTDnit_checksum && rpos_ == wpos_) {
       // Every record of the frame was delivered and verified by its own CRC:
@@ -476,33 +484,69 @@ Status FileLogReader::decode_unit() {
   block_started_ = block && feed < need;
   src.consume(feed);
   if (produced == 0) return ok_status();
-  // Append the block's output to the bytes waiting to be parsed.
-  if (rpos_ > 0 && rpos_ == wpos_) {
-    rpos_ = wpos_ = 0;
+  // The block's output joins the bytes waiting to be parsed: where zstd
+  // wrote it when they end there (or there are none), else copied after them.
+  if (rpos_ == wpos_) {
+    in_place_ = true;
+    rpos_ = wpos_ = kWindowPad + window_pos_;
     units_.clear();
-  } else if (rpos_ > (records_.size() / 2) || (rpos_ > 0 && records_.size() - wpos_ < produced)) {
-    // Unparsed bytes move to the front before the buffer grows, so it never
-    // holds more than one record and one block's output.
-    std::memmove(records_.data(), records_.data() + rpos_, wpos_ - rpos_);
-    for (UnitStart& u : units_) u.pos = u.pos >= rpos_ ? u.pos - rpos_ : 0;
-    wpos_ -= rpos_;
-    rpos_ = 0;
+  }
+  if (in_place_) {
+    // keep_unparsed_before_window keeps this so at every wrap; a frame ends
+    // with no bytes unparsed (they are damage) before the next one begins.
+    LX_ASSERT_OP(wpos_, ==, kWindowPad + window_pos_);
+  } else {
+    if (rpos_ > (records_.size() / 2) || (rpos_ > 0 && records_.size() - wpos_ < produced)) {
+      // Unparsed bytes move to the front before the buffer grows, so it
+      // never holds more than one record and one block's output.
+      std::memmove(records_.data(), records_.data() + rpos_, wpos_ - rpos_);
+      for (UnitStart& u : units_) u.pos = u.pos >= rpos_ ? u.pos - rpos_ : 0;
+      wpos_ -= rpos_;
+      rpos_ = 0;
+    }
+    grow_records(wpos_ + produced);
+    std::memcpy(records_.data() + wpos_, window + window_pos_, produced);
   }
   // Only units that still hold unparsed bytes are kept.
   while (units_.size() > 1 && units_[1].pos <= rpos_) units_.erase(units_.begin());
-  if (records_.size() - wpos_ < produced) {
-    LX_ASSERT_OP(wpos_ + produced, <=, kMaxRecordsBytes);
-    const size_t grown =
-        std::max(wpos_ + produced,
-                 std::min(std::max(2 * records_.size(), kBlockMaxBytes), kMaxRecordsBytes));
-    records_.reserve(grown);  // exactly: resize() alone may double the capacity
-    records_.resize(grown);
-  }
-  std::memcpy(records_.data() + wpos_, window_.data() + window_pos_, produced);
   units_.push_back(UnitStart{wpos_, unit_offset});
   wpos_ += produced;
   window_pos_ += produced;
   return ok_status();
+}
+
+void FileLogReader::keep_unparsed_before_window() {
+  const size_t unparsed = wpos_ - rpos_;
+  const uint8_t* const from = (in_place_ ? window_.data() : records_.data()) + rpos_;
+  size_t to = 0;
+  if (unparsed <= kWindowPad) {
+    // Just before the window: the block zstd writes at its start follows
+    // them, and zstd never looks there.
+    to = kWindowPad - unparsed;
+    // (memmove: after a wrap into a small window they may start in this room.)
+    std::memmove(window_.data() + to, from, unparsed);
+    in_place_ = true;
+  } else if (in_place_) {
+    // Longer than the room before the window (a large record): copied out,
+    // and the blocks after it are copied after it until none is unparsed.
+    grow_records(unparsed);
+    std::memcpy(records_.data(), from, unparsed);
+    in_place_ = false;
+  } else {
+    std::memmove(records_.data(), from, unparsed);
+  }
+  for (UnitStart& u : units_) u.pos = u.pos >= rpos_ ? u.pos - rpos_ + to : to;
+  rpos_ = to;
+  wpos_ = to + unparsed;
+}
+
+void FileLogReader::grow_records(size_t bytes) {
+  if (records_.size() >= bytes) return;
+  LX_ASSERT_OP(bytes, <=, kMaxRecordsBytes);
+  const size_t grown =
+      std::max(bytes, std::min(std::max(2 * records_.size(), kBlockMaxBytes), kMaxRecordsBytes));
+  records_.reserve(grown);  // exactly: resize() alone may double the capacity
+  records_.resize(grown);
 }
 
 Status FileLogReader::skip_bytes(uint64_t n) {

@@ -64,6 +64,11 @@ class FileLogReader final : public LogReader {
   Status read_frame_start();
   Status begin_zstd_frame();
   Status decode_unit();
+  // Before a block goes back to the window's start: moves the unparsed bytes
+  // just before the window (or, too long for the room there, to records_).
+  void keep_unparsed_before_window();
+  // records_ holds at least bytes (bounded by kMaxRecordsBytes).
+  void grow_records(size_t bytes);
   Status at_end_of_input();
   Status skip_bytes(uint64_t n);
   // Records damage at `offset` and recovers per the mode: ends the log,
@@ -88,12 +93,21 @@ class FileLogReader final : public LogReader {
   std::optional<LogIndex> index_;
   ZSTD_DCtx_s* dctx_ = nullptr;
 
-  // zstd output: a round buffer of the frame's window (ZSTD_decodingBufferSize_min).
+  // zstd output: kWindowPad bytes, then a round buffer of the frame's window
+  // (ZSTD_decodingBufferSize_min), where window_pos_ counts from.
   std::vector<uint8_t> window_;
   size_t window_pos_ = 0;
+  // Room before the window for the unparsed end of the last block when the
+  // next one goes back to the window's start, so a record across the wrap is
+  // still parsed where zstd wrote it (longer ones are copied to records_).
+  static constexpr size_t kWindowPad = size_t{128} << 10;
   bool raw_block_ = false;      // the block being decoded is raw (Block_Type 0)
   bool block_started_ = false;  // part of it was taken already
-  // Decoded bytes not yet parsed into records, and where they came from.
+  // Decoded bytes not yet parsed into records, at [rpos_, wpos_) of window_
+  // (in_place_: where zstd wrote them, or just before the window) or of
+  // records_ (copied there after a record longer than kWindowPad was cut by
+  // the window's wrap), and where they came from.
+  bool in_place_ = true;
   std::vector<uint8_t> records_;
   size_t rpos_ = 0;
   size_t wpos_ = 0;

@@ -83,6 +83,19 @@ inline bool read_own_record(const uint8_t* p, size_t avail, RawRecord* out) {
   return true;
 }
 
+// The largest payload of each wire value below 128: its type's
+// max_payload_bytes(), or kMaxPayloadBytes for a type this version does not
+// know.
+struct MaxPayloadBytesOfWire {
+  uint64_t of[128];
+  constexpr MaxPayloadBytesOfWire() : of() {
+    for (uint64_t& max : of) max = kMaxPayloadBytes;
+    for (const RecordTypeInfo& info : kRecordTypes)
+      of[static_cast<uint8_t>(info.type)] = info.max_payload_bytes();
+  }
+};
+inline constexpr MaxPayloadBytesOfWire kMaxPayloadBytesOfWire;
+
 // A record's CRC field: get_u32 as one load (x86-64 is little-endian).
 inline uint32_t load_crc(const uint8_t* p) {
   static_assert(std::endian::native == std::endian::little);
@@ -137,13 +150,11 @@ inline bool take_fixed64(const uint8_t*& p, const uint8_t* end, uint64_t* value)
     *reason = reason::kBadRecordType.data();
     return ParseStatus::kCorrupt;
   }
-  if (fields[2] > kMaxPayloadBytes) {
-    *reason = reason::kRecordTooLong.data();
-    return ParseStatus::kCorrupt;
-  }
-  if (const RecordTypeInfo* info = find_record_type(fields[0]);
-      info != nullptr && fields[2] > info->max_payload_bytes()) {
-    *reason = reason::kRecordTooLongForType.data();
+  // One compare against the type's limit, which is never above
+  // kMaxPayloadBytes (that of the types this version does not know).
+  if (fields[2] > kMaxPayloadBytesOfWire.of[fields[0]]) {
+    *reason = fields[2] > kMaxPayloadBytes ? reason::kRecordTooLong.data()
+                                           : reason::kRecordTooLongForType.data();
     return ParseStatus::kCorrupt;
   }
   const size_t total = pos + static_cast<size_t>(fields[2]) + kRecordCrcBytes;

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "lx/tools/preview_memo.h"
+
 using namespace lx::tools;
 
 namespace {
@@ -159,4 +161,40 @@ TEST_CASE("IsoTimeWriter gives iso_time's text as the second changes or repeats"
   }
   CHECK(written(1795442701.25) == "2026-11-23T14:05:01.250Z");
   CHECK(written(1795442701.9996) == "2026-11-23T14:05:02.000Z");
+}
+
+TEST_CASE("PreviewMemo writes write_escaped_bytes's text for repeated and changed previews",
+          "[tools][record_text]") {
+  // A repeat is copied from the memo 16 characters at a time; a change, a
+  // length change or a preview longer than kMaxBytes is escaped again. Every
+  // text must be the escaper's, and no store may reach past
+  // escaped_chars_max(n) (the bytes after it stay as they were).
+  auto reference = [](const std::vector<uint8_t>& bytes) {
+    std::vector<char> text(escaped_chars_max(bytes.size()));
+    const char* end = write_escaped_bytes(text.data(), bytes.data(), bytes.size());
+    return std::string(static_cast<const char*>(text.data()), end);
+  };
+  PreviewMemo memo;
+  uint32_t x = 777;
+  auto next = [&x] { return x = x * 1103515245u + 12345u, x >> 16; };
+  std::vector<uint8_t> bytes = bytes_of("GET / HTTP/1.1\r\nHost: 127.0.0.1:18081\r\n\r\n");
+  size_t repeats = 0;
+  for (int round = 0; round < 3000; ++round) {
+    const unsigned step = next() % 8;
+    if (step == 0) {  // another length, up to past kMaxBytes
+      bytes.resize(next() % (PreviewMemo::kMaxBytes + 40));
+      for (uint8_t& b : bytes) b = static_cast<uint8_t>(next() % 4 == 0 ? next() % 256 : 'a');
+    } else if (step == 1 && !bytes.empty()) {  // one byte changed, the length kept
+      bytes[next() % bytes.size()] ^= static_cast<uint8_t>(1 + next() % 255);
+    } else {
+      ++repeats;  // the same bytes again
+    }
+    std::vector<char> out(escaped_chars_max(bytes.size()) + 8, '#');
+    const char* end = memo.write(out.data(), bytes.data(), bytes.size());
+    const std::string expected = reference(bytes);
+    INFO("round " << round << ", " << bytes.size() << " bytes");
+    REQUIRE(std::string(static_cast<const char*>(out.data()), end) == expected);
+    CHECK(std::all_of(out.end() - 8, out.end(), [](char c) { return c == '#'; }));
+  }
+  CHECK(repeats > 1000);
 }

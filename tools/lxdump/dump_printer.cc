@@ -48,6 +48,27 @@ constexpr size_t kTextLineFieldsMax =
     + 2 + 1 + 3                                    // the preview's quotes and "..."
     + 8 + kMaxDecimalChars + 9 + kHex64Chars + 9 + kHex64Chars + 6 + kMaxDecimalChars + 1;
 
+// T's entry, found when compiling (not with record_type_info, whose test of
+// a pointer GCC does not take as a constant expression under the sanitizers).
+template <wal::RecordType T>
+constexpr wal::RecordTypeInfo kInfoOf = [] {
+  for (const wal::RecordTypeInfo& info : wal::kRecordTypes)
+    if (info.type == T) return info;
+  return wal::RecordTypeInfo{};
+}();
+
+// The types whose text lines take_plain writes at once: the events but
+// notify_accept (its line waits for the accept result's chid).
+struct PrintedAsItComes {
+  bool of[128];
+  constexpr PrintedAsItComes() : of() {
+    for (const wal::RecordTypeInfo& info : wal::kRecordTypes)
+      of[static_cast<uint8_t>(info.type)] =
+          info.is_event() && info.type != wal::RecordType::kNotifyAccept;
+  }
+};
+constexpr PrintedAsItComes kPrintedAsItComes;
+
 }  // namespace
 
 DumpPrinter::DumpPrinter(const LxdumpOptions& options, const EventRange& range, std::FILE* out,
@@ -55,6 +76,9 @@ DumpPrinter::DumpPrinter(const LxdumpOptions& options, const EventRange& range, 
     : options_(options), range_(range), out_(out), stats_(stats) {
   wal::RecordType type;
   if (!options.type.empty() && wal::record_type_from_name(options.type, &type)) type_ = type;
+  // selected() and emit_one() would pass every event through to its text.
+  plain_ = options.type.empty() && !options.channel && !options.json && !options.follow &&
+           stats == nullptr && range.first <= 1 && range.last == UINT64_MAX;
 }
 
 void DumpPrinter::print_header(const wal::LogHeader& h, const std::string& name, size_t segments) {
@@ -148,7 +172,32 @@ void DumpPrinter::print_header(const wal::LogHeader& h, const std::string& name,
 void DumpPrinter::take(const wal::Record& r) { take_records(&r, 1); }
 
 void DumpPrinter::take_records(const wal::Record* records, size_t n) {
+  if (plain_) {
+    for (size_t i = 0; i < n; ++i) take_plain(records[i]);
+    return;
+  }
   for (size_t i = 0; i < n; ++i) take_one(records[i]);
+}
+
+[[gnu::always_inline]] inline void DumpPrinter::take_plain(const wal::Record& r) {
+  // Each record of these types is printed as it comes, whatever came
+  // before (no accept waits, no snapshot is being assembled): the rest go
+  // the whole way.
+  if (pending_accept_ || !kPrintedAsItComes.of[static_cast<uint8_t>(r.type) & 0x7Fu]) {
+    take_one(r);
+    return;
+  }
+  switch (r.type) {
+#define LX_DUMP_PLAIN_CASE(name, ...)                                                \
+  case wal::RecordType::name:                                                        \
+    if constexpr (kPrintedAsItComes.of[static_cast<uint8_t>(wal::RecordType::name)]) \
+      add_text_line<wal::RecordType::name>(r, nullptr);                              \
+    break;
+    LX_WAL_RECORD_TYPES(LX_DUMP_PLAIN_CASE)
+#undef LX_DUMP_PLAIN_CASE
+  }
+  ++printed_;
+  if (lines_bytes_ >= kWriteBytes) write_lines();
 }
 
 [[gnu::always_inline]] inline void DumpPrinter::take_one(const wal::Record& r) {
@@ -220,21 +269,17 @@ void DumpPrinter::emit(const wal::Record& r, const int32_t* accepted_chid) {
     json_text_.clear();
     append_json_line(json_text_, r, accepted_chid);
     add_line(json_text_);
-  } else if (r.type == wal::RecordType::kEnd) {
-    add_line(end_line(r));
   } else {
-    // Room for the longest line the record can have, reserved once: the
-    // fields then go in with plain stores.
-    const wal::RecordTypeInfo& info = r.info();
-    const bool preview = info.has(wal::kFieldBytes) && !info.has(wal::kFieldSnapshot);
-    const size_t room =
-        kTextLineFieldsMax + 1 +
-        (preview ? escaped_chars_max(std::min(r.bytes.size(), options_.max_bytes)) : 0);
-    char* const start = reserve_line(room);
-    const size_t written =
-        static_cast<size_t>(write_text_line(start, info, r, accepted_chid) - start);
-    LX_ASSERT(written <= room);
-    lines_bytes_ += written;
+    // One case per type: each type's line is written by code with its
+    // fields known when compiling (no test per field a type has not).
+    switch (r.type) {
+#define LX_DUMP_TEXT_CASE(name, ...)                        \
+  case wal::RecordType::name:                               \
+    add_text_line<wal::RecordType::name>(r, accepted_chid); \
+    break;
+      LX_WAL_RECORD_TYPES(LX_DUMP_TEXT_CASE)
+#undef LX_DUMP_TEXT_CASE
+    }
   }
   ++printed_;
   if (options_.follow) {
@@ -283,10 +328,29 @@ std::string DumpPrinter::end_line(const wal::Record& r) {
   return fmt::format("# end: {} after #{}", wal::end_reason_name(r.end_reason), r.event);
 }
 
-[[gnu::always_inline]] inline char* DumpPrinter::write_text_line(char* at,
-                                                                 const wal::RecordTypeInfo& info,
-                                                                 const wal::Record& r,
+template <wal::RecordType T>
+[[gnu::always_inline]] inline void DumpPrinter::add_text_line(const wal::Record& r,
+                                                              const int32_t* accepted_chid) {
+  if constexpr (T == wal::RecordType::kEnd) {
+    add_line(end_line(r));
+  } else {
+    // Room for the longest line the record can have, reserved once: the
+    // fields then go in with plain stores.
+    constexpr wal::RecordTypeInfo info = kInfoOf<T>;
+    constexpr bool preview = info.has(wal::kFieldBytes) && !info.has(wal::kFieldSnapshot);
+    size_t room = kTextLineFieldsMax + 1;
+    if constexpr (preview) room += escaped_chars_max(std::min(r.bytes.size(), options_.max_bytes));
+    char* const start = reserve_line(room);
+    const size_t written = static_cast<size_t>(write_text_line<T>(start, r, accepted_chid) - start);
+    LX_ASSERT(written <= room);
+    lines_bytes_ += written;
+  }
+}
+
+template <wal::RecordType T>
+[[gnu::always_inline]] inline char* DumpPrinter::write_text_line(char* at, const wal::Record& r,
                                                                  const int32_t* accepted_chid) {
+  constexpr wal::RecordTypeInfo info = kInfoOf<T>;
   // Field by field with plain stores into room reserved for the whole line:
   // this runs once per record. (A local cursor, so its position stays in a
   // register; the functions it calls return the end of what they wrote.)
@@ -294,13 +358,13 @@ std::string DumpPrinter::end_line(const wal::Record& r) {
   line.put('#');
   line.skip_to(write_event_number(line.end(), r.event));
   line.put(' ');
-  std::memcpy(line.end(), kTypeNames.text[static_cast<uint8_t>(r.type)], kNameRoom);
+  std::memcpy(line.end(), kTypeNames.text[static_cast<uint8_t>(T)], kNameRoom);
   line.skip_to(line.end() + info.name.size());
-  if (info.has(wal::kFieldClock)) {
+  if constexpr (info.has(wal::kFieldClock)) {
     line.put_literal(" t=");
     line.skip_to(clock_text_.write(line.end(), r.clock_seconds));
   }
-  if (info.has(wal::kFieldPort)) {
+  if constexpr (info.has(wal::kFieldPort)) {
     line.put_literal(" port=");
     line.put_i64(r.port);
     line.put_literal(" ch=");
@@ -310,16 +374,20 @@ std::string DumpPrinter::end_line(const wal::Record& r) {
       line.put('?');
     }
   }
-  if (info.has(wal::kFieldChid)) {
+  if constexpr (info.has(wal::kFieldChid)) {
     line.put_literal(" ch=");
     line.put_i64(r.chid);
   }
-  if (info.has(wal::kFieldBytes) || info.has(wal::kFieldCount)) {
+  if constexpr (info.has(wal::kFieldBytes) || info.has(wal::kFieldCount)) {
     line.put(' ');
-    line.put_u64(info.has(wal::kFieldCount) ? r.byte_count : r.bytes.size());  // size_bytes()
+    if constexpr (info.has(wal::kFieldCount)) {  // size_bytes()
+      line.put_u64(r.byte_count);
+    } else {
+      line.put_u64(r.bytes.size());
+    }
     line.put('B');
   }
-  if (info.has(wal::kFieldSnapshot)) {
+  if constexpr (info.has(wal::kFieldSnapshot)) {
     line.put_literal(" of=#");
     line.put_u64(r.snapshot.event);
     line.put_literal(" serial=");
@@ -330,15 +398,15 @@ std::string DumpPrinter::end_line(const wal::Record& r) {
       line.put_literal(" state_hash=");
       line.put_hex64(*state_hash_);
     }
-  } else if (info.has(wal::kFieldBytes)) {
+  } else if constexpr (info.has(wal::kFieldBytes)) {
     // (A snapshot's bytes are a compressed stream: no preview.)
     const size_t n = std::min(r.bytes.size(), options_.max_bytes);
     line.put_literal(" \"");
-    line.skip_to(write_escaped_bytes(line.end(), r.bytes.data(), n));
+    line.skip_to(previews_.write(line.end(), r.bytes.data(), n));
     line.put('"');
     if (n < r.bytes.size()) line.put_literal("...");
   }
-  if (info.has(wal::kFieldFigures)) {
+  if constexpr (info.has(wal::kFieldFigures)) {
     line.put_literal(" events=");
     line.put_u64(r.figures.event_count);
     line.put_literal(" memhash=");

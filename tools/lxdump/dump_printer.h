@@ -13,6 +13,7 @@
 #include "dump_stats.h"
 #include "lx/tools/event_range.h"
 #include "lx/tools/json_line.h"
+#include "lx/tools/preview_memo.h"
 #include "lx/tools/record_text.h"
 #include "lx/tools/text_cursor.h"
 #include "lx/wal/format.h"
@@ -54,6 +55,9 @@ class DumpPrinter {
   bool selected(const wal::Record& record, const int32_t* accepted_chid) const;
   // take()'s work for one record, inlined into take_records' loop.
   void take_one(const wal::Record& record);
+  // take_one() when plain_: an event's text line at once, without the tests
+  // of the options; any other record through take_one().
+  void take_plain(const wal::Record& record);
   // Prints a selected record (emit_one: inlined where take_one prints the
   // record it was given; emit: for the rest).
   void emit(const wal::Record& record, const int32_t* accepted_chid);
@@ -70,11 +74,16 @@ class DumpPrinter {
   void add_line(std::string_view text);
   // The end record's text line, without its newline.
   static std::string end_line(const wal::Record& record);
-  // The text line of any other record (info: its type's), with its newline,
-  // at `at`, which has room for kTextLineFieldsMax, the newline and the
-  // escaped payload preview. @return the end of the line.
-  char* write_text_line(char* at, const wal::RecordTypeInfo& info, const wal::Record& record,
-                        const int32_t* accepted_chid);
+  // The text line of a record of type T, with its newline, after the lines
+  // gathered.
+  template <wal::RecordType T>
+  [[gnu::always_inline]] void add_text_line(const wal::Record& record,
+                                            const int32_t* accepted_chid);
+  // The text line of a record of type T but end, with its newline, at `at`,
+  // which has room for kTextLineFieldsMax, the newline and the escaped
+  // payload preview. @return the end of the line.
+  template <wal::RecordType T>
+  char* write_text_line(char* at, const wal::Record& record, const int32_t* accepted_chid);
   // The event number in decimal at `at` (room for kMaxDecimalChars).
   // @return the end of its digits.
   char* write_event_number(char* at, uint64_t event);
@@ -85,6 +94,9 @@ class DumpPrinter {
   std::FILE* out_;
   DumpStats* stats_;
   std::optional<wal::RecordType> type_;  // --type
+  // Text of every record in the log (no --type, --channel, range, --json,
+  // --stats or --follow): take_plain.
+  bool plain_ = false;
   std::optional<wal::Record> pending_accept_;
   // The snapshots' pieces, for the state hash at each one's last piece.
   wal::SnapshotAssembler snapshots_{false};
@@ -98,6 +110,7 @@ class DumpPrinter {
   JsonLine json_;             // the line being built for --json, reused for every record
   std::string json_text_;     // its text
   IsoTimeWriter clock_text_;  // set_clock lines' times
+  PreviewMemo previews_;      // payload previews' text
   // The digits of the last line's event number but its last two: the next
   // line's event is the same or one more, so these change once in a hundred
   // lines. (Not the whole number, carried through in place: the line's wide
