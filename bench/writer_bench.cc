@@ -312,14 +312,15 @@ int main(int argc, char** argv) {
     fmt::print("bare ZSTD_compressStream2 -1     {:.0f} MB/s\n", median(zstd_mbps));
     fmt::print("ratio                            {:.2f}\n", median(ours_mbps) / median(zstd_mbps));
     fmt::print("file {} B, bare zstd {} B\n", last.file_bytes, zstd_bytes);
-    fmt::print("stored writer (zstd_level 0)     {:.0f} MB/s of records\n",
-               median_or_0(stored_mbps));
-    fmt::print("  producer appends alone         {:.0f} MB/s\n", median_or_0(stored_producer_mbps));
-    fmt::print("  writer thread, per CPU second  {:.0f} MB/s\n", stored_cpu);
-    fmt::print("write(2) of the same file bytes  {:.0f} MB/s\n", median_or_0(write_mbps));
-    fmt::print("ratio                            {:.2f}\n",
-               median_or_0(stored_mbps) / median_or_0(write_mbps));
-    fmt::print("stored file {} B\n", stored_last.file_bytes);
+    if (stored_rounds) {  // with --no-stored there is nothing to show
+      fmt::print("stored writer (zstd_level 0)     {:.0f} MB/s of records\n", median(stored_mbps));
+      fmt::print("  producer appends alone         {:.0f} MB/s\n", median(stored_producer_mbps));
+      fmt::print("  writer thread, per CPU second  {:.0f} MB/s\n", stored_cpu);
+      fmt::print("write(2) of the same file bytes  {:.0f} MB/s\n", median(write_mbps));
+      fmt::print("ratio                            {:.2f}\n",
+                 median(stored_mbps) / median(write_mbps));
+      fmt::print("stored file {} B\n", stored_last.file_bytes);
+    }
     fmt::print("crc32c: crc32 instruction {:.2f} GB/s, tables {:.2f} GB/s (checksum {:08x})\n",
                hw_gbps, median(crc_table), sink);
   }
