@@ -98,6 +98,15 @@ def test_lxdump_minus_zero_is_reported_as_typed():
           f"-0 was reported as:\n{err}")
 
 
+def test_lxdump_up_to_range_prints_the_first_events():
+    code, out, err = run(LXDUMP, HTTP_LOG, "-3")
+    events = [line.split()[0] for line in out.splitlines() if line.startswith("#") and
+              line[1:2].isdigit()]
+    check(code == 0 and events == ["#1", "#2", "#3"], f"lxdump LOG -3: {code}\n{out}\n{err}")
+    code, out, err = run(LXDUMP, HTTP_LOG, "-3x")
+    check(code == 2 and "-3x" in err, f"-3x is not a range, and not a flag either:\n{err}")
+
+
 def test_every_reader_takes_standard_input():
     log = fresh_log()
     with open(log, "rb") as f:

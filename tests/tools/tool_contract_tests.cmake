@@ -5,7 +5,8 @@ if(Python3_Interpreter_FOUND AND TARGET lxrun AND TARGET lxreplay AND TARGET lxd
   foreach(test test_a_lone_bad_flag_is_named test_help_names_the_program_and_lists_its_exit_codes
                test_lxdump_type_accept_result_and_end
                test_lxdump_range_beyond_the_end_warns_and_shows_the_end
-               test_lxdump_minus_zero_is_reported_as_typed test_every_reader_takes_standard_input
+               test_lxdump_minus_zero_is_reported_as_typed
+               test_lxdump_up_to_range_prints_the_first_events test_every_reader_takes_standard_input
                test_a_salvaged_replay_of_a_damaged_middle_never_matches
                test_break_at_after_until_or_past_the_end_is_reported
                test_json_summary_even_for_errors

@@ -235,16 +235,12 @@ void DumpPrinter::finish() {
 
 void DumpPrinter::write_lines() {
   if (lines_bytes_ == 0) return;
-  std::fwrite(lines_.get(), 1, lines_bytes_, out_);
+  std::fwrite(lines_.data(), 1, lines_bytes_, out_);
   lines_bytes_ = 0;
 }
 
 void DumpPrinter::grow_lines(size_t chars) {
-  const size_t capacity = std::max({2 * lines_capacity_, lines_bytes_ + chars, 2 * kWriteBytes});
-  auto grown = std::make_unique_for_overwrite<char[]>(capacity);
-  if (lines_bytes_ != 0) std::memcpy(grown.get(), lines_.get(), lines_bytes_);
-  lines_ = std::move(grown);
-  lines_capacity_ = capacity;
+  lines_.grow(std::max({2 * lines_.size(), lines_bytes_ + chars, 2 * kWriteBytes}), lines_bytes_);
 }
 
 void DumpPrinter::add_line(std::string_view text) {

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "dump_stats.h"
+#include "lx/raw_buffer.h"
 #include "lx/tools/event_range.h"
 #include "lx/tools/json_line.h"
 #include "lx/tools/preview_memo.h"
@@ -66,8 +67,8 @@ class DumpPrinter {
   // Room for chars more characters after the lines gathered: @return where
   // they go (lines_bytes_ says how many were used).
   char* reserve_line(size_t chars) {
-    if (lines_capacity_ - lines_bytes_ < chars) grow_lines(chars);
-    return lines_.get() + lines_bytes_;
+    if (lines_.size() - lines_bytes_ < chars) grow_lines(chars);
+    return lines_.data() + lines_bytes_;
   }
   void grow_lines(size_t chars);
   // text and a newline, after the lines gathered.
@@ -104,9 +105,8 @@ class DumpPrinter {
   uint64_t printed_ = 0;
   // Lines not written yet: written to out once kWriteBytes have gathered.
   static constexpr size_t kWriteBytes = 64u << 10;
-  std::unique_ptr<char[]> lines_;
+  RawBuffer<char> lines_;
   size_t lines_bytes_ = 0;
-  size_t lines_capacity_ = 0;
   JsonLine json_;             // the line being built for --json, reused for every record
   std::string json_text_;     // its text
   IsoTimeWriter clock_text_;  // set_clock lines' times
