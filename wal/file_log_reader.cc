@@ -427,7 +427,7 @@ Status FileLogReader::begin_zstd_frame() {
   if (ZSTD_isError(window_bytes) || window_bytes > kMaxWindowBytes + 4 * kBlockMaxBytes)
     return damaged(frame_offset_, reason::kWindowTooLarge, false, frame_offset_ + 1);
   // Grows to the largest window seen; never shrinks (a log uses one level).
-  window_.grow(kWindowPad + window_bytes, window_.size());
+  if (window_.size() < kWindowPad + window_bytes) window_.resize(kWindowPad + window_bytes);
   window_pos_ = 0;
   raw_block_ = false;
   block_started_ = false;

@@ -3,7 +3,6 @@
 // every recovery path.
 #pragma once
 
-#include "lx/raw_buffer.h"
 #include "lx/wal/log_reader.h"
 
 struct ZSTD_DCtx_s;
@@ -96,7 +95,7 @@ class FileLogReader final : public LogReader {
 
   // zstd output: kWindowPad bytes, then a round buffer of the frame's window
   // (ZSTD_decodingBufferSize_min), where window_pos_ counts from.
-  RawBuffer<uint8_t> window_;  // written by zstd or moves before it is read
+  std::vector<uint8_t> window_;
   size_t window_pos_ = 0;
   // Room before the window for the unparsed end of the last block when the
   // next one goes back to the window's start, so a record across the wrap is

@@ -6,8 +6,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
-#include "lx/raw_buffer.h"
 #include "lx/status.h"
 #include "lx/wal/byte_source.h"
 
@@ -66,7 +66,7 @@ class SourceWindow {
   bool follow_ = false;
   uint32_t poll_ms_ = 100;
   uint32_t timeout_ms_ = 0;
-  RawBuffer<uint8_t> buffer_;  // filled by reads before it is read
+  std::vector<uint8_t> buffer_;
   size_t begin_ = 0;
   size_t end_ = 0;
   uint64_t offset_ = 0;

@@ -1,4 +1,4 @@
-// RawBuffer (common/include/lx/raw_buffer.h), the reader's window buffers:
+// RawBuffer (common/include/lx/raw_buffer.h), lxdump's line buffer:
 // growing keeps exactly the elements asked for and never shrinks.
 #include "lx/raw_buffer.h"
 

@@ -1,8 +1,8 @@
-// RawBuffer: a growable array whose new elements are left unwritten. The
-// tools' large buffers (the reader's source window and zstd output window,
-// lxdump's line buffer) are always written before they are read; zeroing
-// them, as std::vector does, touched every page of megabytes that a short
-// log never uses: about a millisecond of every tool's start.
+// RawBuffer: a growable array whose new elements are left unwritten, for
+// buffers that are always written before they are read (lxdump's line
+// buffer). Not for the reader's windows: zstd may copy from any part of its
+// window when a corrupt frame asks, so unwritten bytes there would make the
+// damage a corrupt log shows depend on what the memory held before.
 #pragma once
 
 #include <cstddef>
